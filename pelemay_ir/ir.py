@@ -1,0 +1,146 @@
+"""Reading and checking programs: the context, a parser that remembers where
+every op was written, and verification that reports `FILE:LINE:COL: error:`.
+
+Everything that turns text into a module goes through here (the driver, the
+reference evaluator, `pelemay_ir.compile`), so every tool reports errors the
+same way and every op carries its source position into later passes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xdsl.context import Context
+from xdsl.dialects import arith, builtin, func, math, memref, scf
+from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
+from xdsl.ir import Operation
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import DiagnosticException, ParseError
+
+from pelemay_ir import weights
+
+
+class CompileError(Exception):
+    """A user-facing diagnostic: printed as `FILE:LINE:COL: error: MESSAGE`."""
+
+    def __init__(self, message: str, location: str | None = None, context: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.context = context
+
+    def __str__(self) -> str:
+        head = f"{self.location}: error: " if self.location else "error: "
+        return head + self.message + (f"\n{self.context}" if self.context else "")
+
+
+def dialects():
+    """The dialects a Pelemay IR program may use, by name (lazily loaded)."""
+    from pelemay_ir.dialects.ptensor import PTensor
+
+    return {
+        "builtin": lambda: builtin.Builtin,
+        "func": lambda: func.Func,
+        "arith": lambda: arith.Arith,
+        "math": lambda: math.Math,
+        "scf": lambda: scf.Scf,
+        "memref": lambda: memref.MemRef,
+        "ptensor": lambda: PTensor,
+    }
+
+
+def make_context() -> Context:
+    ctx = Context()
+    for name, factory in dialects().items():
+        ctx.register_dialect(name, factory)
+    return ctx
+
+
+def location_of(op: Operation) -> str | None:
+    """`file:line:col` of the op, or of its nearest located ancestor."""
+    node: Operation | None = op
+    while node is not None:
+        loc = node.location
+        if isinstance(loc, FileLineColLoc):
+            return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}"
+        node = node.parent_op()
+    return None
+
+
+class LocatingParser(Parser):
+    """A parser that stamps each op with the position it was written at."""
+
+    def __init__(self, ctx: Context, text: str, name: str, line_offset: int = 0):
+        super().__init__(ctx, text, name)
+        self._name = name
+        self._line_offset = line_offset
+
+    def parse_operation(self) -> Operation:
+        where = self._current_token.span
+        try:
+            op = super().parse_operation()
+        except ParseError as e:
+            if e.msg.endswith("is not registered") and e.span.start > where.start:
+                # xDSL points past the name; point at the op like mlir-opt.
+                name = e.msg.removeprefix("Operation ").removesuffix(" is not registered")
+                raise ParseError(where, f"unknown operation '{name}'") from None
+            raise
+        if isinstance(op.location, UnknownLoc):
+            # Point at the op name, not at its results, as mlir-opt does.
+            loc = where.get_location()
+            op.location = FileLineColLoc(
+                StringAttr(self._name),
+                IntAttr(loc.line + self._line_offset),
+                IntAttr(loc.col),
+            )
+        return op
+
+
+def parse(text: str, name: str = "<stdin>", ctx: Context | None = None, line_offset: int = 0) -> ModuleOp:
+    """Parse MLIR text into a verified module; an empty text is an empty module."""
+    ctx = ctx or make_context()
+    if not text.strip() or _only_comments(text):
+        module = ModuleOp([])
+        module.location = FileLineColLoc(StringAttr(name), IntAttr(1 + line_offset), IntAttr(1))
+        return module
+    try:
+        module = LocatingParser(ctx, text, name, line_offset).parse_module()
+    except ParseError as e:
+        span = e.span
+        loc = span.get_location()
+        raise CompileError(
+            e.msg, f"{loc.file}:{loc.line + line_offset}:{loc.col}"
+        ) from None
+    verify(module)
+    return module
+
+
+def load(path: str | Path, ctx: Context | None = None) -> ModuleOp:
+    """Parse a .mlir file; its weights file is then found beside it."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise CompileError(f"cannot read '{path}': {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise CompileError(f"'{path}' is not UTF-8 text") from None
+    module = parse(text, str(path), ctx)
+    weights.remember_origin(module, path)
+    return module
+
+
+def verify(module: ModuleOp) -> None:
+    """Verify op by op, so the error names the position of the op at fault."""
+    for op in module.walk():
+        try:
+            op.verify(verify_nested_ops=False)
+        except DiagnosticException as e:
+            raise CompileError(f"'{op.name}' op {e}", location_of(op)) from None
+        except (ValueError, AssertionError) as e:
+            raise CompileError(f"'{op.name}' op is malformed: {e}", location_of(op)) from None
+
+
+def _only_comments(text: str) -> bool:
+    return all(
+        not line.strip() or line.lstrip().startswith("//") for line in text.splitlines()
+    )
