@@ -34,10 +34,19 @@ class CompileError(Exception):
         return head + self.message + (f"\n{self.context}" if self.context else "")
 
 
+def own_dialects():
+    """Pelemay IR's dialects, by name (lazily loaded)."""
+
+    def ptensor():
+        from pelemay_ir.dialects.ptensor import PTensor
+
+        return PTensor
+
+    return {"ptensor": ptensor}
+
+
 def dialects():
     """The dialects a Pelemay IR program may use, by name (lazily loaded)."""
-    from pelemay_ir.dialects.ptensor import PTensor
-
     return {
         "builtin": lambda: builtin.Builtin,
         "func": lambda: func.Func,
@@ -45,7 +54,7 @@ def dialects():
         "math": lambda: math.Math,
         "scf": lambda: scf.Scf,
         "memref": lambda: memref.MemRef,
-        "ptensor": lambda: PTensor,
+        **own_dialects(),
     }
 
 

@@ -1,0 +1,233 @@
+"""`pelemay-opt`: parse, run a pass pipeline, print with a target.
+
+It speaks xdsl-opt's flags, but owns its error handling: every failure is one
+`FILE:LINE:COL: error: ...` line (or a message naming the bad pass, option or
+target) and exit code 1, never a Python traceback, and an output file is only
+replaced once the whole run has succeeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from io import StringIO
+from pathlib import Path
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.utils.arg_spec import parse_pipeline
+from xdsl.utils.arg_spec import parse_spec as parse_target_spec
+from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException
+
+from pelemay_ir import ir, registry
+
+SPLIT_MARKER = "// -----"
+
+
+class UsageError(Exception):
+    """A bad command line: unknown pass, option or target."""
+
+
+def build_arg_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pelemay-opt",
+        description="Pelemay IR modular optimizer driver (xdsl-opt compatible flags).",
+    )
+    p.add_argument("input_file", nargs="?", help="input .mlir file (default: stdin)")
+    p.add_argument("-p", "--passes", default="", help="comma-separated pass pipeline, e.g. 'canonicalize,cse'")
+    p.add_argument("-t", "--target", default="mlir", help="printer for the output: " + ", ".join(registry.targets()))
+    p.add_argument("-o", "--output-file", help="output path (written only when the whole run succeeds)")
+    p.add_argument("--split-input-file", action="store_true", help="process each `// -----` chunk separately")
+    p.add_argument("--verify-diagnostics", action="store_true", help="print verifier diagnostics on stdout and exit 0")
+    p.add_argument("--parsing-diagnostics", action="store_true", help="print parse diagnostics on stdout and exit 0")
+    p.add_argument("--print-op-generic", action="store_true", help="print ops in generic form")
+    p.add_argument("--print-debuginfo", action="store_true", help="print op locations")
+    p.add_argument("--print-between-passes", action="store_true", help="print the IR after each pass")
+    p.add_argument("--time-passes", action="store_true", help="print the time each pass takes (stderr)")
+    p.add_argument("--disable-verify", action="store_true", help="do not verify between passes")
+    p.add_argument("--allow-unregistered-dialect", action="store_true", help="accept ops of unknown dialects")
+    p.add_argument("--list-passes", action="store_true", help="list the registered passes and exit")
+    p.add_argument("--version", action="version", version=f"pelemay-opt {_version()}")
+    return p
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{version('pelemay-ir')} (xdsl {version('xdsl')})"
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def make_pipeline(spec: str, available: dict[str, Callable[[], type[ModulePass]]]) -> list[ModulePass]:
+    """Parse `-p`, naming the unknown pass or bad option and the valid choices."""
+    try:
+        specs = list(parse_pipeline(spec))
+    except ArgSpecParseError as e:
+        raise UsageError(f"cannot parse pass pipeline '{spec}': {e}") from None
+    passes: list[ModulePass] = []
+    for s in specs:
+        expanded = registry.expand_pipeline(s)
+        if expanded is not None:
+            passes.extend(make_pipeline(expanded, available))
+            continue
+        if s.name not in available:
+            names = sorted([*available, *registry.pipelines()])
+            close = difflib.get_close_matches(s.name, names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise UsageError(
+                f"unknown pass '{s.name}'{hint}; available passes: " + ", ".join(names)
+            )
+        cls = available[s.name]()
+        try:
+            passes.append(cls.from_pass_spec(s))
+        except (ValueError, TypeError) as e:
+            fields = [f.name.replace("_", "-") for f in dataclasses.fields(cls) if f.init]
+            valid = ", ".join(fields) if fields else "none"
+            raise UsageError(
+                f"bad options for pass '{s.name}': {e}; valid options: {valid}"
+            ) from None
+    return passes
+
+
+class Driver:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.available = registry.passes()
+        self.passes = make_pipeline(args.passes, self.available) if args.passes else []
+        target = parse_target_spec(args.target)
+        if target.name not in registry.targets():
+            raise UsageError(
+                f"unknown target '{target.name}'; available targets: "
+                + ", ".join(registry.targets())
+            )
+        self.target = target
+        self.failed = False
+
+    def read_input(self) -> tuple[str, str]:
+        name = self.args.input_file
+        if name is None or name == "-":
+            return sys.stdin.read(), "<stdin>"
+        try:
+            return Path(name).read_text(), name
+        except OSError as e:
+            raise ir.CompileError(f"cannot read '{name}': {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise ir.CompileError(f"'{name}' is not UTF-8 text") from None
+
+    def chunks(self, text: str) -> list[tuple[str, int]]:
+        if not self.args.split_input_file:
+            return [(text, 0)]
+        parts = text.split(SPLIT_MARKER)
+        out, line = [], 0
+        for part in parts:
+            out.append((part, line))
+            line += part.count("\n")
+        return out
+
+    def process(self, chunk: str, name: str, line_offset: int) -> str:
+        ctx = ir.make_context()
+        ctx.allow_unregistered = self.args.allow_unregistered_dialect
+        module = ir.parse(chunk, name, ctx, line_offset)
+        if self.args.input_file and self.args.input_file != "-":
+            from pelemay_ir import weights
+
+            weights.remember_origin(module, Path(self.args.input_file))
+        self.run_passes(ctx, module)
+        return registry.emit(self.target, module, self.args)
+
+    def run_passes(self, ctx: Context, module: ModuleOp) -> None:
+        for i, p in enumerate(self.passes):
+            start = time.perf_counter()
+            try:
+                p.apply(ctx, module)
+            except ir.CompileError:
+                raise
+            except DiagnosticException as e:
+                raise ir.CompileError(f"pass '{p.name}' failed: {e}") from None
+            if self.args.time_passes:
+                print(f"pass {p.name}: {time.perf_counter() - start:.4f} s", file=sys.stderr)
+            if not self.args.disable_verify:
+                ir.verify(module)
+            if self.args.print_between_passes and i + 1 < len(self.passes):
+                print(f"// IR after {p.name}:")
+                print(registry.print_mlir(module, self.args))
+
+    def run(self) -> int:
+        text, name = self.read_input()
+        outputs: list[str] = []
+        for chunk, offset in self.chunks(text):
+            try:
+                out = self.process(chunk, name, offset)
+            except ir.CompileError as e:
+                if self.args.verify_diagnostics or self.args.parsing_diagnostics:
+                    print(e)
+                    continue
+                print(e, file=sys.stderr)
+                self.failed = True
+                continue
+            outputs.append(out)
+        to_file = self.args.output_file not in (None, "-")
+        if outputs and not (self.failed and to_file):
+            self.write(f"{SPLIT_MARKER}\n".join(outputs))
+        return 1 if self.failed else 0
+
+    def write(self, text: str) -> None:
+        path = self.args.output_file
+        if path is None or path == "-":
+            sys.stdout.write(text)
+            return
+        registry.write_output(self.target, Path(path), text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_arg_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.list_passes:
+            for name in sorted([*registry.passes(), *registry.pipelines()]):
+                print(name)
+            return 0
+        return Driver(args).run()
+    except UsageError as e:
+        print(f"pelemay-opt: error: {e}", file=sys.stderr)
+        return 1
+    except ir.CompileError as e:
+        print(e, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # an internal bug: still one line, exit 1
+        if os.environ.get("PELEMAY_DEBUG"):
+            raise
+        print(
+            f"pelemay-opt: internal error: {type(e).__name__}: {e} "
+            "(set PELEMAY_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Replace `path` only once the new content is complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""What `pelemay-opt` offers: passes, named pipelines and output targets.
+
+One list, so the driver, the `xdsl.universe` plugin and the docs agree. A pass,
+pipeline or target appears here only once it works end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from io import StringIO
+from pathlib import Path
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.printer import Printer
+from xdsl.utils.arg_spec import ArgSpec
+
+
+def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Pelemay IR's passes, imported only when used."""
+    return {}
+
+
+def passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """xDSL's passes plus ours (ours never shadow a name of xDSL's)."""
+    from xdsl.transforms import get_all_passes
+
+    available = dict(get_all_passes())
+    for name, factory in own_passes().items():
+        assert name not in available, f"pass name '{name}' clashes with xDSL's"
+        available[name] = factory
+    return available
+
+
+PIPELINES: dict[str, Callable[[ArgSpec], str]] = {}
+"""Named pipelines: name -> function from the spec's options to a pass list."""
+
+
+def pipelines() -> list[str]:
+    return list(PIPELINES)
+
+
+def expand_pipeline(spec: ArgSpec) -> str | None:
+    build = PIPELINES.get(spec.name)
+    return None if build is None else build(spec)
+
+
+def print_mlir(module: ModuleOp, args: argparse.Namespace) -> str:
+    out = StringIO()
+    Printer(
+        stream=out,
+        print_generic_format=args.print_op_generic,
+        print_debuginfo=args.print_debuginfo,
+    ).print_op(module)
+    out.write("\n")
+    return out.getvalue()
+
+
+TARGETS: dict[str, Callable[[ModuleOp, argparse.Namespace, ArgSpec], str]] = {
+    "mlir": lambda module, args, spec: print_mlir(module, args),
+}
+
+
+def targets() -> list[str]:
+    return list(TARGETS)
+
+
+def emit(spec: ArgSpec, module: ModuleOp, args: argparse.Namespace) -> str:
+    return TARGETS[spec.name](module, args, spec)
+
+
+def write_output(spec: ArgSpec, path: Path, text: str) -> None:
+    from pelemay_ir.driver import atomic_write
+
+    atomic_write(path, text)

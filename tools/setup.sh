@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Creates .venv with Pelemay IR and its test tools; installs the Debian packages
+# the tests need (C compilers, cross compilers, qemu-user) when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for tool in gcc; do
+  command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool")
+done
+if ((${#need_apt[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: missing ${need_apt[*]}; install them (apt-get install ${need_apt[*]})" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
