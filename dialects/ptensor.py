@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     I64,
+    i64,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     FloatAttr,
@@ -30,9 +31,11 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
+    BaseAttr,
     IRDLOperation,
     ParsePropInAttrDict,
     VarConstraint,
+    VerificationContext,
     base,
     irdl_op_definition,
     operand_def,
@@ -46,7 +49,7 @@ from xdsl.irdl import (
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.traits import ConstantLike, Pure
-from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.exceptions import ParseError, VerifyException
 
 from pelemay_ir import shapes
 from pelemay_ir.shapes import ShapeError
@@ -64,6 +67,22 @@ def type_str(t: Attribute) -> str:
     out = StringIO()
     _P(stream=out).print_attribute(t)
     return out.getvalue()
+
+
+class RankedTensorConstraint(BaseAttr[TensorType]):
+    """Accepts builtin ranked tensor types.
+
+    The same check as `base(TensorType)`, with a message a user can act on:
+    the parser of the custom syntax runs it before any verifier can name the
+    operand, so its text is all the user sees.
+    """
+
+    def verify(self, attr: Attribute, constraint_context: VerificationContext) -> None:
+        if not isinstance(attr, TensorType):
+            raise VerifyException(f"expected a ranked tensor type, got {type_str(attr)}")
+
+
+RANKED_TENSOR = RankedTensorConstraint(TensorType)
 
 
 def static_shape(t: Attribute, what: str) -> tuple[int, ...]:
@@ -97,7 +116,7 @@ def ints(attr: DenseArrayBase | None) -> tuple[int, ...]:
 
 
 def i64_array(values: Sequence[int]) -> DenseArrayBase:
-    return DenseArrayBase.from_list(I64, list(values))
+    return DenseArrayBase.from_list(i64, list(values))
 
 
 def scalar_value(attr: Attribute) -> float | int:
@@ -116,6 +135,26 @@ def scalar_attr(value: float | int, elem: Attribute) -> Attribute:
 
 class TensorOp(IRDLOperation):
     """Shared checks: static shapes, the declared result type, and positions."""
+
+    def verify(self, verify_nested_ops: bool = True) -> None:
+        # Checked before the generic IRDL constraints, whose messages name
+        # neither the operand nor what a user should write instead.
+        for i, opnd in enumerate(self.operands):
+            static_shape(opnd.type, f"operand #{i}")
+        for i, res in enumerate(self.results):
+            static_shape(res.type, f"result #{i}" if len(self.results) > 1 else "result")
+        props = type(self).get_irdl_definition().properties
+        for name, prop in props.items():
+            if name in self.properties:
+                try:
+                    prop.constr.verify(self.properties[name], VerificationContext())
+                except VerifyException as e:
+                    raise VerifyException(f"property '{name}' is invalid: {e}") from None
+        self.verify_signature()
+        super().verify(verify_nested_ops)
+
+    def verify_signature(self) -> None:
+        """Relations between types that IRDL would report in its own words."""
 
     def expect_result(self, shape: Sequence[int], elem: Attribute) -> None:
         res = self.results[0].type
@@ -145,13 +184,22 @@ class TensorOp(IRDLOperation):
 # --- constants ---------------------------------------------------------------
 
 
+_LITERAL_CHECKS = (
+    "Shape mismatch in dense literal",
+    "Dense literal attribute should have a static shape",
+    "Expected memref, vector or tensor type",
+    "Hex string in denseAttr is invalid",
+    "Expected at least one element in the dense literal",
+)
+
+
 @irdl_op_definition
 class ConstantOp(TensorOp):
     """A literal tensor: `ptensor.constant dense<[1.0, 2.0]> : tensor<2xf32>`."""
 
     name = "ptensor.constant"
     value = prop_def(DenseIntOrFPElementsAttr)
-    result = result_def(TensorType)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure(), ConstantLike())
 
     def __init__(self, value: DenseIntOrFPElementsAttr):
@@ -168,7 +216,14 @@ class ConstantOp(TensorOp):
     @classmethod
     def parse(cls, parser: Parser) -> ConstantOp:
         pos = parser.pos
-        value = parser.parse_attribute()
+        try:
+            value = parser.parse_attribute()
+        except ParseError as e:
+            # xDSL checks a literal against its type once both are read, and
+            # then points at the token after them; point at the literal.
+            if not e.msg.startswith(_LITERAL_CHECKS):
+                raise
+            parser.raise_error(e.msg, pos, pos + 5)
         if not isinstance(value, DenseIntOrFPElementsAttr):
             parser.raise_error(
                 "ptensor.constant expects a dense<...> : tensor<...> literal",
@@ -199,14 +254,14 @@ class WeightOp(TensorOp):
     name = "ptensor.weight"
     key = prop_def(StringAttr)
     offset = prop_def(IntegerAttr[I64])
-    result = result_def(TensorType)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure(), ConstantLike())
     irdl_options = _PROPS_IN_ATTR_DICT
     assembly_format = "$key `at` $offset attr-dict `:` type($result)"
 
     def __init__(self, key: str, offset: int, type: TensorType):
         super().__init__(
-            properties={"key": StringAttr(key), "offset": IntegerAttr(offset, I64)},
+            properties={"key": StringAttr(key), "offset": IntegerAttr(offset, i64)},
             result_types=[type],
         )
 
@@ -221,7 +276,7 @@ class WeightOp(TensorOp):
 
 
 class UnaryOp(TensorOp):
-    T: ClassVar = VarConstraint("T", base(TensorType))
+    T: ClassVar = VarConstraint("T", RANKED_TENSOR)
     input = operand_def(T)
     result = result_def(T)
     traits = traits_def(Pure())
@@ -232,8 +287,16 @@ class UnaryOp(TensorOp):
         value = SSAValue.get(input)
         super().__init__(operands=[value], result_types=[value.type])
 
+    def verify_signature(self) -> None:
+        if len(self.operands) == 1 and len(self.results) == 1:
+            a, r = self.operands[0].type, self.results[0].type
+            if a != r:
+                raise VerifyException(
+                    f"result type {type_str(r)} differs from operand type {type_str(a)}"
+                )
+
     def verify_shapes(self) -> None:
-        check_element(self.input.type, self.ALLOWED, f"{self.name} operand")
+        check_element(self.input.type, self.ALLOWED, "operand")
 
 
 class FloatUnaryOp(UnaryOp):
@@ -332,9 +395,9 @@ class ClampOp(UnaryOp):
 class BinaryOp(TensorOp):
     """Elementwise with NumPy broadcasting; both operands share an element type."""
 
-    lhs = operand_def(TensorType)
-    rhs = operand_def(TensorType)
-    result = result_def(TensorType)
+    lhs = operand_def(RANKED_TENSOR)
+    rhs = operand_def(RANKED_TENSOR)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     assembly_format = (
         "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)"
@@ -348,7 +411,7 @@ class BinaryOp(TensorOp):
         )
 
     def verify_shapes(self) -> None:
-        check_element(self.lhs.type, NUMERIC, f"{self.name} lhs")
+        check_element(self.lhs.type, NUMERIC, "lhs")
         if element(self.lhs.type) != element(self.rhs.type):
             raise VerifyException(
                 f"operand element types differ: {type_str(element(self.lhs.type))} "
@@ -397,9 +460,9 @@ class CompareOp(TensorOp):
 
     name = "ptensor.compare"
     predicate = prop_def(StringAttr)
-    lhs = operand_def(TensorType)
-    rhs = operand_def(TensorType)
-    result = result_def(TensorType)
+    lhs = operand_def(RANKED_TENSOR)
+    rhs = operand_def(RANKED_TENSOR)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     assembly_format = (
         "$predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) "
@@ -421,9 +484,9 @@ class CompareOp(TensorOp):
                 f"unknown predicate '{self.predicate.data}'; expected one of "
                 + ", ".join(COMPARE_PREDICATES)
             )
-        check_element(self.lhs.type, NUMERIC, "compare lhs")
+        check_element(self.lhs.type, NUMERIC, "lhs")
         if element(self.lhs.type) != element(self.rhs.type):
-            raise VerifyException("compare operands must share an element type")
+            raise VerifyException(f"operand element types differ: {type_str(element(self.lhs.type))} and {type_str(element(self.rhs.type))}")
         self.expect_result(
             shapes.broadcast(self.operand_shape(0), self.operand_shape(1)), i1
         )
@@ -434,10 +497,10 @@ class SelectOp(TensorOp):
     """`cond ? a : b` elementwise, the three operands broadcast together."""
 
     name = "ptensor.select"
-    cond = operand_def(TensorType)
-    true_value = operand_def(TensorType)
-    false_value = operand_def(TensorType)
-    result = result_def(TensorType)
+    cond = operand_def(RANKED_TENSOR)
+    true_value = operand_def(RANKED_TENSOR)
+    false_value = operand_def(RANKED_TENSOR)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     assembly_format = (
         "$cond `,` $true_value `,` $false_value attr-dict `:` type($cond) `,` "
@@ -450,8 +513,8 @@ class SelectOp(TensorOp):
         super().__init__(operands=[c, x, y], result_types=[TensorType(element(x.type), shape)])
 
     def verify_shapes(self) -> None:
-        check_element(self.cond.type, (i1,), "select condition")
-        check_element(self.true_value.type, NUMERIC, "select true value")
+        check_element(self.cond.type, (i1,), "condition")
+        check_element(self.true_value.type, NUMERIC, "true value")
         if element(self.true_value.type) != element(self.false_value.type):
             raise VerifyException("select values must share an element type")
         shape = shapes.broadcast(*(self.operand_shape(i) for i in range(3)))
@@ -463,8 +526,8 @@ class CastOp(TensorOp):
     """Element type conversion; the rules (saturation, wrapping) are in docs/semantics.md."""
 
     name = "ptensor.cast"
-    input = operand_def(TensorType)
-    result = result_def(TensorType)
+    input = operand_def(RANKED_TENSOR)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
 
@@ -476,8 +539,8 @@ class CastOp(TensorOp):
         )
 
     def verify_shapes(self) -> None:
-        check_element(self.input.type, ALL_ELEMENTS, "cast operand")
-        check_element(self.result.type, ALL_ELEMENTS, "cast result")
+        check_element(self.input.type, ALL_ELEMENTS, "operand")
+        check_element(self.result.type, ALL_ELEMENTS, "result")
         self.expect_result(self.operand_shape(0), element(self.result.type))
 
 
@@ -485,10 +548,10 @@ class CastOp(TensorOp):
 
 
 class ReduceOp(TensorOp):
-    input = operand_def(TensorType)
+    input = operand_def(RANKED_TENSOR)
     axes = prop_def(DenseArrayBase[I64])
     keepdims = opt_prop_def(UnitAttr)
-    result = result_def(TensorType)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     irdl_options = _PROPS_IN_ATTR_DICT
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
@@ -508,7 +571,7 @@ class ReduceOp(TensorOp):
         return elem
 
     def verify_shapes(self) -> None:
-        check_element(self.input.type, self.ALLOWED, f"{self.name} operand")
+        check_element(self.input.type, self.ALLOWED, "operand")
         shape = shapes.reduce(self.operand_shape(0), ints(self.axes), self.keepdims is not None)
         self.expect_result(shape, self.result_element(element(self.input.type)))
 
@@ -564,9 +627,9 @@ class MatmulOp(TensorOp):
     """NumPy matmul on rank >= 2 operands, batch dimensions broadcasting."""
 
     name = "ptensor.matmul"
-    lhs = operand_def(TensorType)
-    rhs = operand_def(TensorType)
-    result = result_def(TensorType)
+    lhs = operand_def(RANKED_TENSOR)
+    rhs = operand_def(RANKED_TENSOR)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     assembly_format = (
         "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)"
@@ -580,7 +643,7 @@ class MatmulOp(TensorOp):
         )
 
     def verify_shapes(self) -> None:
-        check_element(self.lhs.type, NUMERIC, "matmul lhs")
+        check_element(self.lhs.type, NUMERIC, "lhs")
         if element(self.lhs.type) != element(self.rhs.type):
             raise VerifyException("matmul operands must share an element type")
         shape = shapes.matmul(self.operand_shape(0), self.operand_shape(1))
@@ -590,8 +653,8 @@ class MatmulOp(TensorOp):
 class ShapedResultOp(TensorOp):
     """Ops whose result shape is given by the declared result type."""
 
-    input = operand_def(TensorType)
-    result = result_def(TensorType)
+    input = operand_def(RANKED_TENSOR)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
 
@@ -625,9 +688,9 @@ class BroadcastOp(ShapedResultOp):
 @irdl_op_definition
 class TransposeOp(TensorOp):
     name = "ptensor.transpose"
-    input = operand_def(TensorType)
+    input = operand_def(RANKED_TENSOR)
     permutation = prop_def(DenseArrayBase[I64])
-    result = result_def(TensorType)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     irdl_options = _PROPS_IN_ATTR_DICT
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
@@ -651,11 +714,11 @@ class SliceOp(TensorOp):
     """Strided slice: element i of dimension d is input[offsets[d] + i * strides[d]]."""
 
     name = "ptensor.slice"
-    input = operand_def(TensorType)
+    input = operand_def(RANKED_TENSOR)
     offsets = prop_def(DenseArrayBase[I64])
     sizes = prop_def(DenseArrayBase[I64])
     strides = prop_def(DenseArrayBase[I64])
-    result = result_def(TensorType)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     irdl_options = _PROPS_IN_ATTR_DICT
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
@@ -690,9 +753,9 @@ class SliceOp(TensorOp):
 @irdl_op_definition
 class ConcatOp(TensorOp):
     name = "ptensor.concat"
-    inputs = var_operand_def(TensorType)
+    inputs = var_operand_def(RANKED_TENSOR)
     axis = prop_def(IntegerAttr[I64])
-    result = result_def(TensorType)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     irdl_options = _PROPS_IN_ATTR_DICT
     assembly_format = "$inputs attr-dict `:` type($inputs) `->` type($result)"
@@ -703,7 +766,7 @@ class ConcatOp(TensorOp):
         super().__init__(
             operands=[values],
             result_types=[TensorType(element(values[0].type), shape)],
-            properties={"axis": IntegerAttr(axis, I64)},
+            properties={"axis": IntegerAttr(axis, i64)},
         )
 
     def verify_shapes(self) -> None:
@@ -723,11 +786,11 @@ class PadOp(TensorOp):
     """Constant padding: `low[d]` and `high[d]` elements of `value` around dimension d."""
 
     name = "ptensor.pad"
-    input = operand_def(TensorType)
+    input = operand_def(RANKED_TENSOR)
     low = prop_def(DenseArrayBase[I64])
     high = prop_def(DenseArrayBase[I64])
     value = prop_def(base(FloatAttr) | base(IntegerAttr))
-    result = result_def(TensorType)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     irdl_options = _PROPS_IN_ATTR_DICT
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
@@ -770,14 +833,14 @@ class Conv2DOp(TensorOp):
     """
 
     name = "ptensor.conv2d"
-    input = operand_def(TensorType)
-    filter = operand_def(TensorType)
-    bias = opt_operand_def(TensorType)
+    input = operand_def(RANKED_TENSOR)
+    filter = operand_def(RANKED_TENSOR)
+    bias = opt_operand_def(RANKED_TENSOR)
     strides = prop_def(DenseArrayBase[I64])
     dilations = prop_def(DenseArrayBase[I64])
     padding = prop_def(DenseArrayBase[I64])
     groups = prop_def(IntegerAttr[I64])
-    result = result_def(TensorType)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     irdl_options = _PROPS_IN_ATTR_DICT
     assembly_format = (
@@ -806,12 +869,12 @@ class Conv2DOp(TensorOp):
                 "strides": i64_array(strides),
                 "dilations": i64_array(dilations),
                 "padding": i64_array(padding),
-                "groups": IntegerAttr(groups, I64),
+                "groups": IntegerAttr(groups, i64),
             },
         )
 
     def verify_shapes(self) -> None:
-        check_element(self.input.type, NUMERIC, "conv2d input")
+        check_element(self.input.type, NUMERIC, "input")
         el = element(self.input.type)
         if element(self.filter.type) != el:
             raise VerifyException("conv2d input and filter must share an element type")
@@ -835,11 +898,11 @@ class Conv2DOp(TensorOp):
 
 
 class Pool2DOp(TensorOp):
-    input = operand_def(TensorType)
+    input = operand_def(RANKED_TENSOR)
     kernel = prop_def(DenseArrayBase[I64])
     strides = prop_def(DenseArrayBase[I64])
     padding = prop_def(DenseArrayBase[I64])
-    result = result_def(TensorType)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     irdl_options = _PROPS_IN_ATTR_DICT
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
@@ -866,7 +929,7 @@ class Pool2DOp(TensorOp):
         )
 
     def verify_shapes(self) -> None:
-        check_element(self.input.type, self.ALLOWED, f"{self.name} input")
+        check_element(self.input.type, self.ALLOWED, "input")
         shape = shapes.pool2d(
             self.operand_shape(0), ints(self.kernel), ints(self.strides), ints(self.padding)
         )
@@ -891,9 +954,9 @@ class AvgPool2DOp(Pool2DOp):
 @irdl_op_definition
 class SoftmaxOp(TensorOp):
     name = "ptensor.softmax"
-    input = operand_def(TensorType)
+    input = operand_def(RANKED_TENSOR)
     axis = prop_def(IntegerAttr[I64])
-    result = result_def(TensorType)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     irdl_options = _PROPS_IN_ATTR_DICT
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
@@ -901,11 +964,11 @@ class SoftmaxOp(TensorOp):
     def __init__(self, input: SSAValue | Operation, axis: int = -1):
         x = SSAValue.get(input)
         super().__init__(
-            operands=[x], result_types=[x.type], properties={"axis": IntegerAttr(axis, I64)}
+            operands=[x], result_types=[x.type], properties={"axis": IntegerAttr(axis, i64)}
         )
 
     def verify_shapes(self) -> None:
-        check_element(self.input.type, FLOATS, "softmax input")
+        check_element(self.input.type, FLOATS, "input")
         shape = self.operand_shape(0)
         shapes.normalize_axis(self.axis.value.data, len(shape))
         self.expect_result(shape, element(self.input.type))
@@ -916,12 +979,12 @@ class LayerNormOp(TensorOp):
     """Normalise over the trailing dimensions from `axis` on, then scale and shift."""
 
     name = "ptensor.layer_norm"
-    input = operand_def(TensorType)
-    scale = operand_def(TensorType)
-    offset = operand_def(TensorType)
+    input = operand_def(RANKED_TENSOR)
+    scale = operand_def(RANKED_TENSOR)
+    offset = operand_def(RANKED_TENSOR)
     axis = prop_def(IntegerAttr[I64])
     epsilon = prop_def(FloatAttr)
-    result = result_def(TensorType)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     irdl_options = _PROPS_IN_ATTR_DICT
     assembly_format = (
@@ -941,11 +1004,11 @@ class LayerNormOp(TensorOp):
         super().__init__(
             operands=[x, SSAValue.get(scale), SSAValue.get(offset)],
             result_types=[x.type],
-            properties={"axis": IntegerAttr(axis, I64), "epsilon": FloatAttr(epsilon, f32)},
+            properties={"axis": IntegerAttr(axis, i64), "epsilon": FloatAttr(epsilon, f32)},
         )
 
     def verify_shapes(self) -> None:
-        check_element(self.input.type, FLOATS, "layer_norm input")
+        check_element(self.input.type, FLOATS, "input")
         shape = self.operand_shape(0)
         ax = shapes.normalize_axis(self.axis.value.data, len(shape))
         for i, what in ((1, "scale"), (2, "offset")):
@@ -965,13 +1028,13 @@ class BatchNormOp(TensorOp):
     (x - mean) / sqrt(variance + epsilon) * scale + offset."""
 
     name = "ptensor.batch_norm"
-    input = operand_def(TensorType)
-    scale = operand_def(TensorType)
-    offset = operand_def(TensorType)
-    mean = operand_def(TensorType)
-    variance = operand_def(TensorType)
+    input = operand_def(RANKED_TENSOR)
+    scale = operand_def(RANKED_TENSOR)
+    offset = operand_def(RANKED_TENSOR)
+    mean = operand_def(RANKED_TENSOR)
+    variance = operand_def(RANKED_TENSOR)
     epsilon = prop_def(FloatAttr)
-    result = result_def(TensorType)
+    result = result_def(RANKED_TENSOR)
     traits = traits_def(Pure())
     irdl_options = _PROPS_IN_ATTR_DICT
     assembly_format = (
@@ -997,7 +1060,7 @@ class BatchNormOp(TensorOp):
         )
 
     def verify_shapes(self) -> None:
-        check_element(self.input.type, FLOATS, "batch_norm input")
+        check_element(self.input.type, FLOATS, "input")
         shape = self.operand_shape(0)
         if not shape:
             raise VerifyException("batch_norm input needs rank >= 1")

@@ -88,7 +88,7 @@ Operand = Union[Tensor, float, int, bool]
 
 
 def element_type_of(dtype: DTypeLike) -> Attribute:
-    """"f32" / np.float32 / f32 -> the xDSL element type, or a BuildError."""
+    """The xDSL element type for "f32", np.float32 or f32 alike, or a BuildError."""
     if isinstance(dtype, Attribute):
         if dtype in ptensor.ALL_ELEMENTS:
             return dtype
@@ -113,15 +113,17 @@ def module_text(module: ModuleOp) -> str:
 
 
 _NAME = re.compile(r"[A-Za-z_$.-][\w$.-]*")
+_C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ProgramBuilder:
     """Builds one `func.func` (the entry) in a module, plus its weights blob."""
 
     def __init__(self, name: str):
-        if not _NAME.fullmatch(name):
+        if not _C_IDENTIFIER.fullmatch(name):
             raise BuildError(
-                f"function name '{name}' must be an identifier ([A-Za-z_][A-Za-z0-9_$.-]*)"
+                f"function name '{name}' must be a C identifier: generated code is "
+                f"named after it ({name}_run)"
             )
         self.name = name
         self._block = Block()
@@ -143,6 +145,11 @@ class ProgramBuilder:
         _set_name(arg, name)
         self._arg_names.add(name)
         return Tensor(arg, self)
+
+    @property
+    def arguments(self) -> list[Tensor]:
+        """The function's arguments so far, in order."""
+        return [Tensor(a, self) for a in self._block.args]
 
     def returns(self, *values: Tensor) -> None:
         """The function's results, in order (call once)."""
