@@ -60,7 +60,7 @@ EXACT_SEARCH_MAX_BUFFERS = 14
 """Up to this many buffers, `search` runs branch and bound (node-limited)."""
 
 _BRANCH_AND_BOUND_NODES = 60_000
-_HILL_CLIMB_WORK = 1_500_000  # conflict-list entries visited, across all evaluations
+_HILL_CLIMB_WORK = 3_000_000  # conflict-list entries visited, across all evaluations
 _HILL_CLIMB_SEED = 20240611
 
 
@@ -138,9 +138,9 @@ class _Problem:
         self.work_per_evaluation = self.n + sum(len(c) for c in self.conflicts)
 
     def max_alive_count(self) -> int:
-        events = sorted([(self.first[i], 1) for i in range(self.n)] + [(self.last[i] + 1, -1) for i in range(self.n)])
+        events = [(self.first[i], 1) for i in range(self.n)] + [(self.last[i] + 1, -1) for i in range(self.n)]
         live = peak = 0
-        for _, delta in sorted(events, key=lambda e: (e[0], e[1])):
+        for _, delta in sorted(events):  # at equal ops, -1 (a death) sorts before +1
             live += delta
             peak = max(peak, live)
         return peak
@@ -356,12 +356,12 @@ def _search(problem: _Problem) -> list[int]:
     ):
         for best_fit in (False, True):
             candidates.append((order, problem.place(order, best_fit)))
-    best_order, best_offsets = candidates[0]
+    best_offsets = candidates[0][1]
     best_arena = problem.arena(best_offsets)
-    for order, offsets in candidates[1:]:
+    for _, offsets in candidates[1:]:
         arena = problem.arena(offsets)
         if arena < best_arena:
-            best_order, best_offsets, best_arena = order, offsets, arena
+            best_offsets, best_arena = offsets, arena
     if best_arena <= problem.bound:
         return best_offsets
 
@@ -369,16 +369,16 @@ def _search(problem: _Problem) -> list[int]:
     if exact is not None:
         return exact
 
-    if problem.n <= EXACT_SEARCH_MAX_BUFFERS:
-        arena, offsets = _branch_and_bound(problem, best_arena, best_offsets)
-        return offsets
-    # A first-fit order that reproduces the best placement, as the climb's start.
+    # A first-fit order that reproduces the best placement (first-fit never
+    # places a buffer above its offset in a placement whose offset order it
+    # follows) starts the climb.
     start_order = sorted(range(problem.n), key=lambda i: (best_offsets[i], i))
-    start_offsets = problem.place(start_order)
-    if problem.arena(start_offsets) > best_arena:  # cannot happen (first-fit never goes higher); be safe
-        start_order, start_offsets = best_order, problem.place(best_order)
-    arena, offsets = _hill_climb(problem, start_order, start_offsets)
-    return offsets if arena <= best_arena else best_offsets
+    arena, offsets = _hill_climb(problem, start_order, problem.place(start_order))
+    if arena < best_arena:
+        best_arena, best_offsets = arena, offsets
+    if best_arena > problem.bound and problem.n <= EXACT_SEARCH_MAX_BUFFERS:
+        best_arena, best_offsets = _branch_and_bound(problem, best_arena, best_offsets)
+    return best_offsets
 
 
 # ---------------------------------------------------------------------------
