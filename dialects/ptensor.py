@@ -33,8 +33,10 @@ from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
     BaseAttr,
     IRDLOperation,
+    OptPropertyDef,
     ParsePropInAttrDict,
     VarConstraint,
+    VariadicDef,
     VerificationContext,
     base,
     irdl_op_definition,
@@ -106,9 +108,8 @@ def check_element(t: Attribute, allowed: Sequence[Attribute], what: str) -> None
     el = element(t)
     if el not in allowed:
         names = ", ".join(type_str(a) for a in allowed)
-        raise VerifyException(
-            f"{what} has element type {type_str(el)}; expected one of {names}"
-        )
+        expected = f"one of {names}" if len(allowed) > 1 else names
+        raise VerifyException(f"{what} has element type {type_str(el)}; expected {expected}")
 
 
 def ints(attr: DenseArrayBase | None) -> tuple[int, ...]:
@@ -124,7 +125,7 @@ def scalar_value(attr: Attribute) -> float | int:
         return float(attr.value.data)
     if isinstance(attr, IntegerAttr):
         return int(attr.value.data)
-    raise VerifyException(f"expected a number, got {type_str(attr)}")
+    raise TypeError(f"expected a number, got {type_str(attr)}")
 
 
 def scalar_attr(value: float | int, elem: Attribute) -> Attribute:
@@ -139,17 +140,35 @@ class TensorOp(IRDLOperation):
     def verify(self, verify_nested_ops: bool = True) -> None:
         # Checked before the generic IRDL constraints, whose messages name
         # neither the operand nor what a user should write instead.
+        definition = type(self).get_irdl_definition()
+        fixed = [d for _, d in definition.operands if not isinstance(d, VariadicDef)]
+        if len(fixed) == len(definition.operands) and len(self.operands) != len(fixed):
+            raise VerifyException(
+                f"expects {len(fixed)} operand{'s' if len(fixed) != 1 else ''}, "
+                f"got {len(self.operands)}"
+            )
+        if len(self.results) != 1:
+            raise VerifyException(f"expects 1 result, got {len(self.results)}")
         for i, opnd in enumerate(self.operands):
             static_shape(opnd.type, f"operand #{i}")
         for i, res in enumerate(self.results):
-            static_shape(res.type, f"result #{i}" if len(self.results) > 1 else "result")
-        props = type(self).get_irdl_definition().properties
+            static_shape(res.type, "result")
+        props = definition.properties
         for name, prop in props.items():
-            if name in self.properties:
-                try:
-                    prop.constr.verify(self.properties[name], VerificationContext())
-                except VerifyException as e:
-                    raise VerifyException(f"property '{name}' is invalid: {e}") from None
+            if name not in self.properties:
+                if not isinstance(prop, OptPropertyDef):
+                    raise VerifyException(f"requires property '{name}'")
+                continue
+            try:
+                prop.constr.verify(self.properties[name], VerificationContext())
+            except VerifyException as e:
+                raise VerifyException(f"property '{name}' is invalid: {e}") from None
+        for name in self.attributes:
+            if name in props:
+                raise VerifyException(
+                    f"attribute '{name}' shadows the property of that name; "
+                    "write it once, as the property"
+                )
         self.verify_signature()
         super().verify(verify_nested_ops)
 
@@ -206,7 +225,7 @@ class ConstantOp(TensorOp):
         super().__init__(properties={"value": value}, result_types=[value.type])
 
     def verify_shapes(self) -> None:
-        check_element(self.result.type, ALL_ELEMENTS, "constant")
+        check_element(self.result.type, ALL_ELEMENTS, "result")
         if self.value.type != self.result.type:
             raise VerifyException(
                 f"value type {type_str(self.value.type)} differs from result "
@@ -266,10 +285,9 @@ class WeightOp(TensorOp):
         )
 
     def verify_shapes(self) -> None:
-        static_shape(self.result.type, "weight")
-        check_element(self.result.type, NUMERIC, "weight")
+        check_element(self.result.type, NUMERIC, "result")
         if self.offset.value.data < 0:
-            raise VerifyException(f"weight offset {self.offset.value.data} is negative")
+            raise VerifyException(f"offset {self.offset.value.data} is negative")
 
 
 # --- elementwise -------------------------------------------------------------
@@ -383,12 +401,12 @@ class ClampOp(UnaryOp):
         for what, bound in (("min", self.min), ("max", self.max)):
             if bound.type != el:  # pyright: ignore[reportAttributeAccessIssue]
                 raise VerifyException(
-                    f"clamp {what} bound has type {type_str(bound.type)}, expected "  # pyright: ignore
-                    f"{type_str(el)}"
+                    f"{what} bound has type {type_str(bound.type)}, expected the "  # pyright: ignore
+                    f"operand's element type {type_str(el)}"
                 )
         if scalar_value(self.min) > scalar_value(self.max):
             raise VerifyException(
-                f"clamp min {scalar_value(self.min)} exceeds max {scalar_value(self.max)}"
+                f"min {scalar_value(self.min)} exceeds max {scalar_value(self.max)}"
             )
 
 
@@ -516,7 +534,10 @@ class SelectOp(TensorOp):
         check_element(self.cond.type, (i1,), "condition")
         check_element(self.true_value.type, NUMERIC, "true value")
         if element(self.true_value.type) != element(self.false_value.type):
-            raise VerifyException("select values must share an element type")
+            raise VerifyException(
+                f"true value has element type {type_str(element(self.true_value.type))} "
+                f"but false value has {type_str(element(self.false_value.type))}"
+            )
         shape = shapes.broadcast(*(self.operand_shape(i) for i in range(3)))
         self.expect_result(shape, element(self.true_value.type))
 
@@ -609,7 +630,7 @@ class ArgmaxOp(ReduceOp):
     def verify_shapes(self) -> None:
         if len(ints(self.axes)) != 1:
             raise VerifyException(
-                f"argmax takes exactly one axis, got {list(ints(self.axes))}"
+                f"takes exactly one axis, got {list(ints(self.axes))}"
             )
         super().verify_shapes()
 
@@ -645,7 +666,10 @@ class MatmulOp(TensorOp):
     def verify_shapes(self) -> None:
         check_element(self.lhs.type, NUMERIC, "lhs")
         if element(self.lhs.type) != element(self.rhs.type):
-            raise VerifyException("matmul operands must share an element type")
+            raise VerifyException(
+                f"operand element types differ: {type_str(element(self.lhs.type))} "
+                f"and {type_str(element(self.rhs.type))}"
+            )
         shape = shapes.matmul(self.operand_shape(0), self.operand_shape(1))
         self.expect_result(shape, accumulator(element(self.lhs.type)))
 
@@ -773,8 +797,12 @@ class ConcatOp(TensorOp):
         if not self.inputs:
             raise VerifyException("concat needs at least one operand")
         el = element(self.inputs[0].type)
-        if any(element(v.type) != el for v in self.inputs):
-            raise VerifyException("concat operands must share an element type")
+        for k, v in enumerate(self.inputs):
+            if element(v.type) != el:
+                raise VerifyException(
+                    f"operand #{k} has element type {type_str(element(v.type))}, "
+                    f"expected {type_str(el)} as operand #0 has"
+                )
         shape = shapes.concat(
             [self.operand_shape(i) for i in range(len(self.inputs))], self.axis.value.data
         )
@@ -815,7 +843,8 @@ class PadOp(TensorOp):
         el = element(self.input.type)
         if self.value.type != el:  # pyright: ignore[reportAttributeAccessIssue]
             raise VerifyException(
-                f"pad value has type {type_str(self.value.type)}, expected {type_str(el)}"  # pyright: ignore
+                f"pad value has type {type_str(self.value.type)}, expected the operand's "
+                f"element type {type_str(el)}"  # pyright: ignore
             )
         shape = shapes.pad(self.operand_shape(0), ints(self.low), ints(self.high))
         self.expect_result(shape, el)
@@ -877,7 +906,10 @@ class Conv2DOp(TensorOp):
         check_element(self.input.type, NUMERIC, "input")
         el = element(self.input.type)
         if element(self.filter.type) != el:
-            raise VerifyException("conv2d input and filter must share an element type")
+            raise VerifyException(
+                f"filter has element type {type_str(element(self.filter.type))}, "
+                f"expected the input's {type_str(el)}"
+            )
         shape = shapes.conv2d(
             self.operand_shape(0),
             self.operand_shape(1),
@@ -892,7 +924,8 @@ class Conv2DOp(TensorOp):
             if bshape != (shape[3],) or element(self.bias.type) != acc:
                 raise VerifyException(
                     f"bias type {type_str(self.bias.type)} does not match "
-                    f"{type_str(TensorType(acc, [shape[3]]))}"
+                    f"{type_str(TensorType(acc, [shape[3]]))} (one {type_str(acc)} per "
+                    "output channel)"
                 )
         self.expect_result(shape, acc)
 
@@ -1016,7 +1049,7 @@ class LayerNormOp(TensorOp):
                 self.operands[i].type
             ) != element(self.input.type):
                 raise VerifyException(
-                    f"layer_norm {what} must be {type_str(TensorType(element(self.input.type), list(shape[ax:])))}"
+                    f"{what} must be {type_str(TensorType(element(self.input.type), list(shape[ax:])))}"
                     f", got {type_str(self.operands[i].type)}"
                 )
         self.expect_result(shape, element(self.input.type))
@@ -1063,12 +1096,15 @@ class BatchNormOp(TensorOp):
         check_element(self.input.type, FLOATS, "input")
         shape = self.operand_shape(0)
         if not shape:
-            raise VerifyException("batch_norm input needs rank >= 1")
+            raise VerifyException(
+                f"input needs rank >= 1 (its last dimension is the channel), "
+                f"got {type_str(self.input.type)}"
+            )
         want = TensorType(element(self.input.type), [shape[-1]])
         for i, what in enumerate(("scale", "offset", "mean", "variance"), start=1):
             if self.operands[i].type != want:
                 raise VerifyException(
-                    f"batch_norm {what} must be {type_str(want)}, got "
+                    f"{what} must be {type_str(want)}, got "
                     f"{type_str(self.operands[i].type)}"
                 )
         self.expect_result(shape, element(self.input.type))

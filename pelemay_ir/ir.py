@@ -13,9 +13,10 @@ from pathlib import Path
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, func, math, memref, scf
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
-from xdsl.ir import Operation
+from xdsl.ir import Attribute, Operation
+from xdsl.irdl import IRDLOperation, VerificationContext
 from xdsl.parser import Parser
-from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
 from pelemay_ir import weights
 
@@ -42,7 +43,12 @@ def own_dialects():
 
         return PTensor
 
-    return {"ptensor": ptensor}
+    def pbuf():
+        from pelemay_ir.dialects.pbuf import PBuf
+
+        return PBuf
+
+    return {"ptensor": ptensor, "pbuf": pbuf}
 
 
 def dialects():
@@ -83,9 +89,12 @@ class LocatingParser(Parser):
         super().__init__(ctx, text, name)
         self._name = name
         self._line_offset = line_offset
+        self._op_names: list[str] = []  # names of the ops being parsed, outermost first
+        self._last_attr_dict: dict[str, Attribute] = {}
 
     def parse_operation(self) -> Operation:
         where = self._current_token.span
+        depth = len(self._op_names)
         try:
             op = super().parse_operation()
         except ParseError as e:
@@ -94,8 +103,16 @@ class LocatingParser(Parser):
                 name = e.msg.removeprefix("Operation ").removesuffix(" is not registered")
                 raise ParseError(where, f"unknown operation '{name}'") from None
             raise
+        except VerifyException as e:
+            # The custom syntax checks operand, result and property constraints
+            # while parsing; report them at the op, as the verifier would.
+            name = self._op_names[depth] if len(self._op_names) > depth else "operation"
+            message = self._property_at_fault(name) or str(e)
+            raise ParseError(where, f"'{name}' op {message}") from None
+        finally:
+            del self._op_names[depth:]
         if isinstance(op.location, UnknownLoc):
-            # Point at the op name, not at its results, as mlir-opt does.
+            # The op's own position, which starts at its results as in mlir-opt.
             loc = where.get_location()
             op.location = FileLineColLoc(
                 StringAttr(self._name),
@@ -103,6 +120,31 @@ class LocatingParser(Parser):
                 IntAttr(loc.col),
             )
         return op
+
+    def parse_optional_attr_dict(self) -> dict[str, Attribute]:
+        attrs = super().parse_optional_attr_dict()
+        self._last_attr_dict = dict(attrs)  # the caller moves properties out of `attrs`
+        return attrs
+
+    def _property_at_fault(self, op_name: str) -> str | None:
+        """Which property of the last attribute dictionary breaks its
+        constraint, in the verifier's words (the parser's own text has no name)."""
+        op_type = self.ctx.get_optional_op(op_name)
+        if op_type is None or not issubclass(op_type, IRDLOperation):
+            return None
+        for prop, prop_def in op_type.get_irdl_definition().properties.items():
+            value = self._last_attr_dict.get(prop)
+            if value is None:
+                continue
+            try:
+                prop_def.constr.verify(value, VerificationContext())
+            except VerifyException as e:
+                return f"property '{prop}' is invalid: {e}"
+        return None
+
+    def _get_op_by_name(self, name: str) -> type[Operation]:
+        self._op_names.append(name)
+        return super()._get_op_by_name(name)
 
 
 def parse(text: str, name: str = "<stdin>", ctx: Context | None = None, line_offset: int = 0) -> ModuleOp:
@@ -117,8 +159,11 @@ def parse(text: str, name: str = "<stdin>", ctx: Context | None = None, line_off
     except ParseError as e:
         span = e.span
         loc = span.get_location()
+        message = e.msg
+        if "{first_char}" in message:  # an unformatted message of xDSL's lexer
+            message = message.replace("{first_char}", f"'{span.text[:1]}'")
         raise CompileError(
-            e.msg, f"{loc.file}:{loc.line + line_offset}:{loc.col}"
+            message, f"{loc.file}:{loc.line + line_offset}:{loc.col}"
         ) from None
     verify(module)
     return module

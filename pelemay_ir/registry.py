@@ -19,7 +19,27 @@ from xdsl.utils.arg_spec import ArgSpec
 
 def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Pelemay IR's passes, imported only when used."""
-    return {}
+
+    def bufferize():
+        from pelemay_ir.passes.bufferize import BufferizePass
+
+        return BufferizePass
+
+    def plan_memory():
+        from pelemay_ir.passes.plan_memory import PlanMemoryPass
+
+        return PlanMemoryPass
+
+    def verify_memory_plan():
+        from pelemay_ir.passes.verify_memory_plan import VerifyMemoryPlanPass
+
+        return VerifyMemoryPlanPass
+
+    return {
+        "bufferize": bufferize,
+        "plan-memory": plan_memory,
+        "verify-memory-plan": verify_memory_plan,
+    }
 
 
 def passes() -> dict[str, Callable[[], type[ModulePass]]]:

@@ -90,7 +90,11 @@ def reshape(shape: Sequence[int], new: Sequence[int]) -> Shape:
 
 
 def broadcast_to(shape: Sequence[int], target: Sequence[int]) -> Shape:
-    if len(target) < len(shape) or broadcast(shape, target) != tuple(target):
+    try:
+        fits = len(target) >= len(shape) and broadcast(shape, target) == tuple(target)
+    except ShapeError:
+        fits = False
+    if not fits:
         raise ShapeError(f"shape {fmt(shape)} cannot broadcast to {fmt(target)}")
     return tuple(target)
 
@@ -143,7 +147,7 @@ def pad(shape: Sequence[int], low: Sequence[int], high: Sequence[int]) -> Shape:
             f"pad needs {len(shape)} low and high amounts, got {len(low)} and {len(high)}"
         )
     if any(v < 0 for v in (*low, *high)):
-        raise ShapeError("pad amounts must be >= 0")
+        raise ShapeError(f"pad amounts must be >= 0, got low {list(low)} and high {list(high)}")
     return tuple(d + lo + hi for d, lo, hi in zip(shape, low, high))
 
 

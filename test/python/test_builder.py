@@ -236,7 +236,7 @@ BUILD_ERRORS = [
     ("ptensor.conv2d: bias", lambda b: b.conv2d(_arg(b, (1, 3, 3, 1)), _arg(b, (1, 1, 1, 2)), _arg(b, (3,)))),
     ("ptensor.compare: unknown predicate", lambda b: b.compare("lte", _arg(b, (2,)), _arg(b, (2,)))),
     ("ptensor.select", lambda b: b.select(_arg(b, (2,)), _arg(b, (2,)), _arg(b, (2,)))),
-    ("ptensor.clamp: clamp min", lambda b: b.clamp(_arg(b, (2,)), 2.0, 1.0)),
+    ("ptensor.clamp: min 2.0 exceeds max", lambda b: b.clamp(_arg(b, (2,)), 2.0, 1.0)),
     ("unknown dtype 'f64'", lambda b: b.argument("x", (2,), "f64")),
     ("defined twice", lambda b: [b.argument("x", (2,)), b.argument("x", (2,))]),
     ("weight 'w' is defined twice", lambda b: [b.weight("w", np.ones(2, np.float32)) for _ in range(2)]),
