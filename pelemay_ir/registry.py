@@ -77,8 +77,15 @@ def print_mlir(module: ModuleOp, args: argparse.Namespace) -> str:
     return out.getvalue()
 
 
+def _c_target():
+    from pelemay_ir.targets import c
+
+    return c
+
+
 TARGETS: dict[str, Callable[[ModuleOp, argparse.Namespace, ArgSpec], str]] = {
     "mlir": lambda module, args, spec: print_mlir(module, args),
+    "c": lambda module, args, spec: _c_target().stdout_text(module),
 }
 
 
@@ -91,6 +98,10 @@ def emit(spec: ArgSpec, module: ModuleOp, args: argparse.Namespace) -> str:
 
 
 def write_output(spec: ArgSpec, path: Path, text: str) -> None:
+    """`-o`: the C target writes NAME.c and NAME.h; the others one file."""
+    if spec.name == "c":
+        _c_target().write(path, text)
+        return
     from pelemay_ir.driver import atomic_write
 
     atomic_write(path, text)

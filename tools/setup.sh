@@ -4,10 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# tool -> Debian package
 need_apt=()
-for tool in gcc; do
-  command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool")
-done
+while read -r tool package; do
+  command -v "$tool" >/dev/null 2>&1 || need_apt+=("$package")
+done <<'TOOLS'
+gcc gcc
+clang-16 clang-16
+opt-16 llvm-16
+TOOLS
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

@@ -1,0 +1,202 @@
+"""Building generated C and running it: a shared library called through ctypes,
+and a standalone test program fed with raw bytes.
+
+Builds are cached on disk by a hash of the sources, the flags and the
+compiler's version (under $PELEMAY_CACHE, else ~/.cache/pelemay-ir), so a test
+suite that compiles the same program twice pays for gcc once.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from pelemay_ir.targets import c as c_target
+
+STRICT_FLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic")
+SANITIZE_FLAGS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g")
+
+RETURN_CODES = {value: name for name, value, _ in c_target.ERROR_CODES}
+
+
+class BuildError(RuntimeError):
+    """The C compiler rejected generated code (a bug in the C target, or bad cflags)."""
+
+
+class RunError(RuntimeError):
+    """The compiled program reported a failure."""
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("PELEMAY_CACHE") or Path.home() / ".cache" / "pelemay-ir")
+
+
+@lru_cache(maxsize=None)
+def compiler_version(cc: str) -> str:
+    try:
+        done = subprocess.run([cc, "--version"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise BuildError(f"C compiler '{cc}' is not usable: {e}") from None
+    return done.stdout
+
+
+def _build(files: dict[str, str], output: str, flags: Sequence[str], cc: str) -> Path:
+    """Compile `files` (name -> text; the .c ones are compiled) into `output`, cached."""
+    key = hashlib.sha256()
+    for part in (cc, compiler_version(cc), *flags, output):
+        key.update(part.encode() + b"\0")
+    for name in sorted(files):
+        key.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    digest = key.hexdigest()
+    where = cache_root() / digest[:2] / digest
+    target = where / output
+    if target.exists():
+        return target
+    where.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (where / name).write_text(text)
+    fd, tmp = tempfile.mkstemp(dir=where, prefix=f".{output}.")
+    os.close(fd)
+    sources = [name for name in sorted(files) if name.endswith(".c")]
+    command = [cc, *flags, *sources, "-o", tmp, "-lm"]
+    done = subprocess.run(command, cwd=where, capture_output=True, text=True)
+    if done.returncode != 0:
+        os.unlink(tmp)
+        raise BuildError(f"{' '.join(command)} failed in {where}:\n{done.stderr}")
+    os.replace(tmp, target)
+    return target
+
+
+def build_shared(
+    header: str, source: str, name: str, cflags: Sequence[str] = (), cc: str = "gcc"
+) -> Path:
+    """The shared library of one generated program (strict C99 warnings as errors)."""
+    files = {f"{name}.h": header, f"{name}.c": source}
+    return _build(files, f"lib{name}.so", (*STRICT_FLAGS, "-fPIC", "-shared", *cflags), cc)
+
+
+def build_harness(
+    header: str, source: str, harness: str, name: str, cflags: Sequence[str] = (), cc: str = "gcc"
+) -> Path:
+    """A standalone executable: the program plus `c.emit_harness`'s main()."""
+    files = {f"{name}.h": header, f"{name}.c": source, f"{name}_main.c": harness}
+    return _build(files, name, (*STRICT_FLAGS, *cflags), cc)
+
+
+class CompiledProgram:
+    """A generated program loaded with ctypes: call it with NumPy arrays in
+    argument order; it returns the outputs as a list of new arrays."""
+
+    def __init__(self, library: Path, iface: c_target.Interface, weights: bytes | None = None):
+        self.interface = iface
+        self.library_path = library
+        self._lib = ctypes.CDLL(str(library))
+        self._run = getattr(self._lib, iface.run)
+        count = len(iface.inputs) + len(iface.outputs) + 1 + iface.external_weights
+        self._run.argtypes = [ctypes.c_void_p] * count
+        self._run.restype = ctypes.c_int
+        self._weights = None
+        if iface.external_weights:
+            if weights is None:
+                raise ValueError(f"{iface.run} takes external weights, but none were given")
+            if len(weights) != iface.weights_bytes:
+                raise ValueError(
+                    f"{iface.run} needs {iface.weights_bytes} bytes of weights, got {len(weights)}"
+                )
+            self._weights = _aligned(len(weights), iface.weights_align)
+            self._weights[:] = np.frombuffer(bytes(weights), dtype=np.uint8)
+
+    def __call__(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        iface = self.interface
+        if len(inputs) != len(iface.inputs):
+            raise TypeError(f"{iface.run} takes {len(iface.inputs)} inputs, got {len(inputs)}")
+        arrays = []
+        for k, (given, want) in enumerate(zip(inputs, iface.inputs)):
+            if not isinstance(given, np.ndarray):
+                raise TypeError(f"input {k} ('{want.name}') must be a NumPy array, got {type(given).__name__}")
+            if given.dtype != want.dtype:
+                raise TypeError(f"input {k} ('{want.name}') must have dtype {want.dtype}, got {given.dtype}")
+            if given.shape != want.shape:
+                raise ValueError(f"input {k} ('{want.name}') must have shape {want.shape}, got {given.shape}")
+            arrays.append(np.ascontiguousarray(given))
+        outputs = [np.zeros(b.shape, dtype=b.dtype) for b in iface.outputs]
+        arena = _aligned(iface.arena_bytes, iface.arena_align)
+        pointers = [a.ctypes.data for a in (*arrays, *outputs, arena)]
+        if self._weights is not None:
+            pointers.insert(0, self._weights.ctypes.data)
+        rc = self._run(*pointers)
+        if rc != 0:
+            raise RunError(f"{iface.run} returned {rc} ({RETURN_CODES.get(rc, 'unknown code')})")
+        return outputs
+
+    def call_raw(self, *pointers: int | None) -> int:
+        """Call the run function with raw addresses (for testing its checks)."""
+        return self._run(*pointers)
+
+
+def _aligned(size: int, align: int) -> np.ndarray:
+    """`size` zeroed bytes starting at a multiple of `align` (never empty, so never NULL)."""
+    block = np.zeros(size + align, dtype=np.uint8)
+    skip = -block.ctypes.data % align
+    return block[skip:skip + size] if size else block[skip:skip + 1]
+
+
+def load(path: Path, module: ModuleOp, weights: bytes | None = None) -> CompiledProgram:
+    """Load a library built from `module`; external weights come from the module's
+    weights file unless given."""
+    iface = c_target.interface(module)
+    if iface.external_weights and weights is None:
+        from pelemay_ir import weights as weights_file
+
+        weights = bytes(weights_file.blob_of(module))
+    return CompiledProgram(path, iface, weights)
+
+
+def compile_module(
+    module: ModuleOp, cflags: Sequence[str] = (), cc: str = "gcc", weights: bytes | None = None
+) -> CompiledProgram:
+    """Print, build and load a loop-level module in one step."""
+    header, source = c_target.emit_c(module)
+    name = c_target.interface(module).base
+    return load(build_shared(header, source, name, cflags, cc), module, weights)
+
+
+def run_harness(
+    exe: Path,
+    inputs: Sequence[np.ndarray],
+    outputs_spec: Sequence[tuple[tuple[int, ...], np.dtype]],
+    runner: Sequence[str] = (),
+    weights: bytes | None = None,
+    timeout: float = 120,
+) -> list[np.ndarray]:
+    """Run a harness executable (optionally under `runner`, e.g. qemu) on raw bytes."""
+    with tempfile.TemporaryDirectory(prefix="pelemay-run-") as tmp:
+        in_path, out_path = Path(tmp) / "inputs.bin", Path(tmp) / "outputs.bin"
+        in_path.write_bytes(b"".join(np.ascontiguousarray(a).tobytes() for a in inputs))
+        command = [*runner, str(exe), str(in_path), str(out_path)]
+        if weights is not None:
+            w_path = Path(tmp) / "weights.bin"
+            w_path.write_bytes(bytes(weights))
+            command.append(str(w_path))
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RunError(f"{' '.join(command)} exited with {done.returncode}:\n{done.stderr}")
+        data = out_path.read_bytes()
+    results, at = [], 0
+    for shape, dtype in outputs_spec:
+        dtype = np.dtype(dtype)
+        size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        results.append(np.frombuffer(data[at:at + size], dtype=dtype).reshape(shape).copy())
+        at += size
+    if at != len(data):
+        raise RunError(f"{exe} wrote {len(data)} bytes of outputs; expected {at}")
+    return results

@@ -1,0 +1,304 @@
+"""The `static inline` helpers that give generated C its defined semantics.
+
+Each helper is C99 text built from a template for one (operation, type) pair,
+so the printer emits only the helpers a program uses. They are where the
+rules of docs/c-target.md live: wrapping integer arithmetic computed on the
+unsigned type, division with x / 0 = 0, saturating float-to-int conversion,
+NaN-propagating max/min, shifts defined for every amount, and f16 as a
+storage type converted with round-to-nearest-even by plain bit manipulation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PREFIX = "pl_"
+"""Every helper's name starts with this; the printer keeps it out of user names."""
+
+
+@dataclass(frozen=True)
+class IntType:
+    """A C integer type standing for an MLIR integer type (or index)."""
+
+    suffix: str  # helper-name suffix: i8, i32, index, ...
+    c: str  # the C type of values: int8_t, ptrdiff_t, uint8_t (i1)
+    unsigned: str  # the unsigned type of the same width
+    bits: int  # width in bits (64 for index: ptrdiff_t is at most 64 bits here)
+    minimum: str  # the C expression of the smallest value
+    maximum: str
+    wide: str  # the unsigned type wrapping arithmetic is done in
+
+
+def int_type(bits: int) -> IntType:
+    if bits == 1:
+        return IntType("i1", "uint8_t", "uint8_t", 1, "0", "1", "unsigned")
+    if bits in (8, 16, 32, 64):
+        wide = "uint64_t" if bits == 64 else "uint32_t"
+        return IntType(
+            f"i{bits}", f"int{bits}_t", f"uint{bits}_t", bits,
+            f"INT{bits}_MIN", f"INT{bits}_MAX", wide,
+        )
+    raise ValueError(f"no C type for i{bits}")
+
+
+INDEX = IntType("index", "ptrdiff_t", "size_t", 64, "PTRDIFF_MIN", "PTRDIFF_MAX", "size_t")
+
+
+@dataclass(frozen=True)
+class FloatType:
+    suffix: str  # f32, f64, f16
+    c: str  # the C type values are computed in (f16 values live in float)
+    libm: str  # libm name suffix: "f" for float, "" for double
+    literal: str  # literal suffix
+
+
+F32 = FloatType("f32", "float", "f", "f")
+F16 = FloatType("f16", "float", "f", "f")
+F64 = FloatType("f64", "double", "", "")
+
+
+def _fn(ret: str, name: str, params: str, body: str) -> str:
+    return f"static inline {ret} {name}({params})\n{{\n{body}}}\n"
+
+
+# --- f16 storage ---------------------------------------------------------------
+
+F16_TO_F32 = _fn(
+    "float", "pl_f16_to_f32", "uint16_t h",
+    """    /* Exact: every binary16 value is a binary32 value. */
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t e = ((uint32_t)h >> 10) & 0x1fu;
+    uint32_t m = (uint32_t)h & 0x3ffu;
+    uint32_t x;
+    float f;
+    if (e == 0x1fu) {
+        x = sign | 0x7f800000u | (m << 13);
+    } else if (e != 0u) {
+        x = sign | ((e + 112u) << 23) | (m << 13);
+    } else if (m == 0u) {
+        x = sign;
+    } else {
+        e = 113u;
+        while ((m & 0x400u) == 0u) {
+            m <<= 1;
+            e--;
+        }
+        x = sign | (e << 23) | ((m & 0x3ffu) << 13);
+    }
+    memcpy(&f, &x, sizeof f);
+    return f;
+""",
+)
+
+F32_TO_F16 = _fn(
+    "uint16_t", "pl_f32_to_f16", "float f",
+    """    /* Round to nearest, ties to even; overflow gives infinity, NaN stays NaN. */
+    uint32_t x;
+    uint32_t sign;
+    uint32_t a;
+    memcpy(&x, &f, sizeof x);
+    sign = (x >> 16) & 0x8000u;
+    a = x & 0x7fffffffu;
+    if (a >= 0x7f800000u) {
+        return (uint16_t)(sign | 0x7c00u | (a > 0x7f800000u ? 0x200u | ((a >> 13) & 0x3ffu) : 0u));
+    }
+    if (a >= 0x477ff000u) {
+        return (uint16_t)(sign | 0x7c00u);
+    }
+    if (a < 0x38800000u) {
+        uint32_t mant;
+        uint32_t shift;
+        uint32_t q;
+        uint32_t rest;
+        uint32_t half;
+        if (a <= 0x33000000u) {
+            return (uint16_t)sign;
+        }
+        mant = (a & 0x7fffffu) | 0x800000u;
+        shift = 126u - (a >> 23);
+        q = mant >> shift;
+        rest = mant & ((1u << shift) - 1u);
+        half = 1u << (shift - 1u);
+        if (rest > half || (rest == half && (q & 1u) != 0u)) {
+            q++;
+        }
+        return (uint16_t)(sign | q);
+    }
+    a -= 0x38000000u;
+    a += 0xfffu + ((a >> 13) & 1u);
+    return (uint16_t)(sign | (a >> 13));
+""",
+)
+
+F16_ROUND = _fn(
+    "float", "pl_f16_round", "float f",
+    "    /* The f16 value nearest to f, as a float (an op's f16 result). */\n"
+    "    return pl_f16_to_f32(pl_f32_to_f16(f));\n",
+)
+
+
+# --- helper catalogue ------------------------------------------------------------
+
+
+def wrap(op: str, t: IntType) -> tuple[str, str]:
+    """Wrapping add/sub/mul: computed on the unsigned type, converted back."""
+    sym = {"addi": "+", "subi": "-", "muli": "*"}[op]
+    name = f"pl_{op}_{t.suffix}"
+    if t.bits == 1:
+        body = f"    return (uint8_t)(((unsigned)a {sym} (unsigned)b) & 1u);\n"
+    elif t is INDEX:
+        body = f"    return (ptrdiff_t)((size_t)a {sym} (size_t)b);\n"
+    else:
+        cast = f"({t.wide})" if t.wide == t.unsigned else f"({t.wide})({t.unsigned})"
+        body = f"    return ({t.c})(({t.unsigned})({cast}a {sym} {cast}b));\n"
+    return name, _fn(t.c, name, f"{t.c} a, {t.c} b", body)
+
+
+def absi(t: IntType) -> tuple[str, str]:
+    name = f"pl_absi_{t.suffix}"
+    if t.bits == 1:
+        body = "    return a;\n"
+    else:
+        body = (
+            f"    /* abs(MIN) = MIN, as wrapping 0 - MIN. */\n"
+            f"    return a < 0 ? ({t.c})({t.unsigned})(({t.wide})0 - ({t.wide})({t.unsigned})a) : a;\n"
+        )
+    return name, _fn(t.c, name, f"{t.c} a", body)
+
+
+def division(op: str, t: IntType) -> tuple[str, str]:
+    """divsi/remsi/divui/remui with x / 0 = 0, x % 0 = x, MIN / -1 = MIN, MIN % -1 = 0."""
+    name = f"pl_{op}_{t.suffix}"
+    u = t.unsigned
+    if op == "divsi":
+        body = (
+            f"    if (b == 0) {{\n        return 0;\n    }}\n"
+            f"    if (b == -1) {{\n        return ({t.c})({u})(({t.wide})0 - ({t.wide})({u})a);\n    }}\n"
+            f"    return ({t.c})(a / b);\n"
+        )
+    elif op == "remsi":
+        body = (
+            f"    if (b == 0) {{\n        return a;\n    }}\n"
+            f"    if (b == -1) {{\n        return 0;\n    }}\n"
+            f"    return ({t.c})(a % b);\n"
+        )
+    elif op == "divui":
+        body = (
+            f"    if (({u})b == 0u) {{\n        return 0;\n    }}\n"
+            f"    return ({t.c})({u})(({u})a / ({u})b);\n"
+        )
+    else:
+        body = (
+            f"    if (({u})b == 0u) {{\n        return a;\n    }}\n"
+            f"    return ({t.c})({u})(({u})a % ({u})b);\n"
+        )
+    return name, _fn(t.c, name, f"{t.c} a, {t.c} b", body)
+
+
+def shift(op: str, t: IntType) -> tuple[str, str]:
+    """Shifts by the amount read as unsigned; amounts >= the width give 0 (or the sign)."""
+    name = f"pl_{op}_{t.suffix}"
+    u = t.unsigned
+    n = "sizeof(ptrdiff_t) * 8" if t is INDEX else str(t.bits)
+    if op == "shli":
+        body = (
+            f"    if (({u})b >= {n}u) {{\n        return 0;\n    }}\n"
+            f"    return ({t.c})({u})(({t.wide})({u})a << ({u})b);\n"
+        )
+    elif op == "shrui":
+        body = (
+            f"    if (({u})b >= {n}u) {{\n        return 0;\n    }}\n"
+            f"    return ({t.c})({u})(({u})a >> ({u})b);\n"
+        )
+    else:
+        body = (
+            f"    if (({u})b >= {n}u) {{\n        return ({t.c})(a < 0 ? -1 : 0);\n    }}\n"
+            f"    /* Shift the non-negative complement: no implementation-defined right shift. */\n"
+            f"    return ({t.c})(a < 0 ? ~(~a >> ({u})b) : a >> ({u})b);\n"
+        )
+    return name, _fn(t.c, name, f"{t.c} a, {t.c} b", body)
+
+
+def fptoint(signed: bool, f: FloatType, t: IntType) -> tuple[str, str]:
+    """Float to integer, truncating; saturates at the type's bounds and NaN gives 0."""
+    op = "fptosi" if signed else "fptoui"
+    name = f"pl_{op}_{f.suffix}_{t.suffix}"
+    lit = f.literal
+    if signed:
+        lo = f"-0x1p{t.bits - 1}{lit}" if t.bits > 1 else f"-1.0{lit}"
+        hi = f"0x1p{t.bits - 1}{lit}" if t.bits > 1 else f"0.0{lit}"
+        if t is INDEX:
+            # ptrdiff_t has 32 or 64 bits; its bounds as floats are -2^(w-1), 2^(w-1).
+            lo, hi = f"({f.c})PTRDIFF_MIN", f"({f.c})PTRDIFF_MAX"
+        if t.bits == 1:
+            # i1 read as signed holds 0 or -1 (true).
+            body = f"    return (uint8_t)(x <= {lo});\n"
+        else:
+            body = (
+                f"    if (x != x) {{\n        return 0;\n    }}\n"
+                f"    if (x <= {lo}) {{\n        return {t.minimum};\n    }}\n"
+                f"    if (x >= {hi}) {{\n        return {t.maximum};\n    }}\n"
+                f"    return ({t.c})x;\n"
+            )
+    else:
+        hi = f"({f.c})SIZE_MAX" if t is INDEX else f"0x1p{t.bits}{lit}"
+        umax = "1u" if t.bits == 1 else ("SIZE_MAX" if t is INDEX else f"UINT{t.bits}_MAX")
+        body = (
+            f"    if (x != x || x <= -1.0{lit}) {{\n        return 0;\n    }}\n"
+            f"    if (x >= {hi}) {{\n        return ({t.c}){umax};\n    }}\n"
+            f"    return ({t.c})({t.unsigned})x;\n"
+        )
+    return name, _fn(t.c, name, f"{f.c} x", body)
+
+
+def float_minmax(op: str, f: FloatType) -> tuple[str, str]:
+    """maximumf/minimumf: a NaN operand gives NaN, and -0 < +0."""
+    name = f"pl_{op}_{f.suffix}"
+    c = f.c
+    if op == "maximumf":
+        tie = "signbit(a) ? b : a"
+        pick = "a > b ? a : b"
+    else:
+        tie = "signbit(a) ? a : b"
+        pick = "a < b ? a : b"
+    body = (
+        f"    if (a != a) {{\n        return a;\n    }}\n"
+        f"    if (b != b) {{\n        return b;\n    }}\n"
+        f"    if (a == b) {{\n        return {tie};\n    }}\n"
+        f"    return {pick};\n"
+    )
+    return name, _fn(c, name, f"{c} a, {c} b", body)
+
+
+def bitcast(src: str, dst: str) -> tuple[str, str]:
+    """Reinterpret the bits of a same-width value (src, dst: C types)."""
+    name = f"pl_bitcast_{_ident(src)}_{_ident(dst)}"
+    body = f"    {dst} r;\n    memcpy(&r, &a, sizeof r);\n    return r;\n"
+    return name, _fn(dst, name, f"{src} a", body)
+
+
+def load_bytes(ctype: str) -> tuple[str, str]:
+    """Read element i of a byte buffer shared by several element types."""
+    name = f"pl_load_{_ident(ctype)}"
+    body = f"    {ctype} v;\n    memcpy(&v, p + i * (ptrdiff_t)sizeof v, sizeof v);\n    return v;\n"
+    return name, _fn(ctype, name, "const unsigned char *p, ptrdiff_t i", body)
+
+
+def store_bytes(ctype: str) -> tuple[str, str]:
+    name = f"pl_store_{_ident(ctype)}"
+    body = "    memcpy(p + i * (ptrdiff_t)sizeof v, &v, sizeof v);\n"
+    return name, _fn("void", name, f"unsigned char *p, ptrdiff_t i, {ctype} v", body)
+
+
+def _ident(ctype: str) -> str:
+    return ctype.removesuffix("_t")
+
+
+FIXED = {
+    "pl_f16_to_f32": F16_TO_F32,
+    "pl_f32_to_f16": F32_TO_F16,
+    "pl_f16_round": F16_ROUND,
+}
+"""Helpers with one definition (the others are made per type by the functions above)."""
+
+DEPENDS = {"pl_f16_round": ("pl_f16_to_f32", "pl_f32_to_f16")}
