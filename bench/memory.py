@@ -29,8 +29,7 @@ PUBLISHED = {
 
 def plan_report(model: Path, algorithm: str, reorder: bool) -> dict:
     from pelemay_ir import ir, registry
-    from pelemay_ir.driver import make_pipeline
-
+    
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "r.json"
         spec = (
@@ -39,7 +38,7 @@ def plan_report(model: Path, algorithm: str, reorder: bool) -> dict:
         )
         module = ir.load(model)
         ctx = ir.make_context()
-        for p in make_pipeline(spec, registry.passes()):
+        for p in registry.make_pipeline(spec):
             p.apply(ctx, module)
         data = json.loads(report.read_text())
     functions = data["functions"] if "functions" in data else [data]

@@ -2,7 +2,17 @@
 
 `pelemay_ir.reference.evaluate` gives every program its meaning;
 `pelemay_ir.builder.ProgramBuilder` builds programs from Python;
-`pelemay-opt` (pelemay_ir.driver) runs pass pipelines on .mlir files.
+`pelemay-opt` (pelemay_ir.driver) runs pass pipelines on .mlir files;
+`pelemay_ir.compile(module_or_path, target="host")` gives a callable on arrays.
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # `pelemay_ir.compile` without importing xDSL for `import pelemay_ir`.
+    if name == "compile":
+        from pelemay_ir.api import compile
+
+        return compile
+    raise AttributeError(f"module 'pelemay_ir' has no attribute '{name}'")

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from pelemay_ir import buffer_interpreter, dtypes, ir, reference
-from pelemay_ir.driver import make_pipeline
 from pelemay_ir import registry
 
 TENSOR_PIPELINE = "canonicalize,cse"
@@ -57,13 +56,13 @@ def main(argv: list[str] | None = None) -> int:
         original = ir.load(args.model)
         ctx = ir.make_context()
         t0 = time.perf_counter()
-        for pass_ in make_pipeline(TENSOR_PIPELINE, registry.passes()):
+        for pass_ in registry.make_pipeline(TENSOR_PIPELINE):
             pass_.apply(ctx, module)
             ir.verify(module)
         entry = reference.entry_function(module)
         n_ops = sum(1 for op in entry.walk() if op.name.startswith("ptensor."))
         inputs = seeded_inputs(entry)
-        for pass_ in make_pipeline(buffer_pipeline(out), registry.passes()):
+        for pass_ in registry.make_pipeline(buffer_pipeline(out)):
             pass_.apply(ctx, module)
             ir.verify(module)
         t_passes = time.perf_counter() - t0

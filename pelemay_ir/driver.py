@@ -9,22 +9,17 @@ replaced once the whole run has succeeded.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import difflib
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from io import StringIO
+from collections.abc import Sequence
 from pathlib import Path
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.passes import ModulePass
-from xdsl.utils.arg_spec import parse_pipeline
 from xdsl.utils.arg_spec import parse_spec as parse_target_spec
-from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException
+from xdsl.utils.exceptions import DiagnosticException
 
 from pelemay_ir import ir, registry
 
@@ -67,42 +62,14 @@ def _version() -> str:
         return "unknown"
 
 
-def make_pipeline(spec: str, available: dict[str, Callable[[], type[ModulePass]]]) -> list[ModulePass]:
-    """Parse `-p`, naming the unknown pass or bad option and the valid choices."""
-    try:
-        specs = list(parse_pipeline(spec))
-    except ArgSpecParseError as e:
-        raise UsageError(f"cannot parse pass pipeline '{spec}': {e}") from None
-    passes: list[ModulePass] = []
-    for s in specs:
-        expanded = registry.expand_pipeline(s)
-        if expanded is not None:
-            passes.extend(make_pipeline(expanded, available))
-            continue
-        if s.name not in available:
-            names = sorted([*available, *registry.pipelines()])
-            close = difflib.get_close_matches(s.name, names, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise UsageError(
-                f"unknown pass '{s.name}'{hint}; available passes: " + ", ".join(names)
-            )
-        cls = available[s.name]()
-        try:
-            passes.append(cls.from_pass_spec(s))
-        except (ValueError, TypeError) as e:
-            fields = [f.name.replace("_", "-") for f in dataclasses.fields(cls) if f.init]
-            valid = ", ".join(fields) if fields else "none"
-            raise UsageError(
-                f"bad options for pass '{s.name}': {e}; valid options: {valid}"
-            ) from None
-    return passes
-
-
 class Driver:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.available = registry.passes()
-        self.passes = make_pipeline(args.passes, self.available) if args.passes else []
+        try:
+            self.passes = registry.make_pipeline(args.passes, self.available) if args.passes else []
+        except ir.CompileError as e:
+            raise UsageError(e.message) from None
         target = parse_target_spec(args.target)
         if target.name not in registry.targets():
             raise UsageError(

@@ -7,6 +7,8 @@ pipeline or target appears here only once it works end to end.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import difflib
 from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
@@ -14,7 +16,11 @@ from pathlib import Path
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.printer import Printer
-from xdsl.utils.arg_spec import ArgSpec
+from xdsl.utils.arg_spec import ArgSpec, parse_pipeline
+from xdsl.utils.exceptions import ArgSpecParseError
+
+from pelemay_ir import pipelines as pipelines_module
+from pelemay_ir.ir import CompileError
 
 
 def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
@@ -35,10 +41,16 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return VerifyMemoryPlanPass
 
+    def convert_pbuf_to_loops():
+        from pelemay_ir.passes.convert_pbuf_to_loops import ConvertPbufToLoopsPass
+
+        return ConvertPbufToLoopsPass
+
     return {
         "bufferize": bufferize,
         "plan-memory": plan_memory,
         "verify-memory-plan": verify_memory_plan,
+        "convert-pbuf-to-loops": convert_pbuf_to_loops,
     }
 
 
@@ -53,7 +65,7 @@ def passes() -> dict[str, Callable[[], type[ModulePass]]]:
     return available
 
 
-PIPELINES: dict[str, Callable[[ArgSpec], str]] = {}
+PIPELINES: dict[str, Callable[[ArgSpec], str]] = pipelines_module.PIPELINES
 """Named pipelines: name -> function from the spec's options to a pass list."""
 
 
@@ -64,6 +76,39 @@ def pipelines() -> list[str]:
 def expand_pipeline(spec: ArgSpec) -> str | None:
     build = PIPELINES.get(spec.name)
     return None if build is None else build(spec)
+
+
+def make_pipeline(spec: str, available: dict[str, Callable[[], type[ModulePass]]] | None = None) -> list[ModulePass]:
+    """Parse a `-p` pass list (named pipelines expanded); an unknown pass or a
+    bad option is a CompileError that names it and the valid choices."""
+    available = passes() if available is None else available
+    try:
+        specs = list(parse_pipeline(spec))
+    except ArgSpecParseError as e:
+        raise CompileError(f"cannot parse pass pipeline '{spec}': {e}") from None
+    result: list[ModulePass] = []
+    for s in specs:
+        expanded = expand_pipeline(s)
+        if expanded is not None:
+            result.extend(make_pipeline(expanded, available))
+            continue
+        if s.name not in available:
+            names = sorted([*available, *PIPELINES])
+            close = difflib.get_close_matches(s.name, names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise CompileError(
+                f"unknown pass '{s.name}'{hint}; available passes: " + ", ".join(names)
+            )
+        cls = available[s.name]()
+        try:
+            result.append(cls.from_pass_spec(s))
+        except (ValueError, TypeError) as e:
+            fields = [f.name.replace("_", "-") for f in dataclasses.fields(cls) if f.init]
+            raise CompileError(
+                f"bad options for pass '{s.name}': {e}; valid options: "
+                + (", ".join(fields) if fields else "none")
+            ) from None
+    return result
 
 
 def print_mlir(module: ModuleOp, args: argparse.Namespace) -> str:

@@ -1139,6 +1139,24 @@ class _FunctionPrinter:
         origin = root if root != "other" else src.origin
         self.memrefs[op.result] = CMemRef(name, elem, shape, raw, src.const, origin)
 
+    def reinterpret_cast_op(self, op: memref.ReinterpretCastOp) -> None:
+        """A reshape of a contiguous buffer: the same pointer, another shape."""
+        src = self.memrefs[op.source]
+        t = op.result.type
+        shape = tuple(t.get_shape())
+        static = op.static_offsets.get_values() if op.static_offsets else (0,)
+        if op.offsets or op.sizes or op.strides or any(o != 0 for o in static):
+            raise _fail(op, "'memref.reinterpret_cast' must have a static zero offset and static sizes")
+        if t.element_type != src.element or _count(shape) != _count(src.shape):
+            raise _fail(op, "'memref.reinterpret_cast' must keep the element type and count")
+        strides, step = [], 1
+        for d in reversed(shape):
+            strides.append(step)
+            step *= d
+        if tuple(op.static_strides.get_values()) != tuple(reversed(strides)):
+            raise _fail(op, "'memref.reinterpret_cast' must use row-major strides")
+        self.memrefs[op.result] = CMemRef(src.expr, src.element, shape, src.raw, src.const, src.origin)
+
     def get_global_op(self, op: memref.GetGlobalOp) -> None:
         sym = op.name_.root_reference.data
         g = self.p.globals.get(sym)
@@ -1444,6 +1462,7 @@ _HANDLED = {
     "memref.load": _FunctionPrinter.load_op,
     "memref.store": _FunctionPrinter.store_op,
     "memref.view": _FunctionPrinter.view_op,
+    "memref.reinterpret_cast": _FunctionPrinter.reinterpret_cast_op,
     "memref.get_global": _FunctionPrinter.get_global_op,
     "memref.global": _nothing,
     "memref.alloca": _FunctionPrinter.alloca_op,

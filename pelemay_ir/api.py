@@ -1,0 +1,107 @@
+"""`pelemay_ir.compile`: a ptensor program in, a callable on NumPy arrays out.
+
+The Python face of the `pelemay-to-c` pipeline: parse (or take) a module, run
+the pipeline, print C, build it with the host compiler and load it with
+ctypes. The callable takes the inputs in argument order and returns the
+outputs as a list, like `pelemay_ir.reference.evaluate`, so the two can be
+compared directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import DiagnosticException
+
+from pelemay_ir import ir, pipelines
+from pelemay_ir import weights as weights_file
+from pelemay_ir.ir import CompileError
+
+EMITS = ("c",)
+BUILDABLE_MACHINES = ("host",)
+
+
+def _passes(pass_list: str) -> list[ModulePass]:
+    from pelemay_ir import registry
+
+    return registry.make_pipeline(pass_list)
+
+def _own_copy(module_or_path: ModuleOp | str | Path, ctx: Context) -> ModuleOp:
+    """The module to compile: parsed from a path, or a copy of the caller's
+    module (which must stay as it was) that keeps its weights."""
+    if isinstance(module_or_path, (str, Path)):
+        return ir.load(module_or_path, ctx)
+    if not isinstance(module_or_path, ModuleOp):
+        raise TypeError(
+            "compile expects a ModuleOp or the path of a .mlir file, got "
+            f"{type(module_or_path).__name__}"
+        )
+    ir.verify(module_or_path)
+    copy = module_or_path.clone()
+    if weights_file.WEIGHTS_ATTR in module_or_path.attributes:
+        try:
+            weights_file.attach(copy, weights_file.blob_of(module_or_path))
+        except weights_file.WeightsError:
+            pass  # reported where a weight is read, with its position
+    return copy
+
+
+def lower(
+    module_or_path: ModuleOp | str | Path,
+    target: str = "host",
+    weights: str = "embedded",
+    **plan_options: str | int | bool,
+) -> ModuleOp:
+    """The loop-level module `pelemay-to-c` makes of a program (what `-t c` prints)."""
+    ctx = ir.make_context()
+    module = _own_copy(module_or_path, ctx)
+    pass_list = pipelines.pass_list("pelemay-to-c", target=target, weights=weights, **plan_options)
+    for p in _passes(pass_list):
+        try:
+            p.apply(ctx, module)
+        except CompileError:
+            raise
+        except DiagnosticException as e:
+            raise CompileError(f"pass '{p.name}' failed: {e}") from None
+        ir.verify(module)
+    return module
+
+
+def compile(
+    module_or_path: ModuleOp | str | Path,
+    target: str = "host",
+    emit: str = "c",
+    weights: str = "embedded",
+    cflags: Sequence[str] = (),
+    cc: str = "gcc",
+    **plan_options: str | int | bool,
+):
+    """Compile a ptensor program into a callable on NumPy arrays.
+
+    `target` names the machine (see pelemay_ir.pipelines.MACHINES), `emit` the
+    printer, `weights` where the weights live (`embedded` in the C, or
+    `external`: read from the module's weights file and passed at each call).
+    Extra keywords are plan-memory options (`algorithm`, `io_in_arena`, ...).
+    Returns a `pelemay_ir.cbuild.CompiledProgram`: call it with the inputs in
+    argument order; it returns the list of outputs.
+    """
+    if emit not in EMITS:
+        raise CompileError(f"unknown emit '{emit}'; valid choices: " + ", ".join(EMITS))
+    if target not in pipelines.MACHINES:
+        raise CompileError(
+            f"unknown target '{target}'; valid machines: " + ", ".join(pipelines.MACHINES)
+        )
+    if target not in BUILDABLE_MACHINES:
+        raise CompileError(
+            f"compile(target='{target}') needs a cross build, which is not available yet; "
+            "compile for 'host', or print the C with `pelemay-opt -p "
+            f"'pelemay-to-c{{target={target}}}' -t c` and build it with the cross compiler"
+        )
+    from pelemay_ir import cbuild
+
+    module = lower(module_or_path, target=target, weights=weights, **plan_options)
+    return cbuild.compile_module(module, cflags=cflags, cc=cc)

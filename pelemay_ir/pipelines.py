@@ -1,0 +1,107 @@
+"""Named pipelines: what `-p 'pelemay-to-c{target=aarch64}'` expands to.
+
+Each pipeline is a function from its options (an xDSL ArgSpec) to a pass-list
+string, so `pelemay-opt`, `pelemay_ir.compile` and the docs run the same
+passes. Options:
+
+- `target=T`: the machine (DESIGN section 5): host, aarch64, aarch64-dotprod,
+  armv7, armv7-a8, riscv64, cortex-m4. Every machine takes the scalar loop
+  path today; the option is validated now so that scripts written today keep
+  working when vectorisation for a machine arrives;
+- `weights=embedded|external` (convert-pbuf-to-loops);
+- `algorithm`, `alignment`, `io-in-arena`, `reorder`, `report`, `table`,
+  `plot` (plan-memory).
+
+No canonicalize runs after the lowering: xDSL's canonicalize inlines loops
+of one trip, and with them the location and `pelemay.source` of the nest
+they carry; the lowering already creates each constant once per function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from xdsl.utils.arg_spec import ArgSpec, ParameterListType
+
+from pelemay_ir.ir import CompileError
+
+MACHINES = ("host", "aarch64", "aarch64-dotprod", "armv7", "armv7-a8", "riscv64", "cortex-m4")
+WEIGHTS_MODES = ("embedded", "external")
+PLAN_OPTIONS = ("algorithm", "alignment", "io_in_arena", "reorder", "report", "table", "plot")
+
+
+class PipelineOptions:
+    """The options of one pipeline spec, checked, with the valid choices in every error."""
+
+    def __init__(self, pipeline: str, parameters: dict[str, ParameterListType]):
+        self.pipeline = pipeline
+        self.values: dict[str, object] = {}
+        valid = ("target", "weights", *PLAN_OPTIONS)
+        for raw, value in parameters.items():
+            key = raw.replace("-", "_")
+            if key not in valid:
+                names = ", ".join(v.replace("_", "-") for v in valid)
+                raise CompileError(f"{pipeline}: unknown option '{raw}'; valid options: {names}")
+            if len(value) != 1:
+                raise CompileError(f"{pipeline}: option '{raw}' takes one value, got {len(value)}")
+            self.values[key] = value[0]
+        self.target = self._choice("target", MACHINES, "host", "machines")
+        self.weights = self._choice("weights", WEIGHTS_MODES, "embedded", "modes")
+
+    def _choice(self, key: str, valid: tuple[str, ...], default: str, what: str) -> str:
+        value = self.values.get(key, default)
+        if not isinstance(value, str) or value not in valid:
+            raise CompileError(
+                f"{self.pipeline}: unknown {key} '{value}'; valid {what}: " + ", ".join(valid)
+            )
+        return value
+
+    def plan_memory(self) -> ArgSpec:
+        params = {
+            k.replace("_", "-"): (self.values[k],)  # pyright: ignore[reportArgumentType]
+            for k in PLAN_OPTIONS
+            if k in self.values
+        }
+        return ArgSpec("plan-memory", params)
+
+
+def _to_loops(pipeline: str, parameters: dict[str, ParameterListType]) -> str:
+    options = PipelineOptions(pipeline, parameters)
+    passes = [
+        ArgSpec("canonicalize", {}),
+        ArgSpec("cse", {}),
+        ArgSpec("bufferize", {}),
+        options.plan_memory(),
+        ArgSpec("verify-memory-plan", {}),
+        ArgSpec("convert-pbuf-to-loops", {"weights": (options.weights,)}),
+    ]
+    return ",".join(str(p) for p in passes)
+
+
+def pelemay_to_loops(spec: ArgSpec) -> str:
+    """ptensor -> loops (func/scf/memref/arith/math) for machine `target`."""
+    return _to_loops(spec.name, spec.parameters)
+
+
+def pelemay_to_c(spec: ArgSpec) -> str:
+    """ptensor -> the loop level the C printer (`-t c`) prints, for machine `target`.
+
+    Today the same passes as pelemay-to-loops; NEON vectorisation for the ARM
+    machines will join here."""
+    return _to_loops(spec.name, spec.parameters)
+
+
+PIPELINES: dict[str, Callable[[ArgSpec], str]] = {
+    "pelemay-to-loops": pelemay_to_loops,
+    "pelemay-to-c": pelemay_to_c,
+}
+"""Pipeline name -> pass-list builder (registered in pelemay_ir.registry)."""
+
+
+def pass_list(name: str, **options: str | int | bool) -> str:
+    """The passes of pipeline `name` with Python keyword options
+    (`pass_list("pelemay-to-c", target="host", io_in_arena=True)`)."""
+    if name not in PIPELINES:
+        raise CompileError(f"unknown pipeline '{name}'; valid pipelines: " + ", ".join(PIPELINES))
+    params: dict[str, ParameterListType] = {k.replace("_", "-"): (v,) for k, v in options.items()}
+    return PIPELINES[name](ArgSpec(name, params))
