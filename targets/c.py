@@ -36,6 +36,7 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     NameLoc,
     NoneAttr,
+    StringAttr,
     TensorType,
 )
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAValue
@@ -965,6 +966,9 @@ class _FunctionPrinter:
 
     def location_comment(self, op: Operation) -> None:
         text = describe_location(op.location)
+        source = op.attributes.get("pelemay.source")
+        if isinstance(source, StringAttr):
+            text = f"{source.data} at {text}" if text else source.data
         if text is not None and text != self.location_stack[-1]:
             self.emit(_comment(text))
 
