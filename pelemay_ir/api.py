@@ -21,7 +21,7 @@ from pelemay_ir import ir, pipelines
 from pelemay_ir import weights as weights_file
 from pelemay_ir.ir import CompileError
 
-EMITS = ("c",)
+EMITS = ("c", "llvm")
 BUILDABLE_MACHINES = ("host",)
 
 
@@ -101,7 +101,11 @@ def compile(
             "compile for 'host', or print the C with `pelemay-opt -p "
             f"'pelemay-to-c{{target={target}}}' -t c` and build it with the cross compiler"
         )
+    module = lower(module_or_path, target=target, weights=weights, **plan_options)
+    if emit == "llvm":
+        from pelemay_ir import llvmbuild
+
+        return llvmbuild.compile_module(module)
     from pelemay_ir import cbuild
 
-    module = lower(module_or_path, target=target, weights=weights, **plan_options)
     return cbuild.compile_module(module, cflags=cflags, cc=cc)

@@ -128,10 +128,18 @@ def _c_target():
     return c
 
 
+def _print_llvm(module: ModuleOp, args: argparse.Namespace, spec: ArgSpec) -> str:
+    from pelemay_ir.targets import llvm
+
+    return llvm.emit_for_spec(module, spec.parameters)
+
+
 TARGETS: dict[str, Callable[[ModuleOp, argparse.Namespace, ArgSpec], str]] = {
     "mlir": lambda module, args, spec: print_mlir(module, args),
     "c": lambda module, args, spec: _c_target().stdout_text(module),
+    "llvm": _print_llvm,
 }
+"""Printers of `-t`. Only pelemay-opt has them: xDSL owns the name `llvm`."""
 
 
 def targets() -> list[str]:

@@ -1,0 +1,229 @@
+"""Checking and building the llvm target's output with LLVM's own tools.
+
+`opt -passes=verify` and `llc` are the judges of the text the llvm target
+prints; `clang` turns it into a host shared library that `pelemay_ir.cbuild`'s
+`CompiledProgram` loads with ctypes, so the C and LLVM paths are called
+exactly alike. Builds are cached on disk by a hash of the text, the flags and
+the compiler's version (under $PELEMAY_CACHE, else ~/.cache/pelemay-ir).
+
+For the Linux machines, `build_harness` links `llc`'s object with the C
+target's test driver using the machine's GNU cross compiler, and `run` runs
+it under qemu-user with the board's CPU named, so an instruction the board
+lacks fails instead of passing in emulation (DESIGN section 6).
+
+The tools are LLVM 16 (Debian's `llvm-16` and `clang-16` packages, which
+install `opt-16`, `llc-16`, `clang-16`); a newer LLVM reads the same text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from pelemay_ir import cbuild
+from pelemay_ir.targets import c as c_target
+from pelemay_ir.targets import llvm as llvm_target
+
+VERSIONS = (16, 17, 18, 19, 20)
+"""LLVM major versions tried, oldest first: the output is written in LLVM 16's syntax."""
+
+SHARED_FLAGS = ("-O2", "-shared", "-fPIC")
+
+
+class LLVMToolError(RuntimeError):
+    """An LLVM tool is missing, or rejected the text (a bug in the llvm target)."""
+
+
+@lru_cache(maxsize=None)
+def find_tool(name: str) -> str:
+    """The path of `opt`, `llc` or `clang`: `NAME-16` (or a newer suffix), else `NAME`."""
+    for candidate in [*(f"{name}-{v}" for v in VERSIONS), name]:
+        path = shutil.which(candidate)
+        if path:
+            return path
+    raise LLVMToolError(
+        f"'{name}' (LLVM >= 16) was not found on PATH; install Debian's llvm-16 and clang-16 packages"
+    )
+
+
+def have_tools() -> bool:
+    try:
+        for name in ("opt", "llc", "clang"):
+            find_tool(name)
+    except LLVMToolError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=None)
+def tool_version(path: str) -> str:
+    done = subprocess.run([path, "--version"], capture_output=True, text=True)
+    return done.stdout
+
+
+def _run(command: Sequence[str], text: str, what: str) -> subprocess.CompletedProcess[bytes]:
+    done = subprocess.run(list(command), input=text.encode(), capture_output=True)
+    if done.returncode != 0:
+        raise LLVMToolError(f"{what} failed ({' '.join(command)}):\n{done.stderr.decode(errors='replace')}")
+    return done
+
+
+def verify(text: str) -> None:
+    """`opt -passes=verify`: the text parses and is well-formed LLVM IR."""
+    _run([find_tool("opt"), "-passes=verify", "-disable-output"], text, "opt -passes=verify")
+
+
+def compile_object(text: str, machine: str = "host", opt_level: int = 2) -> bytes:
+    """`llc` for the machine's triple: an ELF object, proving the backend
+    can lower every instruction for that CPU."""
+    m = llvm_target.machine(machine)
+    done = _run(
+        [find_tool("llc"), f"-mtriple={m.triple}", f"-O{opt_level}", "-filetype=obj", "-o", "-"],
+        text,
+        f"llc for '{machine}'",
+    )
+    return done.stdout
+
+
+def build_shared(text: str, name: str, flags: Sequence[str] = ()) -> Path:
+    """A host shared library of the module (`clang -O2 -shared -fPIC x.ll -lm`), cached."""
+    clang = find_tool("clang")
+    all_flags = (*SHARED_FLAGS, *flags)
+    key = hashlib.sha256()
+    for part in (clang, tool_version(clang), *all_flags, name, text):
+        key.update(part.encode() + b"\0")
+    digest = key.hexdigest()
+    where = cbuild.cache_root() / "llvm" / digest[:2] / digest
+    target = where / f"lib{name}.so"
+    if target.exists():
+        return target
+    where.mkdir(parents=True, exist_ok=True)
+    source = where / f"{name}.ll"
+    source.write_text(text)
+    fd, tmp = tempfile.mkstemp(dir=where, prefix=f".lib{name}.")
+    os.close(fd)
+    command = [clang, *all_flags, source.name, "-o", tmp, "-lm"]
+    done = subprocess.run(command, cwd=where, capture_output=True, text=True)
+    if done.returncode != 0:
+        Path(tmp).unlink(missing_ok=True)
+        raise LLVMToolError(f"{' '.join(command)} failed in {where}:\n{done.stderr}")
+    os.replace(tmp, target)
+    return target
+
+
+def load(path: Path, module: ModuleOp, weights: bytes | None = None) -> cbuild.CompiledProgram:
+    """The library as a callable on NumPy arrays, exactly as the C path loads
+    its own (the run function has the same name, arguments and return codes)."""
+    return cbuild.load(path, module, weights)
+
+
+def compile_module(module: ModuleOp, weights: bytes | None = None) -> cbuild.CompiledProgram:
+    """Print (for the host), verify, build and load a loop-level module."""
+    text = llvm_target.emit_llvm(module, "host")
+    verify(text)
+    name = c_target.interface(module).base
+    return load(build_shared(text, name), module, weights)
+
+
+@dataclass(frozen=True)
+class CrossRunner:
+    """How a Linux machine's program is linked and run on this host."""
+
+    cc: str  # the GNU cross compiler that links the test driver
+    emulator: tuple[str, ...]  # qemu-user with the board's CPU; empty on the host
+
+
+CROSS = {
+    "host": CrossRunner("gcc", ()),
+    "aarch64": CrossRunner("aarch64-linux-gnu-gcc", ("qemu-aarch64", "-cpu", "cortex-a53")),
+    # qemu-user has no Cortex-A55; the A76 has the same v8.2 dot product and fp16.
+    "aarch64-dotprod": CrossRunner("aarch64-linux-gnu-gcc", ("qemu-aarch64", "-cpu", "cortex-a76")),
+    "armv7": CrossRunner("arm-linux-gnueabihf-gcc", ("qemu-arm", "-cpu", "cortex-a7")),
+    "armv7-a8": CrossRunner("arm-linux-gnueabihf-gcc", ("qemu-arm", "-cpu", "cortex-a8")),
+    "riscv64": CrossRunner("riscv64-linux-gnu-gcc", ("qemu-riscv64", "-cpu", "rv64")),
+}
+"""Machines whose programs can run here (cortex-m4 is bare metal: compiled only)."""
+
+
+def can_run(machine: str) -> bool:
+    runner = CROSS.get(machine)
+    if runner is None or not have_tools():
+        return False
+    return all(shutil.which(tool) for tool in (runner.cc, *runner.emulator[:1]))
+
+
+def harness_header(iface: c_target.Interface) -> str:
+    """What the C target's test driver needs of the program: the return codes,
+    the size macros and the run function's prototype."""
+    lines = ["#include <stdint.h>"]
+    lines += [f"#define {name} {value}" for name, value, _ in c_target.ERROR_CODES]
+    lines += [
+        f"#define {iface.macro}_ARENA_BYTES {iface.arena_bytes}",
+        f"#define {iface.macro}_ARENA_ALIGN {iface.arena_align}",
+    ]
+    params = [f"const void *{b.name}" for b in iface.inputs] + [f"void *{b.name}" for b in iface.outputs]
+    if iface.external_weights:
+        lines += [
+            f"#define {iface.macro}_WEIGHTS_BYTES {iface.weights_bytes}",
+            f"#define {iface.macro}_WEIGHTS_ALIGN {iface.weights_align}",
+        ]
+        params.insert(0, f"const void *{iface.weights_name}")
+    params.append(f"void *{iface.arena_name}")
+    lines.append(f"int {iface.run}({', '.join(params)});")
+    return "\n".join(lines) + "\n"
+
+
+def build_harness(module: ModuleOp, machine: str = "host") -> Path:
+    """An executable for `machine`: the module compiled by `llc`, linked with
+    the C target's test driver (`prog INPUTS OUTPUTS [WEIGHTS]`), cached."""
+    runner = CROSS.get(machine)
+    if runner is None:
+        raise LLVMToolError(f"programs for '{machine}' cannot run here; runnable: " + ", ".join(CROSS))
+    iface = c_target.interface(module)
+    obj = compile_object(llvm_target.emit_llvm(module, machine), machine)
+    header = harness_header(iface)
+    driver = c_target.emit_harness(module, f"{iface.base}.h")
+    flags = ("-O1", "-static") if runner.emulator else ("-O1",)
+    key = hashlib.sha256()
+    for part in (runner.cc, cbuild.compiler_version(runner.cc), *flags, header, driver):
+        key.update(part.encode() + b"\0")
+    key.update(obj)
+    digest = key.hexdigest()
+    where = cbuild.cache_root() / "llvm" / digest[:2] / digest
+    target = where / iface.base
+    if target.exists():
+        return target
+    where.mkdir(parents=True, exist_ok=True)
+    (where / f"{iface.base}.h").write_text(header)
+    (where / "main.c").write_text(driver)
+    (where / f"{iface.base}.o").write_bytes(obj)
+    fd, tmp = tempfile.mkstemp(dir=where, prefix=f".{iface.base}.")
+    os.close(fd)
+    command = [runner.cc, *flags, "main.c", f"{iface.base}.o", "-o", tmp, "-lm"]
+    done = subprocess.run(command, cwd=where, capture_output=True, text=True)
+    if done.returncode != 0:
+        Path(tmp).unlink(missing_ok=True)
+        raise LLVMToolError(f"{' '.join(command)} failed in {where}:\n{done.stderr}")
+    os.replace(tmp, target)
+    return target
+
+
+def run(
+    module: ModuleOp, machine: str, inputs: Sequence[np.ndarray], weights: bytes | None = None
+) -> list[np.ndarray]:
+    """Run the module for `machine` (under qemu-user off the host) on NumPy inputs."""
+    iface = c_target.interface(module)
+    exe = build_harness(module, machine)
+    spec = [(b.shape, b.dtype) for b in iface.outputs]
+    arrays = [np.ascontiguousarray(a, dtype=b.dtype) for a, b in zip(inputs, iface.inputs)]
+    return cbuild.run_harness(exe, arrays, spec, runner=CROSS[machine].emulator, weights=weights)

@@ -1,0 +1,1336 @@
+"""The `llvm` target: textual LLVM IR printed straight from the loop level.
+
+Input is what `convert-pbuf-to-loops` leaves: `func`, `scf`, `memref`, `arith`
+and `math` ops on static memrefs, one function marked `pelemay.entry`, the
+arena and (with external weights) the weights blob as `memref<Nxi8>`
+arguments. Output is one LLVM module (opaque pointers, LLVM 16 syntax) for one
+machine of the DESIGN vocabulary, exporting what the C target exports:
+
+    i32 @mlp_run([ptr %weights,] ptr %in0, ..., ptr %out0, ..., ptr %arena)
+    @mlp_arena_bytes, @mlp_arena_align [, @mlp_weights_bytes, @mlp_weights_align]: constant i64
+
+Why a direct printer and not xDSL's llvm dialect: xDSL 0.74 has no
+func/arith/scf/math -> llvm conversions, and a printer that walks the loop
+level once is smaller than writing those four conversions, keeps every op's
+source position at hand for diagnostics, and gives the exact semantics of
+docs/semantics.md (wrapping, guarded division, saturating casts,
+NaN-propagating max/min) without a round trip through another dialect.
+docs/llvm-target.md describes the output.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.dialects import arith, func, math, memref, scf
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    FloatAttr,
+    IndexType,
+    IntegerAttr,
+    IntegerType,
+    MemRefType,
+    ModuleOp,
+    NoneAttr,
+    StringAttr,
+    TensorType,
+)
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+
+from pelemay_ir.ir import CompileError, location_of
+from pelemay_ir.targets import c as c_target
+
+# -- machines ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What LLVM needs to know about one machine of the DESIGN vocabulary."""
+
+    name: str
+    triple: str
+    datalayout: str
+    cpu: str
+    features: str
+    index_bits: int  # width of `index`: the pointer width (size_t / ptrdiff_t)
+    half_conversions: bool  # f16 <-> f32 in hardware (else inline integer code)
+    module_flags: tuple[str, ...] = ()
+
+
+_X86_64_DL = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
+_AARCH64_DL = "e-m:e-i8:8:32-i16:16:32-i64:64-i128:128-n32:64-S128"
+_ARM_DL = "e-m:e-p:32:32-Fi8-i64:64-v128:64:128-a:0:32-n32-S64"
+_RISCV64_DL = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
+
+MACHINES: dict[str, Machine] = {
+    m.name: m
+    for m in [
+        Machine("host", "x86_64-pc-linux-gnu", _X86_64_DL, "x86-64",
+                "+cx8,+fxsr,+mmx,+sse,+sse2,+x87", 64, False),
+        # Raspberry Pi 3/4 (BCM2837/BCM2711) have no crypto extension.
+        Machine("aarch64", "aarch64-unknown-linux-gnu", _AARCH64_DL, "cortex-a53",
+                "+v8a,+neon,+fp-armv8,+crc,-crypto,-aes,-sha2", 64, True),
+        Machine("aarch64-dotprod", "aarch64-unknown-linux-gnu", _AARCH64_DL, "cortex-a55",
+                "+v8.2a,+neon,+fp-armv8,+crc,+lse,+rdm,+rcpc,+ras,+fullfp16,+dotprod,"
+                "-crypto,-aes,-sha2", 64, True),
+        Machine("armv7", "armv7-unknown-linux-gnueabihf", _ARM_DL, "cortex-a7",
+                "+armv7-a,+neon,+vfp4,+fp16,+d32,+dsp,+hwdiv,+hwdiv-arm,-thumb-mode", 32, True),
+        # Cortex-A8: NEON and VFPv3 without the VFPv4 fused multiply-add.
+        Machine("armv7-a8", "armv7-unknown-linux-gnueabihf", _ARM_DL, "cortex-a8",
+                "+armv7-a,+neon,+vfp3,+d32,+dsp,-vfp4,-vfp4d16,-vfp4d16sp,-vfp4sp,-fp16,"
+                "-hwdiv,-hwdiv-arm,-thumb-mode", 32, False),
+        Machine("riscv64", "riscv64-unknown-linux-gnu", _RISCV64_DL, "generic-rv64",
+                "+64bit,+m,+a,+f,+d,+c", 64, False,
+                ('!{i32 1, !"target-abi", !"lp64d"}',)),
+        # Cortex-M4F: single-precision FPv4-SP-D16, hard-float ABI, no NEON.
+        Machine("cortex-m4", "thumbv7em-none-unknown-eabihf", _ARM_DL, "cortex-m4",
+                "+armv7e-m,+thumb-mode,+dsp,+hwdiv,+vfp4d16sp,+fp16,+strict-align,"
+                "-fp64,-d32,-neon", 32, True),
+    ]
+}
+
+# Return codes of `<name>_run`: the C target's (docs/c-target.md).
+_CODES = {name: value for name, value, _ in c_target.ERROR_CODES}
+RUN_OK = _CODES["PELEMAY_OK"]
+RUN_NULL_POINTER = _CODES["PELEMAY_ERR_NULL"]
+RUN_MISALIGNED = _CODES["PELEMAY_ERR_ALIGN"]
+
+ENTRY_ATTR = c_target.ENTRY_ATTR
+SOURCE_ATTR = "pelemay.source"  # the ptensor op a loop nest was lowered from
+
+def machine(name: str) -> Machine:
+    if name not in MACHINES:
+        raise CompileError(
+            f"unknown machine '{name}' for the llvm target; valid: " + ", ".join(MACHINES)
+        )
+    return MACHINES[name]
+
+
+def half_storage(m: Machine) -> str:
+    """How an f16 sits in memory: LLVM's half where the machine converts it in
+    hardware, else its bits as i16 converted by F16_HELPERS (no runtime library)."""
+    return "half" if m.half_conversions else "i16"
+
+
+F16_TO_F32 = "pelemay.f16_to_f32"
+F32_TO_F16 = "pelemay.f32_to_f16"
+F16_HELPERS = {
+    # Exact: normal numbers rebias the exponent, subnormals are m * 2^-24.
+    F16_TO_F32: f"""define internal float @{F16_TO_F32}(i16 %h) #0 {{
+entry:
+  %x = zext i16 %h to i32
+  %sign = and i32 %x, 32768
+  %sign32 = shl i32 %sign, 16
+  %shifted = lshr i32 %x, 10
+  %e = and i32 %shifted, 31
+  %m = and i32 %x, 1023
+  %m13 = shl i32 %m, 13
+  %e127 = add i32 %e, 112
+  %e23 = shl i32 %e127, 23
+  %normal.bits = or i32 %e23, %m13
+  %special.bits = or i32 %m13, 2139095040
+  %is.special = icmp eq i32 %e, 31
+  %finite.bits = select i1 %is.special, i32 %special.bits, i32 %normal.bits
+  %mf = uitofp i32 %m to float
+  %tiny = fmul float %mf, 0x3E70000000000000
+  %tiny.bits = bitcast float %tiny to i32
+  %is.tiny = icmp eq i32 %e, 0
+  %magnitude = select i1 %is.tiny, i32 %tiny.bits, i32 %finite.bits
+  %bits = or i32 %magnitude, %sign32
+  %f = bitcast i32 %bits to float
+  ret float %f
+}}
+""",
+    # Round to nearest even; overflow gives infinity; NaN stays a (quiet) NaN.
+    F32_TO_F16: f"""define internal i16 @{F32_TO_F16}(float %f) #0 {{
+entry:
+  %x = bitcast float %f to i32
+  %high = lshr i32 %x, 16
+  %sign = and i32 %high, 32768
+  %a = and i32 %x, 2147483647
+  %payload.high = lshr i32 %a, 13
+  %payload = and i32 %payload.high, 1023
+  %quiet = or i32 %payload, 512
+  %is.nan = icmp ugt i32 %a, 2139095040
+  %nan.low = select i1 %is.nan, i32 %quiet, i32 0
+  %inf.or.nan = or i32 %nan.low, 31744
+  %is.inf.or.nan = icmp uge i32 %a, 2139095040
+  %overflows = icmp uge i32 %a, 1199566848
+  %big = select i1 %is.inf.or.nan, i32 %inf.or.nan, i32 31744
+  %rebased = sub i32 %a, 939524096
+  %odd.high = lshr i32 %rebased, 13
+  %odd = and i32 %odd.high, 1
+  %bias = add i32 %odd, 4095
+  %rounded = add i32 %rebased, %bias
+  %normal = lshr i32 %rounded, 13
+  %exponent = lshr i32 %a, 23
+  %raw.shift = sub i32 126, %exponent
+  %is.subnormal = icmp ult i32 %a, 947912704
+  %shift = select i1 %is.subnormal, i32 %raw.shift, i32 24
+  %mantissa = and i32 %a, 8388607
+  %significand = or i32 %mantissa, 8388608
+  %q = lshr i32 %significand, %shift
+  %one.shifted = shl i32 1, %shift
+  %mask = sub i32 %one.shifted, 1
+  %rest = and i32 %significand, %mask
+  %half.shift = sub i32 %shift, 1
+  %half = shl i32 1, %half.shift
+  %above = icmp ugt i32 %rest, %half
+  %tie = icmp eq i32 %rest, %half
+  %q.odd.bit = and i32 %q, 1
+  %q.odd = icmp ne i32 %q.odd.bit, 0
+  %tie.up = and i1 %tie, %q.odd
+  %up = or i1 %above, %tie.up
+  %up.bit = zext i1 %up to i32
+  %sub.rounded = add i32 %q, %up.bit
+  %underflows = icmp ule i32 %a, 855638016
+  %subnormal = select i1 %underflows, i32 0, i32 %sub.rounded
+  %small = select i1 %is.subnormal, i32 %subnormal, i32 %normal
+  %magnitude = select i1 %overflows, i32 %big, i32 %small
+  %bits = or i32 %magnitude, %sign
+  %h = trunc i32 %bits to i16
+  ret i16 %h
+}}
+""",
+}
+"""f16 conversions in integer arithmetic, for machines without them in hardware
+(the C target's pl_f16_to_f32 / pl_f32_to_f16, without branches)."""
+
+
+# -- literals and names -------------------------------------------------------------
+
+_NAME = re.compile(r"[-a-zA-Z$._][-a-zA-Z$._0-9]*\Z")
+
+
+def global_name(sym: str) -> str:
+    if _NAME.match(sym):
+        return "@" + sym
+    escaped = "".join(c if c.isprintable() and c not in '"\\' else f"\\{ord(c):02X}" for c in sym)
+    return f'@"{escaped}"'
+
+
+def float_literal(value: float, t: Attribute) -> str:
+    """LLVM's exact hexadecimal form (half as 0xH, float and double as the double's bits)."""
+    if isinstance(t, Float16Type):
+        return f"0xH{int(np.float16(value).view(np.uint16)):04X}"
+    if isinstance(t, Float32Type):
+        value = float(np.float32(value))
+    return "0x" + struct.pack(">d", value).hex().upper()
+
+
+def _float_array_literals(data: bytes, t: Attribute, half_storage: str) -> list[str]:
+    if isinstance(t, Float16Type):
+        bits = np.frombuffer(data, "<u2")
+        if half_storage == "i16":
+            return [str(int(b) - 65536 if b >= 32768 else int(b)) for b in bits]
+        return [f"0xH{int(b):04X}" for b in bits]
+    if isinstance(t, Float32Type):
+        wide = np.frombuffer(data, "<f4").astype(np.float64).view(np.uint64)
+    else:
+        wide = np.frombuffer(data, "<u8")
+    return [f"0x{int(b):016X}" for b in wide]
+
+
+def is_float(t: Attribute) -> bool:
+    return isinstance(t, Float16Type | Float32Type | Float64Type)
+
+
+def float_bits(t: Attribute) -> int:
+    return {Float16Type: 16, Float32Type: 32, Float64Type: 64}[type(t)]
+
+
+def int_bits(t: Attribute, m: Machine) -> int:
+    if isinstance(t, IndexType):
+        return m.index_bits
+    assert isinstance(t, IntegerType)
+    return t.width.data
+
+
+# -- memrefs ------------------------------------------------------------------------
+
+
+@dataclass
+class MemRefValue:
+    """A memref as MLIR's bare-pointer convention holds it: the base pointer,
+    the element offset from it (an int, or an index value's text) and static strides."""
+
+    base: str
+    offset: int | str
+    type: MemRefType
+
+
+# -- function printer ----------------------------------------------------------------
+
+
+_INT_BINARY = {
+    arith.AddiOp: "add", arith.SubiOp: "sub", arith.MuliOp: "mul",
+    arith.AndIOp: "and", arith.OrIOp: "or", arith.XOrIOp: "xor",
+}
+_FLOAT_BINARY = {arith.AddfOp: "fadd", arith.SubfOp: "fsub", arith.MulfOp: "fmul", arith.DivfOp: "fdiv"}
+_INT_MINMAX = {arith.MaxSIOp: "smax", arith.MinSIOp: "smin", arith.MaxUIOp: "umax", arith.MinUIOp: "umin"}
+_CASTS = {
+    arith.ExtFOp: "fpext", arith.TruncFOp: "fptrunc", arith.SIToFPOp: "sitofp",
+    arith.UIToFPOp: "uitofp", arith.ExtSIOp: "sext", arith.ExtUIOp: "zext",
+    arith.TruncIOp: "trunc", arith.BitcastOp: "bitcast",
+}
+_FLOAT_INTRINSIC_UNARY = {
+    math.ExpOp: "exp", math.Exp2Op: "exp2", math.LogOp: "log", math.Log2Op: "log2",
+    math.Log10Op: "log10", math.SqrtOp: "sqrt", math.SinOp: "sin", math.CosOp: "cos",
+    math.FloorOp: "floor", math.CeilOp: "ceil", math.TruncOp: "trunc", math.RoundOp: "round",
+    math.RoundEvenOp: "roundeven", math.AbsFOp: "fabs",
+}
+_FLOAT_INTRINSIC_BINARY = {
+    math.PowFOp: "pow", math.CopySignOp: "copysign",
+    arith.MaxnumfOp: "maxnum", arith.MinnumfOp: "minnum",
+}
+_LIBM_UNARY = {
+    math.TanhOp: "tanh", math.ErfOp: "erf", math.AtanOp: "atan", math.AsinOp: "asin",
+    math.AcosOp: "acos", math.TanOp: "tan", math.SinhOp: "sinh", math.CoshOp: "cosh",
+    math.ExpM1Op: "expm1", math.Log1pOp: "log1p", math.CbrtOp: "cbrt",
+    math.AsinhOp: "asinh", math.AcoshOp: "acosh", math.AtanhOp: "atanh",
+}
+_LIBM_BINARY = {math.Atan2Op: "atan2"}
+_INT_INTRINSIC_UNARY = {math.CountLeadingZerosOp: "ctlz", math.CountTrailingZerosOp: "cttz",
+                        math.CtPopOp: "ctpop"}
+
+
+_FRESH = re.compile(r"(v|i|acc|w|p|ix|scratch)[0-9]+\Z|entry\Z")
+"""The names the printer makes up (labels have a dot); an argument named like them is renamed."""
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+class FunctionPrinter:
+    """Prints one func.func: structured control flow becomes blocks and phis."""
+
+    def __init__(self, module: ModulePrinter, op: func.FuncOp, name: str, linkage: str):
+        self.module = module
+        self.m = module.machine
+        self.op = op
+        self.name = name
+        self.linkage = linkage
+        self.lines: list[str | None] = []
+        self.values: dict[SSAValue, str] = {}
+        self.ints: dict[SSAValue, int] = {}  # integer constants, for folding addresses
+        self.memrefs: dict[SSAValue, MemRefValue] = {}
+        self.counter = 0
+        self.block = "entry"
+        self.allocas: list[str] = []
+        self.location_stack: list[str | None] = [None]
+        self.half_of: dict[str, str] = {}  # float value -> the f16 it was widened from
+
+    # -- helpers --------------------------------------------------------------------
+
+    def fresh(self, hint: str = "v") -> str:
+        self.counter += 1
+        return f"%{hint}{self.counter}"
+
+    def label(self, hint: str) -> str:
+        self.counter += 1
+        return f"{hint}{self.counter}"
+
+    def inst(self, text: str) -> None:
+        self.lines.append("  " + text)
+
+    def emit(self, text: str, hint: str = "v") -> str:
+        name = self.fresh(hint)
+        self.inst(f"{name} = {text}")
+        return name
+
+    def start_block(self, label: str) -> None:
+        self.lines.append(f"{label}:")
+        self.block = label
+
+    def error(self, op: Operation, message: str) -> CompileError:
+        return CompileError(f"'{op.name}' op {message}", location_of(op))
+
+    def ty(self, t: Attribute, op: Operation | None = None) -> str:
+        if isinstance(t, IntegerType):
+            return f"i{t.width.data}"
+        if isinstance(t, IndexType):
+            return f"i{self.m.index_bits}"
+        if isinstance(t, Float32Type):
+            return "float"
+        if isinstance(t, Float16Type):
+            return "float"  # f16 values live in float, rounded to f16 (docs/semantics.md)
+        if isinstance(t, Float64Type):
+            return "double"
+        if isinstance(t, MemRefType):
+            return "ptr"
+        where = op or self.op
+        raise self.error(where, f"uses type {t}, which the llvm target cannot print")
+
+    def storage_ty(self, t: Attribute, op: Operation) -> str:
+        """How an element sits in memory: i1 as one byte, as NumPy's bool."""
+        if isinstance(t, IntegerType) and t.width.data == 1:
+            return "i8"
+        if isinstance(t, Float16Type):
+            return half_storage(self.m)
+        return self.ty(t, op)
+
+    def val(self, v: SSAValue, op: Operation) -> str:
+        if v in self.values:
+            return self.values[v]
+        if v in self.memrefs:
+            return self.memref_pointer(v, op)
+        raise self.error(op, "uses a value the llvm target did not print (an unsupported producer)")
+
+    def bind(self, v: SSAValue, text: str) -> None:
+        if isinstance(v.type, MemRefType):
+            self.memrefs[v] = MemRefValue(text, self.static_offset(v.type, v), v.type)
+        else:
+            self.values[v] = text
+
+    def static_offset(self, t: MemRefType, v: SSAValue) -> int:
+        offset = t.get_offset()
+        if offset is None:
+            owner = v.owner if isinstance(v.owner, Operation) else self.op
+            raise self.error(owner, f"has a memref with a dynamic offset ({t}); the llvm target needs static layouts")
+        return offset
+
+    def strides(self, t: MemRefType, op: Operation) -> list[int]:
+        strides = t.get_strides()
+        if strides is None or any(s is None for s in strides):
+            raise self.error(op, f"uses {t}, whose strides are not static")
+        return [int(s) for s in strides]  # pyright: ignore[reportArgumentType]
+
+    def index_ty(self) -> str:
+        return f"i{self.m.index_bits}"
+
+    def add_index(self, a: int | str, b: int | str) -> int | str:
+        if isinstance(a, int) and isinstance(b, int):
+            return a + b
+        if a == 0:
+            return b
+        if b == 0:
+            return a
+        return self.emit(f"add nsw {self.index_ty()} {a}, {b}", "ix")
+
+    def mul_index(self, a: int | str, k: int) -> int | str:
+        if isinstance(a, int):
+            return a * k
+        if k == 1:
+            return a
+        if k == 0:
+            return 0
+        return self.emit(f"mul nsw {self.index_ty()} {a}, {k}", "ix")
+
+    def index_operand(self, v: SSAValue, op: Operation) -> int | str:
+        if v in self.ints:
+            return self.ints[v]
+        return self.val(v, op)
+
+    def gep(self, elem: str, base: str, offset: int | str) -> str:
+        if offset == 0:
+            return base
+        return self.emit(f"getelementptr inbounds {elem}, ptr {base}, {self.index_ty()} {offset}", "p")
+
+    def memref_pointer(self, v: SSAValue, op: Operation) -> str:
+        """The pointer a callee (or a phi) receives: the base, such that the
+        memref type's own static offset finds the first element."""
+        mv = self.memrefs[v]
+        want = self.static_offset(mv.type, v)
+        if mv.offset == want:
+            return mv.base
+        delta = mv.offset - want if isinstance(mv.offset, int) else self.add_index(mv.offset, -want)
+        return self.gep(self.storage_ty(mv.type.element_type, op), mv.base, delta)
+
+    def address(self, v: SSAValue, indices: Sequence[SSAValue], op: Operation) -> tuple[str, str]:
+        mv = self.memrefs.get(v)
+        if mv is None:
+            raise self.error(op, "accesses a memref the llvm target did not print")
+        elem = self.storage_ty(mv.type.element_type, op)
+        linear: int | str = mv.offset
+        for index, stride in zip(indices, self.strides(mv.type, op)):
+            linear = self.add_index(linear, self.mul_index(self.index_operand(index, op), stride))
+        return self.gep(elem, mv.base, linear), elem
+
+    def align_of(self, t: Attribute) -> int:
+        if isinstance(t, IntegerType):
+            return max(1, (t.width.data + 7) // 8)
+        if isinstance(t, IndexType):
+            return self.m.index_bits // 8
+        return float_bits(t) // 8
+
+    def call_intrinsic(self, name: str, ret: str, args: Sequence[tuple[str, str]]) -> str:
+        self.module.declare(f"declare {ret} @{name}({', '.join(t for t, _ in args)})")
+        return self.emit(f"call {ret} @{name}({', '.join(f'{t} {a}' for t, a in args)})")
+
+    # -- f16 ------------------------------------------------------------------------
+
+    def half_to_float(self, stored: str) -> str:
+        """An f16 in memory (half, or its bits as i16) as the float that holds it."""
+        if self.m.half_conversions:
+            value = self.emit(f"fpext half {stored} to float")
+        else:
+            self.module.use_helper(F16_TO_F32)
+            value = self.emit(f"call float @{F16_TO_F32}(i16 {stored})")
+        self.half_of[value] = stored  # so storing it again needs no conversion
+        return value
+
+    def float_to_half(self, value: str) -> str:
+        """A float rounded to f16 (nearest even, overflow to infinity), as stored."""
+        if value in self.half_of:
+            return self.half_of[value]
+        if self.m.half_conversions:
+            return self.emit(f"fptrunc float {value} to half")
+        self.module.use_helper(F32_TO_F16)
+        return self.emit(f"call i16 @{F32_TO_F16}(float {value})")
+
+    def rounded(self, op: Operation, value: str) -> str:
+        """An op's result: computed in float, rounded once if its type is f16."""
+        if isinstance(op.results[0].type, Float16Type):
+            return self.half_to_float(self.float_to_half(value))
+        return value
+
+    # -- functions ------------------------------------------------------------------
+
+    def print(self) -> list[str]:
+        op = self.op
+        ftype = op.function_type
+        results = [self.ty(t, op) for t in ftype.outputs.data]
+        ret = self.return_type(results)
+        if not op.body.blocks:
+            params = ", ".join(self.ty(t, op) for t in ftype.inputs.data)
+            return [f"declare {ret} {self.name}({params})", ""]
+        if len(op.body.blocks) > 1:
+            raise self.error(op, "has more than one block; the llvm target prints structured (scf) control flow only")
+        block = op.body.blocks[0]
+        params, taken = [], set()
+        for i, arg in enumerate(block.args):
+            hint = arg.name_hint
+            if not hint or not _PLAIN.match(hint) or _FRESH.match(hint) or hint in taken:
+                hint = f"arg{i}"
+            while hint in taken:
+                hint += "_"
+            taken.add(hint)
+            params.append(f"{self.ty(arg.type, op)} %{hint}")
+            self.bind(arg, f"%{hint}")
+        self.lines.append(f"define {self.linkage}{ret} {self.name}({', '.join(params)}) #0 {{")
+        self.lines.append("entry:")
+        alloca_slot = len(self.lines)
+        self.lines.append(None)  # scratch buffers, known once the body is printed
+        self.print_block(block)
+        self.lines[alloca_slot] = "\n".join(self.allocas) or None
+        self.lines.append("}")
+        self.lines.append("")
+        return [line for line in self.lines if line is not None]
+
+    @staticmethod
+    def return_type(results: list[str]) -> str:
+        if not results:
+            return "void"
+        if len(results) == 1:
+            return results[0]
+        return "{ " + ", ".join(results) + " }"
+
+    def print_block(self, block: Block) -> None:
+        for op in block.ops:
+            self.print_op(op)
+
+    def print_region_body(self, region: Region, args: Sequence[str]) -> list[SSAValue]:
+        """Print a single-block region with its arguments bound; returns the
+        operands of its terminator (scf.yield / scf.condition args)."""
+        block = region.blocks[0]
+        for arg, text in zip(block.args, args, strict=True):
+            self.bind(arg, text)
+        ops = list(block.ops)
+        for op in ops[:-1]:
+            self.print_op(op)
+        term = ops[-1]
+        if isinstance(term, scf.YieldOp):
+            return list(term.arguments)
+        if isinstance(term, scf.ConditionOp):
+            return [term.condition, *term.args]
+        raise self.error(term, "is not a terminator the llvm target knows")
+
+    # -- ops ------------------------------------------------------------------------
+
+    def print_op(self, op: Operation) -> None:
+        handler = _HANDLERS.get(type(op))
+        if handler is None:
+            raise unprintable(op)
+        if not op.regions and SOURCE_ATTR not in op.attributes:
+            handler(self, op)
+            return
+        # A loop nest says which source op it computes, as the C target's comments do.
+        where = c_target.describe_location(op.location)
+        source = op.attributes.get(SOURCE_ATTR)
+        if isinstance(source, StringAttr) and where and not where.startswith(source.data):
+            where = f"{source.data} at {where}"
+        if where and where != self.location_stack[-1]:
+            self.lines.append(f"  ; {where}")
+        self.location_stack.append(where or self.location_stack[-1])
+        handler(self, op)
+        self.location_stack.pop()
+
+    def results(self, op: Operation, text: str) -> None:
+        self.bind(op.results[0], text)
+
+    # arith
+
+    def p_constant(self, op: arith.ConstantOp) -> None:
+        value, t = op.value, op.result.type
+        if isinstance(value, IntegerAttr) and isinstance(t, IntegerType | IndexType):
+            bits = int_bits(t, self.m)
+            n = value.value.data
+            n = (n + (1 << (bits - 1))) % (1 << bits) - (1 << (bits - 1)) if bits > 1 else n & 1
+            self.ints[op.result] = n
+            self.values[op.result] = ("true" if n else "false") if bits == 1 else str(n)
+            return
+        if isinstance(value, FloatAttr) and is_float(t):
+            v = value.value.data
+            if isinstance(t, Float16Type):
+                v, t = float(np.float16(v)), Float32Type()
+            self.values[op.result] = float_literal(v, t)
+            return
+        raise self.error(op, f"has a value ({value}) the llvm target cannot print; only scalar constants")
+
+    def operands(self, op: Operation) -> list[str]:
+        return [self.val(v, op) for v in op.operands]
+
+    def p_int_binary(self, op: Operation) -> None:
+        a, b = self.operands(op)
+        t = self.ty(op.results[0].type, op)
+        self.results(op, self.emit(f"{_INT_BINARY[type(op)]} {t} {a}, {b}"))
+
+    def p_float_binary(self, op: Operation) -> None:
+        a, b = self.operands(op)
+        t = self.ty(op.results[0].type, op)
+        self.results(op, self.rounded(op, self.emit(f"{_FLOAT_BINARY[type(op)]} {t} {a}, {b}")))
+
+    def p_int_minmax(self, op: Operation) -> None:
+        a, b = self.operands(op)
+        t = self.ty(op.results[0].type, op)
+        self.results(op, self.call_intrinsic(f"llvm.{_INT_MINMAX[type(op)]}.{t}", t, [(t, a), (t, b)]))
+
+    def p_division(self, op: Operation) -> None:
+        """x / 0 = 0, x % 0 = x, MIN / -1 = MIN, MIN % -1 = 0: the divisor is
+        replaced by 1 where the instruction would be undefined, then the
+        result is selected."""
+        a, b = self.operands(op)
+        t = self.ty(op.results[0].type, op)
+        instr = {arith.DivSIOp: "sdiv", arith.RemSIOp: "srem", arith.DivUIOp: "udiv", arith.RemUIOp: "urem"}[type(op)]
+        signed = isinstance(op, arith.DivSIOp | arith.RemSIOp)
+        known = self.ints.get(op.operands[1])
+        if known is not None and known != 0 and not (signed and known == -1):
+            self.results(op, self.emit(f"{instr} {t} {a}, {b}"))  # defined for every dividend
+            return
+        zero = self.emit(f"icmp eq {t} {b}, 0")
+        if signed:
+            minus_one = self.emit(f"icmp eq {t} {b}, -1")
+            bad = self.emit(f"or i1 {zero}, {minus_one}")
+        else:
+            bad = zero
+        divisor = self.emit(f"select i1 {bad}, {t} 1, {t} {b}")
+        q = self.emit(f"{instr} {t} {a}, {divisor}")
+        if isinstance(op, arith.DivSIOp):
+            neg = self.emit(f"sub {t} 0, {a}")
+            q = self.emit(f"select i1 {minus_one}, {t} {neg}, {t} {q}")  # pyright: ignore[reportPossiblyUnboundVariable]
+        if isinstance(op, arith.DivSIOp | arith.DivUIOp):
+            r = self.emit(f"select i1 {zero}, {t} 0, {t} {q}")
+        else:
+            r = self.emit(f"select i1 {zero}, {t} {a}, {t} {q}")
+        self.results(op, r)
+
+    def p_shift(self, op: Operation) -> None:
+        """Amounts read as unsigned; >= the width give 0 (shli, shrui) or the sign (shrsi)."""
+        a, b = self.operands(op)
+        rt = op.results[0].type
+        t = self.ty(rt, op)
+        width = int_bits(rt, self.m)
+        instr = {arith.ShLIOp: "shl", arith.ShRUIOp: "lshr", arith.ShRSIOp: "ashr"}[type(op)]
+        known = self.ints.get(op.operands[1])
+        if known is not None:  # a constant amount: one instruction
+            amount = known % (1 << width)
+            if amount < width:
+                self.results(op, self.emit(f"{instr} {t} {a}, {amount}"))
+            elif isinstance(op, arith.ShRSIOp):
+                self.results(op, self.emit(f"ashr {t} {a}, {width - 1}"))
+            else:
+                self.results(op, "0")
+            return
+        big = self.emit(f"icmp uge {t} {b}, {width}")
+        shifted = self.emit(f"{instr} {t} {a}, {b}")
+        if isinstance(op, arith.ShRSIOp):
+            fill = self.emit(f"ashr {t} {a}, {width - 1}")
+        else:
+            fill = "0"
+        self.results(op, self.emit(f"select i1 {big}, {t} {fill}, {t} {shifted}"))
+
+    def p_cmpi(self, op: arith.CmpiOp) -> None:
+        a, b = self.operands(op)
+        pred = arith.CMPI_COMPARISON_OPERATIONS[op.predicate.value.data]
+        self.results(op, self.emit(f"icmp {pred} {self.ty(op.lhs.type, op)} {a}, {b}"))
+
+    def p_cmpf(self, op: arith.CmpfOp) -> None:
+        a, b = self.operands(op)
+        pred = arith.CMPF_COMPARISON_OPERATIONS[op.predicate.value.data]
+        self.results(op, self.emit(f"fcmp {pred} {self.ty(op.lhs.type, op)} {a}, {b}"))
+
+    def p_select(self, op: arith.SelectOp) -> None:
+        c, a, b = self.operands(op)
+        t = self.ty(op.result.type, op)
+        self.results(op, self.emit(f"select i1 {c}, {t} {a}, {t} {b}"))
+
+    def p_negf(self, op: arith.NegfOp) -> None:
+        (a,) = self.operands(op)
+        self.results(op, self.emit(f"fneg {self.ty(op.result.type, op)} {a}"))
+
+    def p_float_minmax(self, op: Operation) -> None:
+        """maximumf/minimumf: a NaN operand gives NaN (the first NaN), and -0 < +0.
+        A select sequence: LLVM 16 cannot lower llvm.maximum on x86, ARM or RISC-V."""
+        a, b = self.operands(op)
+        rt = op.results[0].type
+        t = self.ty(rt, op)
+        is_max = isinstance(op, arith.MaximumfOp)
+        pick = self.emit(f"fcmp {'ogt' if is_max else 'olt'} {t} {a}, {b}")
+        larger = self.emit(f"select i1 {pick}, {t} {a}, {t} {b}")
+        equal = self.emit(f"fcmp oeq {t} {a}, {b}")
+        width = 64 if t == "double" else 32
+        bits = self.emit(f"bitcast {t} {a} to i{width}")
+        negative = self.emit(f"icmp slt i{width} {bits}, 0")
+        tie = (
+            self.emit(f"select i1 {negative}, {t} {b}, {t} {a}")
+            if is_max
+            else self.emit(f"select i1 {negative}, {t} {a}, {t} {b}")
+        )
+        ordered = self.emit(f"select i1 {equal}, {t} {tie}, {t} {larger}")
+        b_nan = self.emit(f"fcmp uno {t} {b}, {b}")
+        with_b = self.emit(f"select i1 {b_nan}, {t} {b}, {t} {ordered}")
+        a_nan = self.emit(f"fcmp uno {t} {a}, {a}")
+        self.results(op, self.emit(f"select i1 {a_nan}, {t} {a}, {t} {with_b}"))
+
+    def p_cast(self, op: Operation) -> None:
+        (a,) = self.operands(op)
+        src, dst = op.operands[0].type, op.results[0].type
+        st, dt = self.ty(src, op), self.ty(dst, op)
+        if isinstance(op, arith.BitcastOp) and isinstance(src, Float16Type):
+            stored = self.float_to_half(a)  # the f16's bits
+            self.results(op, stored if stored.startswith("%") and not self.m.half_conversions
+                         else self.emit(f"bitcast half {stored} to i16"))
+            return
+        if isinstance(op, arith.BitcastOp) and isinstance(dst, Float16Type):
+            stored = a if not self.m.half_conversions else self.emit(f"bitcast i16 {a} to half")
+            self.results(op, self.half_to_float(stored))
+            return
+        if st == dt:  # f16 <-> f32: the float already holds the f16 value
+            self.results(op, self.rounded(op, a))
+            return
+        value = self.emit(f"{_CASTS[type(op)]} {st} {a} to {dt}")
+        self.results(op, self.rounded(op, value))
+
+    def p_index_cast(self, op: Operation) -> None:
+        (a,) = self.operands(op)
+        src, dst = op.operands[0].type, op.results[0].type
+        sb, db = int_bits(src, self.m), int_bits(dst, self.m)
+        if sb == db:
+            self.results(op, a)
+            if op.operands[0] in self.ints:
+                self.ints[op.results[0]] = self.ints[op.operands[0]]
+            return
+        if sb > db:
+            instr = "trunc"
+        else:
+            instr = "sext"
+        self.results(op, self.emit(f"{instr} {self.ty(src, op)} {a} to {self.ty(dst, op)}"))
+
+    def p_fptoint(self, op: Operation) -> None:
+        """Saturating: truncate toward zero, clamp to the range, NaN gives 0."""
+        (a,) = self.operands(op)
+        src, dst = self.ty(op.operands[0].type, op), self.ty(op.results[0].type, op)
+        kind = "fptosi" if isinstance(op, arith.FPToSIOp) else "fptoui"
+        self.results(op, self.call_intrinsic(f"llvm.{kind}.sat.{dst}.{_suffix(src)}", dst, [(src, a)]))
+
+    # math
+
+    def p_float_intrinsic(self, op: Operation) -> None:
+        args = self.operands(op)
+        t = self.ty(op.results[0].type, op)
+        name = (_FLOAT_INTRINSIC_UNARY | _FLOAT_INTRINSIC_BINARY)[type(op)]
+        value = self.call_intrinsic(f"llvm.{name}.{_suffix(t)}", t, [(t, a) for a in args])
+        self.results(op, value if name in _EXACT_ON_F16 else self.rounded(op, value))
+
+    def p_fma(self, op: math.FmaOp) -> None:
+        args = self.operands(op)
+        t = self.ty(op.result.type, op)
+        self.results(op, self.rounded(op, self.call_intrinsic(f"llvm.fma.{_suffix(t)}", t, [(t, a) for a in args])))
+
+    def p_rsqrt(self, op: math.RsqrtOp) -> None:
+        (a,) = self.operands(op)
+        rt = op.result.type
+        t = self.ty(rt, op)
+        root = self.call_intrinsic(f"llvm.sqrt.{_suffix(t)}", t, [(t, a)])
+        one = float_literal(1.0, Float64Type() if t == "double" else Float32Type())
+        self.results(op, self.rounded(op, self.emit(f"fdiv {t} {one}, {root}")))
+
+    def p_libm(self, op: Operation) -> None:
+        """libm functions: float and double directly, f16 through float."""
+        args = self.operands(op)
+        rt = op.results[0].type
+        self.ty(rt, op)  # a type the target prints
+        base = (_LIBM_UNARY | _LIBM_BINARY)[type(op)]
+        if isinstance(rt, Float64Type):
+            name, ct = base, "double"
+        else:
+            name, ct = base + "f", "float"
+        self.module.declare(f"declare {ct} @{name}({', '.join(ct for _ in args)})")
+        r = self.emit(f"call {ct} @{name}({', '.join(f'{ct} {a}' for a in args)})")
+        self.results(op, self.rounded(op, r))
+
+    def p_absi(self, op: math.AbsIOp) -> None:
+        (a,) = self.operands(op)
+        t = self.ty(op.result.type, op)
+        self.results(op, self.call_intrinsic(f"llvm.abs.{t}", t, [(t, a), ("i1", "false")]))
+
+    def p_int_intrinsic(self, op: Operation) -> None:
+        (a,) = self.operands(op)
+        t = self.ty(op.results[0].type, op)
+        name = _INT_INTRINSIC_UNARY[type(op)]
+        args = [(t, a)] if name == "ctpop" else [(t, a), ("i1", "false")]
+        self.results(op, self.call_intrinsic(f"llvm.{name}.{t}", t, args))
+
+    def p_fpowi(self, op: math.FPowIOp) -> None:
+        a, n = self.operands(op)
+        t, nt = self.ty(op.result.type, op), self.ty(op.operands[1].type, op)
+        self.results(op, self.rounded(op, self.call_intrinsic(f"llvm.powi.{_suffix(t)}.{nt}", t, [(t, a), (nt, n)])))
+
+    # memref
+
+    def p_load(self, op: memref.LoadOp) -> None:
+        ptr, elem = self.address(op.memref, op.indices, op)
+        et = op.res.type
+        value = self.emit(f"load {elem}, ptr {ptr}, align {self.align_of(et)}")
+        if isinstance(et, Float16Type):
+            value = self.half_to_float(value)
+        elif elem != self.ty(et, op):  # i1 stored as a byte: any nonzero byte is true
+            value = self.emit(f"icmp ne {elem} {value}, 0")
+        self.results(op, value)
+
+    def p_store(self, op: memref.StoreOp) -> None:
+        ptr, elem = self.address(op.memref, op.indices, op)
+        value = self.val(op.value, op)
+        et = op.value.type
+        if isinstance(et, Float16Type):
+            value = self.float_to_half(value)
+        elif elem != self.ty(et, op):
+            value = self.emit(f"zext i1 {value} to {elem}")
+        self.inst(f"store {elem} {value}, ptr {ptr}, align {self.align_of(et)}")
+
+    def p_view(self, op: memref.ViewOp) -> None:
+        if op.sizes:
+            raise self.error(op, "has dynamic sizes; the llvm target needs static shapes")
+        src = self.memrefs[op.source]
+        shift = self.add_index(src.offset, self.index_operand(op.byte_shift, op))
+        base = self.gep("i8", src.base, shift)
+        self.memrefs[op.result] = MemRefValue(base, 0, op.result.type)  # pyright: ignore
+
+    def p_get_global(self, op: memref.GetGlobalOp) -> None:
+        sym = op.name_.root_reference.data
+        self.module.require_global(sym, op)
+        self.memrefs[op.memref] = MemRefValue(global_name(sym), 0, op.memref.type)  # pyright: ignore
+
+    def p_subview(self, op: memref.SubviewOp) -> None:
+        src = self.memrefs[op.source]
+        strides = self.strides(src.type, op)
+        self.strides(op.result.type, op)  # the result's layout must be static
+        dynamic = iter(op.offsets)
+        offset = src.offset
+        for static, stride in zip(op.static_offsets.get_values(), strides):
+            part = self.index_operand(next(dynamic), op) if static == memref.DYNAMIC_INDEX else static
+            offset = self.add_index(offset, self.mul_index(part, stride))
+        self.memrefs[op.result] = MemRefValue(src.base, offset, op.result.type)  # pyright: ignore
+
+    def p_reinterpret_cast(self, op: memref.ReinterpretCastOp) -> None:
+        src = self.memrefs[op.source]
+        self.strides(op.result.type, op)
+        (static,) = op.static_offsets.get_values()
+        offset = self.index_operand(op.offsets[0], op) if static == memref.DYNAMIC_INDEX else static
+        # The offset counts from the source's base pointer (MLIR's aligned pointer).
+        self.memrefs[op.result] = MemRefValue(src.base, offset, op.result.type)  # pyright: ignore
+
+    def p_same_buffer(self, op: Operation) -> None:
+        """Ops that only retype a memref: the same base and offset."""
+        src = self.memrefs[op.operands[0]]
+        result_type = op.results[0].type
+        assert isinstance(result_type, MemRefType)
+        self.strides(result_type, op)
+        self.memrefs[op.results[0]] = MemRefValue(src.base, src.offset, result_type)
+
+    def p_alloca(self, op: memref.AllocaOp) -> None:
+        """Scratch on the stack, allocated once in the entry block (so a loop
+        does not grow the stack) and zeroed where the op stands, as in C."""
+        t = op.memref.type
+        if op.dynamic_sizes or not isinstance(t, MemRefType):
+            raise self.error(op, "has dynamic sizes; the llvm target needs static shapes")
+        elem = self.storage_ty(t.element_type, op)
+        count = int(np.prod(t.get_shape(), dtype=np.int64))
+        align = max(16, op.alignment.value.data if op.alignment is not None else 0)
+        name = self.fresh("scratch")
+        self.allocas.append(f"  {name} = alloca [{count} x {elem}], align {align}")
+        size = count * self.align_of(t.element_type)
+        it = self.index_ty()
+        self.module.declare(f"declare void @llvm.memset.p0.{it}(ptr, i8, {it}, i1)")
+        self.inst(f"call void @llvm.memset.p0.{it}(ptr {name}, i8 0, {it} {size}, i1 false)")
+        self.memrefs[op.memref] = MemRefValue(name, 0, t)
+
+    def p_dim(self, op: memref.DimOp) -> None:
+        t = op.source.type
+        if op.index not in self.ints or not isinstance(t, MemRefType):
+            raise self.error(op, "needs a constant dimension index")
+        size = t.get_shape()[self.ints[op.index]]
+        self.ints[op.result] = size
+        self.values[op.result] = str(size)
+
+    def p_copy(self, op: memref.CopyOp) -> None:
+        src, dst = self.memrefs[op.source], self.memrefs[op.destination]
+        for mv in (src, dst):
+            if mv.type.layout != NoneAttr() and self.strides(mv.type, op) != list(
+                MemRefType.strides_for_shape(mv.type.get_shape())
+            ):
+                raise self.error(op, "copies a non-contiguous memref; the llvm target copies contiguous ones only")
+        elem = self.storage_ty(src.type.element_type, op)
+        count = int(np.prod(src.type.get_shape(), dtype=np.int64))
+        size = count * self.align_of(src.type.element_type)
+        it = self.index_ty()
+        s = self.gep(elem, src.base, src.offset)
+        d = self.gep(elem, dst.base, dst.offset)
+        self.module.declare(f"declare void @llvm.memcpy.p0.p0.{it}(ptr, ptr, {it}, i1)")
+        self.inst(f"call void @llvm.memcpy.p0.p0.{it}(ptr {d}, ptr {s}, {it} {size}, i1 false)")
+
+    # scf
+
+    def phi_value(self, v: SSAValue, op: Operation) -> tuple[str, str]:
+        return self.ty(v.type, op), self.val(v, op)
+
+    def p_for(self, op: scf.ForOp) -> None:
+        t = self.ty(op.lb.type, op)
+        lb, ub, step = (self.val(v, op) for v in (op.lb, op.ub, op.step))
+        inits = [self.phi_value(v, op) for v in op.iter_args]
+        pre = self.block
+        header, body, exit_ = self.label("for.header"), self.label("for.body"), self.label("for.exit")
+        self.inst(f"br label %{header}")
+        self.start_block(header)
+        phi_slot = len(self.lines)
+        self.lines.append(None)  # the phis, once the latch is known
+        iv = self.fresh("i")
+        carried = [self.fresh("acc") for _ in inits]
+        cond = self.emit(f"icmp slt {t} {iv}, {ub}")
+        self.inst(f"br i1 {cond}, label %{body}, label %{exit_}")
+        self.start_block(body)
+        yields = self.print_region_body(op.body, [iv, *carried])
+        nexts = [self.phi_value(v, op)[1] for v in yields]
+        next_iv = self.emit(f"add {t} {iv}, {step}")
+        self.inst(f"br label %{header}")
+        latch = self.block
+        phis = [f"  {iv} = phi {t} [ {lb}, %{pre} ], [ {next_iv}, %{latch} ]"]
+        for name, (ty, init), nxt in zip(carried, inits, nexts):
+            phis.append(f"  {name} = phi {ty} [ {init}, %{pre} ], [ {nxt}, %{latch} ]")
+        self.lines[phi_slot] = "\n".join(phis)
+        self.start_block(exit_)
+        for result, name in zip(op.res, carried):
+            self.bind(result, name)
+
+    def p_if(self, op: scf.IfOp) -> None:
+        cond = self.val(op.cond, op)
+        then, merge = self.label("if.then"), self.label("if.end")
+        has_else = bool(op.false_region.blocks) and (
+            bool(op.output) or len(op.false_region.blocks[0].ops) > 1
+        )
+        other = self.label("if.else") if has_else else merge
+        pre = self.block
+        self.inst(f"br i1 {cond}, label %{then}, label %{other}")
+        self.start_block(then)
+        then_values = [self.phi_value(v, op)[1] for v in self.print_region_body(op.true_region, [])]
+        self.inst(f"br label %{merge}")
+        then_end = self.block
+        else_values: list[str] = []
+        else_end = pre
+        if has_else:
+            self.start_block(other)
+            else_values = [self.phi_value(v, op)[1] for v in self.print_region_body(op.false_region, [])]
+            self.inst(f"br label %{merge}")
+            else_end = self.block
+        self.start_block(merge)
+        for result, a, b in zip(op.output, then_values, else_values):
+            name = self.emit(
+                f"phi {self.ty(result.type, op)} [ {a}, %{then_end} ], [ {b}, %{else_end} ]"
+            )
+            self.bind(result, name)
+
+    def p_while(self, op: scf.WhileOp) -> None:
+        inits = [self.phi_value(v, op) for v in op.arguments]
+        pre = self.block
+        before, after, exit_ = self.label("while.cond"), self.label("while.body"), self.label("while.exit")
+        self.inst(f"br label %{before}")
+        self.start_block(before)
+        phi_slot = len(self.lines)
+        self.lines.append(None)
+        carried = [self.fresh("w") for _ in inits]
+        cond, *passed = self.print_region_body(op.before_region, carried)
+        passed_text = [self.phi_value(v, op)[1] for v in passed]
+        self.inst(f"br i1 {self.val(cond, op)}, label %{after}, label %{exit_}")
+        self.start_block(after)
+        yields = self.print_region_body(op.after_region, passed_text)
+        nexts = [self.phi_value(v, op)[1] for v in yields]
+        self.inst(f"br label %{before}")
+        latch = self.block
+        self.lines[phi_slot] = "\n".join(
+            f"  {name} = phi {ty} [ {init}, %{pre} ], [ {nxt}, %{latch} ]"
+            for name, (ty, init), nxt in zip(carried, inits, nexts)
+        ) or None
+        self.start_block(exit_)
+        for result, text in zip(op.res, passed_text):
+            self.bind(result, text)
+
+    # func
+
+    def p_call(self, op: func.CallOp) -> None:
+        callee = self.module.function_name(op.callee.root_reference.data, op)
+        args = ", ".join(f"{self.ty(v.type, op)} {self.val(v, op)}" for v in op.arguments)
+        results = [self.ty(r.type, op) for r in op.res]
+        ret = self.return_type(results)
+        if not results:
+            self.inst(f"call void {callee}({args})")
+            return
+        value = self.emit(f"call {ret} {callee}({args})")
+        if len(results) == 1:
+            self.bind(op.res[0], value)
+            return
+        for i, r in enumerate(op.res):
+            self.bind(r, self.emit(f"extractvalue {ret} {value}, {i}"))
+
+    def p_return(self, op: func.ReturnOp) -> None:
+        values = [(self.ty(v.type, op), self.val(v, op)) for v in op.arguments]
+        if not values:
+            self.inst("ret void")
+            return
+        if len(values) == 1:
+            self.inst(f"ret {values[0][0]} {values[0][1]}")
+            return
+        ret = self.return_type([t for t, _ in values])
+        agg = "undef"
+        for i, (t, v) in enumerate(values):
+            agg = self.emit(f"insertvalue {ret} {agg}, {t} {v}, {i}")
+        self.inst(f"ret {ret} {agg}")
+
+
+_EXACT_ON_F16 = {"fabs", "floor", "ceil", "trunc", "round", "roundeven", "copysign", "maxnum", "minnum"}
+"""Intrinsics whose float result for f16 operands is already an f16 value."""
+
+
+def _suffix(t: str) -> str:
+    return {"float": "f32", "half": "f16", "double": "f64"}.get(t, t)
+
+
+_HANDLERS: dict[type[Operation], object] = {
+    arith.ConstantOp: FunctionPrinter.p_constant,
+    **{k: FunctionPrinter.p_int_binary for k in _INT_BINARY},
+    **{k: FunctionPrinter.p_float_binary for k in _FLOAT_BINARY},
+    **{k: FunctionPrinter.p_int_minmax for k in _INT_MINMAX},
+    **{k: FunctionPrinter.p_division for k in (arith.DivSIOp, arith.RemSIOp, arith.DivUIOp, arith.RemUIOp)},
+    **{k: FunctionPrinter.p_shift for k in (arith.ShLIOp, arith.ShRUIOp, arith.ShRSIOp)},
+    arith.CmpiOp: FunctionPrinter.p_cmpi,
+    arith.CmpfOp: FunctionPrinter.p_cmpf,
+    arith.SelectOp: FunctionPrinter.p_select,
+    arith.NegfOp: FunctionPrinter.p_negf,
+    arith.MaximumfOp: FunctionPrinter.p_float_minmax,
+    arith.MinimumfOp: FunctionPrinter.p_float_minmax,
+    **{k: FunctionPrinter.p_cast for k in _CASTS},
+    arith.IndexCastOp: FunctionPrinter.p_index_cast,
+    arith.FPToSIOp: FunctionPrinter.p_fptoint,
+    arith.FPToUIOp: FunctionPrinter.p_fptoint,
+    **{k: FunctionPrinter.p_float_intrinsic for k in _FLOAT_INTRINSIC_UNARY | _FLOAT_INTRINSIC_BINARY},
+    math.FmaOp: FunctionPrinter.p_fma,
+    math.RsqrtOp: FunctionPrinter.p_rsqrt,
+    **{k: FunctionPrinter.p_libm for k in _LIBM_UNARY | _LIBM_BINARY},
+    math.AbsIOp: FunctionPrinter.p_absi,
+    **{k: FunctionPrinter.p_int_intrinsic for k in _INT_INTRINSIC_UNARY},
+    math.FPowIOp: FunctionPrinter.p_fpowi,
+    memref.LoadOp: FunctionPrinter.p_load,
+    memref.StoreOp: FunctionPrinter.p_store,
+    memref.ViewOp: FunctionPrinter.p_view,
+    memref.GetGlobalOp: FunctionPrinter.p_get_global,
+    memref.SubviewOp: FunctionPrinter.p_subview,
+    memref.ReinterpretCastOp: FunctionPrinter.p_reinterpret_cast,
+    memref.CastOp: FunctionPrinter.p_same_buffer,
+    memref.CollapseShapeOp: FunctionPrinter.p_same_buffer,
+    memref.ExpandShapeOp: FunctionPrinter.p_same_buffer,
+    memref.AssumeAlignmentOp: FunctionPrinter.p_same_buffer,
+    memref.DimOp: FunctionPrinter.p_dim,
+    memref.AllocaOp: FunctionPrinter.p_alloca,
+    memref.CopyOp: FunctionPrinter.p_copy,
+    scf.ForOp: FunctionPrinter.p_for,
+    scf.IfOp: FunctionPrinter.p_if,
+    scf.WhileOp: FunctionPrinter.p_while,
+    func.CallOp: FunctionPrinter.p_call,
+    func.ReturnOp: FunctionPrinter.p_return,
+}
+
+
+_STRUCTURE = (func.FuncOp, memref.GlobalOp, scf.YieldOp, scf.ConditionOp)
+"""Ops printed by their parent, not by a handler of their own."""
+
+
+def unprintable(op: Operation) -> CompileError:
+    dialect = op.name.split(".", 1)[0]
+    if dialect == "ptensor":
+        hint = "bufferize it and lower it to loops first ('bufferize', 'plan-memory', 'convert-pbuf-to-loops')"
+    elif dialect == "pbuf":
+        hint = "lower the buffer-level op to loops first ('convert-pbuf-to-loops')"
+    elif op.name in ("memref.alloc", "memref.dealloc"):
+        hint = "generated code never allocates; intermediates live in the arena ('plan-memory')"
+    elif dialect in ("linalg", "tensor", "bufferization"):
+        hint = "lower it to loops first (e.g. 'convert-linalg-to-loops')"
+    elif dialect in ("func", "scf", "memref", "arith", "math"):
+        hint = "the llvm target does not support this op (docs/llvm-target.md lists those it prints)"
+    else:
+        hint = "the llvm target prints only loop-level func/scf/memref/arith/math ops"
+    return CompileError(f"'{op.name}' op cannot be printed by the llvm target: {hint}", location_of(op))
+
+
+# -- module printer ----------------------------------------------------------------
+
+
+class ModulePrinter:
+    def __init__(self, module: ModuleOp, m: Machine):
+        self.module_op = module
+        self.machine = m
+        self.declarations: set[str] = set()
+        self.helpers: set[str] = set()
+        self.functions: dict[str, func.FuncOp] = {}
+        self.globals: dict[str, memref.GlobalOp] = {}
+        self.reserved: dict[str, str] = {}
+
+    def declare(self, line: str) -> None:
+        self.declarations.add(line)
+
+    def use_helper(self, name: str) -> None:
+        self.helpers.add(name)
+
+    def function_name(self, sym: str, op: Operation) -> str:
+        if sym not in self.functions:
+            raise CompileError(f"'{op.name}' op calls '@{sym}', which the module does not define", location_of(op))
+        return global_name(sym)
+
+    def require_global(self, sym: str, op: Operation) -> None:
+        if sym not in self.globals:
+            raise CompileError(f"'{op.name}' op reads '@{sym}', which is not a memref.global of the module", location_of(op))
+
+    def print(self) -> str:
+        self.check_level()
+        for op in self.module_op.ops:
+            if isinstance(op, func.FuncOp):
+                self.functions[op.sym_name.data] = op
+            elif isinstance(op, memref.GlobalOp):
+                self.globals[op.sym_name.data] = op
+            else:
+                raise unprintable(op)
+        entry = self.entry()
+        exported = self.exported_names(entry)
+        for sym in [*self.functions, *self.globals]:
+            if sym in exported:
+                raise CompileError(
+                    f"the symbol '@{sym}' clashes with the exported '@{sym}' of the llvm target",
+                    location_of(self.functions.get(sym) or self.globals[sym]),
+                )
+        m = self.machine
+        out = [
+            f"; Pelemay IR: entry @{entry.entry}, machine '{m.name}'",
+            f'target datalayout = "{m.datalayout}"',
+            f'target triple = "{m.triple}"',
+            "",
+        ]
+        out += self.export_globals(entry)
+        for sym, g in self.globals.items():
+            out.append(self.global_line(sym, g))
+        if self.globals:
+            out.append("")
+        for sym, fop in self.functions.items():
+            # Only `<name>_run` and the sizes are exported: two programs link together.
+            out += FunctionPrinter(self, fop, global_name(sym), "internal ").print()
+        out += self.run_function(entry)
+        for name in sorted(self.helpers):
+            owner = self.functions.get(name) or self.globals.get(name)
+            if owner is not None:
+                raise CompileError(f"the symbol '@{name}' clashes with a helper of the llvm target", location_of(owner))
+            out.append(F16_HELPERS[name])
+        declarations = self.external_declarations()
+        if declarations:
+            out += [*declarations, ""]
+        out.append(f'attributes #0 = {{ nounwind "target-cpu"="{m.cpu}" "target-features"="{m.features}" }}')
+        if m.module_flags:
+            ids = ", ".join(f"!{i}" for i in range(len(m.module_flags)))
+            out.append("")
+            out.append(f"!llvm.module.flags = !{{{ids}}}")
+            out += [f"!{i} = {flag}" for i, flag in enumerate(m.module_flags)]
+        return "\n".join(out) + "\n"
+
+    def check_level(self) -> None:
+        """Name the first op that is not at the loop level before anything else
+        (a type error deeper in would hide the missing lowering)."""
+        for op in self.module_op.walk():
+            if op is self.module_op or type(op) in _HANDLERS or isinstance(op, _STRUCTURE):
+                continue
+            raise unprintable(op)
+        for op in self.module_op.walk():
+            if isinstance(op, arith.ConstantOp) and isinstance(op.result.type, TensorType):
+                raise CompileError(
+                    f"'{op.name}' op of a tensor cannot be printed by the llvm target: "
+                    "bufferize it and lower it to loops first ('bufferize', 'plan-memory', "
+                    "'convert-pbuf-to-loops')", location_of(op))
+
+    def external_declarations(self) -> list[str]:
+        """libm functions and intrinsics used, sorted; a module symbol of the
+        same name would capture the calls, so it is an error."""
+        for line in sorted(self.declarations):
+            sym = line.split("(")[0].split()[-1][1:]
+            owner = self.functions.get(sym) or self.globals.get(sym)
+            if owner is not None:
+                raise CompileError(
+                    f"the symbol '@{sym}' clashes with the library function of that name "
+                    "the llvm target calls", location_of(owner))
+        return sorted(self.declarations)
+
+    def entry(self) -> c_target.Interface:
+        """The run function's convention, shared with the C target so that both
+        export the same names, argument order, sizes and alignments."""
+        entries = [f for f in self.functions.values() if ENTRY_ATTR in f.attributes]
+        if len(entries) != 1:
+            where = location_of(entries[1]) if len(entries) > 1 else location_of(self.module_op)
+            what = "more than one function is" if entries else "no function is"
+            raise CompileError(
+                f"{what} marked '{ENTRY_ATTR}'; the llvm target exports exactly one "
+                "(convert-pbuf-to-loops marks it)",
+                where,
+            )
+        return c_target.interface(self.module_op)
+
+    @staticmethod
+    def exported_sizes(entry: c_target.Interface) -> dict[str, int]:
+        sizes = {
+            f"{entry.base}_arena_bytes": entry.arena_bytes,
+            f"{entry.base}_arena_align": entry.arena_align,
+        }
+        if entry.weights_bytes is not None:
+            sizes[f"{entry.base}_weights_bytes"] = entry.weights_bytes
+            sizes[f"{entry.base}_weights_align"] = entry.weights_align
+        return sizes
+
+    def exported_names(self, entry: c_target.Interface) -> set[str]:
+        return {entry.run, *self.exported_sizes(entry)}
+
+    def export_globals(self, entry: c_target.Interface) -> list[str]:
+        return [f"@{name} = constant i64 {value}" for name, value in self.exported_sizes(entry).items()] + [""]
+
+    def global_line(self, sym: str, g: memref.GlobalOp) -> str:
+        t = g.type
+        elem = t.get_element_type()
+        if g.constant is None:
+            raise CompileError(
+                f"'memref.global' op '@{sym}' is mutable; generated code keeps no mutable globals "
+                "(intermediates live in the arena)", location_of(g))
+        value = g.initial_value
+        if not isinstance(value, DenseIntOrFPElementsAttr):
+            raise CompileError(f"'memref.global' op '@{sym}' has no initial value", location_of(g))
+        count = int(np.prod(t.get_shape(), dtype=np.int64))
+        if isinstance(elem, IntegerType):
+            width = elem.width.data
+            if width == 1:
+                items = ["1" if v else "0" for v in value.get_values()]
+                et = "i8"
+            else:
+                items = [str(v) for v in value.get_values()]
+                et = f"i{width}"
+        elif is_float(elem):
+            et = {Float16Type: half_storage(self.machine), Float32Type: "float", Float64Type: "double"}[type(elem)]
+            items = _float_array_literals(value.data.data, elem, et)
+        else:
+            raise CompileError(f"'memref.global' op '@{sym}' has elements of type {elem}, which the llvm target cannot print", location_of(g))
+        if len(items) == 1 and count != 1:
+            items = items * count
+        zero = {"0", "0x0000000000000000", "0xH0000"}  # +0.0 only: -0.0 is not zero bits
+        if all(i in zero for i in items):
+            init = "zeroinitializer"
+        else:
+            init = "[" + ", ".join(f"{et} {i}" for i in items) + "]"
+        visibility = g.sym_visibility.data
+        linkage = "internal " if visibility == "private" else ""
+        align = g.alignment.value.data if g.alignment is not None else 16
+        return f"{global_name(sym)} = {linkage}constant [{count} x {et}] {init}, align {align}"
+
+    def run_function(self, entry: c_target.Interface) -> list[str]:
+        """`i32 <name>_run(...)`: checks the pointers as the C target does, then runs."""
+        def local(name: str) -> str:  # C names never hold a dot; labels here do, or are `entry`
+            return name + "_" if name == "entry" else name
+
+        weights = local(entry.weights_name) if entry.weights_name else None
+        arena = local(entry.arena_name)
+        buffers = [local(b.name) for b in (*entry.inputs, *entry.outputs)]
+        params = ([weights] if weights else []) + buffers + [arena]
+        checked = ([weights] if weights else []) + buffers
+        if entry.arena_bytes > 0:
+            checked.append(arena)
+        lines = [f"define i32 @{entry.run}({', '.join(f'ptr %{n}' for n in params)}) #0 {{", "entry:"]
+        blocks: list[tuple[str, list[str], str]] = []  # (label, body, failure code)
+        if checked:
+            body, any_null = [], ""
+            for n in checked:
+                body.append(f"  %{n}.null = icmp eq ptr %{n}, null")
+                if any_null:
+                    body.append(f"  %{n}.anynull = or i1 {any_null}, %{n}.null")
+                    any_null = f"%{n}.anynull"
+                else:
+                    any_null = f"%{n}.null"
+            blocks.append((any_null, body, str(RUN_NULL_POINTER)))
+        it = f"i{self.machine.index_bits}"
+        for name, align, needed in (
+            (arena, entry.arena_align, entry.arena_bytes > 0 and entry.arena_align > 1),
+            (weights, entry.weights_align, entry.external_weights and entry.weights_align > 1),
+        ):
+            if needed:
+                body = [
+                    f"  %{name}.address = ptrtoint ptr %{name} to {it}",
+                    f"  %{name}.low = and {it} %{name}.address, {align - 1}",
+                    f"  %{name}.misaligned = icmp ne {it} %{name}.low, 0",
+                ]
+                blocks.append((f"%{name}.misaligned", body, str(RUN_MISALIGNED)))
+        for k, (flag, body, code) in enumerate(blocks):
+            if k:
+                lines.append(f"check.{k}:")
+            lines += body
+            following = f"check.{k + 1}" if k + 1 < len(blocks) else "run.program"
+            lines.append(f"  br i1 {flag}, label %fail.{k}, label %{following}")
+            lines += [f"fail.{k}:", f"  ret i32 {code}"]
+        call_args = ", ".join(f"ptr %{n}" for n in params if n != arena or entry.arena_bytes > 0)
+        if blocks:
+            lines.append("run.program:")
+        lines += [
+            f"  call void {global_name(entry.entry)}({call_args})",
+            f"  ret i32 {RUN_OK}",
+            "}",
+            "",
+        ]
+        return lines
+
+
+def emit_llvm(module: ModuleOp, target: str = "host") -> str:
+    """The module as textual LLVM IR for the machine `target`."""
+    return ModulePrinter(module, machine(target)).print()
+
+
+def emit_for_spec(module: ModuleOp, options: dict[str, tuple[object, ...]]) -> str:
+    """`-t 'llvm{target=aarch64}'`: the printer's options, checked."""
+    unknown = sorted(set(options) - {"target"})
+    if unknown:
+        raise CompileError(f"unknown option '{unknown[0]}' of the llvm target; valid options: target")
+    values = options.get("target", ("host",))
+    if len(values) != 1 or not isinstance(values[0], str):
+        raise CompileError("the llvm target's option 'target' takes one machine name: " + ", ".join(MACHINES))
+    return emit_llvm(module, values[0])
