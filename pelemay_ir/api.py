@@ -22,7 +22,6 @@ from pelemay_ir import weights as weights_file
 from pelemay_ir.ir import CompileError
 
 EMITS = ("c", "llvm")
-BUILDABLE_MACHINES = ("host",)
 
 
 def _passes(pass_list: str) -> list[ModulePass]:
@@ -86,8 +85,10 @@ def compile(
     printer, `weights` where the weights live (`embedded` in the C, or
     `external`: read from the module's weights file and passed at each call).
     Extra keywords are plan-memory options (`algorithm`, `io_in_arena`, ...).
-    Returns a `pelemay_ir.cbuild.CompiledProgram`: call it with the inputs in
-    argument order; it returns the list of outputs.
+    Returns a callable: call it with the inputs in argument order; it returns
+    the list of outputs. On the host it is a `cbuild.CompiledProgram` (ctypes);
+    for another machine a `cross.EmulatedProgram`, which runs the machine's
+    build under qemu-user (cortex-m4 is bare metal: use `pelemay-run`).
     """
     if emit not in EMITS:
         raise CompileError(f"unknown emit '{emit}'; valid choices: " + ", ".join(EMITS))
@@ -95,13 +96,19 @@ def compile(
         raise CompileError(
             f"unknown target '{target}'; valid machines: " + ", ".join(pipelines.MACHINES)
         )
-    if target not in BUILDABLE_MACHINES:
+    from pelemay_ir import machines
+
+    if not machines.machine(target).runs:
         raise CompileError(
-            f"compile(target='{target}') needs a cross build, which is not available yet; "
-            "compile for 'host', or print the C with `pelemay-opt -p "
-            f"'pelemay-to-c{{target={target}}}' -t c` and build it with the cross compiler"
+            f"target '{target}' is bare metal: nothing runs it here; `pelemay-run "
+            f"--target {target}` builds it and reports its sizes"
         )
     module = lower(module_or_path, target=target, weights=weights, **plan_options)
+    if target != "host":
+        from pelemay_ir import cross
+
+        blob = bytes(weights_file.blob_of(module)) if weights == "external" else None
+        return cross.EmulatedProgram(module, target, emit, blob)
     if emit == "llvm":
         from pelemay_ir import llvmbuild
 

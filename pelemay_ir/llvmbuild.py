@@ -6,7 +6,7 @@ prints; `clang` turns it into a host shared library that `pelemay_ir.cbuild`'s
 exactly alike. Builds are cached on disk by a hash of the text, the flags and
 the compiler's version (under $PELEMAY_CACHE, else ~/.cache/pelemay-ir).
 
-For the Linux machines, `build_harness` links `llc`'s object with the C
+For the Linux machines, `run` links `llc`'s object with the C
 target's test driver using the machine's GNU cross compiler, and `run` runs
 it under qemu-user with the board's CPU named, so an instruction the board
 lacks fails instead of passing in emulation (DESIGN section 6).
@@ -23,14 +23,14 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from pelemay_ir import cbuild
+from pelemay_ir import cbuild, machines
 from pelemay_ir.targets import c as c_target
 from pelemay_ir.targets import llvm as llvm_target
 
@@ -135,95 +135,24 @@ def compile_module(module: ModuleOp, weights: bytes | None = None) -> cbuild.Com
     return load(build_shared(text, name), module, weights)
 
 
-@dataclass(frozen=True)
-class CrossRunner:
-    """How a Linux machine's program is linked and run on this host."""
-
-    cc: str  # the GNU cross compiler that links the test driver
-    emulator: tuple[str, ...]  # qemu-user with the board's CPU; empty on the host
-
-
-CROSS = {
-    "host": CrossRunner("gcc", ()),
-    "aarch64": CrossRunner("aarch64-linux-gnu-gcc", ("qemu-aarch64", "-cpu", "cortex-a53")),
-    # qemu-user has no Cortex-A55; the A76 has the same v8.2 dot product and fp16.
-    "aarch64-dotprod": CrossRunner("aarch64-linux-gnu-gcc", ("qemu-aarch64", "-cpu", "cortex-a76")),
-    "armv7": CrossRunner("arm-linux-gnueabihf-gcc", ("qemu-arm", "-cpu", "cortex-a7")),
-    "armv7-a8": CrossRunner("arm-linux-gnueabihf-gcc", ("qemu-arm", "-cpu", "cortex-a8")),
-    "riscv64": CrossRunner("riscv64-linux-gnu-gcc", ("qemu-riscv64", "-cpu", "rv64")),
-}
-"""Machines whose programs can run here (cortex-m4 is bare metal: compiled only)."""
+RUNNABLE = tuple(name for name, m in machines.MACHINES.items() if m.runs)
+"""Machines whose programs run here (natively or under qemu-user)."""
 
 
 def can_run(machine: str) -> bool:
-    runner = CROSS.get(machine)
-    if runner is None or not have_tools():
-        return False
-    return all(shutil.which(tool) for tool in (runner.cc, *runner.emulator[:1]))
-
-
-def harness_header(iface: c_target.Interface) -> str:
-    """What the C target's test driver needs of the program: the return codes,
-    the size macros and the run function's prototype."""
-    lines = ["#include <stdint.h>"]
-    lines += [f"#define {name} {value}" for name, value, _ in c_target.ERROR_CODES]
-    lines += [
-        f"#define {iface.macro}_ARENA_BYTES {iface.arena_bytes}",
-        f"#define {iface.macro}_ARENA_ALIGN {iface.arena_align}",
-    ]
-    params = [f"const void *{b.name}" for b in iface.inputs] + [f"void *{b.name}" for b in iface.outputs]
-    if iface.external_weights:
-        lines += [
-            f"#define {iface.macro}_WEIGHTS_BYTES {iface.weights_bytes}",
-            f"#define {iface.macro}_WEIGHTS_ALIGN {iface.weights_align}",
-        ]
-        params.insert(0, f"const void *{iface.weights_name}")
-    params.append(f"void *{iface.arena_name}")
-    lines.append(f"int {iface.run}({', '.join(params)});")
-    return "\n".join(lines) + "\n"
-
-
-def build_harness(module: ModuleOp, machine: str = "host") -> Path:
-    """An executable for `machine`: the module compiled by `llc`, linked with
-    the C target's test driver (`prog INPUTS OUTPUTS [WEIGHTS]`), cached."""
-    runner = CROSS.get(machine)
-    if runner is None:
-        raise LLVMToolError(f"programs for '{machine}' cannot run here; runnable: " + ", ".join(CROSS))
-    iface = c_target.interface(module)
-    obj = compile_object(llvm_target.emit_llvm(module, machine), machine)
-    header = harness_header(iface)
-    driver = c_target.emit_harness(module, f"{iface.base}.h")
-    flags = ("-O1", "-static") if runner.emulator else ("-O1",)
-    key = hashlib.sha256()
-    for part in (runner.cc, cbuild.compiler_version(runner.cc), *flags, header, driver):
-        key.update(part.encode() + b"\0")
-    key.update(obj)
-    digest = key.hexdigest()
-    where = cbuild.cache_root() / "llvm" / digest[:2] / digest
-    target = where / iface.base
-    if target.exists():
-        return target
-    where.mkdir(parents=True, exist_ok=True)
-    (where / f"{iface.base}.h").write_text(header)
-    (where / "main.c").write_text(driver)
-    (where / f"{iface.base}.o").write_bytes(obj)
-    fd, tmp = tempfile.mkstemp(dir=where, prefix=f".{iface.base}.")
-    os.close(fd)
-    command = [runner.cc, *flags, "main.c", f"{iface.base}.o", "-o", tmp, "-lm"]
-    done = subprocess.run(command, cwd=where, capture_output=True, text=True)
-    if done.returncode != 0:
-        Path(tmp).unlink(missing_ok=True)
-        raise LLVMToolError(f"{' '.join(command)} failed in {where}:\n{done.stderr}")
-    os.replace(tmp, target)
-    return target
+    return have_tools() and not machines.machine(machine).missing_tools()
 
 
 def run(
     module: ModuleOp, machine: str, inputs: Sequence[np.ndarray], weights: bytes | None = None
 ) -> list[np.ndarray]:
-    """Run the module for `machine` (under qemu-user off the host) on NumPy inputs."""
+    """Run the module for `machine` (under qemu-user off the host) on NumPy
+    inputs: `llc`'s object linked with the C target's harness (pelemay_ir.cross)."""
+    from pelemay_ir import cross
+
+    m = machines.machine(machine)
     iface = c_target.interface(module)
-    exe = build_harness(module, machine)
+    exe = cross.build_llvm_program(module, m)
     spec = [(b.shape, b.dtype) for b in iface.outputs]
     arrays = [np.ascontiguousarray(a, dtype=b.dtype) for a, b in zip(inputs, iface.inputs)]
-    return cbuild.run_harness(exe, arrays, spec, runner=CROSS[machine].emulator, weights=weights)
+    return cbuild.run_harness(exe, arrays, spec, runner=m.runner or (), weights=weights)

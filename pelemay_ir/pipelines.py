@@ -23,9 +23,10 @@ from collections.abc import Callable
 
 from xdsl.utils.arg_spec import ArgSpec, ParameterListType
 
+from pelemay_ir import machines as machine_table
 from pelemay_ir.ir import CompileError
 
-MACHINES = ("host", "aarch64", "aarch64-dotprod", "armv7", "armv7-a8", "riscv64", "cortex-m4")
+MACHINES = tuple(machine_table.MACHINES)
 WEIGHTS_MODES = ("embedded", "external")
 PLAN_OPTIONS = ("algorithm", "alignment", "io_in_arena", "reorder", "report", "table", "plot")
 

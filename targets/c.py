@@ -542,10 +542,82 @@ def _lowering_hint(name: str) -> str:
 # --- the printer ----------------------------------------------------------------------
 
 
-class _Printer:
+class _HeaderPrinter:
+    """The header: needs only the module's interface, not its bodies."""
+
     def __init__(self, module: ModuleOp):
         self.module = module
         self.iface = interface(module)
+
+    def header(self, header_name: str) -> str:
+        i = self.iface
+        guard = f"{i.macro}_H_INCLUDED"
+        out = [
+            f"{HEADER_BANNER} of {i.run}{self._origin()}. Do not edit. */",
+            f"#ifndef {guard}",
+            f"#define {guard}",
+            "",
+            "#include <stddef.h>",
+            "#include <stdint.h>",
+            "",
+            "/* Return codes of the run functions Pelemay IR generates. */",
+        ]
+        for name, value, meaning in ERROR_CODES:
+            out += [f"#ifndef {name}", f"#define {name} {value} /* {meaning} */", "#endif"]
+        out += [
+            "",
+            f"/* The arena: scratch memory {i.run} uses for intermediate tensors. */",
+            f"#define {i.macro}_ARENA_BYTES {i.arena_bytes}",
+            f"#define {i.macro}_ARENA_ALIGN {i.arena_align}",
+        ]
+        if i.external_weights:
+            out += [
+                f"/* The weights file's bytes, passed to {i.run} (aligned to {i.macro}_WEIGHTS_ALIGN). */",
+                f"#define {i.macro}_WEIGHTS_BYTES {i.weights_bytes}",
+                f"#define {i.macro}_WEIGHTS_ALIGN {i.weights_align}",
+            ]
+        out += ["", "#ifdef __cplusplus", 'extern "C" {', "#endif", ""]
+        out += self._doc_comment()
+        out += [self._signature() + ";", "", "#ifdef __cplusplus", "}", "#endif", "", f"#endif /* {guard} */", ""]
+        return "\n".join(out)
+
+    def _origin(self) -> str:
+        loc = self.module.location
+        if isinstance(loc, FileLineColLoc) and loc.filename.data not in ("", "<stdin>"):
+            return f" (from {loc.filename.data})".replace("*/", "* /")
+        return ""
+
+    def _doc_comment(self) -> list[str]:
+        i = self.iface
+        lines = [f"/* Runs @{i.entry}.".replace("*/", "* /")]
+        width = max([len(b.name) for b in (*i.inputs, *i.outputs)] + [len(i.arena_name), len(i.weights_name or "")])
+        if i.external_weights:
+            lines.append(f" *   {i.weights_name:<{width}}  the weights file, {i.macro}_WEIGHTS_BYTES bytes")
+        for role, bufs in (("input ", i.inputs), ("output", i.outputs)):
+            for b in bufs:
+                dims = "x".join(map(str, b.shape)) or "scalar"
+                lines.append(f" *   {b.name:<{width}}  {role} {dims} {b.element}")
+        if i.arena_bytes:
+            lines.append(f" *   {i.arena_name:<{width}}  {i.macro}_ARENA_BYTES bytes aligned to {i.macro}_ARENA_ALIGN")
+        else:
+            lines.append(f" *   {i.arena_name:<{width}}  unused ({i.macro}_ARENA_BYTES is 0; may be NULL)")
+        lines.append(" * Returns PELEMAY_OK, or PELEMAY_ERR_NULL / PELEMAY_ERR_ALIGN for a bad pointer. */")
+        return lines
+
+    def _signature(self) -> str:
+        i = self.iface
+        params = []
+        if i.external_weights:
+            params.append(f"const void *{i.weights_name}")
+        params += [f"const {b.ctype} *{b.name}" for b in i.inputs]
+        params += [f"{b.ctype} *{b.name}" for b in i.outputs]
+        params.append(f"void *{i.arena_name}")
+        return f"int {i.run}({', '.join(params)})"
+
+
+class _Printer(_HeaderPrinter):
+    def __init__(self, module: ModuleOp):
+        super().__init__(module)
         self.entry = entry_function(module)
         self.helpers: dict[str, str] = {}
         self.functions = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
@@ -662,71 +734,6 @@ class _Printer:
         return name
 
     # -- output ---------------------------------------------------------------------
-
-    def header(self, header_name: str) -> str:
-        i = self.iface
-        guard = f"{i.macro}_H_INCLUDED"
-        out = [
-            f"{HEADER_BANNER} of {i.run}{self._origin()}. Do not edit. */",
-            f"#ifndef {guard}",
-            f"#define {guard}",
-            "",
-            "#include <stddef.h>",
-            "#include <stdint.h>",
-            "",
-            "/* Return codes of the run functions Pelemay IR generates. */",
-        ]
-        for name, value, meaning in ERROR_CODES:
-            out += [f"#ifndef {name}", f"#define {name} {value} /* {meaning} */", "#endif"]
-        out += [
-            "",
-            f"/* The arena: scratch memory {i.run} uses for intermediate tensors. */",
-            f"#define {i.macro}_ARENA_BYTES {i.arena_bytes}",
-            f"#define {i.macro}_ARENA_ALIGN {i.arena_align}",
-        ]
-        if i.external_weights:
-            out += [
-                f"/* The weights file's bytes, passed to {i.run} (aligned to {i.macro}_WEIGHTS_ALIGN). */",
-                f"#define {i.macro}_WEIGHTS_BYTES {i.weights_bytes}",
-                f"#define {i.macro}_WEIGHTS_ALIGN {i.weights_align}",
-            ]
-        out += ["", "#ifdef __cplusplus", 'extern "C" {', "#endif", ""]
-        out += self._doc_comment()
-        out += [self._signature() + ";", "", "#ifdef __cplusplus", "}", "#endif", "", f"#endif /* {guard} */", ""]
-        return "\n".join(out)
-
-    def _origin(self) -> str:
-        loc = self.module.location
-        if isinstance(loc, FileLineColLoc) and loc.filename.data not in ("", "<stdin>"):
-            return f" (from {loc.filename.data})".replace("*/", "* /")
-        return ""
-
-    def _doc_comment(self) -> list[str]:
-        i = self.iface
-        lines = [f"/* Runs @{i.entry}.".replace("*/", "* /")]
-        width = max([len(b.name) for b in (*i.inputs, *i.outputs)] + [len(i.arena_name), len(i.weights_name or "")])
-        if i.external_weights:
-            lines.append(f" *   {i.weights_name:<{width}}  the weights file, {i.macro}_WEIGHTS_BYTES bytes")
-        for role, bufs in (("input ", i.inputs), ("output", i.outputs)):
-            for b in bufs:
-                dims = "x".join(map(str, b.shape)) or "scalar"
-                lines.append(f" *   {b.name:<{width}}  {role} {dims} {b.element}")
-        if i.arena_bytes:
-            lines.append(f" *   {i.arena_name:<{width}}  {i.macro}_ARENA_BYTES bytes aligned to {i.macro}_ARENA_ALIGN")
-        else:
-            lines.append(f" *   {i.arena_name:<{width}}  unused ({i.macro}_ARENA_BYTES is 0; may be NULL)")
-        lines.append(" * Returns PELEMAY_OK, or PELEMAY_ERR_NULL / PELEMAY_ERR_ALIGN for a bad pointer. */")
-        return lines
-
-    def _signature(self) -> str:
-        i = self.iface
-        params = []
-        if i.external_weights:
-            params.append(f"const void *{i.weights_name}")
-        params += [f"const {b.ctype} *{b.name}" for b in i.inputs]
-        params += [f"{b.ctype} *{b.name}" for b in i.outputs]
-        params.append(f"void *{i.arena_name}")
-        return f"int {i.run}({', '.join(params)})"
 
     def source(self, header_name: str) -> str:
         functions = []
@@ -1528,6 +1535,12 @@ def emit_c(module: ModuleOp, header_name: str | None = None) -> tuple[str, str]:
     name = header_name or f"{printer.iface.base}.h"
     source = printer.source(name)
     return printer.header(name), source
+
+
+def emit_header(module: ModuleOp, header_name: str | None = None) -> str:
+    """Only the header: what other printers' programs link against."""
+    printer = _HeaderPrinter(module)
+    return printer.header(header_name or f"{printer.iface.base}.h")
 
 
 def stdout_text(module: ModuleOp) -> str:

@@ -12,6 +12,11 @@ done <<'TOOLS'
 gcc gcc
 clang-16 clang-16
 opt-16 llvm-16
+aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf
+riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu
+arm-none-eabi-gcc gcc-arm-none-eabi
+qemu-aarch64 qemu-user
 TOOLS
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ]; then

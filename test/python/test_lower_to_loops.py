@@ -491,8 +491,10 @@ def test_bad_options_name_the_valid_choices():
         pipelines.pass_list("pelemay-to-c", target="x86")
     with pytest.raises(CompileError, match="valid options"):
         pipelines.pass_list("pelemay-to-loops", colour="red")
-    with pytest.raises(CompileError, match="cross build"):
-        api.compile(EXAMPLES / "mlp.mlir", target="aarch64")
+    with pytest.raises(CompileError, match="valid choices: c, llvm"):
+        api.compile(EXAMPLES / "mlp.mlir", emit="wasm")
+    with pytest.raises(CompileError, match="bare metal"):
+        api.compile(EXAMPLES / "mlp.mlir", target="cortex-m4")
 
 
 def test_pipelines_expand_for_every_machine():

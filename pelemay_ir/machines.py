@@ -1,0 +1,136 @@
+"""The machines generated C is built for: one table of the DESIGN vocabulary.
+
+Each machine says which C compiler builds for it, with which flags, and how a
+built program runs off the board: natively (host), under qemu-user with the
+board's own CPU named (so an instruction the board lacks traps instead of
+passing in emulation), or not at all (a microcontroller: a build check only).
+Cross programs are linked statically, so qemu needs no target libraries at
+run time.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+from pelemay_ir.ir import CompileError
+
+
+@dataclass(frozen=True)
+class Machine:
+    """How to build for, and run on, one machine."""
+
+    name: str
+    board: str
+    cc: str
+    cflags: tuple[str, ...]
+    runner: tuple[str, ...] | None
+    """The emulator command a program runs under: () runs it natively, None
+    means programs for this machine are built but never run here."""
+    packages: tuple[str, ...]
+    """Debian packages that provide `cc` and the runner."""
+    hosted: bool = True
+    """False for bare metal: no operating system, no libc I/O, no `main` harness."""
+    ldflags: tuple[str, ...] = ()
+    flash_bytes: int | None = None
+    """Flash (read-only memory) of the typical board, for bare-metal size checks."""
+    ram_bytes: int | None = None
+    """RAM of the typical board, for bare-metal size checks."""
+    sized_board: str | None = None
+    """The board flash_bytes and ram_bytes are taken from."""
+
+    @property
+    def runs(self) -> bool:
+        return self.runner is not None
+
+    @property
+    def emulated(self) -> bool:
+        return bool(self.runner)
+
+    @property
+    def size_tool(self) -> str:
+        """The binutils `size` that reads this machine's objects."""
+        return self.cc[: -len("gcc")] + "size" if self.cc.endswith("-gcc") else "size"
+
+    def missing_tools(self) -> list[str]:
+        """The commands this machine needs that are not on PATH."""
+        tools = [self.cc, *(self.runner[:1] if self.runner else ())]
+        if not self.hosted:
+            tools.append(self.size_tool)
+        return [t for t in tools if shutil.which(t) is None]
+
+    def require_tools(self) -> None:
+        missing = self.missing_tools()
+        if missing:
+            raise CompileError(
+                f"target '{self.name}' needs {', '.join(missing)}, not found on PATH; "
+                f"install the Debian packages: {' '.join(self.packages)}"
+            )
+
+
+_STATIC = ("-static",)
+
+MACHINES: dict[str, Machine] = {
+    m.name: m
+    for m in [
+        Machine("host", "the machine running Pelemay IR", "gcc", (), (), ("gcc",)),
+        Machine(
+            "aarch64", "Cortex-A53/A72 (Raspberry Pi 3/4)", "aarch64-linux-gnu-gcc",
+            ("-mcpu=cortex-a53",),
+            ("qemu-aarch64", "-cpu", "cortex-a53", "-L", "/usr/aarch64-linux-gnu"),
+            ("gcc-aarch64-linux-gnu", "qemu-user"), ldflags=_STATIC,
+        ),
+        # qemu 7.2 (Debian 12) has no cortex-a55; cortex-a76 is the ARMv8.2 core
+        # with the same dot-product and fp16 extensions.
+        Machine(
+            "aarch64-dotprod", "Cortex-A55 (ARMv8.2 with dot product)", "aarch64-linux-gnu-gcc",
+            ("-mcpu=cortex-a55+dotprod",),
+            ("qemu-aarch64", "-cpu", "cortex-a76", "-L", "/usr/aarch64-linux-gnu"),
+            ("gcc-aarch64-linux-gnu", "qemu-user"), ldflags=_STATIC,
+        ),
+        Machine(
+            "armv7", "Cortex-A7/A15 (NEON with VFPv4 fused multiply-add)",
+            "arm-linux-gnueabihf-gcc",
+            ("-mcpu=cortex-a7", "-mfpu=neon-vfpv4", "-mfloat-abi=hard"),
+            ("qemu-arm", "-cpu", "cortex-a7", "-L", "/usr/arm-linux-gnueabihf"),
+            ("gcc-arm-linux-gnueabihf", "qemu-user"), ldflags=_STATIC,
+        ),
+        Machine(
+            "armv7-a8", "Cortex-A8 (BeagleBone: NEON without fused multiply-add)",
+            "arm-linux-gnueabihf-gcc",
+            ("-mcpu=cortex-a8", "-mfpu=neon", "-mfloat-abi=hard"),
+            ("qemu-arm", "-cpu", "cortex-a8", "-L", "/usr/arm-linux-gnueabihf"),
+            ("gcc-arm-linux-gnueabihf", "qemu-user"), ldflags=_STATIC,
+        ),
+        Machine(
+            "riscv64", "RV64GC Linux boards", "riscv64-linux-gnu-gcc",
+            ("-march=rv64gc", "-mabi=lp64d"),
+            ("qemu-riscv64", "-cpu", "rv64", "-L", "/usr/riscv64-linux-gnu"),
+            ("gcc-riscv64-linux-gnu", "qemu-user"), ldflags=_STATIC,
+        ),
+        # A typical Cortex-M4F board: STM32F407VG, 1 MiB flash, 128 KiB SRAM
+        # (plus 64 KiB core-coupled memory that DMA cannot reach).
+        Machine(
+            "cortex-m4", "Cortex-M4F microcontroller (STM32F4), bare metal", "arm-none-eabi-gcc",
+            ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16",
+             "-ffreestanding"),
+            None, ("gcc-arm-none-eabi",), hosted=False,
+            flash_bytes=1024 * 1024, ram_bytes=128 * 1024, sized_board="STM32F407VG",
+        ),
+    ]
+}
+
+
+def machine(name: str) -> Machine:
+    """The machine called `name`, or an error listing the valid names."""
+    try:
+        return MACHINES[name]
+    except (KeyError, TypeError):
+        raise CompileError(
+            f"unknown target '{name}'; valid machines: " + ", ".join(MACHINES)
+        ) from None
+
+
+def packages() -> list[str]:
+    """Every Debian package the machines need, for setup scripts."""
+    return sorted({p for m in MACHINES.values() for p in m.packages})
