@@ -4,18 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# tool -> Debian package
+# tool -> the Debian packages that provide it
 need_apt=()
-while read -r tool package; do
-  command -v "$tool" >/dev/null 2>&1 || need_apt+=("$package")
+while read -r tool packages; do
+  # shellcheck disable=SC2206  # split the package list on purpose
+  command -v "$tool" >/dev/null 2>&1 || need_apt+=($packages)
 done <<'TOOLS'
 gcc gcc
 clang-16 clang-16
 opt-16 llvm-16
-aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
-arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf
-riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu
-arm-none-eabi-gcc gcc-arm-none-eabi
+aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
+arm-none-eabi-gcc gcc-arm-none-eabi libnewlib-arm-none-eabi
 qemu-aarch64 qemu-user
 TOOLS
 if ((${#need_apt[@]})); then
