@@ -189,8 +189,6 @@ class TensorOp(IRDLOperation):
         return static_shape(self.operands[index].type, what or f"operand #{index}")
 
     def verify_(self) -> None:
-        for i, opnd in enumerate(self.operands):
-            static_shape(opnd.type, f"operand #{i}")
         try:
             self.verify_shapes()
         except ShapeError as e:

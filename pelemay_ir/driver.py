@@ -30,8 +30,16 @@ class UsageError(Exception):
     """A bad command line: unknown pass, option or target."""
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad command line exits 1 like every other failure."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def build_arg_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="pelemay-opt",
         description="Pelemay IR modular optimizer driver (xdsl-opt compatible flags).",
     )
@@ -91,13 +99,24 @@ class Driver:
             raise ir.CompileError(f"'{name}' is not UTF-8 text") from None
 
     def chunks(self, text: str) -> list[tuple[str, int]]:
+        """The chunks between marker lines, each with the number of lines before it.
+
+        As in mlir-opt, only a line holding nothing but the marker splits, so
+        `// CHECK: // -----` stays inside its chunk. The marker line is kept
+        (blank) in the chunk after it, so line numbers are those of the file.
+        """
         if not self.args.split_input_file:
             return [(text, 0)]
-        parts = text.split(SPLIT_MARKER)
-        out, line = [], 0
-        for part in parts:
-            out.append((part, line))
-            line += part.count("\n")
+        out: list[tuple[str, int]] = []
+        chunk: list[str] = []
+        start = 0
+        for number, line in enumerate(text.splitlines(keepends=True)):
+            if line.strip() == SPLIT_MARKER:
+                out.append(("".join(chunk), start))
+                chunk, start = [], number
+                line = "\n"
+            chunk.append(line)
+        out.append(("".join(chunk), start))
         return out
 
     def process(self, chunk: str, name: str, line_offset: int) -> str:

@@ -8,15 +8,19 @@ same way and every op carries its source position into later passes.
 
 from __future__ import annotations
 
+import re
+import struct
 from pathlib import Path
 
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, func, math, memref, scf
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
-from xdsl.ir import Attribute, Operation
-from xdsl.irdl import IRDLOperation, VerificationContext
-from xdsl.parser import Parser
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.irdl import AttributeInvT, IRDLOperation, VerificationContext
+from xdsl.parser import Parser, UnresolvedOperand
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.utils.lexer import Span
+from xdsl.utils.mlir_lexer import MLIRLexer
 
 from pelemay_ir import weights
 
@@ -91,6 +95,7 @@ class LocatingParser(Parser):
         self._line_offset = line_offset
         self._op_names: list[str] = []  # names of the ops being parsed, outermost first
         self._last_attr_dict: dict[str, Attribute] = {}
+        self._first_use: dict[str, Span] = {}  # where each not-yet-defined value was used
 
     def parse_operation(self) -> Operation:
         where = self._current_token.span
@@ -102,6 +107,13 @@ class LocatingParser(Parser):
                 # xDSL points past the name; point at the op like mlir-opt.
                 name = e.msg.removeprefix("Operation ").removesuffix(" is not registered")
                 raise ParseError(where, f"unknown operation '{name}'") from None
+            if e.msg.startswith("Operation builtin.unregistered does not have a custom format"):
+                name = self._op_names[depth] if len(self._op_names) > depth else "operation"
+                raise ParseError(
+                    where,
+                    f"unknown operation '{name}'; an unregistered op must be written "
+                    f'in the generic form "{name}"(...)',
+                ) from None
             raise
         except VerifyException as e:
             # The custom syntax checks operand, result and property constraints
@@ -109,6 +121,15 @@ class LocatingParser(Parser):
             name = self._op_names[depth] if len(self._op_names) > depth else "operation"
             message = self._property_at_fault(name) or str(e)
             raise ParseError(where, f"'{name}' op {message}") from None
+        except (NotImplementedError, ArithmeticError, ValueError, struct.error) as e:
+            # xDSL builds attributes while parsing and some values it cannot
+            # hold (a dense array of i100, a literal out of its type's range).
+            name = self._op_names[depth] if len(self._op_names) > depth else "operation"
+            message = str(e)
+            if message.startswith("Format not implemented for "):
+                width = message.removeprefix("Format not implemented for ")
+                message = f"{width} is too wide for a dense array or literal (64 bits at most)"
+            raise ParseError(where, f"'{name}' op cannot be built: {message}") from None
         finally:
             del self._op_names[depth:]
         if isinstance(op.location, UnknownLoc):
@@ -142,9 +163,59 @@ class LocatingParser(Parser):
                 return f"property '{prop}' is invalid: {e}"
         return None
 
+    def parse_module(self, allow_implicit_module: bool = True) -> ModuleOp:
+        try:
+            return super().parse_module(allow_implicit_module)
+        except ParseError as e:
+            if e.msg.startswith("values used but not defined") and self._first_use:
+                # xDSL reports this at the end of the input; point at the first use.
+                name, span = min(
+                    ((n, s) for n, s in self._first_use.items() if n in self.forward_ssa_references),
+                    key=lambda item: item[1].start,
+                    default=(None, None),
+                )
+                if name is not None and span is not None:
+                    raise ParseError(span, f"use of undeclared SSA value name '%{name}'") from None
+            if e.msg == " in block definition":
+                # xDSL's message when a block holds something that is not an op.
+                got = "the end of the input" if not e.span.text else f"'{e.span.text}'"
+                raise ParseError(
+                    e.span, f"expected an operation, a block label or '}}', got {got}"
+                ) from None
+            raise
+
+    def resolve_operand(self, operand: UnresolvedOperand, type: AttributeInvT) -> SSAValue[AttributeInvT]:
+        if operand.operand_name not in self.ssa_values:
+            self._first_use.setdefault(operand.operand_name, operand.span)
+        return super().resolve_operand(operand, type)
+
+    def _parse_optional_integer_or_float_type(self):
+        token = self._current_token
+        match = _INTEGER_TYPE.fullmatch(token.text)
+        if match and int(match.group(1)) > MAX_INTEGER_WIDTH:
+            # xDSL would compute 2**width to range-check values, and run out of memory.
+            self.raise_error(
+                f"integer bitwidth is limited to {MAX_INTEGER_WIDTH} bits", token.span
+            )
+        return super()._parse_optional_integer_or_float_type()
+
     def _get_op_by_name(self, name: str) -> type[Operation]:
         self._op_names.append(name)
         return super()._get_op_by_name(name)
+
+
+# xDSL 0.74's lexer matches string literals with `"(?:[^"\\...]+|\\...)*"`, which
+# backtracks exponentially on an unterminated string (a stray `"` hangs the
+# parser). The same language with possessive quantifiers cannot backtrack: the
+# two alternatives never start with the same character.
+MLIRLexer._unescaped_characters_regex = re.compile(
+    r'"(?:[^"\\\n\v\f]++|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*+"'
+)
+
+MAX_INTEGER_WIDTH = (1 << 24) - 1
+"""The widest integer type, as in MLIR."""
+
+_INTEGER_TYPE = re.compile(r"[su]?i(\d+)")
 
 
 def parse(text: str, name: str = "<stdin>", ctx: Context | None = None, line_offset: int = 0) -> ModuleOp:

@@ -1,7 +1,8 @@
 // Constants (dense, splat, every element type) and weights read from the side file.
-// RUN: pelemay-opt %s | filecheck %s
-// RUN: pelemay-opt %s --print-op-generic | filecheck %s --check-prefix=GENERIC
-// RUN: pelemay-opt %s --print-op-generic | pelemay-opt | filecheck %s
+// RUN: pelemay-opt %s > %t.custom && filecheck %s --input-file %t.custom
+// RUN: pelemay-opt %s --print-op-generic > %t.generic && filecheck %s --check-prefix=GENERIC --input-file %t.generic
+// The generic form parses back to the same program.
+// RUN: pelemay-opt %t.generic | diff %t.custom -
 
 // CHECK: builtin.module @m attributes {ptensor.weights = "model.bin"}
 // GENERIC: "builtin.module"() <{sym_name = "m"}> ({

@@ -1,7 +1,8 @@
 // conv2d (NHWC input, HWCF filter: strides, dilations, padding, groups, bias, i8) and pooling.
-// RUN: pelemay-opt %s | filecheck %s
-// RUN: pelemay-opt %s --print-op-generic | filecheck %s --check-prefix=GENERIC
-// RUN: pelemay-opt %s --print-op-generic | pelemay-opt | filecheck %s
+// RUN: pelemay-opt %s > %t.custom && filecheck %s --input-file %t.custom
+// RUN: pelemay-opt %s --print-op-generic > %t.generic && filecheck %s --check-prefix=GENERIC --input-file %t.generic
+// The generic form parses back to the same program.
+// RUN: pelemay-opt %t.generic | diff %t.custom -
 
 // CHECK-LABEL: func.func @conv2d
 func.func @conv2d(%x: tensor<1x28x28x3xf32>, %w: tensor<3x3x3x8xf32>, %bias: tensor<8xf32>,

@@ -1,7 +1,8 @@
 // Elementwise binary ops and NumPy broadcasting of their operands.
-// RUN: pelemay-opt %s | filecheck %s
-// RUN: pelemay-opt %s --print-op-generic | filecheck %s --check-prefix=GENERIC
-// RUN: pelemay-opt %s --print-op-generic | pelemay-opt | filecheck %s
+// RUN: pelemay-opt %s > %t.custom && filecheck %s --input-file %t.custom
+// RUN: pelemay-opt %s --print-op-generic > %t.generic && filecheck %s --check-prefix=GENERIC --input-file %t.generic
+// The generic form parses back to the same program.
+// RUN: pelemay-opt %t.generic | diff %t.custom -
 
 // CHECK-LABEL: func.func @same_shape
 func.func @same_shape(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>, %i: tensor<4xi32>, %j: tensor<4xi32>) {

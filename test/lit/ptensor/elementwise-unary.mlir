@@ -1,7 +1,8 @@
 // Every elementwise unary op, on every element type it accepts.
-// RUN: pelemay-opt %s | filecheck %s
-// RUN: pelemay-opt %s --print-op-generic | filecheck %s --check-prefix=GENERIC
-// RUN: pelemay-opt %s --print-op-generic | pelemay-opt | filecheck %s
+// RUN: pelemay-opt %s > %t.custom && filecheck %s --input-file %t.custom
+// RUN: pelemay-opt %s --print-op-generic > %t.generic && filecheck %s --check-prefix=GENERIC --input-file %t.generic
+// The generic form parses back to the same program.
+// RUN: pelemay-opt %t.generic | diff %t.custom -
 
 // CHECK-LABEL: func.func @any_numeric
 func.func @any_numeric(%f: tensor<2x3xf32>, %h: tensor<4xf16>, %i: tensor<5xi32>, %b: tensor<1x2xi8>) {

@@ -1,7 +1,8 @@
 // Reductions over axes (negative axes count from the end), keepdims and argmax.
-// RUN: pelemay-opt %s | filecheck %s
-// RUN: pelemay-opt %s --print-op-generic | filecheck %s --check-prefix=GENERIC
-// RUN: pelemay-opt %s --print-op-generic | pelemay-opt | filecheck %s
+// RUN: pelemay-opt %s > %t.custom && filecheck %s --input-file %t.custom
+// RUN: pelemay-opt %s --print-op-generic > %t.generic && filecheck %s --check-prefix=GENERIC --input-file %t.generic
+// The generic form parses back to the same program.
+// RUN: pelemay-opt %t.generic | diff %t.custom -
 
 // CHECK-LABEL: func.func @reduce
 func.func @reduce(%x: tensor<2x3x4xf32>, %i: tensor<5x6xi32>, %b: tensor<8xi8>) {
