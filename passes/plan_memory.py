@@ -45,7 +45,7 @@ from pelemay_ir.dialects import pbuf
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.memory import planner, report, schedule
 from pelemay_ir.memory.planner import Buffer, Plan
-from pelemay_ir.passes.bufferize import OUTPUT_ATTR, out_param_count
+from pelemay_ir.passes.bufferize import out_param_count
 
 ARENA_OFFSET_ATTR = "pbuf.arena_offset"
 """Argument attribute (io-in-arena): where the argument's copy lives in the arena."""
