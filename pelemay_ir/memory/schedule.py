@@ -17,7 +17,7 @@ live outside the arena) cost nothing.
 from __future__ import annotations
 
 import heapq
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set as AbstractSet
 
 EXACT_ORDER_MAX_OPS = 20
 """Up to this many ops, the order is searched exactly (if the state space is small)."""
@@ -208,7 +208,7 @@ def memory_aware_order(
     produces: Sequence[Sequence[str]],
     consumes: Sequence[Sequence[str]],
     sizes: Mapping[str, int],
-    pinned: set[str] = frozenset(),  # type: ignore[assignment]
+    pinned: AbstractSet[str] = frozenset(),
 ) -> list[int]:
     """A topological order of the ops with the lowest live-byte peak found.
 
@@ -241,7 +241,7 @@ def live_peak(
     produces: Sequence[Sequence[str]],
     consumes: Sequence[Sequence[str]],
     sizes: Mapping[str, int],
-    pinned: set[str] = frozenset(),  # type: ignore[assignment]
+    pinned: AbstractSet[str] = frozenset(),
 ) -> int:
     """Most unpinned bytes alive at one step when the ops run in `order`."""
     graph = _Graph(len(produces), produces, consumes, sizes, set(pinned))
