@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import shutil
+
 import numpy as np
 import pytest
 from xdsl.dialects import func, scf
@@ -87,19 +89,28 @@ def assert_close(got: np.ndarray, want: np.ndarray, label: str) -> None:
     assert error <= 1e-4 * scale, f"{label}: max_abs_error {error} > {1e-4 * scale}"
 
 
+CLANG = shutil.which("clang") or shutil.which("clang-16") or "clang-16"
+BUILDS = (("C with gcc", {}), ("C with clang", {"cc": CLANG}), ("LLVM IR", {"emit": "llvm"}))
+"""Every program is built three ways: the C and LLVM paths must agree with the reference."""
+
+
 def check(b: ProgramBuilder, inputs: list[np.ndarray] | None = None, seed: int = 0, special: bool = False, **options):
-    """Compile `b`'s program to C, run it and compare with the reference."""
+    """Compile `b`'s program to C (gcc and clang) and to LLVM IR, run each and
+    compare with the reference."""
     module = b.build()
     if inputs is None:
         rng = np.random.default_rng(seed)
         inputs = [random_array(rng, a.shape, _name(a.dtype), special) for a in b.arguments]
     want = reference.evaluate(module, inputs)
-    program = api.compile(module, **options)
-    got = program(*inputs)
-    assert len(got) == len(want)
-    for k, (g, w) in enumerate(zip(got, want)):
-        assert_close(g, w, f"{b.name} output {k}")
-    return got
+    results = []
+    for build, extra in BUILDS:
+        program = api.compile(module, **options, **extra)
+        got = program(*inputs)
+        assert len(got) == len(want)
+        for k, (g, w) in enumerate(zip(got, want)):
+            assert_close(g, w, f"{b.name} output {k} ({build})")
+        results.append(got)
+    return results[0]
 
 
 def _name(dtype: np.dtype) -> str:
