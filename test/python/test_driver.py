@@ -271,3 +271,11 @@ def test_xdsl_opt_keeps_its_own_dialects_and_targets(tmp_path: Path):
     proc = run(str(path), "-t", "riscv-asm", tool_path=XDSL_OPT)
     assert proc.returncode == 0, proc.stderr
     assert "li a0, 1" in proc.stdout
+
+
+def test_xdsl_opt_parses_the_bundled_mlp():
+    mlp = Path(__file__).resolve().parents[2] / "examples" / "mlp.mlir"
+    proc = run(str(mlp), tool_path=XDSL_OPT)
+    assert proc.returncode == 0, proc.stderr
+    assert 'ptensor.weight "fc1.w" at 0 : tensor<784x256xf32>' in proc.stdout
+    assert "func.func @mlp" in proc.stdout
