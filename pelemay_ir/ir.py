@@ -52,7 +52,12 @@ def own_dialects():
 
         return PBuf
 
-    return {"ptensor": ptensor, "pbuf": pbuf}
+    def arm_simd():
+        from pelemay_ir.dialects.arm_simd import ArmSimd
+
+        return ArmSimd
+
+    return {"ptensor": ptensor, "pbuf": pbuf, "arm_simd": arm_simd}
 
 
 def dialects():

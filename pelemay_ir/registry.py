@@ -46,7 +46,13 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ConvertPbufToLoopsPass
 
+    def verify_arm_simd():
+        from pelemay_ir.passes.verify_arm_simd import VerifyArmSimdPass
+
+        return VerifyArmSimdPass
+
     return {
+        "verify-arm-simd": verify_arm_simd,
         "bufferize": bufferize,
         "plan-memory": plan_memory,
         "verify-memory-plan": verify_memory_plan,
