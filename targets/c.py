@@ -3,8 +3,8 @@ dependency-free C99.
 
 The output is a header and a source named after the entry function
 (`func.func @mlp` gives `int mlp_run(...)`, `MLP_ARENA_BYTES`, ...). The
-generated code includes only <stdint.h>, <stddef.h>, <string.h> and <math.h>,
-never allocates, keeps no mutable globals, and has no undefined behaviour for
+generated code includes only <stdint.h>, <stddef.h>, <string.h> and <math.h>
+(and <arm_neon.h> when the module holds arm_simd ops), never allocates, keeps no mutable globals, and has no undefined behaviour for
 any input values: every operation whose C meaning could be undefined goes
 through a `static inline` helper from `c_runtime` (docs/c-target.md).
 
@@ -36,11 +36,14 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     NameLoc,
     NoneAttr,
+    Signedness,
     StringAttr,
     TensorType,
+    VectorType,
 )
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAValue
 
+from pelemay_ir.dialects import arm_simd
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.targets import c_runtime as rt
 
@@ -97,11 +100,39 @@ def type_key(t: Attribute) -> str:
 
 
 def value_ctype(t: Attribute) -> str:
-    """The C type an SSA value of type t is held in (f16 values live in float)."""
+    """The C type an SSA value of type t is held in (f16 values live in float;
+    arm_simd vectors in arm_neon.h's types)."""
+    if isinstance(t, VectorType):
+        return neon_ctype(t)
     key = type_key(t)
     return {"f32": "float", "f16": "float", "f64": "double", "index": "ptrdiff_t"}.get(
         key, "uint8_t" if key == "i1" else f"int{key[1:]}_t"
     )
+
+
+def neon_ctype(t: VectorType) -> str:
+    """`float32x4_t`, `int8x8_t`, `uint32x4_t`, ...: arm_neon.h's type of a
+    64- or 128-bit vector (signless integers are signed, as in arm_simd)."""
+    elem = t.element_type
+    shape = t.get_shape()
+    if isinstance(elem, (Float16Type, Float32Type)):
+        base, bits = "float", elem.bitwidth
+    elif isinstance(elem, IntegerType) and elem.width.data in (8, 16, 32, 64):
+        bits = elem.width.data
+        base = "uint" if elem.signedness.data == Signedness.UNSIGNED else "int"
+    else:
+        raise _Unsupported(f"vector type {t} has no NEON C type")
+    if len(shape) != 1 or shape[0] * bits not in (64, 128):
+        raise _Unsupported(f"vector type {t} is not a 64- or 128-bit NEON vector")
+    return f"{base}{bits}x{shape[0]}_t"
+
+
+def _value_type_check(t: Attribute) -> None:
+    """Raise _Unsupported unless the C target can hold a value of type t."""
+    if isinstance(t, VectorType):
+        neon_ctype(t)
+    else:
+        type_key(t)
 
 
 def storage_ctype(t: Attribute) -> str:
@@ -453,7 +484,9 @@ def int_literal(value: int, t: Attribute) -> str:
 
 # --- which values the C code needs ------------------------------------------------------
 
-_ROOT_OPS = (memref.StoreOp, func.CallOp, func.ReturnOp)
+_ROOT_OPS = (memref.StoreOp, func.CallOp, func.ReturnOp, arm_simd.StoreOp, arm_simd.StoreLaneOp)
+_STORES = (memref.StoreOp, arm_simd.StoreOp, arm_simd.StoreLaneOp)
+"""Ops writing their operand 1 (a memref)."""
 _EFFECTFUL = (scf.ForOp, scf.IfOp, func.CallOp)
 
 
@@ -634,6 +667,7 @@ class _Printer(_HeaderPrinter):
         self.file_scope = set(file_names.taken)
         self.raw_arena = self._arena_is_shared_by_types()
         self.written_params = self._written_params()
+        self.uses_neon = any(isinstance(op, arm_simd.ArmSimdOp) for op in module.walk())
 
     # -- checks -------------------------------------------------------------------
 
@@ -656,7 +690,7 @@ class _Printer(_HeaderPrinter):
                     if isinstance(v.type, MemRefType):
                         memref_shape(v.type, f"a value of '{op.name}'")
                     else:
-                        type_key(v.type)
+                        _value_type_check(v.type)
             except _Unsupported as e:
                 raise _fail(op, str(e)) from None
 
@@ -714,7 +748,7 @@ class _Printer(_HeaderPrinter):
     def _writes(self, v: SSAValue, written: dict[str, set[int]]) -> bool:
         for use in v.uses:
             op = use.operation
-            if isinstance(op, memref.StoreOp) and use.index == 1:
+            if isinstance(op, _STORES) and use.index == 1:
                 return True
             if isinstance(op, memref.ViewOp) and self._writes(op.result, written):
                 return True
@@ -756,6 +790,8 @@ class _Printer(_HeaderPrinter):
             "#include <string.h>",
             "",
         ]
+        if self.uses_neon:
+            out[-1:-1] = ["#include <arm_neon.h>"]
         if self.helpers:
             out += ["/* Operations with defined results for every input (docs/c-target.md). */", ""]
             for name in sorted(self.helpers, key=_helper_order):
@@ -1022,7 +1058,8 @@ class _FunctionPrinter:
                 slots.append(None)
                 continue
             name = self.names.fresh(res.name_hint, "r")
-            self.emit(f"{value_ctype(res.type)} {name} = 0;")
+            zero = "{0}" if isinstance(res.type, VectorType) else "0"
+            self.emit(f"{value_ctype(res.type)} {name} = {zero};")
             self.exprs[res] = name
             slots.append(name)
         self.emit(f"if ({self.expr(op.cond)}) {{")
@@ -1459,6 +1496,54 @@ def _absi(fp: _FunctionPrinter, op: Operation) -> None:
     fp.scalar(op, lambda: f"{fp.p.helper(rt.absi(t))}({fp.expr(op.operand)})")
 
 
+def _neon_pointer(fp: _FunctionPrinter, op: Operation, memref_value: SSAValue, indices: list[SSAValue]) -> str:
+    """`&buf[i * 16 + j]`: the address of memref[indices], typed as the
+    intrinsic's element pointer (`float16_t *` for f16, stored as uint16_t)."""
+    m = fp.memrefs[memref_value]
+    writes = isinstance(op, (arm_simd.StoreOp, arm_simd.StoreLaneOp))
+    if writes and m.const:
+        raise _Unsupported(f"'{op.name}' into a read-only buffer ({m.origin})")
+    idx = fp.index(m, indices)
+    q = "" if writes else "const "
+    if m.raw:
+        size = numpy_dtype(m.element).itemsize
+        where = f"{m.expr} + ({idx}) * {size}" if size > 1 else f"{m.expr} + {idx}"
+        return f"({q}{_neon_element(m.element)} *)({q}void *)({where})"
+    if _is_f16(m.element):
+        return f"({q}float16_t *)({q}void *)&{m.expr}[{idx}]"
+    return f"&{m.expr}[{idx}]"
+
+
+def _neon_element(t: Attribute) -> str:
+    return "float16_t" if _is_f16(t) else storage_ctype(t)
+
+
+def _arm_simd(fp: _FunctionPrinter, op: arm_simd.ArmSimdOp) -> None:
+    """Any arm_simd op: its intrinsic called on its operands in order, except
+    that a memref and its indices become one element pointer passed first (as
+    every NEON load and store takes it), then the constant lane if any."""
+    args: list[str] = []
+    operands = list(op.operands)
+    k = 0
+    while k < len(operands):
+        v = operands[k]
+        if isinstance(v.type, MemRefType):
+            rank = len(v.type.get_shape())
+            args.insert(0, _neon_pointer(fp, op, v, operands[k + 1:k + 1 + rank]))
+            k += 1 + rank
+        else:
+            args.append(fp.expr(v))
+            k += 1
+    lane = op.properties.get("lane")
+    if isinstance(lane, IntegerAttr):
+        args.append(str(lane.value.data))
+    call = f"{op.intrinsic()}({', '.join(args)})"
+    if op.results:
+        fp.scalar(op, lambda: call)
+    else:
+        fp.emit(call + ";")
+
+
 def _nothing(fp: _FunctionPrinter, op: Operation) -> None:
     """Printed elsewhere (constants inline, functions and globals at file scope)."""
 
@@ -1523,14 +1608,25 @@ _HANDLED = {
     "math.absi": _absi,
     **{f"math.{n}": _math_unary(n) for n in _MATH_UNARY},
     **{f"math.{n}": _math_binary(n) for n in _MATH_BINARY},
+    **{op.name: _arm_simd for op in arm_simd.OPS},
 }
 
 
 # --- public API ------------------------------------------------------------------------
 
 
-def emit_c(module: ModuleOp, header_name: str | None = None) -> tuple[str, str]:
-    """(header, source) of the module's entry function as C99."""
+def emit_c(
+    module: ModuleOp, header_name: str | None = None, machine: str | None = None
+) -> tuple[str, str]:
+    """(header, source) of the module's entry function as C99.
+
+    arm_simd ops print as the arm_neon.h intrinsics they name, whatever the
+    machine; given `machine`, a program using NEON that machine lacks is an
+    error first (the check of `verify-arm-simd{target=machine}`)."""
+    if machine is not None:
+        from pelemay_ir.passes.verify_arm_simd import check_machine
+
+        check_machine(module, machine)
     printer = _Printer(module)
     name = header_name or f"{printer.iface.base}.h"
     source = printer.source(name)
