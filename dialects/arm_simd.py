@@ -400,6 +400,73 @@ class CombineOp(ArmSimdOp):
         _expect_all(self, ("low", "high"), _HALF[key])
 
 
+_LANE_TYPES = (*Q_TYPES, *D_TYPES)
+
+
+def _lane_intrinsic(stem: str, t: VectorType) -> str:
+    """`vgetq_lane_f32` for a Q vector, `vget_lane_f32` for a D vector."""
+    q = "q" if t in Q_TYPES else ""
+    return f"{stem}{q}_lane_{suffix(t)}"
+
+
+@irdl_op_definition
+class GetLaneOp(ArmSimdOp):
+    """`vgetq_lane_f32(v, lane)` (`vget_lane_f32` on a 64-bit vector): one
+    lane as a scalar; the lane is a constant, as the intrinsic requires."""
+
+    name = "arm_simd.get_lane"
+    input = operand_def(VECTOR)
+    lane = prop_def(IntegerAttr[I64])
+    result = result_def()
+    traits = traits_def(Pure())
+    irdl_options = _PROPS_IN_ATTR_DICT
+    assembly_format = "$input `,` $lane attr-dict `:` type($input) `->` type($result)"
+    KEY: ClassVar = "input"
+    INTRINSICS: ClassVar = {t: _lane_intrinsic("vget", t) for t in _LANE_TYPES}
+
+    def __init__(self, input: SSAValue, lane: int):
+        super().__init__(
+            operands=[input],
+            properties={"lane": IntegerAttr(lane, i64)},
+            result_types=[input.type.element_type],  # pyright: ignore[reportAttributeAccessIssue]
+        )
+
+    def verify_types(self, key: VectorType) -> None:
+        self.expect("result", key.element_type)
+        _lane_in_range(self, self.lane, key)
+
+
+@irdl_op_definition
+class SetLaneOp(ArmSimdOp):
+    """`vsetq_lane_f32(x, v, lane)` (`vset_lane_f32` on a 64-bit vector):
+    `vector` with one lane replaced by the scalar `value`."""
+
+    name = "arm_simd.set_lane"
+    value = operand_def()
+    vector = operand_def(VECTOR)
+    lane = prop_def(IntegerAttr[I64])
+    result = result_def(VECTOR)
+    traits = traits_def(Pure())
+    irdl_options = _PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$value `,` $vector `,` $lane attr-dict `:` type($value) `,` type($vector) `->` type($result)"
+    )
+    KEY: ClassVar = "vector"
+    INTRINSICS: ClassVar = {t: _lane_intrinsic("vset", t) for t in _LANE_TYPES}
+
+    def __init__(self, value: SSAValue, vector: SSAValue, lane: int):
+        super().__init__(
+            operands=[value, vector],
+            properties={"lane": IntegerAttr(lane, i64)},
+            result_types=[vector.type],
+        )
+
+    def verify_types(self, key: VectorType) -> None:
+        self.expect("value", key.element_type)
+        self.expect("result", key)
+        _lane_in_range(self, self.lane, key)
+
+
 # --- elementwise -------------------------------------------------------------------
 
 
@@ -473,6 +540,16 @@ class MulOp(_BinaryOp):
 
 
 @irdl_op_definition
+class DivOp(_BinaryOp):
+    """`vdivq_f32(a, b)`: a / b, correctly rounded. A64 only: ARMv7 NEON has
+    no vector division (only a reciprocal estimate)."""
+
+    name = "arm_simd.div"
+    MACHINES: ClassVar = AARCH64_MACHINES
+    INTRINSICS: ClassVar = _q_table("vdiv", (F32X4, F16X8))
+
+
+@irdl_op_definition
 class MaxOp(_BinaryOp):
     """`vmaxq_f32(a, b)`: the larger lane (a NaN lane gives NaN)."""
 
@@ -495,6 +572,24 @@ class PairwiseAddOp(_BinaryOp):
 
     name = "arm_simd.padd"
     INTRINSICS: ClassVar = _d_table("vpadd")
+
+
+@irdl_op_definition
+class PairwiseMaxOp(_BinaryOp):
+    """`vpmax_f32(a, b)`: the larger of each adjacent lane pair of a, then of b,
+    on 64-bit halves (a NaN lane gives NaN); ARMv7's step towards a max across."""
+
+    name = "arm_simd.pmax"
+    INTRINSICS: ClassVar = _d_table("vpmax")
+
+
+@irdl_op_definition
+class PairwiseMinOp(_BinaryOp):
+    """`vpmin_f32(a, b)`: the smaller of each adjacent lane pair of a, then of
+    b, on 64-bit halves (a NaN lane gives NaN)."""
+
+    name = "arm_simd.pmin"
+    INTRINSICS: ClassVar = _d_table("vpmin")
 
 
 class _AccumulateOp(ArmSimdOp):
@@ -739,7 +834,8 @@ class SdotOp(_AccumulateOp):
 
 OPS: tuple[type[ArmSimdOp], ...] = (
     LoadOp, StoreOp, LoadLaneOp, StoreLaneOp, DupOp, GetLowOp, GetHighOp, CombineOp,
-    NegOp, AbsOp, AddOp, SubOp, MulOp, MaxOp, MinOp, PairwiseAddOp, FmaOp, MlaOp,
+    GetLaneOp, SetLaneOp, NegOp, AbsOp, AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp,
+    PairwiseAddOp, PairwiseMaxOp, PairwiseMinOp, FmaOp, MlaOp,
     CompareOp, SelectOp, ReduceAddOp, ReduceMaxOp, ReduceMinOp, ConvertOp, MullOp,
     MlalOp, SdotOp,
 )

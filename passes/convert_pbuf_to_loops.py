@@ -186,6 +186,11 @@ def _what_removes(op: Operation) -> str:
     return f"{PASS_NAME} cannot lower '{op.name}'"
 
 
+def _already_lowered(op: Operation) -> bool:
+    """Loop-level ops another pass (vectorize) wrote: kept as they are."""
+    return op.dialect_name() in ("scf", "arith", "vector")
+
+
 def _check_lowerable(function: func.FuncOp) -> None:
     if len(function.body.blocks) != 1:
         raise CompileError(
@@ -199,7 +204,9 @@ def _check_lowerable(function: func.FuncOp) -> None:
             pbuf.ArenaOp | pbuf.ViewOp | pbuf.WeightOp | pbuf.ConstantOp | pbuf.ReshapeOp
             | pbuf.CopyOp | func.ReturnOp,
         )
-        if not known and not (isinstance(op, pbuf.DestinationOp) and op.TENSOR_OP in KERNELS):
+        if not known and not _already_lowered(op) and not (
+            isinstance(op, pbuf.DestinationOp) and op.TENSOR_OP in KERNELS
+        ):
             raise CompileError(_what_removes(op), location_of(op))
     for i, t in enumerate(function.function_type.inputs.data):
         if not isinstance(t, MemRefType):
@@ -282,7 +289,7 @@ class _FunctionLowering:
             function.attributes[WEIGHTS_BYTES_ATTR] = IntegerAttr(self.weights_bytes, i64)
 
         for op in list(block.ops):
-            if isinstance(op, func.ReturnOp):
+            if isinstance(op, func.ReturnOp) or _already_lowered(op):
                 continue
             self.em.insert_before(op)
             replacement = self.lower(op)

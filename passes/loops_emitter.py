@@ -14,8 +14,10 @@ one place:
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import Callable, Sequence
+from math import prod as math_prod
 
 from xdsl.dialects import arith, math, memref, scf
 from xdsl.dialects.builtin import (
@@ -214,8 +216,9 @@ class Emitter:
         upper: Index,
         body: Callable[[SSAValue, list[SSAValue]], Sequence[SSAValue] | None],
         inits: Sequence[SSAValue] = (),
+        step: int = 1,
     ) -> scf.ForOp:
-        """`scf.for %iv = lower to upper step 1`; `body(iv, carried)` returns the
+        """`scf.for %iv = lower to upper step step`; `body(iv, carried)` returns the
         values carried to the next iteration (one per init)."""
         block = Block(arg_types=[INDEX, *(v.type for v in inits)])
         block.args[0].name_hint = None
@@ -227,7 +230,7 @@ class Emitter:
             self.emit(scf.YieldOp(*carried))
         finally:
             self._block, self._before = saved
-        loop = scf.ForOp(self.index(lower), self.index(upper), self.index(1), list(inits), block)
+        loop = scf.ForOp(self.index(lower), self.index(upper), self.index(step), list(inits), block)
         self.emit(loop)
         return loop
 
@@ -255,11 +258,20 @@ class Emitter:
         bounds: Sequence[tuple[Index, Index]],
         inits: Sequence[SSAValue],
         body: Callable[[list[SSAValue], list[SSAValue]], Sequence[SSAValue]],
+        unroll: int = 0,
     ) -> list[SSAValue]:
         """Loops over the ranges `bounds` carrying `inits`; returns the final values.
-        With no bounds the body runs once, inline."""
+        With no bounds the body runs once, inline; with constant bounds of at
+        most `unroll` trips in all, once per trip, inline (constant indices)."""
         if not bounds:
             return list(body([], list(inits)))
+        if all(isinstance(b, int) for bound in bounds for b in bound):
+            trips = [range(lo, hi) for lo, hi in bounds]  # pyright: ignore[reportArgumentType]
+            if 0 < math_prod(len(t) for t in trips) <= unroll:
+                values = list(inits)
+                for ivs in itertools.product(*trips):
+                    values = list(body(list(ivs), values))  # pyright: ignore[reportArgumentType]
+                return values
 
         def level(depth: int, ivs: list[SSAValue], carried: Sequence[SSAValue]) -> list[SSAValue]:
             def inner(iv: SSAValue, values: list[SSAValue]) -> Sequence[SSAValue]:

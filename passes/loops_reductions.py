@@ -23,11 +23,11 @@ from pelemay_ir.passes.loops_emitter import Emitter, Index, compute_type, elemen
 from pelemay_ir.shapes import normalize_axes, normalize_axis
 
 
-def _axes(op: pbuf.DestinationOp, rank: int) -> tuple[int, ...]:
+def reduced_axes(op: pbuf.DestinationOp, rank: int) -> tuple[int, ...]:
     return normalize_axes(pt.ints(op.axes), rank)  # pyright: ignore[reportAttributeAccessIssue]
 
 
-def _input_index(
+def input_index(
     out_ivs: Sequence[SSAValue], inner: Sequence[SSAValue], rank: int, axes: Sequence[int], keepdims: bool
 ) -> list[Index]:
     """The input index for output index `out_ivs` and reduced-axis index `inner`."""
@@ -39,7 +39,7 @@ def _input_index(
 def _reduction(em: Emitter, op: pbuf.DestinationOp, kind: str):
     x, out = op.inputs_[0], op.output_
     shape = shape_of(x)
-    axes = _axes(op, len(shape))
+    axes = reduced_axes(op, len(shape))
     keepdims = op.keepdims is not None  # pyright: ignore[reportAttributeAccessIssue]
     element = element_of(x)
     t = compute_type(element)
@@ -58,7 +58,7 @@ def _reduction(em: Emitter, op: pbuf.DestinationOp, kind: str):
 
     def body(ivs: list[SSAValue]) -> None:
         def step(inner: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
-            v = em.load(x, _input_index(ivs, inner, len(shape), axes, keepdims))
+            v = em.load(x, input_index(ivs, inner, len(shape), axes, keepdims))
             if kind == "max":
                 return [em.maxv(acc[0], v)]
             if kind == "min":
@@ -79,14 +79,14 @@ def _argmax(em: Emitter, op: pbuf.DestinationOp):
     """Index of the first maximum; for floats a NaN beats everything (first NaN wins)."""
     x, out = op.inputs_[0], op.output_
     shape = shape_of(x)
-    (axis,) = _axes(op, len(shape))
+    (axis,) = reduced_axes(op, len(shape))
     keepdims = op.keepdims is not None  # pyright: ignore[reportAttributeAccessIssue]
     t = compute_type(element_of(x))
 
     def body(ivs: list[SSAValue]) -> None:
         def step(inner: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
             best, index = acc
-            v = em.load(x, _input_index(ivs, inner, len(shape), (axis,), keepdims))
+            v = em.load(x, input_index(ivs, inner, len(shape), (axis,), keepdims))
             if is_float(t):
                 greater = em.cmpf(v, best, "ogt")
                 nan_over_number = em.value(

@@ -53,11 +53,15 @@ def lower(
     module_or_path: ModuleOp | str | Path,
     target: str = "host",
     weights: str = "embedded",
+    vectorize: bool | None = None,
     **plan_options: str | int | bool,
 ) -> ModuleOp:
-    """The loop-level module `pelemay-to-c` makes of a program (what `-t c` prints)."""
+    """The loop-level module `pelemay-to-c` makes of a program (what `-t c` prints).
+    `vectorize` None takes the machine's default (see pelemay_ir.pipelines)."""
     ctx = ir.make_context()
     module = _own_copy(module_or_path, ctx)
+    if vectorize is not None:
+        plan_options = {**plan_options, "vectorize": vectorize}
     pass_list = pipelines.pass_list("pelemay-to-c", target=target, weights=weights, **plan_options)
     for p in _passes(pass_list):
         try:
@@ -77,6 +81,7 @@ def compile(
     weights: str = "embedded",
     cflags: Sequence[str] = (),
     cc: str = "gcc",
+    vectorize: bool | None = None,
     **plan_options: str | int | bool,
 ):
     """Compile a ptensor program into a callable on NumPy arrays.
@@ -103,7 +108,7 @@ def compile(
             f"target '{target}' is bare metal: nothing runs it here; `pelemay-run "
             f"--target {target}` builds it and reports its sizes"
         )
-    module = lower(module_or_path, target=target, weights=weights, **plan_options)
+    module = lower(module_or_path, target=target, weights=weights, vectorize=vectorize, **plan_options)
     if target != "host":
         from pelemay_ir import cross
 
@@ -115,4 +120,5 @@ def compile(
         return llvmbuild.compile_module(module)
     from pelemay_ir import cbuild
 
-    return cbuild.compile_module(module, cflags=cflags, cc=cc)
+    host_flags = machines.machine("host").cflags if cc == "gcc" else ()
+    return cbuild.compile_module(module, cflags=(*host_flags, *cflags), cc=cc)

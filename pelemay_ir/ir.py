@@ -60,6 +60,12 @@ def own_dialects():
     return {"ptensor": ptensor, "pbuf": pbuf, "arm_simd": arm_simd}
 
 
+def _vector():
+    from xdsl.dialects.vector import Vector
+
+    return Vector
+
+
 def dialects():
     """The dialects a Pelemay IR program may use, by name (lazily loaded)."""
     return {
@@ -69,6 +75,7 @@ def dialects():
         "math": lambda: math.Math,
         "scf": lambda: scf.Scf,
         "memref": lambda: memref.MemRef,
+        "vector": _vector,
         **own_dialects(),
     }
 

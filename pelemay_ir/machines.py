@@ -10,10 +10,70 @@ run time.
 
 from __future__ import annotations
 
+import platform
 import shutil
 from dataclasses import dataclass
 
 from pelemay_ir.ir import CompileError
+
+
+@dataclass(frozen=True)
+class Vectors:
+    """What the vectorizer's cost model (passes/vector_cost.py) knows of a
+    machine's SIMD unit and caches."""
+
+    isa: str
+    """`neon` (arm_simd intrinsics) or `portable` (GCC/Clang vector extensions)."""
+    bits: int
+    """Width of one vector register."""
+    registers: int
+    """Vector registers the allocator can use."""
+    fused_multiply_add: bool
+    l1d_bytes: int
+    l2_bytes: int
+
+    @property
+    def f32_lanes(self) -> int:
+        return self.bits // 32
+
+
+def _cache_bytes(level: int, fallback: int) -> int:
+    """The size of cpu0's level-`level` data cache from Linux's sysfs."""
+    import glob
+
+    for index in sorted(glob.glob("/sys/devices/system/cpu/cpu0/cache/index*")):
+        try:
+            with open(f"{index}/level") as f:
+                found = int(f.read())
+            with open(f"{index}/type") as f:
+                kind = f.read().strip()
+            with open(f"{index}/size") as f:
+                size = f.read().strip()
+        except (OSError, ValueError):
+            continue
+        if found == level and kind in ("Data", "Unified") and size.endswith("K"):
+            return int(size[:-1]) * 1024
+    return fallback
+
+
+def _host_vectors() -> Vectors | None:
+    """The SIMD unit of the machine running Pelemay IR, as `gcc -march=native` uses it."""
+    arch = platform.machine().lower()
+    l1, l2 = _cache_bytes(1, 32 * 1024), _cache_bytes(2, 512 * 1024)
+    if arch in ("x86_64", "amd64"):
+        try:
+            with open("/proc/cpuinfo") as f:
+                flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+        except OSError:
+            flags = []
+        if "avx512f" in flags:
+            return Vectors("portable", 512, 32, True, l1, l2)
+        if "avx2" in flags and "fma" in flags:
+            return Vectors("portable", 256, 16, True, l1, l2)
+        return Vectors("portable", 128, 16, False, l1, l2)
+    if arch in ("aarch64", "arm64"):
+        return Vectors("portable", 128, 32, True, l1, l2)
+    return None
 
 
 @dataclass(frozen=True)
@@ -38,6 +98,8 @@ class Machine:
     """RAM of the typical board, for bare-metal size checks."""
     sized_board: str | None = None
     """The board flash_bytes and ram_bytes are taken from."""
+    vectors: Vectors | None = None
+    """The SIMD unit `vectorize` generates code for; None: scalar loops only."""
 
     @property
     def runs(self) -> bool:
@@ -69,16 +131,28 @@ class Machine:
 
 
 _STATIC = ("-static",)
+# Cortex-A53 (Raspberry Pi 3): 32 KiB L1D, 512 KiB L2; Cortex-A7: 32 KiB / 512 KiB;
+# Cortex-A8 (BeagleBone): 32 KiB / 256 KiB; Cortex-A55: 32 KiB / 256 KiB (per core).
+_A53 = Vectors("neon", 128, 32, True, 32 * 1024, 512 * 1024)
+_A55 = Vectors("neon", 128, 32, True, 32 * 1024, 256 * 1024)
+_A7 = Vectors("neon", 128, 16, True, 32 * 1024, 512 * 1024)
+_A8 = Vectors("neon", 128, 16, False, 32 * 1024, 256 * 1024)
+_HOST_VECTORS = _host_vectors()
 
 MACHINES: dict[str, Machine] = {
     m.name: m
     for m in [
-        Machine("host", "the machine running Pelemay IR", "gcc", (), (), ("gcc",)),
+        Machine(
+            "host", "the machine running Pelemay IR", "gcc",
+            ("-march=native", "-ffp-contract=fast") if _HOST_VECTORS is not None else (),
+            (), ("gcc",),
+            vectors=_HOST_VECTORS,
+        ),
         Machine(
             "aarch64", "Cortex-A53/A72 (Raspberry Pi 3/4)", "aarch64-linux-gnu-gcc",
             ("-mcpu=cortex-a53",),
             ("qemu-aarch64", "-cpu", "cortex-a53", "-L", "/usr/aarch64-linux-gnu"),
-            ("gcc-aarch64-linux-gnu", "qemu-user"), ldflags=_STATIC,
+            ("gcc-aarch64-linux-gnu", "qemu-user"), ldflags=_STATIC, vectors=_A53,
         ),
         # qemu 7.2 (Debian 12) has no cortex-a55; cortex-a76 is the ARMv8.2 core
         # with the same dot-product and fp16 extensions.
@@ -86,21 +160,21 @@ MACHINES: dict[str, Machine] = {
             "aarch64-dotprod", "Cortex-A55 (ARMv8.2 with dot product)", "aarch64-linux-gnu-gcc",
             ("-mcpu=cortex-a55+dotprod",),
             ("qemu-aarch64", "-cpu", "cortex-a76", "-L", "/usr/aarch64-linux-gnu"),
-            ("gcc-aarch64-linux-gnu", "qemu-user"), ldflags=_STATIC,
+            ("gcc-aarch64-linux-gnu", "qemu-user"), ldflags=_STATIC, vectors=_A55,
         ),
         Machine(
             "armv7", "Cortex-A7/A15 (NEON with VFPv4 fused multiply-add)",
             "arm-linux-gnueabihf-gcc",
             ("-mcpu=cortex-a7", "-mfpu=neon-vfpv4", "-mfloat-abi=hard"),
             ("qemu-arm", "-cpu", "cortex-a7", "-L", "/usr/arm-linux-gnueabihf"),
-            ("gcc-arm-linux-gnueabihf", "qemu-user"), ldflags=_STATIC,
+            ("gcc-arm-linux-gnueabihf", "qemu-user"), ldflags=_STATIC, vectors=_A7,
         ),
         Machine(
             "armv7-a8", "Cortex-A8 (BeagleBone: NEON without fused multiply-add)",
             "arm-linux-gnueabihf-gcc",
             ("-mcpu=cortex-a8", "-mfpu=neon", "-mfloat-abi=hard"),
             ("qemu-arm", "-cpu", "cortex-a8", "-L", "/usr/arm-linux-gnueabihf"),
-            ("gcc-arm-linux-gnueabihf", "qemu-user"), ldflags=_STATIC,
+            ("gcc-arm-linux-gnueabihf", "qemu-user"), ldflags=_STATIC, vectors=_A8,
         ),
         Machine(
             "riscv64", "RV64GC Linux boards", "riscv64-linux-gnu-gcc",

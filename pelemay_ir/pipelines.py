@@ -5,9 +5,11 @@ string, so `pelemay-opt`, `pelemay_ir.compile` and the docs run the same
 passes. Options:
 
 - `target=T`: the machine (DESIGN section 5): host, aarch64, aarch64-dotprod,
-  armv7, armv7-a8, riscv64, cortex-m4. Every machine takes the scalar loop
-  path today; the option is validated now so that scripts written today keep
-  working when vectorisation for a machine arrives;
+  armv7, armv7-a8, riscv64, cortex-m4;
+- `vectorize=true|false`: run `vectorize{target=T}` (and, on the NEON
+  machines, `convert-vector-to-arm-simd{target=T}`). The default is true on
+  machines with a vector unit (host, the ARM application cores) and false on
+  the others (riscv64 rv64gc, cortex-m4), where true is an error;
 - `weights=embedded|external` (convert-pbuf-to-loops);
 - `algorithm`, `alignment`, `io-in-arena`, `reorder`, `report`, `table`,
   `plot` (plan-memory).
@@ -37,7 +39,7 @@ class PipelineOptions:
     def __init__(self, pipeline: str, parameters: dict[str, ParameterListType]):
         self.pipeline = pipeline
         self.values: dict[str, object] = {}
-        valid = ("target", "weights", *PLAN_OPTIONS)
+        valid = ("target", "weights", "vectorize", *PLAN_OPTIONS)
         for raw, value in parameters.items():
             key = raw.replace("-", "_")
             if key not in valid:
@@ -48,6 +50,17 @@ class PipelineOptions:
             self.values[key] = value[0]
         self.target = self._choice("target", MACHINES, "host", "machines")
         self.weights = self._choice("weights", WEIGHTS_MODES, "embedded", "modes")
+        vectors = machine_table.machine(self.target).vectors
+        self.vectorize = self._flag("vectorize", vectors is not None)
+        self.neon = self.vectorize and vectors is not None and vectors.isa == "neon"
+
+    def _flag(self, key: str, default: bool) -> bool:
+        value = self.values.get(key, default)
+        if isinstance(value, str) and value in ("true", "false"):
+            value = value == "true"
+        if not isinstance(value, bool):
+            raise CompileError(f"{self.pipeline}: option '{key}' is true or false, got '{value}'")
+        return value
 
     def _choice(self, key: str, valid: tuple[str, ...], default: str, what: str) -> str:
         value = self.values.get(key, default)
@@ -74,7 +87,9 @@ def _to_loops(pipeline: str, parameters: dict[str, ParameterListType]) -> str:
         ArgSpec("bufferize", {}),
         options.plan_memory(),
         ArgSpec("verify-memory-plan", {}),
+        *([ArgSpec("vectorize", {"target": (options.target,)})] if options.vectorize else []),
         ArgSpec("convert-pbuf-to-loops", {"weights": (options.weights,)}),
+        *([ArgSpec("convert-vector-to-arm-simd", {"target": (options.target,)})] if options.neon else []),
     ]
     return ",".join(str(p) for p in passes)
 
@@ -85,10 +100,8 @@ def pelemay_to_loops(spec: ArgSpec) -> str:
 
 
 def pelemay_to_c(spec: ArgSpec) -> str:
-    """ptensor -> the loop level the C printer (`-t c`) prints, for machine `target`.
-
-    Today the same passes as pelemay-to-loops; NEON vectorisation for the ARM
-    machines will join here."""
+    """ptensor -> the loop level the C printer (`-t c`) prints, for machine `target`
+    (the same passes as pelemay-to-loops)."""
     return _to_loops(spec.name, spec.parameters)
 
 

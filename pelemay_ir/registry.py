@@ -51,12 +51,24 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return VerifyArmSimdPass
 
+    def vectorize():
+        from pelemay_ir.passes.vectorize import VectorizePass
+
+        return VectorizePass
+
+    def convert_vector_to_arm_simd():
+        from pelemay_ir.passes.convert_vector_to_arm_simd import ConvertVectorToArmSimd
+
+        return ConvertVectorToArmSimd
+
     return {
         "verify-arm-simd": verify_arm_simd,
         "bufferize": bufferize,
         "plan-memory": plan_memory,
         "verify-memory-plan": verify_memory_plan,
+        "vectorize": vectorize,
         "convert-pbuf-to-loops": convert_pbuf_to_loops,
+        "convert-vector-to-arm-simd": convert_vector_to_arm_simd,
     }
 
 

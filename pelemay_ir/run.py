@@ -110,9 +110,9 @@ def read_inputs(path: str, function: func.FuncOp) -> list[np.ndarray]:
         raise UsageError(f"inputs '{path}': {e}") from None
 
 
-def _plan(module, target: str, weights: str, report_dir: str):
+def _plan(module, target: str, weights: str, report_dir: str, vectorize: bool):
     report = os.path.join(report_dir, "plan.json")
-    lowered = api.lower(module, target=target, weights=weights, report=report)
+    lowered = api.lower(module, target=target, weights=weights, vectorize=vectorize, report=report)
     with open(report) as f:
         plan = json.load(f)
     return lowered, plan
@@ -147,6 +147,7 @@ def run_model(
     weights: str = "embedded",
     inputs_path: str | None = None,
     seed: int = 0,
+    scalar: bool = False,
 ) -> dict[str, object]:
     """Compile, build, run and check one model; the summary as plain data."""
     m = machine(target)
@@ -161,13 +162,14 @@ def run_model(
     function = reference.entry_function(module)
     inputs = read_inputs(inputs_path, function) if inputs_path else random_inputs(function, seed)
     with tempfile.TemporaryDirectory(prefix="pelemay-run-") as tmp:
-        lowered, plan = _plan(module, target, weights, tmp)
+        lowered, plan = _plan(module, target, weights, tmp, vectorize=not scalar and m.vectors is not None)
     iface = c_target.interface(lowered)
     result: dict[str, object] = {
         "model": model,
         "target": target,
         "emit": emit,
         "weights": weights,
+        "vectorized": not scalar and m.vectors is not None,
         "entry": iface.run,
         "inputs": inputs_path or f"random (seed {seed})",
         "arena_bytes": plan["arena_bytes"],
@@ -183,7 +185,7 @@ def run_model(
         return result
     if target == "host":
         if emit == "c":
-            program = cbuild.compile_module(lowered)
+            program = cbuild.compile_module(lowered, cflags=m.cflags)
         else:
             from pelemay_ir import llvmbuild
 
@@ -216,7 +218,8 @@ def run_model(
 def summary(result: dict[str, object]) -> str:
     """The result as a few readable lines."""
     lines = [f"{result['model']}: {result['entry']} on {result['target']} "
-             f"(emit {result['emit']}, weights {result['weights']})"]
+             f"(emit {result['emit']}, weights {result['weights']}, "
+             f"{'vector' if result['vectorized'] else 'scalar'} loops)"]
     lines.append(
         f"  memory: arena {result['arena_bytes']} B, lower bound {result['lower_bound_bytes']} B, "
         f"naive {result['naive_bytes']} B"
@@ -264,6 +267,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default="embedded", help="weights: " + ", ".join(WEIGHTS_MODES))
     p.add_argument("--inputs", metavar="F.npz", help="inputs keyed by argument name or arg0, arg1, ...")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    p.add_argument("--scalar", action="store_true", help="scalar loops only (no vectorize)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -282,7 +286,9 @@ def _one_line(e: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv)
     try:
-        result = run_model(args.model, args.target, args.emit, args.weights, args.inputs, args.seed)
+        result = run_model(
+            args.model, args.target, args.emit, args.weights, args.inputs, args.seed, args.scalar
+        )
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # every failure is one line; PELEMAY_DEBUG shows the traceback

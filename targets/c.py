@@ -4,9 +4,15 @@ dependency-free C99.
 The output is a header and a source named after the entry function
 (`func.func @mlp` gives `int mlp_run(...)`, `MLP_ARENA_BYTES`, ...). The
 generated code includes only <stdint.h>, <stddef.h>, <string.h> and <math.h>
-(and <arm_neon.h> when the module holds arm_simd ops), never allocates, keeps no mutable globals, and has no undefined behaviour for
-any input values: every operation whose C meaning could be undefined goes
-through a `static inline` helper from `c_runtime` (docs/c-target.md).
+(and <arm_neon.h> when the module holds arm_simd ops), never allocates, keeps
+no mutable globals, and has no undefined behaviour for any input values:
+every operation whose C meaning could be undefined goes through a `static
+inline` helper from `c_runtime` (docs/c-target.md).
+
+The portable vector ops (`vector.load/store/broadcast/fma/reduction` and
+float `arith` on vector<Wxf32>, W = 4, 8, 16) print as GCC/Clang vector
+extensions: one `typedef float pelemay_f32xW __attribute__((vector_size))`
+per width used, loads and stores through memcpy, operators for arithmetic.
 
 Printing is a pure function of the module: names come from the IR's name
 hints, helpers and globals are emitted in a fixed order, so the same input
@@ -16,12 +22,12 @@ gives byte-identical output.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from xdsl.dialects import arith, func, memref, scf
+from xdsl.dialects import arith, func, memref, scf, vector
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     FileLineColLoc,
@@ -127,12 +133,40 @@ def neon_ctype(t: VectorType) -> str:
     return f"{base}{bits}x{shape[0]}_t"
 
 
-def _value_type_check(t: Attribute) -> None:
-    """Raise _Unsupported unless the C target can hold a value of type t."""
-    if isinstance(t, VectorType):
-        neon_ctype(t)
-    else:
+PORTABLE_LANES = (4, 8, 16)
+"""The widths of the portable vectors, vector<Wxf32>, printed with vector extensions."""
+
+
+def is_portable_vector(t: Attribute) -> bool:
+    return (
+        isinstance(t, VectorType)
+        and isinstance(t.element_type, Float32Type)
+        and len(t.get_shape()) == 1
+        and t.get_shape()[0] in PORTABLE_LANES
+        and not any(t.get_scalable_dims())
+    )
+
+
+def _unsupported_vector(t: Attribute, neon: bool) -> _Unsupported:
+    also = "; arm_simd programs also hold 64- and 128-bit NEON vectors" if neon else ""
+    return _Unsupported(
+        f"vector type {t} is not supported by the C target: portable vectors are "
+        f"vector<Wxf32> with W = {', '.join(map(str, PORTABLE_LANES[:-1]))} or {PORTABLE_LANES[-1]}{also}"
+    )
+
+
+def _value_type_check(t: Attribute, neon: bool) -> None:
+    """Raise _Unsupported unless the C target can hold a value of type t (NEON
+    vector types only in a program that includes arm_neon.h)."""
+    if not isinstance(t, VectorType):
         type_key(t)
+    elif not is_portable_vector(t):
+        if not neon:
+            raise _unsupported_vector(t, neon)
+        try:
+            neon_ctype(t)
+        except _Unsupported:
+            raise _unsupported_vector(t, neon) from None
 
 
 def storage_ctype(t: Attribute) -> str:
@@ -484,8 +518,10 @@ def int_literal(value: int, t: Attribute) -> str:
 
 # --- which values the C code needs ------------------------------------------------------
 
-_ROOT_OPS = (memref.StoreOp, func.CallOp, func.ReturnOp, arm_simd.StoreOp, arm_simd.StoreLaneOp)
-_STORES = (memref.StoreOp, arm_simd.StoreOp, arm_simd.StoreLaneOp)
+_ROOT_OPS = (
+    memref.StoreOp, func.CallOp, func.ReturnOp, arm_simd.StoreOp, arm_simd.StoreLaneOp, vector.StoreOp
+)
+_STORES = (memref.StoreOp, arm_simd.StoreOp, arm_simd.StoreLaneOp, vector.StoreOp)
 """Ops writing their operand 1 (a memref)."""
 _EFFECTFUL = (scf.ForOp, scf.IfOp, func.CallOp)
 
@@ -515,7 +551,7 @@ class _Liveness:
                 if isinstance(op, (scf.ForOp, scf.IfOp)):
                     self._mark_slot(op, v.index)
                 else:
-                    self._mark_all(op.operands)
+                    self._mark_all(_operands_read(op))
             elif isinstance(v, BlockArgument):
                 owner = v.block.parent_op()
                 if isinstance(owner, scf.ForOp) and v.index > 0:
@@ -546,6 +582,42 @@ class _Liveness:
         return any(r in self.values for r in op.results)
 
 
+def _operands_read(op: Operation) -> Sequence[SSAValue]:
+    """The operands whose values the C code of `op` reads: all of them, except
+    that a relu (maximumf with a broadcast +0) reads only its other operand."""
+    relu = _relu_input(op)
+    return (relu,) if relu is not None else op.operands
+
+
+def _is_positive_zero_vector(v: SSAValue) -> bool:
+    """v is vector.broadcast of the constant +0.0, or a constant vector of +0.0."""
+    if not isinstance(v, OpResult):
+        return False
+    op = v.op
+    if isinstance(op, vector.BroadcastOp):
+        src = op.source
+        if not (isinstance(src, OpResult) and isinstance(src.op, arith.ConstantOp)):
+            return False
+        value = src.op.value
+        return isinstance(value, FloatAttr) and value.value.data == 0.0 and not np.signbit(value.value.data)
+    if isinstance(op, arith.ConstantOp) and isinstance(op.value, DenseIntOrFPElementsAttr):
+        values = np.asarray(op.value.get_values(), dtype=np.float32)
+        return values.size > 0 and not values.any() and not np.signbit(values).any()
+    return False
+
+
+def _relu_input(op: Operation) -> SSAValue | None:
+    """x for `arith.maximumf x, zeros` (either order) on portable vectors, where
+    zeros is +0.0 in every lane: printed as one compare and one and-not."""
+    if not isinstance(op, arith.MaximumfOp) or not is_portable_vector(op.result.type):
+        return None
+    if _is_positive_zero_vector(op.rhs):
+        return op.lhs
+    if _is_positive_zero_vector(op.lhs):
+        return op.rhs
+    return None
+
+
 # --- memrefs in C -------------------------------------------------------------------
 
 
@@ -567,6 +639,9 @@ def _lowering_hint(name: str) -> str:
         return "it should have been bufferized and lowered to loops before the C target"
     if dialect == "pbuf":
         return "the buffer-level op should have been lowered to loops (scf/memref/arith/math) before the C target"
+    if dialect == "vector":
+        return ("the C target prints only the portable vector ops vector.load, vector.store, "
+                "vector.broadcast, vector.fma and vector.reduction")
     if dialect in ("linalg", "tensor", "bufferization"):
         return "it should have been lowered to loops (e.g. convert-linalg-to-loops) before the C target"
     return "the C target prints only loop-level func/scf/memref/arith/math ops"
@@ -653,8 +728,10 @@ class _Printer(_HeaderPrinter):
         super().__init__(module)
         self.entry = entry_function(module)
         self.helpers: dict[str, str] = {}
+        self.vector_typedefs: dict[str, str] = {}
         self.functions = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
         self.globals = {op.sym_name.data: op for op in module.ops if isinstance(op, memref.GlobalOp)}
+        self.uses_neon = any(isinstance(op, arm_simd.ArmSimdOp) for op in module.walk())
         self._check_ops()
         params = [b.name for b in (*self.iface.inputs, *self.iface.outputs)]
         params += [self.iface.arena_name, self.iface.weights_name or self.iface.arena_name]
@@ -667,7 +744,6 @@ class _Printer(_HeaderPrinter):
         self.file_scope = set(file_names.taken)
         self.raw_arena = self._arena_is_shared_by_types()
         self.written_params = self._written_params()
-        self.uses_neon = any(isinstance(op, arm_simd.ArmSimdOp) for op in module.walk())
 
     # -- checks -------------------------------------------------------------------
 
@@ -686,13 +762,40 @@ class _Printer(_HeaderPrinter):
             if isinstance(op, func.FuncOp) and len(op.body.blocks) > 1:
                 raise _fail(op, f"function @{op.sym_name.data} has several blocks; the C target needs structured control flow (scf)")
             try:
+                if _is_vector_op(op):
+                    _check_vector_op(op)
                 for v in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
                     if isinstance(v.type, MemRefType):
                         memref_shape(v.type, f"a value of '{op.name}'")
                     else:
-                        _value_type_check(v.type)
+                        _value_type_check(v.type, self.uses_neon)
             except _Unsupported as e:
                 raise _fail(op, str(e)) from None
+
+    def ctype(self, t: Attribute) -> str:
+        """The C type a value of type t is held in. A portable vector is its
+        typedef, except that a program including arm_neon.h holds vector<4xf32>
+        in float32x4_t, so that it flows between arm_simd and portable ops."""
+        if not isinstance(t, VectorType):
+            return value_ctype(t)
+        if self.uses_neon:
+            try:
+                return neon_ctype(t)
+            except _Unsupported:
+                pass
+        if not is_portable_vector(t):
+            raise _unsupported_vector(t, self.uses_neon)
+        return self.vector_typedef("f32", t.get_shape()[0])
+
+    def vector_typedef(self, element: str, lanes: int) -> str:
+        name, text = rt.vector_typedef(element, lanes)
+        self.vector_typedefs.setdefault(name, text)
+        return name
+
+    def vector(self, t: Attribute) -> rt.CVector:
+        """The C vector type of a portable vector and its mask type, for helpers."""
+        lanes = t.get_shape()[0]
+        return rt.CVector(lanes, self.ctype(t), self.vector_typedef("i32", lanes))
 
     def _reachable_functions(self) -> set[str]:
         seen, work = set(), [self.iface.entry]
@@ -792,6 +895,10 @@ class _Printer(_HeaderPrinter):
         ]
         if self.uses_neon:
             out[-1:-1] = ["#include <arm_neon.h>"]
+        if self.vector_typedefs:
+            out += ["/* Vector types (GCC and Clang vector extensions; docs/c-target.md). */"]
+            out += [self.vector_typedefs[name] for name in sorted(self.vector_typedefs, key=_typedef_order)]
+            out += [""]
         if self.helpers:
             out += ["/* Operations with defined results for every input (docs/c-target.md). */", ""]
             for name in sorted(self.helpers, key=_helper_order):
@@ -834,9 +941,16 @@ class _Printer(_HeaderPrinter):
 
 
 def _helper_order(name: str) -> tuple[int, str]:
-    """f16 conversions first (others call them), then the rest by name."""
+    """f16 conversions first (others call them), then scalar helpers by name,
+    then vector helpers (which call scalar ones) by name."""
     order = {"pl_f16_to_f32": 0, "pl_f32_to_f16": 1, "pl_f16_round": 2}
-    return (order.get(name, 3), name)
+    return (order.get(name, 4 if name.startswith("pl_vec_") else 3), name)
+
+
+def _typedef_order(name: str) -> tuple[int, str]:
+    """`pelemay_f32x4`, `pelemay_i32x4`, `pelemay_f32x8`, ...: by width, then element."""
+    element, lanes = name.removeprefix("pelemay_").split("x")
+    return (int(lanes), element)
 
 
 def _dense_values(init: DenseIntOrFPElementsAttr, key: str, n: int) -> np.ndarray | None:
@@ -951,7 +1065,11 @@ class _FunctionPrinter:
             raise _fail(fn, f"function @{sym} returns {len(outs)} values; C functions return at most one")
         if outs and isinstance(outs[0], MemRefType):
             raise _fail(fn, f"function @{sym} returns a memref; return buffers through arguments")
-        ret = value_ctype(outs[0]) if outs else "void"
+        for t in (*fn.function_type.inputs.data, *outs):
+            if is_portable_vector(t) and self.p.ctype(t).startswith("pelemay_"):
+                raise _fail(fn, f"function @{sym} takes or returns {t}: portable vectors cannot cross "
+                            "C function calls (compilers pass wide vectors differently by instruction set)")
+        ret = self.p.ctype(outs[0]) if outs else "void"
         params, unused = [], []
         written = self.p.written_params[sym]
         for k, a in enumerate(fn.args):
@@ -963,7 +1081,7 @@ class _FunctionPrinter:
                 params.append(f"{'const ' if const else ''}{ctype} *{name}")
                 self.memrefs[a] = CMemRef(name, a.type.element_type, tuple(a.type.get_shape()), raw, const, "param")
             else:
-                params.append(f"{value_ctype(a.type)} {name}")
+                params.append(f"{self.p.ctype(a.type)} {name}")
                 self.exprs[a] = name
             if not any(True for _ in a.uses):
                 unused.append(name)
@@ -983,8 +1101,9 @@ class _FunctionPrinter:
     def op(self, op: Operation) -> None:
         if op.results and not isinstance(op, _EFFECTFUL) and not self.live.any_live(op):
             return  # nothing the program's effects depend on
+        handler = _VECTOR_HANDLED[op.name] if _is_vector_op(op) else _HANDLED[op.name]
         try:
-            _HANDLED[op.name](self, op)
+            handler(self, op)
         except _Unsupported as e:
             raise _fail(op, str(e)) from None
 
@@ -996,6 +1115,12 @@ class _FunctionPrinter:
     def constant(self, op: arith.ConstantOp) -> str:
         value = op.value
         t = op.result.type
+        if is_portable_vector(t) and isinstance(value, DenseIntOrFPElementsAttr):
+            lanes = t.get_shape()[0]
+            values = [float(x) for x in value.get_values()]
+            values = values * lanes if len(values) == 1 else values
+            items = ", ".join(float_literal(x, t.element_type) for x in values)
+            return f"({self.p.ctype(t)}){{{items}}}"
         if isinstance(value, FloatAttr):
             return float_literal(value.value.data, t)
         if isinstance(value, IntegerAttr):
@@ -1004,7 +1129,7 @@ class _FunctionPrinter:
 
     def declare(self, v: SSAValue, expression: str, const: bool = True) -> None:
         name = self.names.fresh(v.name_hint)
-        self.emit(f"{'const ' if const else ''}{value_ctype(v.type)} {name} = {expression};")
+        self.emit(f"{'const ' if const else ''}{self.p.ctype(v.type)} {name} = {expression};")
         self.exprs[v] = name
 
     def location_comment(self, op: Operation) -> None:
@@ -1024,7 +1149,7 @@ class _FunctionPrinter:
                 slots.append(None)
                 continue
             name = self.names.fresh(res.name_hint or arg.name_hint, "acc")
-            self.emit(f"{value_ctype(res.type)} {name} = {self.expr(init)};")
+            self.emit(f"{self.p.ctype(res.type)} {name} = {self.expr(init)};")
             self.exprs[res] = name
             slots.append(name)
         self.location_comment(op)
@@ -1059,7 +1184,7 @@ class _FunctionPrinter:
                 continue
             name = self.names.fresh(res.name_hint, "r")
             zero = "{0}" if isinstance(res.type, VectorType) else "0"
-            self.emit(f"{value_ctype(res.type)} {name} = {zero};")
+            self.emit(f"{self.p.ctype(res.type)} {name} = {zero};")
             self.exprs[res] = name
             slots.append(name)
         self.emit(f"if ({self.expr(op.cond)}) {{")
@@ -1544,6 +1669,141 @@ def _arm_simd(fp: _FunctionPrinter, op: arm_simd.ArmSimdOp) -> None:
         fp.emit(call + ";")
 
 
+# --- portable vectors -----------------------------------------------------------------
+
+_VECTOR_ARITH = ("addf", "subf", "mulf", "divf", "maximumf", "minimumf", "negf")
+_REDUCTION_KINDS = ("add", "maximumf", "minimumf")
+
+
+def _is_vector_op(op: Operation) -> bool:
+    """A vector.* op, or an arith or math op on vector values (arm_simd ops are not)."""
+    if op.name.startswith("vector."):
+        return True
+    return op.name.startswith(("arith.", "math.")) and any(
+        isinstance(v.type, VectorType) for v in (*op.operands, *op.results)
+    )
+
+
+def _check_vector_op(op: Operation) -> None:
+    """Raise _Unsupported unless `op` is in the portable vector op set on vector<Wxf32>."""
+    if op.name not in _VECTOR_HANDLED:
+        names = ", ".join(f"arith.{n}" for n in _VECTOR_ARITH)
+        raise _Unsupported(
+            f"'{op.name}' on vectors cannot be printed as C: the C target prints vector arithmetic {names}"
+        )
+    for v in (*op.operands, *op.results):
+        if isinstance(v.type, VectorType) and not is_portable_vector(v.type):
+            raise _Unsupported(
+                f"'{op.name}' on {v.type} cannot be printed as C: portable vectors are vector<Wxf32> "
+                f"with W = {', '.join(map(str, PORTABLE_LANES[:-1]))} or {PORTABLE_LANES[-1]}"
+            )
+    if isinstance(op, vector.ReductionOp) and op.kind.data.value not in _REDUCTION_KINDS:
+        raise _Unsupported(
+            f"'vector.reduction <{op.kind.data.value}>' cannot be printed as C: the C target reduces with "
+            + ", ".join(f"<{k}>" for k in _REDUCTION_KINDS)
+        )
+    if isinstance(op, vector.BroadcastOp) and not isinstance(op.source.type, Float32Type):
+        raise _Unsupported(
+            f"'vector.broadcast' of {op.source.type} cannot be printed as C: only an f32 scalar is broadcast"
+        )
+    if isinstance(op, arith.ConstantOp) and not isinstance(op.value, DenseIntOrFPElementsAttr):
+        raise _Unsupported(f"'arith.constant' of {op.result.type} needs a dense value")
+    if isinstance(op, (vector.LoadOp, vector.StoreOp)):
+        _check_vector_access(op)
+
+
+def _check_vector_access(op: vector.LoadOp | vector.StoreOp) -> None:
+    """The W lanes lie along the memref's last dimension; a constant last index must leave room."""
+    t = op.base.type
+    v = op.result.type if isinstance(op, vector.LoadOp) else op.vector.type
+    lanes = v.get_shape()[0]
+    shape = t.get_shape()
+    if not shape or shape[-1] < lanes:
+        raise _Unsupported(f"'{op.name}' of {v} from {t}: the {lanes} lanes must fit in the last dimension")
+    last = op.indices[-1]
+    if isinstance(last, OpResult) and isinstance(last.op, arith.ConstantOp) and isinstance(last.op.value, IntegerAttr):
+        at = last.op.value.value.data
+        if not 0 <= at <= shape[-1] - lanes:
+            raise _Unsupported(f"'{op.name}' of {v} at index {at} of {t} is out of bounds")
+
+
+def _vector_address(fp: _FunctionPrinter, op: Operation, memref_value: SSAValue, indices: Sequence[SSAValue]) -> str:
+    """The address of memref[indices] as memcpy takes it (any alignment)."""
+    m = fp.memrefs[memref_value]
+    if isinstance(op, vector.StoreOp) and m.const:
+        raise _Unsupported(f"'{op.name}' into a read-only buffer ({m.origin})")
+    idx = fp.index(m, list(indices))
+    if m.raw:
+        return m.expr if idx == "0" else f"{m.expr} + ({idx}) * {numpy_dtype(m.element).itemsize}"
+    return f"&{m.expr}[{idx}]"
+
+
+def _vector_result(fp: _FunctionPrinter, op: Operation) -> str:
+    """A variable for op's vector result, written through a pointer (memcpy or a helper)."""
+    v = op.results[0]
+    name = fp.names.fresh(v.name_hint)
+    fp.emit(f"{fp.p.ctype(v.type)} {name};")
+    fp.exprs[v] = name
+    return name
+
+
+def _vector_load(fp: _FunctionPrinter, op: vector.LoadOp) -> None:
+    where = _vector_address(fp, op, op.base, op.indices)
+    name = _vector_result(fp, op)
+    fp.emit(f"memcpy(&{name}, {where}, sizeof {name});")
+
+
+def _vector_store(fp: _FunctionPrinter, op: vector.StoreOp) -> None:
+    where = _vector_address(fp, op, op.base, op.indices)
+    fp.emit(f"memcpy({where}, &{fp.expr(op.vector)}, sizeof({fp.p.ctype(op.vector.type)}));")
+
+
+def _vector_broadcast(fp: _FunctionPrinter, op: vector.BroadcastOp) -> None:
+    t = op.vector.type
+    s = fp.expr(op.source)
+    fp.scalar(op, lambda: f"({fp.p.ctype(t)}){{{', '.join([s] * t.get_shape()[0])}}}")
+
+
+def _vector_fma(fp: _FunctionPrinter, op: vector.FMAOp) -> None:
+    """a * b + c: fused only where the C compiler contracts (docs/c-target.md)."""
+    fp.scalar(op, lambda: f"{fp.expr(op.lhs)} * {fp.expr(op.rhs)} + {fp.expr(op.acc)}")
+
+
+def _vector_binary(symbol: str):
+    def handle(fp: _FunctionPrinter, op: Operation) -> None:
+        fp.scalar(op, lambda: f"{fp.expr(op.lhs)} {symbol} {fp.expr(op.rhs)}")
+    return handle
+
+
+def _vector_negf(fp: _FunctionPrinter, op: arith.NegfOp) -> None:
+    fp.scalar(op, lambda: f"-{fp.expr(op.operand)}")
+
+
+def _vector_minmax(name: str):
+    def handle(fp: _FunctionPrinter, op: Operation) -> None:
+        v = fp.p.vector(op.result.type)
+        relu = _relu_input(op)
+        if relu is not None:
+            helper = fp.p.helper(rt.vector_relu(v))
+            args = f"&{fp.expr(relu)}"
+        else:
+            helper = fp.p.helper(rt.vector_minmax(name, v))
+            args = f"&{fp.expr(op.lhs)}, &{fp.expr(op.rhs)}"
+        result = _vector_result(fp, op)
+        fp.emit(f"{helper}(&{result}, {args});")
+    return handle
+
+
+def _vector_reduction(fp: _FunctionPrinter, op: vector.ReductionOp) -> None:
+    kind = op.kind.data.value
+    v = fp.p.vector(op.vector.type)
+    if kind != "add":
+        fp.p.helper(rt.float_minmax(kind, rt.F32))
+    helper = fp.p.helper(rt.vector_reduction(kind, v, op.acc is not None))
+    acc = f"{fp.expr(op.acc)}, " if op.acc is not None else ""
+    fp.scalar(op, lambda: f"{helper}({acc}&{fp.expr(op.vector)})")
+
+
 def _nothing(fp: _FunctionPrinter, op: Operation) -> None:
     """Printed elsewhere (constants inline, functions and globals at file scope)."""
 
@@ -1610,6 +1870,24 @@ _HANDLED = {
     **{f"math.{n}": _math_binary(n) for n in _MATH_BINARY},
     **{op.name: _arm_simd for op in arm_simd.OPS},
 }
+
+_VECTOR_HANDLED = {
+    "vector.load": _vector_load,
+    "vector.store": _vector_store,
+    "vector.broadcast": _vector_broadcast,
+    "vector.fma": _vector_fma,
+    "vector.reduction": _vector_reduction,
+    "arith.constant": _nothing,
+    "arith.addf": _vector_binary("+"),
+    "arith.subf": _vector_binary("-"),
+    "arith.mulf": _vector_binary("*"),
+    "arith.divf": _vector_binary("/"),
+    "arith.negf": _vector_negf,
+    "arith.maximumf": _vector_minmax("maximumf"),
+    "arith.minimumf": _vector_minmax("minimumf"),
+}
+"""Portable vector ops (and arith on vectors), printed with vector extensions."""
+_HANDLED.update({name: handler for name, handler in _VECTOR_HANDLED.items() if name.startswith("vector.")})
 
 
 # --- public API ------------------------------------------------------------------------

@@ -302,3 +302,98 @@ FIXED = {
 """Helpers with one definition (the others are made per type by the functions above)."""
 
 DEPENDS = {"pl_f16_round": ("pl_f16_to_f32", "pl_f32_to_f16")}
+
+
+# --- portable vectors (GCC/Clang vector extensions) ------------------------------------
+#
+# Vector helpers take and give vectors through pointers: a wide vector passed by
+# value is passed differently depending on the instruction set enabled (gcc and
+# clang warn, -Wpsabi, for 32- and 64-byte vectors on x86-64), while a pointer
+# to a local of a static inline function is gone once the call is inlined.
+
+
+@dataclass(frozen=True)
+class CVector:
+    """A C vector type standing for vector<Nxf32>: its lanes, the C type values
+    are held in (a typedef, or arm_neon.h's float32x4_t in a NEON program) and
+    the integer vector of the same shape that holds comparison masks."""
+
+    lanes: int
+    c: str
+    mask: str
+
+    @property
+    def suffix(self) -> str:
+        return f"f32x{self.lanes}"
+
+
+def vector_typedef(element: str, lanes: int) -> tuple[str, str]:
+    """`typedef float pelemay_f32x8 ...;` (element: f32 or i32, 4 bytes a lane)."""
+    ctype = {"f32": "float", "i32": "int32_t"}[element]
+    name = f"pelemay_{element}x{lanes}"
+    return name, f"typedef {ctype} {name} __attribute__((vector_size({4 * lanes})));"
+
+
+def vector_minmax(op: str, v: CVector) -> tuple[str, str]:
+    """maximumf/minimumf lane by lane, as the scalar ones: a NaN lane gives NaN,
+    and -0 < +0. Built from comparisons and bit masks, with no branch."""
+    name = f"pl_vec_{op}_{v.suffix}"
+    m = v.mask
+    if op == "maximumf":
+        pick = "(gt & x) | (lt & y)"
+        tie = (
+            "    /* Equal or unordered lanes: the bits of either, with the sign bit only if both\n"
+            "       have it (max(-0, +0) = +0); a NaN keeps its all-ones exponent and its nonzero\n"
+            "       mantissa, so stays NaN. */\n"
+            f"    const {m} tie = (x | y) & ((x & y) | 0x7fffffff);\n"
+        )
+    else:
+        pick = "(lt & x) | (gt & y)"
+        tie = (
+            "    /* Equal or unordered lanes: the bits of either, with the sign bit if either has\n"
+            "       it (min(-0, +0) = -0); a NaN stays NaN. */\n"
+            f"    const {m} tie = x | y;\n"
+        )
+    body = (
+        f"    const {m} x = ({m})*a;\n"
+        f"    const {m} y = ({m})*b;\n"
+        f"    const {m} gt = ({m})(*a > *b);\n"
+        f"    const {m} lt = ({m})(*a < *b);\n"
+        f"{tie}"
+        f"    *r = ({v.c})({pick} | (~(gt | lt) & tie));\n"
+    )
+    return name, _fn("void", name, f"{v.c} *r, const {v.c} *a, const {v.c} *b", body)
+
+
+def vector_relu(v: CVector) -> tuple[str, str]:
+    """maximumf(a, +0) lane by lane: one comparison and one and-not (fcmle + bic)."""
+    name = f"pl_vec_relu_{v.suffix}"
+    m = v.mask
+    body = (
+        f"    /* A lane <= 0 (-0 included) becomes +0; a NaN lane compares false and stays. */\n"
+        f"    const {v.c} zero = {{0.0f}};\n"
+        f"    *r = ({v.c})(({m})*a & ~({m})(*a <= zero));\n"
+    )
+    return name, _fn("void", name, f"{v.c} *r, const {v.c} *a", body)
+
+
+def vector_reduction(kind: str, v: CVector, with_acc: bool) -> tuple[str, str]:
+    """vector.reduction <add|maximumf|minimumf>: the lanes combined in lane order,
+    ((v[0] + v[1]) + v[2]) + ..., after `acc` when there is one."""
+    name = f"pl_vec_reduce_{kind}{'_acc' if with_acc else ''}_{v.suffix}"
+    combine = {
+        "add": "s += (*v)[k];",
+        "maximumf": "s = pl_maximumf_f32(s, (*v)[k]);",
+        "minimumf": "s = pl_minimumf_f32(s, (*v)[k]);",
+    }[kind]
+    start, first = ("acc", 0) if with_acc else ("(*v)[0]", 1)
+    body = (
+        f"    float s = {start};\n"
+        f"    int k;\n"
+        f"    for (k = {first}; k < {v.lanes}; k++) {{\n"
+        f"        {combine}\n"
+        f"    }}\n"
+        f"    return s;\n"
+    )
+    params = f"float acc, const {v.c} *v" if with_acc else f"const {v.c} *v"
+    return name, _fn("float", name, params, body)

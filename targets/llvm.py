@@ -15,7 +15,11 @@ level once is smaller than writing those four conversions, keeps every op's
 source position at hand for diagnostics, and gives the exact semantics of
 docs/semantics.md (wrapping, guarded division, saturating casts,
 NaN-propagating max/min) without a round trip through another dialect.
-docs/llvm-target.md describes the output.
+Vectors: the portable vector ops (`vector.load/store/broadcast/fma/reduction`
+and `arith` float arithmetic on `vector<Wxf32>`) print as LLVM vector IR for
+every machine; `arm_simd` ops print as the same vector IR or as the
+`llvm.aarch64.neon.*` / `llvm.arm.neon.*` intrinsic of the machine's NEON, and
+only for a machine that has them. docs/llvm-target.md describes the output.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from xdsl.dialects import arith, func, math, memref, scf
+from xdsl.dialects import arith, func, math, memref, scf, vector
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     Float16Type,
@@ -41,10 +45,13 @@ from xdsl.dialects.builtin import (
     NoneAttr,
     StringAttr,
     TensorType,
+    VectorType,
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
+from pelemay_ir.dialects import arm_simd
 from pelemay_ir.ir import CompileError, location_of
+from pelemay_ir.passes.verify_arm_simd import check_machine
 from pelemay_ir.targets import c as c_target
 
 # -- machines ---------------------------------------------------------------------
@@ -104,6 +111,16 @@ RUN_MISALIGNED = _CODES["PELEMAY_ERR_ALIGN"]
 
 ENTRY_ATTR = c_target.ENTRY_ATTR
 SOURCE_ATTR = "pelemay.source"  # the ptensor op a loop nest was lowered from
+
+def neon_family(m: Machine) -> str | None:
+    """Whose NEON intrinsics the machine takes: `aarch64` (llvm.aarch64.neon.*),
+    `arm` (llvm.arm.neon.*, ARMv7), or None (no NEON)."""
+    if m.triple.startswith("aarch64"):
+        return "aarch64"
+    if m.triple.startswith("armv7") and "+neon" in m.features.split(","):
+        return "arm"
+    return None
+
 
 def machine(name: str) -> Machine:
     if name not in MACHINES:
@@ -363,8 +380,19 @@ class FunctionPrinter:
             return "double"
         if isinstance(t, MemRefType):
             return "ptr"
+        if isinstance(t, VectorType) and t.get_num_dims() == 1 and not t.get_num_scalable_dims():
+            return f"<{t.get_shape()[0]} x {self.lane_ty(t.element_type, op)}>"
         where = op or self.op
         raise self.error(where, f"uses type {t}, which the llvm target cannot print")
+
+    def lane_ty(self, t: Attribute, op: Operation | None) -> str:
+        """A vector lane: as a scalar, except that f16 lanes are LLVM's half (a
+        vector of f16 is real FP16 arithmetic, aarch64-dotprod only)."""
+        if isinstance(t, Float16Type):
+            return "half"
+        if isinstance(t, IntegerType | IndexType | Float32Type | Float64Type):
+            return self.ty(t, op)
+        raise self.error(op or self.op, f"uses vectors of {t}, which the llvm target cannot print")
 
     def storage_ty(self, t: Attribute, op: Operation) -> str:
         """How an element sits in memory: i1 as one byte, as NumPy's bool."""
@@ -590,7 +618,10 @@ class FunctionPrinter:
                 v, t = float(np.float16(v)), Float32Type()
             self.values[op.result] = float_literal(v, t)
             return
-        raise self.error(op, f"has a value ({value}) the llvm target cannot print; only scalar constants")
+        if isinstance(value, DenseIntOrFPElementsAttr) and isinstance(t, VectorType):
+            self.values[op.result] = self.vector_literal(value, t, op)
+            return
+        raise self.error(op, f"has a value ({value}) the llvm target cannot print; only scalar and vector constants")
 
     def operands(self, op: Operation) -> list[str]:
         return [self.val(v, op) for v in op.operands]
@@ -689,23 +720,34 @@ class FunctionPrinter:
         a, b = self.operands(op)
         rt = op.results[0].type
         t = self.ty(rt, op)
-        is_max = isinstance(op, arith.MaximumfOp)
+        lanes = rt.get_shape()[0] if isinstance(rt, VectorType) else None
+        lane_t = self.lane_ty(rt.element_type, op) if isinstance(rt, VectorType) else t
+        self.results(op, self.float_minmax(a, b, lane_t, lanes, isinstance(op, arith.MaximumfOp)))
+
+    def float_minmax(self, a: str, b: str, lane_t: str, lanes: int | None, is_max: bool) -> str:
+        """The NaN-propagating max/min of two floats, or lane by lane of two
+        `<lanes x lane_t>` vectors (the same sequence on vector types)."""
+        def of(elem: str) -> str:
+            return f"<{lanes} x {elem}>" if lanes else elem
+
+        t, cond = of(lane_t), of("i1")
+        width = {"double": 64, "half": 16}.get(lane_t, 32)
+        bits_t, zero = of(f"i{width}"), ("zeroinitializer" if lanes else "0")
         pick = self.emit(f"fcmp {'ogt' if is_max else 'olt'} {t} {a}, {b}")
-        larger = self.emit(f"select i1 {pick}, {t} {a}, {t} {b}")
+        larger = self.emit(f"select {cond} {pick}, {t} {a}, {t} {b}")
         equal = self.emit(f"fcmp oeq {t} {a}, {b}")
-        width = 64 if t == "double" else 32
-        bits = self.emit(f"bitcast {t} {a} to i{width}")
-        negative = self.emit(f"icmp slt i{width} {bits}, 0")
+        bits = self.emit(f"bitcast {t} {a} to {bits_t}")
+        negative = self.emit(f"icmp slt {bits_t} {bits}, {zero}")
         tie = (
-            self.emit(f"select i1 {negative}, {t} {b}, {t} {a}")
+            self.emit(f"select {cond} {negative}, {t} {b}, {t} {a}")
             if is_max
-            else self.emit(f"select i1 {negative}, {t} {a}, {t} {b}")
+            else self.emit(f"select {cond} {negative}, {t} {a}, {t} {b}")
         )
-        ordered = self.emit(f"select i1 {equal}, {t} {tie}, {t} {larger}")
+        ordered = self.emit(f"select {cond} {equal}, {t} {tie}, {t} {larger}")
         b_nan = self.emit(f"fcmp uno {t} {b}, {b}")
-        with_b = self.emit(f"select i1 {b_nan}, {t} {b}, {t} {ordered}")
+        with_b = self.emit(f"select {cond} {b_nan}, {t} {b}, {t} {ordered}")
         a_nan = self.emit(f"fcmp uno {t} {a}, {a}")
-        self.results(op, self.emit(f"select i1 {a_nan}, {t} {a}, {t} {with_b}"))
+        return self.emit(f"select {cond} {a_nan}, {t} {a}, {t} {with_b}")
 
     def p_cast(self, op: Operation) -> None:
         (a,) = self.operands(op)
@@ -1021,6 +1063,362 @@ class FunctionPrinter:
         self.inst(f"ret {ret} {agg}")
 
 
+    # -- vectors ----------------------------------------------------------------------
+
+    def vector_literal(self, value: DenseIntOrFPElementsAttr, t: VectorType, op: Operation) -> str:
+        """`<4 x float> <float 1.0, ...>` (or zeroinitializer): a splat is repeated."""
+        lane_t = self.lane_ty(t.element_type, op)
+        lanes = t.get_shape()[0]
+        values = list(value.get_values())
+        if len(values) == 1:
+            values *= lanes
+        elem = t.element_type
+        if isinstance(elem, IntegerType | IndexType):
+            bits = int_bits(elem, self.m)
+            wrapped = [(int(v) + (1 << (bits - 1))) % (1 << bits) - (1 << (bits - 1)) if bits > 1 else int(v) & 1
+                       for v in values]
+            items = [("true" if v else "false") if bits == 1 else str(v) for v in wrapped]
+            zero = all(v == 0 for v in wrapped)
+        else:
+            items = [float_literal(float(v), elem) for v in values]
+            zero = all(float(v) == 0 and not np.signbit(v) for v in values)
+        if zero:
+            return "zeroinitializer"
+        return "<" + ", ".join(f"{lane_t} {i}" for i in items) + ">"
+
+    @staticmethod
+    def lane_list(lanes: Sequence[int]) -> str:
+        """A shufflevector mask: `<2 x i32> <i32 2, i32 3>`."""
+        return f"<{len(lanes)} x i32> <" + ", ".join(f"i32 {k}" for k in lanes) + ">"
+
+    def splat(self, scalar: str, vt: str, lane_t: str, lanes: int) -> str:
+        """Every lane set to `scalar`: insertelement, then a zero-mask shufflevector."""
+        first = self.emit(f"insertelement {vt} poison, {lane_t} {scalar}, i32 0")
+        return self.emit(f"shufflevector {vt} {first}, {vt} poison, <{lanes} x i32> zeroinitializer")
+
+    def lanes_of(self, v: str, vt: str, lanes: Sequence[int]) -> str:
+        return self.emit(f"shufflevector {vt} {v}, {vt} poison, {self.lane_list(lanes)}")
+
+    def vector_pointer(self, m: SSAValue, indices: Sequence[SSAValue], op: Operation) -> tuple[str, int]:
+        """The address of memref[indices] and the alignment of one element: a
+        vector access needs only the element's alignment (`align 4` for f32)."""
+        ptr, _ = self.address(m, indices, op)
+        mt = m.type
+        assert isinstance(mt, MemRefType)
+        return ptr, self.align_of(mt.element_type)
+
+    def scalar_in_lane(self, value: str, elem: Attribute) -> str:
+        """A scalar as a lane: an f16 scalar lives in a float, an f16 lane is a half."""
+        return self.float_to_half(value) if isinstance(elem, Float16Type) else value
+
+    def lane_as_scalar(self, value: str, elem: Attribute) -> str:
+        return self.half_to_float(value) if isinstance(elem, Float16Type) else value
+
+    # portable vector ops (vector dialect, and arith on vector<Wxf32>)
+
+    def portable(self, t: Attribute, op: Operation) -> tuple[str, int]:
+        """The LLVM type and lane count of a portable vector: one-dimensional, f32."""
+        if not (isinstance(t, VectorType) and isinstance(t.element_type, Float32Type)
+                and t.get_num_dims() == 1 and not t.get_num_scalable_dims()):
+            raise self.error(op, f"on {t} cannot be printed by the llvm target: the portable "
+                                 "vector ops take one-dimensional vectors of f32 (vector<Wxf32>)")
+        return self.ty(t, op), t.get_shape()[0]
+
+    def p_vector_load(self, op: vector.LoadOp) -> None:
+        vt, _ = self.portable(op.result.type, op)
+        ptr, align = self.vector_pointer(op.base, op.indices, op)
+        self.results(op, self.emit(f"load {vt}, ptr {ptr}, align {align}"))
+
+    def p_vector_store(self, op: vector.StoreOp) -> None:
+        vt, _ = self.portable(op.vector.type, op)
+        ptr, align = self.vector_pointer(op.base, op.indices, op)
+        self.inst(f"store {vt} {self.val(op.vector, op)}, ptr {ptr}, align {align}")
+
+    def p_vector_broadcast(self, op: vector.BroadcastOp) -> None:
+        vt, lanes = self.portable(op.vector.type, op)
+        source = self.val(op.source, op)
+        if op.source.type == op.vector.type:
+            self.results(op, source)
+        elif isinstance(op.source.type, Float32Type):
+            self.results(op, self.splat(source, vt, "float", lanes))
+        else:
+            raise self.error(op, f"broadcasts {op.source.type}; the llvm target broadcasts an f32 scalar")
+
+    def p_vector_fma(self, op: vector.FMAOp) -> None:
+        """lhs * rhs + acc, rounded once (llvm.fma: fused on every machine; a
+        machine without a fused instruction calls libm's fmaf per lane)."""
+        vt, lanes = self.portable(op.res.type, op)
+        args = [(vt, self.val(v, op)) for v in (op.lhs, op.rhs, op.acc)]
+        self.results(op, self.call_intrinsic(f"llvm.fma.v{lanes}f32", vt, args))
+
+    def p_vector_reduction(self, op: vector.ReductionOp) -> None:
+        """add: llvm.vector.reduce.fadd without `reassoc`, so the lanes are
+        added in order from the start value (-0.0, or `acc`): the same result
+        on every machine. maximumf/minimumf: halves combined by the
+        NaN-propagating select sequence (log2 W steps), then `acc` if given."""
+        vt, lanes = self.portable(op.vector.type, op)
+        v = self.val(op.vector, op)
+        acc = self.val(op.acc, op) if op.acc is not None else None
+        kind = op.kind.data
+        if kind == vector.CombiningKindFlag.ADD:
+            start = acc or float_literal(-0.0, Float32Type())
+            self.results(op, self.call_intrinsic(
+                f"llvm.vector.reduce.fadd.v{lanes}f32", "float", [("float", start), (vt, v)]))
+        elif kind in (vector.CombiningKindFlag.MAXIMUMF, vector.CombiningKindFlag.MINIMUMF):
+            is_max = kind == vector.CombiningKindFlag.MAXIMUMF
+            r = self.reduce_minmax(v, lanes, is_max)
+            if acc is not None:
+                r = self.float_minmax(acc, r, "float", None, is_max)
+            self.results(op, r)
+        else:
+            raise self.error(op, f"of kind <{kind}> cannot be printed by the llvm target: "
+                                 "the portable reductions are <add>, <maximumf> and <minimumf>")
+
+    def reduce_minmax(self, v: str, lanes: int, is_max: bool) -> str:
+        """NaN-propagating max/min across the lanes: halve while the count is
+        even, then fold what is left lane by lane."""
+        while lanes > 1 and lanes % 2 == 0:
+            half, vt = lanes // 2, f"<{lanes} x float>"
+            low = self.lanes_of(v, vt, range(half))
+            high = self.lanes_of(v, vt, range(half, lanes))
+            v, lanes = self.float_minmax(low, high, "float", half, is_max), half
+        vt = f"<{lanes} x float>"
+        r = self.emit(f"extractelement {vt} {v}, i32 0")
+        for k in range(1, lanes):
+            lane = self.emit(f"extractelement {vt} {v}, i32 {k}")
+            r = self.float_minmax(r, lane, "float", None, is_max)
+        return r
+
+    # arm_simd: NEON intrinsics as vector IR
+
+    def neon(self, op: Operation) -> str:
+        family = neon_family(self.m)
+        if family is None:  # check_machine rejects these first; kept for direct callers
+            raise self.error(op, f"cannot be printed for target '{self.m.name}', which has no NEON")
+        return family
+
+    def simd_types(self, v: SSAValue, op: Operation) -> tuple[str, str, VectorType]:
+        """(LLVM vector type, LLVM lane type, the vector type) of an arm_simd value."""
+        t = v.type
+        assert isinstance(t, VectorType)
+        return self.ty(t, op), self.lane_ty(t.element_type, op), t
+
+    @staticmethod
+    def vsuffix(t: VectorType) -> str:
+        """An intrinsic's overload suffix: v4f32, v8f16, v16i8, ..."""
+        elem = t.element_type
+        lane = f"i{elem.width.data}" if isinstance(elem, IntegerType) else _suffix(
+            {Float32Type: "float", Float16Type: "half", Float64Type: "double"}[type(elem)])
+        return f"v{t.get_shape()[0]}{lane}"
+
+    def p_simd_load(self, op: arm_simd.LoadOp) -> None:
+        vt, _, _ = self.simd_types(op.result, op)
+        ptr, align = self.vector_pointer(op.memref, op.indices, op)
+        self.results(op, self.emit(f"load {vt}, ptr {ptr}, align {align}"))
+
+    def p_simd_store(self, op: arm_simd.StoreOp) -> None:
+        vt, _, _ = self.simd_types(op.value, op)
+        ptr, align = self.vector_pointer(op.memref, op.indices, op)
+        self.inst(f"store {vt} {self.val(op.value, op)}, ptr {ptr}, align {align}")
+
+    def p_simd_load_lane(self, op: arm_simd.LoadLaneOp) -> None:
+        vt, lane_t, _ = self.simd_types(op.result, op)
+        ptr, align = self.vector_pointer(op.memref, op.indices, op)
+        x = self.emit(f"load {lane_t}, ptr {ptr}, align {align}")
+        v = self.val(op.vector, op)
+        self.results(op, self.emit(f"insertelement {vt} {v}, {lane_t} {x}, i32 {op.lane.value.data}"))
+
+    def p_simd_store_lane(self, op: arm_simd.StoreLaneOp) -> None:
+        vt, lane_t, _ = self.simd_types(op.value, op)
+        ptr, align = self.vector_pointer(op.memref, op.indices, op)
+        x = self.emit(f"extractelement {vt} {self.val(op.value, op)}, i32 {op.lane.value.data}")
+        self.inst(f"store {lane_t} {x}, ptr {ptr}, align {align}")
+
+    def p_simd_get_lane(self, op: Operation) -> None:
+        """One lane as a scalar (an f16 lane widened to the float that holds it)."""
+        source = op.operands[0]
+        vt, _, t = self.simd_types(source, op)
+        lane = op.properties["lane"]
+        assert isinstance(lane, IntegerAttr)
+        x = self.emit(f"extractelement {vt} {self.val(source, op)}, i32 {lane.value.data}")
+        self.results(op, self.lane_as_scalar(x, t.element_type))
+
+    def p_simd_set_lane(self, op: Operation) -> None:
+        """`vector` with one lane replaced by a scalar: insertelement."""
+        value, source = op.operands[0], op.operands[1]
+        vt, lane_t, t = self.simd_types(source, op)
+        lane = op.properties["lane"]
+        assert isinstance(lane, IntegerAttr)
+        x = self.scalar_in_lane(self.val(value, op), t.element_type)
+        v = self.val(source, op)
+        self.results(op, self.emit(f"insertelement {vt} {v}, {lane_t} {x}, i32 {lane.value.data}"))
+
+    def p_simd_dup(self, op: arm_simd.DupOp) -> None:
+        vt, lane_t, t = self.simd_types(op.result, op)
+        scalar = self.scalar_in_lane(self.val(op.value, op), t.element_type)
+        self.results(op, self.splat(scalar, vt, lane_t, t.get_shape()[0]))
+
+    def p_simd_half(self, op: Operation) -> None:
+        """get_low / get_high: a shufflevector of the lower or upper lanes."""
+        source = op.operands[0]
+        vt, _, t = self.simd_types(source, op)
+        n = t.get_shape()[0]
+        lanes = range(n // 2) if isinstance(op, arm_simd.GetLowOp) else range(n // 2, n)
+        self.results(op, self.lanes_of(self.val(source, op), vt, lanes))
+
+    def p_simd_combine(self, op: arm_simd.CombineOp) -> None:
+        dt, _, t = self.simd_types(op.low, op)
+        low, high = self.val(op.low, op), self.val(op.high, op)
+        mask = self.lane_list(range(2 * t.get_shape()[0]))
+        self.results(op, self.emit(f"shufflevector {dt} {low}, {dt} {high}, {mask}"))
+
+    def p_simd_unary(self, op: Operation) -> None:
+        """neg: fneg, or 0 - x (wrapping); abs: llvm.fabs, or llvm.abs with
+        INT_MIN kept (wrapping, as vabsq_s32)."""
+        source = op.operands[0]
+        vt, _, t = self.simd_types(source, op)
+        a = self.val(source, op)
+        floats = not isinstance(t.element_type, IntegerType)
+        if isinstance(op, arm_simd.NegOp):
+            r = self.emit(f"fneg {vt} {a}" if floats else f"sub {vt} zeroinitializer, {a}")
+        elif floats:
+            r = self.call_intrinsic(f"llvm.fabs.{self.vsuffix(t)}", vt, [(vt, a)])
+        else:
+            r = self.call_intrinsic(f"llvm.abs.{self.vsuffix(t)}", vt, [(vt, a), ("i1", "false")])
+        self.results(op, r)
+
+    def p_simd_binary(self, op: Operation) -> None:
+        """add, sub, mul, div: the IR instructions (integers wrap); max, min: NEON's
+        own float max/min (NaN-propagating, as vmaxq_f32) or llvm.smax/smin;
+        padd, pmax, pmin: the pairwise NEON intrinsics."""
+        lhs, rhs = op.operands[0], op.operands[1]
+        vt, _, t = self.simd_types(lhs, op)
+        a, b = self.val(lhs, op), self.val(rhs, op)
+        floats = not isinstance(t.element_type, IntegerType)
+        name = op.name.removeprefix("arm_simd.")
+        if name in ("add", "sub", "mul", "div"):  # div: float lanes only (vdivq_f32)
+            self.results(op, self.emit(f"{'f' if floats else ''}{name} {vt} {a}, {b}"))
+            return
+        if name in ("max", "min") and not floats:
+            intrinsic = f"llvm.s{name}.{self.vsuffix(t)}"
+        else:
+            intrinsic = f"{_NEON_BINARY[self.neon(op), name, floats]}.{self.vsuffix(t)}"
+        self.results(op, self.call_intrinsic(intrinsic, vt, [(vt, a), (vt, b)]))
+
+    def p_simd_accumulate(self, op: Operation) -> None:
+        """fma: llvm.fma (fused); mla: a multiply, then an add (unfused, as
+        vmlaq); mlal: the widening multiply of `mull`, then an add; sdot:
+        llvm.aarch64.neon.sdot."""
+        acc_v, lhs, _ = op.operands
+        acc, a, b = (self.val(v, op) for v in op.operands)
+        vt, _, t = self.simd_types(lhs, op)
+        floats = not isinstance(t.element_type, IntegerType)
+        if isinstance(op, arm_simd.FmaOp):
+            r = self.call_intrinsic(f"llvm.fma.{self.vsuffix(t)}", vt, [(vt, a), (vt, b), (vt, acc)])
+        elif isinstance(op, arm_simd.MlaOp):
+            product = self.emit(f"{'fmul' if floats else 'mul'} {vt} {a}, {b}")
+            r = self.emit(f"{'fadd' if floats else 'add'} {vt} {acc}, {product}")
+        elif isinstance(op, arm_simd.MlalOp):
+            wt, _, _ = self.simd_types(acc_v, op)
+            product = self.widening_multiply(op, a, b, t, acc_v.type)  # pyright: ignore[reportArgumentType]
+            r = self.emit(f"add {wt} {acc}, {product}")
+        else:
+            wt, _, wide = self.simd_types(acc_v, op)
+            r = self.call_intrinsic(f"llvm.aarch64.neon.sdot.{self.vsuffix(wide)}.{self.vsuffix(t)}",
+                                    wt, [(wt, acc), (vt, a), (vt, b)])
+        self.results(op, r)
+
+    def widening_multiply(self, op: Operation, a: str, b: str, t: VectorType, wide: VectorType) -> str:
+        """vmull_s8 / vmull_s16: exact lane products at twice the width."""
+        name = "llvm.aarch64.neon.smull" if self.neon(op) == "aarch64" else "llvm.arm.neon.vmulls"
+        vt, wt = self.ty(t, op), self.ty(wide, op)
+        return self.call_intrinsic(f"{name}.{self.vsuffix(wide)}", wt, [(vt, a), (vt, b)])
+
+    def p_simd_mull(self, op: arm_simd.MullOp) -> None:
+        t, wide = op.lhs.type, op.result.type
+        assert isinstance(t, VectorType) and isinstance(wide, VectorType)
+        self.results(op, self.widening_multiply(op, self.val(op.lhs, op), self.val(op.rhs, op), t, wide))
+
+    def p_simd_compare(self, op: arm_simd.CompareOp) -> None:
+        """An ordered fcmp (NaN compares false, as vceqq/vcgeq/...) or a signed
+        icmp, then sext: all-ones lanes where it holds."""
+        vt, _, t = self.simd_types(op.lhs, op)
+        mt = self.ty(op.result.type, op)
+        a, b = self.val(op.lhs, op), self.val(op.rhs, op)
+        predicate = op.predicate.data
+        if isinstance(t.element_type, IntegerType):
+            test = self.emit(f"icmp {_INT_PREDICATES[predicate]} {vt} {a}, {b}")
+        else:
+            test = self.emit(f"fcmp o{predicate} {vt} {a}, {b}")
+        lanes = t.get_shape()[0]
+        self.results(op, self.emit(f"sext <{lanes} x i1> {test} to {mt}"))
+
+    def p_simd_select(self, op: arm_simd.SelectOp) -> None:
+        """vbslq: a bitwise select, (mask & a) | (~mask & b), on the bits of the
+        lanes (for a mask from `compare`, the lane select)."""
+        vt, _, t = self.simd_types(op.lhs, op)
+        mt, mask_lane, mask_t = self.simd_types(op.mask, op)
+        m, a, b = (self.val(v, op) for v in (op.mask, op.lhs, op.rhs))
+        if vt != mt:
+            a = self.emit(f"bitcast {vt} {a} to {mt}")
+            b = self.emit(f"bitcast {vt} {b} to {mt}")
+        ones = "<" + ", ".join([f"{mask_lane} -1"] * mask_t.get_shape()[0]) + ">"
+        inverse = self.emit(f"xor {mt} {m}, {ones}")
+        from_a = self.emit(f"and {mt} {m}, {a}")
+        from_b = self.emit(f"and {mt} {inverse}, {b}")
+        r = self.emit(f"or {mt} {from_a}, {from_b}")
+        if vt != mt:
+            r = self.emit(f"bitcast {mt} {r} to {vt}")
+        self.results(op, r)
+
+    def p_simd_reduce(self, op: Operation) -> None:
+        """vaddvq/vmaxvq/vminvq: llvm.aarch64.neon.{f,s}{add,max,min}v; the
+        integer forms return an i32, truncated to an i8 or i16 lane."""
+        source = op.operands[0]
+        vt, lane_t, t = self.simd_types(source, op)
+        self.neon(op)
+        kind = op.name.removeprefix("arm_simd.reduce_")
+        if isinstance(t.element_type, IntegerType):
+            r = self.call_intrinsic(f"llvm.aarch64.neon.s{kind}v.i32.{self.vsuffix(t)}", "i32",
+                                    [(vt, self.val(source, op))])
+            if lane_t != "i32":
+                r = self.emit(f"trunc i32 {r} to {lane_t}")
+        else:
+            r = self.call_intrinsic(f"llvm.aarch64.neon.f{kind}v.{_suffix(lane_t)}.{self.vsuffix(t)}",
+                                    lane_t, [(vt, self.val(source, op))])
+        self.results(op, r)
+
+    def p_simd_convert(self, op: arm_simd.ConvertOp) -> None:
+        """i32 -> f32: sitofp (nearest); f32 -> i32: llvm.fptosi.sat (toward
+        zero, saturating, NaN -> 0, as vcvtq_s32_f32)."""
+        vt, _, t = self.simd_types(op.input, op)
+        rt, _, result = self.simd_types(op.result, op)
+        a = self.val(op.input, op)
+        if isinstance(t.element_type, IntegerType):
+            self.results(op, self.emit(f"sitofp {vt} {a} to {rt}"))
+        else:
+            name = f"llvm.fptosi.sat.{self.vsuffix(result)}.{self.vsuffix(t)}"
+            self.results(op, self.call_intrinsic(name, rt, [(vt, a)]))
+
+
+_NEON_BINARY = {
+    (family, name, floats): intrinsic
+    for family, table in {
+        "aarch64": {("max", True): "fmax", ("min", True): "fmin", ("padd", True): "faddp",
+                    ("padd", False): "addp", ("pmax", True): "fmaxp", ("pmax", False): "smaxp",
+                    ("pmin", True): "fminp", ("pmin", False): "sminp"},
+        "arm": {("max", True): "vmaxs", ("min", True): "vmins", ("padd", True): "vpadd",
+                ("padd", False): "vpadd", ("pmax", True): "vpmaxs", ("pmax", False): "vpmaxs",
+                ("pmin", True): "vpmins", ("pmin", False): "vpmins"},
+    }.items()
+    for (name, floats), short in table.items()
+    for intrinsic in [f"llvm.{family}.neon.{short}"]
+}
+"""arm_simd ops that are one NEON intrinsic of each ISA: (family, op, float lanes) -> name."""
+
+_INT_PREDICATES = {"eq": "eq", "ge": "sge", "gt": "sgt", "le": "sle", "lt": "slt"}
+"""arm_simd.compare on integer lanes: signed, as the _s intrinsics."""
+
 _EXACT_ON_F16 = {"fabs", "floor", "ceil", "trunc", "round", "roundeven", "copysign", "maxnum", "minnum"}
 """Intrinsics whose float result for f16 operands is already an f16 value."""
 
@@ -1071,7 +1469,46 @@ _HANDLERS: dict[type[Operation], object] = {
     scf.WhileOp: FunctionPrinter.p_while,
     func.CallOp: FunctionPrinter.p_call,
     func.ReturnOp: FunctionPrinter.p_return,
+    vector.LoadOp: FunctionPrinter.p_vector_load,
+    vector.StoreOp: FunctionPrinter.p_vector_store,
+    vector.BroadcastOp: FunctionPrinter.p_vector_broadcast,
+    vector.FMAOp: FunctionPrinter.p_vector_fma,
+    vector.ReductionOp: FunctionPrinter.p_vector_reduction,
 }
+
+_SIMD_HANDLERS = {
+    "load": FunctionPrinter.p_simd_load,
+    "store": FunctionPrinter.p_simd_store,
+    "load_lane": FunctionPrinter.p_simd_load_lane,
+    "store_lane": FunctionPrinter.p_simd_store_lane,
+    "get_lane": FunctionPrinter.p_simd_get_lane,
+    "set_lane": FunctionPrinter.p_simd_set_lane,
+    "dup": FunctionPrinter.p_simd_dup,
+    "get_low": FunctionPrinter.p_simd_half,
+    "get_high": FunctionPrinter.p_simd_half,
+    "combine": FunctionPrinter.p_simd_combine,
+    "neg": FunctionPrinter.p_simd_unary,
+    "abs": FunctionPrinter.p_simd_unary,
+    **{name: FunctionPrinter.p_simd_binary
+       for name in ("add", "sub", "mul", "div", "max", "min", "padd", "pmax", "pmin")},
+    **{name: FunctionPrinter.p_simd_accumulate for name in ("fma", "mla", "mlal", "sdot")},
+    "mull": FunctionPrinter.p_simd_mull,
+    "compare": FunctionPrinter.p_simd_compare,
+    "select": FunctionPrinter.p_simd_select,
+    **{name: FunctionPrinter.p_simd_reduce for name in ("reduce_add", "reduce_max", "reduce_min")},
+    "convert": FunctionPrinter.p_simd_convert,
+}
+"""arm_simd ops by name (`arm_simd.` dropped): an op the dialect gains is
+printed once it has an entry here, and is an error naming it until then."""
+_HANDLERS.update(
+    {cls: _SIMD_HANDLERS[cls.name.removeprefix("arm_simd.")]
+     for cls in arm_simd.OPS if cls.name.removeprefix("arm_simd.") in _SIMD_HANDLERS}
+)
+
+_PORTABLE_ARITH = (arith.AddfOp, arith.SubfOp, arith.MulfOp, arith.DivfOp, arith.MaximumfOp,
+                   arith.MinimumfOp, arith.NegfOp)
+"""The arith ops of the portable vector set: on vector<Wxf32> they print as the
+scalar instructions on <W x float>."""
 
 
 _STRUCTURE = (func.FuncOp, memref.GlobalOp, scf.YieldOp, scf.ConditionOp)
@@ -1088,11 +1525,31 @@ def unprintable(op: Operation) -> CompileError:
         hint = "generated code never allocates; intermediates live in the arena ('plan-memory')"
     elif dialect in ("linalg", "tensor", "bufferization"):
         hint = "lower it to loops first (e.g. 'convert-linalg-to-loops')"
+    elif dialect == "vector":
+        hint = ("the llvm target prints the portable vector ops only (vector.load, vector.store, "
+                "vector.broadcast, vector.fma, vector.reduction)")
+    elif dialect == "arm_simd":
+        hint = "the llvm target has no printing for this arm_simd op"
     elif dialect in ("func", "scf", "memref", "arith", "math"):
         hint = "the llvm target does not support this op (docs/llvm-target.md lists those it prints)"
     else:
-        hint = "the llvm target prints only loop-level func/scf/memref/arith/math ops"
+        hint = "the llvm target prints only loop-level func/scf/memref/arith/math/vector/arm_simd ops"
     return CompileError(f"'{op.name}' op cannot be printed by the llvm target: {hint}", location_of(op))
+
+
+def check_portable_arith(op: Operation) -> None:
+    """arith and math on vectors: the portable set on vector<Wxf32> only."""
+    vectors = [v.type for v in (*op.operands, *op.results) if isinstance(v.type, VectorType)]
+    portable = isinstance(op, _PORTABLE_ARITH) and all(
+        isinstance(t, VectorType) and isinstance(t.element_type, Float32Type)
+        and t.get_num_dims() == 1 and not t.get_num_scalable_dims()
+        for t in (v.type for v in (*op.operands, *op.results))
+    )
+    if not portable:
+        raise CompileError(
+            f"'{op.name}' op on {vectors[0]} cannot be printed by the llvm target: on vectors it "
+            "prints arith.addf, subf, mulf, divf, maximumf, minimumf and negf of vector<Wxf32>",
+            location_of(op))
 
 
 # -- module printer ----------------------------------------------------------------
@@ -1179,6 +1636,13 @@ class ModulePrinter:
             if op is self.module_op or type(op) in _HANDLERS or isinstance(op, _STRUCTURE):
                 continue
             raise unprintable(op)
+        for op in self.module_op.walk():
+            if op.dialect_name() in ("arith", "math") and not isinstance(op, arith.ConstantOp) and any(
+                isinstance(v.type, VectorType) for v in (*op.operands, *op.results)
+            ):
+                check_portable_arith(op)
+        # An arm_simd op the machine lacks (or any, for a machine without NEON).
+        check_machine(self.module_op, self.machine.name)
         for op in self.module_op.walk():
             if isinstance(op, arith.ConstantOp) and isinstance(op.result.type, TensorType):
                 raise CompileError(

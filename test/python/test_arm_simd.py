@@ -35,14 +35,21 @@ def built_ops():
         (a.GetLowOp(q), "vget_low_f32"),
         (a.GetHighOp(v(I8X16)), "vget_high_s8"),
         (a.CombineOp(v(F32X2), v(F32X2)), "vcombine_f32"),
+        (a.GetLaneOp(q, 3), "vgetq_lane_f32"),
+        (a.GetLaneOp(v(I8X8), 7), "vget_lane_s8"),
+        (a.SetLaneOp(v(f32), q, 1), "vsetq_lane_f32"),
+        (a.SetLaneOp(v(i16), v(a.I16X4), 0), "vset_lane_s16"),
         (a.NegOp(v(I32X4)), "vnegq_s32"),
         (a.AbsOp(q), "vabsq_f32"),
         (a.AddOp(q, q), "vaddq_f32"),
         (a.SubOp(v(I16X8), v(I16X8)), "vsubq_s16"),
         (a.MulOp(v(I8X16), v(I8X16)), "vmulq_s8"),
+        (a.DivOp(q, q), "vdivq_f32"),
         (a.MaxOp(q, q), "vmaxq_f32"),
         (a.MinOp(v(I32X4), v(I32X4)), "vminq_s32"),
         (a.PairwiseAddOp(v(F32X2), v(F32X2)), "vpadd_f32"),
+        (a.PairwiseMaxOp(v(F32X2), v(F32X2)), "vpmax_f32"),
+        (a.PairwiseMinOp(v(a.I32X2), v(a.I32X2)), "vpmin_s32"),
         (a.FmaOp(q, q, q), "vfmaq_f32"),
         (a.MlaOp(q, q, q), "vmlaq_f32"),
         (a.CompareOp("le", q, q), "vcleq_f32"),
@@ -57,6 +64,8 @@ def built_ops():
         (a.SdotOp(v(I32X4), v(I8X16), v(I8X16)), "vdotq_s32"),
         (a.AddOp(v(F16X8), v(F16X8)), "vaddq_f16"),
         (a.FmaOp(v(F16X8), v(F16X8), v(F16X8)), "vfmaq_f16"),
+        (a.DivOp(v(F16X8), v(F16X8)), "vdivq_f16"),
+        (a.GetLaneOp(v(F16X8), 0), "vgetq_lane_f16"),
     ]
 
 
@@ -81,6 +90,9 @@ EXPECTED = {
     "vdotq_s32": {"aarch64-dotprod"},
     "vaddq_f16": {"aarch64-dotprod"},
     "vfmaq_f16": {"aarch64-dotprod"},
+    "vdivq_f32": {"aarch64", "aarch64-dotprod"},
+    "vdivq_f16": {"aarch64-dotprod"},
+    "vgetq_lane_f16": {"aarch64-dotprod"},
 }
 
 
@@ -115,6 +127,9 @@ def test_machines_without_neon_reject_everything():
         (lambda: a.LoadLaneOp(v(MemRefType(i8, [32])), [v(IndexType())], v(I8X16), 16),
          "lane 16 is out of range"),
         (lambda: a.CompareOp("ne", v(F32X4), v(F32X4)), "unknown predicate 'ne'"),
+        (lambda: a.GetLaneOp(v(F32X2), 2), "lane 2 is out of range for vector<2xf32>"),
+        (lambda: a.SetLaneOp(v(i32), v(F32X4), 0), "value has type i32; expected f32"),
+        (lambda: a.PairwiseMaxOp(v(F32X4), v(F32X4)), "lhs has type vector<4xf32>; expected one of"),
     ],
 )
 def test_type_errors_name_the_operand(build, message):

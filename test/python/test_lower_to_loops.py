@@ -509,9 +509,22 @@ def test_bad_options_name_the_valid_choices():
 
 
 def test_pipelines_expand_for_every_machine():
+    neon = {"aarch64", "aarch64-dotprod", "armv7", "armv7-a8"}
     for machine in pipelines.MACHINES:
         text = pipelines.pass_list("pelemay-to-c", target=machine, weights="external", io_in_arena=True)
+        vector = machine in neon or machine == "host"
         assert text == (
             "canonicalize,cse,bufferize,plan-memory{io-in-arena=true},verify-memory-plan,"
-            'convert-pbuf-to-loops{weights="external"}'
+            + (f'vectorize{{target="{machine}"}},' if vector else "")
+            + 'convert-pbuf-to-loops{weights="external"}'
+            + (f',convert-vector-to-arm-simd{{target="{machine}"}}' if machine in neon else "")
         )
+        scalar = pipelines.pass_list("pelemay-to-c", target=machine, vectorize=False)
+        assert "vectorize" not in scalar
+
+
+def test_vectorize_is_refused_where_there_is_no_vector_unit():
+    with pytest.raises(CompileError, match="no vector unit"):
+        api.lower(EXAMPLES / "mlp.mlir", target="riscv64", vectorize=True)
+    with pytest.raises(CompileError, match="true or false"):
+        pipelines.pass_list("pelemay-to-c", vectorize="maybe")

@@ -22,6 +22,10 @@ func.func @everywhere(%a: vector<4xf32>, %d: vector<2xf32>, %b: vector<8xi8>) {
   %0 = arm_simd.mla %a, %a, %a : vector<4xf32>, vector<4xf32>, vector<4xf32> -> vector<4xf32>
   %1 = arm_simd.padd %d, %d : vector<2xf32>, vector<2xf32> -> vector<2xf32>
   %2 = arm_simd.mull %b, %b : vector<8xi8>, vector<8xi8> -> vector<8xi16>
+  %3 = arm_simd.pmax %d, %d : vector<2xf32>, vector<2xf32> -> vector<2xf32>
+  %4 = arm_simd.pmin %3, %d : vector<2xf32>, vector<2xf32> -> vector<2xf32>
+  %5 = arm_simd.get_lane %4, 1 : vector<2xf32> -> f32
+  %6 = arm_simd.set_lane %5, %a, 3 : f32, vector<4xf32> -> vector<4xf32>
   func.return
 }
 
@@ -40,13 +44,24 @@ func.func @fused(%a: vector<4xf32>) -> vector<4xf32> {
 
 // -----
 
-// Across-vector reductions are A64 only.
+// Across-vector reductions and division are A64 only.
 // A64-OK-LABEL: func.func @across
 // V7-OK-NOT: @across
 // V7: availability.mlir:[[# @LINE + 2]]:3: error: 'arm_simd.reduce_add' (vaddvq_f32) is not available on target 'armv7'; machines that have it: aarch64, aarch64-dotprod
 func.func @across(%a: vector<4xf32>) -> f32 {
   %0 = arm_simd.reduce_add %a : vector<4xf32> -> f32
   func.return %0 : f32
+}
+
+// -----
+
+// A64-OK-LABEL: func.func @divide
+// A64-OK: arm_simd.div
+// V7-OK-NOT: @divide
+// V7: availability.mlir:[[# @LINE + 2]]:3: error: 'arm_simd.div' (vdivq_f32) is not available on target 'armv7'; machines that have it: aarch64, aarch64-dotprod
+func.func @divide(%a: vector<4xf32>) -> vector<4xf32> {
+  %0 = arm_simd.div %a, %a : vector<4xf32>, vector<4xf32> -> vector<4xf32>
+  func.return %0 : vector<4xf32>
 }
 
 // -----

@@ -167,3 +167,43 @@ func.func @f(%a: vector<4xf32>) {
   %0 = "arm_simd.add"(%a) : (vector<4xf32>) -> vector<4xf32>
   func.return
 }
+
+// -----
+
+func.func @f(%a: vector<2xf32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'arm_simd.get_lane' op lane 2 is out of range for vector<2xf32> (0..1)
+  %0 = arm_simd.get_lane %a, 2 : vector<2xf32> -> f32
+  func.return
+}
+
+// -----
+
+func.func @f(%a: vector<4xf32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'arm_simd.get_lane' op result has type f16; expected f32
+  %0 = arm_simd.get_lane %a, 0 : vector<4xf32> -> f16
+  func.return
+}
+
+// -----
+
+func.func @f(%a: vector<4xf32>, %x: i32) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'arm_simd.set_lane' op value has type i32; expected f32
+  %0 = arm_simd.set_lane %x, %a, 0 : i32, vector<4xf32> -> vector<4xf32>
+  func.return
+}
+
+// -----
+
+func.func @f(%a: vector<4xf32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'arm_simd.pmax' op lhs has type vector<4xf32>; expected one of vector<2xf32>, vector<2xi32>, vector<4xi16>, vector<8xi8>
+  %0 = arm_simd.pmax %a, %a : vector<4xf32>, vector<4xf32> -> vector<4xf32>
+  func.return
+}
+
+// -----
+
+func.func @f(%a: vector<4xi32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'arm_simd.div' op lhs has type vector<4xi32>; expected one of vector<4xf32>, vector<8xf16>
+  %0 = arm_simd.div %a, %a : vector<4xi32>, vector<4xi32> -> vector<4xi32>
+  func.return
+}

@@ -31,7 +31,15 @@ func.func @lanes(%x: f32, %n: i16) -> (vector<4xf32>, vector<8xi16>) {
   %c = arm_simd.combine %hi, %lo : vector<2xf32>, vector<2xf32> -> vector<4xf32>
   // CHECK-NEXT: %s = arm_simd.dup %n : i16 -> vector<8xi16>
   %s = arm_simd.dup %n : i16 -> vector<8xi16>
-  func.return %c, %s : vector<4xf32>, vector<8xi16>
+  // CHECK-NEXT: %e = arm_simd.get_lane %v, 3 : vector<4xf32> -> f32
+  %e = arm_simd.get_lane %v, 3 : vector<4xf32> -> f32
+  // CHECK-NEXT: %f = arm_simd.get_lane %lo, 1 : vector<2xf32> -> f32
+  %f = arm_simd.get_lane %lo, 1 : vector<2xf32> -> f32
+  // CHECK-NEXT: %w = arm_simd.set_lane %f, %c, 0 : f32, vector<4xf32> -> vector<4xf32>
+  %w = arm_simd.set_lane %f, %c, 0 : f32, vector<4xf32> -> vector<4xf32>
+  // CHECK-NEXT: %t = arm_simd.set_lane %n, %s, 7 : i16, vector<8xi16> -> vector<8xi16>
+  %t = arm_simd.set_lane %n, %s, 7 : i16, vector<8xi16> -> vector<8xi16>
+  func.return %w, %t : vector<4xf32>, vector<8xi16>
 }
 
 // CHECK-LABEL: func.func @arithmetic
@@ -56,6 +64,8 @@ func.func @arithmetic(%a: vector<4xf32>, %b: vector<4xf32>, %i: vector<4xi32>, %
   %8 = arm_simd.mla %a, %b, %0 : vector<4xf32>, vector<4xf32>, vector<4xf32> -> vector<4xf32>
   // CHECK-NEXT: %9 = arm_simd.add %h, %h : vector<8xf16>, vector<8xf16> -> vector<8xf16>
   %9 = arm_simd.add %h, %h : vector<8xf16>, vector<8xf16> -> vector<8xf16>
+  // CHECK-NEXT: %10 = arm_simd.div %a, %b : vector<4xf32>, vector<4xf32> -> vector<4xf32>
+  %10 = arm_simd.div %a, %b : vector<4xf32>, vector<4xf32> -> vector<4xf32>
   func.return
 }
 
@@ -74,13 +84,17 @@ func.func @compare_select(%a: vector<4xf32>, %b: vector<4xf32>, %c: vector<16xi8
 func.func @reductions(%a: vector<4xf32>, %d: vector<2xf32>, %i: vector<4xi32>) -> (f32, f32, i32, vector<2xf32>) {
   // CHECK-NEXT: %p = arm_simd.padd %d, %d : vector<2xf32>, vector<2xf32> -> vector<2xf32>
   %p = arm_simd.padd %d, %d : vector<2xf32>, vector<2xf32> -> vector<2xf32>
+  // CHECK-NEXT: %px = arm_simd.pmax %p, %d : vector<2xf32>, vector<2xf32> -> vector<2xf32>
+  %px = arm_simd.pmax %p, %d : vector<2xf32>, vector<2xf32> -> vector<2xf32>
+  // CHECK-NEXT: %pn = arm_simd.pmin %px, %d : vector<2xf32>, vector<2xf32> -> vector<2xf32>
+  %pn = arm_simd.pmin %px, %d : vector<2xf32>, vector<2xf32> -> vector<2xf32>
   // CHECK-NEXT: %s = arm_simd.reduce_add %a : vector<4xf32> -> f32
   %s = arm_simd.reduce_add %a : vector<4xf32> -> f32
   // CHECK-NEXT: %m = arm_simd.reduce_max %a : vector<4xf32> -> f32
   %m = arm_simd.reduce_max %a : vector<4xf32> -> f32
   // CHECK-NEXT: %n = arm_simd.reduce_min %i : vector<4xi32> -> i32
   %n = arm_simd.reduce_min %i : vector<4xi32> -> i32
-  func.return %s, %m, %n, %p : f32, f32, i32, vector<2xf32>
+  func.return %s, %m, %n, %pn : f32, f32, i32, vector<2xf32>
 }
 
 // CHECK-LABEL: func.func @integers

@@ -1,0 +1,238 @@
+"""convert-vector-to-arm-simd: the portable vector level as NEON intrinsics.
+
+The vectorizer writes loops in a small portable op set (vector.load, store,
+broadcast, fma, reduction and arith on vector<Wxf32>). On a NEON machine each
+of those ops at W = 4 is one intrinsic, or a short fixed sequence where the
+machine lacks the intrinsic, so this pass maps them op for op and leaves
+everything else (loops, scalar arith, memrefs) as it is:
+
+- vector.load / store / broadcast: `load`, `store`, `dup`.
+- arith.addf, subf, mulf, maximumf, minimumf, negf: `add`, `sub`, `mul`,
+  `max`, `min`, `neg`. arith.maximumf and minimumf propagate NaN, and so do
+  vmaxq_f32 / vminq_f32 (and vpmax / vpmin, vmaxvq / vminvq): a NaN lane gives
+  NaN, never the other operand.
+- arith.divf: `div` (vdivq_f32) on AArch64. ARMv7 NEON has no division, only a
+  reciprocal estimate whose Newton-Raphson refinement is not correctly
+  rounded; the quotient is therefore taken per lane (`get_lane`, a scalar
+  arith.divf, which the VFP computes exactly as the scalar code would, and
+  `dup` / `set_lane` to rebuild the vector), so the result is the same on
+  every machine.
+- vector.fma (a * b + acc): `fma` (one rounding) on machines with VFPv4;
+  `mla` on armv7-a8 (Cortex-A8), which rounds the product before the add, so
+  its result may differ from the fused one in the last bit.
+- vector.reduction <add|maximumf|minimumf>: `reduce_add` / `reduce_max` /
+  `reduce_min` on AArch64; ARMv7 has no across-vector op, so the halves are
+  combined pairwise (`get_low`, `get_high`, `padd` / `pmax` / `pmin` twice,
+  `get_lane` 0). Both sum as (l0 + l1) + (l2 + l3).
+
+A vector of any other shape, an op outside the set, or a machine without
+NEON is a CompileError at the op. The converted module is then checked
+against the machine (verify-arm-simd), so what comes out builds for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, vector
+from xdsl.dialects.builtin import ModuleOp, VectorType, f32
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import Rewriter
+
+from pelemay_ir.dialects import arm_simd
+from pelemay_ir.dialects.ptensor import type_str
+from pelemay_ir.ir import CompileError, location_of
+from pelemay_ir.machines import machine as machine_named
+from pelemay_ir.passes.verify_arm_simd import check_machine
+
+F32X4 = arm_simd.F32X4
+
+_BINARY: dict[type[Operation], type[arm_simd.ArmSimdOp]] = {
+    arith.AddfOp: arm_simd.AddOp,
+    arith.SubfOp: arm_simd.SubOp,
+    arith.MulfOp: arm_simd.MulOp,
+    arith.MaximumfOp: arm_simd.MaxOp,
+    arith.MinimumfOp: arm_simd.MinOp,
+}
+_REDUCTIONS = {
+    vector.CombiningKindFlag.ADD: (arm_simd.ReduceAddOp, arm_simd.PairwiseAddOp, arith.AddfOp),
+    vector.CombiningKindFlag.MAXIMUMF: (arm_simd.ReduceMaxOp, arm_simd.PairwiseMaxOp, arith.MaximumfOp),
+    vector.CombiningKindFlag.MINIMUMF: (arm_simd.ReduceMinOp, arm_simd.PairwiseMinOp, arith.MinimumfOp),
+}
+_ARITH_ON_VECTORS = (*_BINARY, arith.DivfOp, arith.NegfOp)
+_VECTOR_OPS = (vector.LoadOp, vector.StoreOp, vector.BroadcastOp, vector.FMAOp, vector.ReductionOp)
+PORTABLE_OPS = (
+    "vector.load, vector.store, vector.broadcast, vector.fma, vector.reduction, "
+    "arith.addf, arith.subf, arith.mulf, arith.divf, arith.maximumf, arith.minimumf, arith.negf"
+)
+
+
+def _is_vector(value: SSAValue) -> bool:
+    return isinstance(value.type, VectorType)
+
+
+def _on_vectors(op: Operation) -> bool:
+    return any(_is_vector(v) for v in (*op.operands, *op.results))
+
+
+def in_scope(op: Operation) -> bool:
+    """Whether the op belongs to the vector level this pass converts: any op of
+    the vector dialect, and arith / math ops on vectors."""
+    dialect = op.name.split(".", 1)[0]
+    return dialect == "vector" or (dialect in ("arith", "math") and _on_vectors(op))
+
+
+@dataclass
+class _Converter:
+    """The rewrites for one NEON machine."""
+
+    target: str
+
+    @property
+    def fused(self) -> bool:
+        return self.target in arm_simd.FUSED_MACHINES
+
+    @property
+    def aarch64(self) -> bool:
+        return self.target in arm_simd.AARCH64_MACHINES
+
+    # --- checking -------------------------------------------------------------------
+
+    def check(self, op: Operation) -> None:
+        """Raise CompileError if the op has no NEON form on the target."""
+        where = location_of(op)
+        if self.target not in arm_simd.NEON_MACHINES:
+            raise CompileError(
+                f"'{op.name}' needs NEON, which target '{self.target}' lacks; NEON machines: "
+                + ", ".join(arm_simd.NEON_MACHINES),
+                where,
+            )
+        if not isinstance(op, (*_VECTOR_OPS, *_ARITH_ON_VECTORS)):
+            raise CompileError(
+                f"'{op.name}' on vectors is not in the portable vector op set; "
+                f"convert-vector-to-arm-simd takes {PORTABLE_OPS}",
+                where,
+            )
+        for value in (*op.operands, *op.results):
+            if _is_vector(value) and value.type != F32X4:
+                raise CompileError(self._shape_message(op, value.type), where)
+        if isinstance(op, vector.BroadcastOp) and op.source.type != f32:
+            raise CompileError(
+                f"'{op.name}' from {type_str(op.source.type)} has no NEON form on "
+                f"'{self.target}'; it broadcasts an f32 scalar",
+                where,
+            )
+        if isinstance(op, vector.ReductionOp) and op.kind.data not in _REDUCTIONS:
+            raise CompileError(
+                f"'{op.name}' <{op.kind.data}> has no NEON form on '{self.target}'; "
+                "the vector level reduces with <add>, <maximumf>, <minimumf>",
+                where,
+            )
+
+    def _shape_message(self, op: Operation, t: Attribute) -> str:
+        return (
+            f"'{op.name}' of {type_str(t)} has no NEON form on '{self.target}'; "
+            "NEON vectors hold 4 f32"
+        )
+
+    # --- rewriting -------------------------------------------------------------------
+
+    def rewrite(self, op: Operation) -> None:
+        new_ops, result = self._replacement(op)
+        for new in new_ops:
+            new.location = op.location  # later diagnostics point at the source op
+        Rewriter.replace_op(op, new_ops, [result] if op.results else [])
+
+    def _replacement(self, op: Operation) -> tuple[list[Operation], SSAValue | None]:
+        if type(op) in _BINARY:
+            new = _BINARY[type(op)](op.lhs, op.rhs)  # pyright: ignore[reportAttributeAccessIssue]
+            return [new], new.result
+        convert: Callable[[Operation], list[Operation]] = {
+            vector.LoadOp: self._load,
+            vector.StoreOp: self._store,
+            vector.BroadcastOp: self._broadcast,
+            vector.FMAOp: self._fma,
+            vector.ReductionOp: self._reduction,
+            arith.DivfOp: self._divide,
+            arith.NegfOp: self._negate,
+        }[type(op)]  # pyright: ignore[reportAssignmentType]
+        new_ops = convert(op)
+        last = new_ops[-1]
+        return new_ops, (last.results[0] if last.results else None)
+
+    def _load(self, op: vector.LoadOp) -> list[Operation]:
+        return [arm_simd.LoadOp(op.base, list(op.indices), F32X4)]
+
+    def _store(self, op: vector.StoreOp) -> list[Operation]:
+        return [arm_simd.StoreOp(op.vector, op.base, list(op.indices))]
+
+    def _broadcast(self, op: vector.BroadcastOp) -> list[Operation]:
+        return [arm_simd.DupOp(op.source, F32X4)]
+
+    def _negate(self, op: arith.NegfOp) -> list[Operation]:
+        return [arm_simd.NegOp(op.operand)]
+
+    def _fma(self, op: vector.FMAOp) -> list[Operation]:
+        accumulate = arm_simd.FmaOp if self.fused else arm_simd.MlaOp
+        return [accumulate(op.acc, op.lhs, op.rhs)]
+
+    def _divide(self, op: arith.DivfOp) -> list[Operation]:
+        if self.aarch64:
+            return [arm_simd.DivOp(op.lhs, op.rhs)]
+        ops: list[Operation] = []
+        built: Operation | None = None
+        for lane in range(4):
+            x = arm_simd.GetLaneOp(op.lhs, lane)
+            y = arm_simd.GetLaneOp(op.rhs, lane)
+            q = arith.DivfOp(x.result, y.result)
+            ops += [x, y, q]
+            if built is None:
+                built = arm_simd.DupOp(q.result, F32X4)
+            else:
+                built = arm_simd.SetLaneOp(q.result, built.results[0], lane)
+            ops.append(built)
+        return ops
+
+    def _reduction(self, op: vector.ReductionOp) -> list[Operation]:
+        across, pairwise, combine = _REDUCTIONS[op.kind.data]  # pyright: ignore[reportArgumentType]
+        ops: list[Operation]
+        if self.aarch64:
+            ops = [across(op.vector)]
+        else:
+            low = arm_simd.GetLowOp(op.vector)
+            high = arm_simd.GetHighOp(op.vector)
+            pairs = pairwise(low.result, high.result)
+            both = pairwise(pairs.result, pairs.result)
+            ops = [low, high, pairs, both, arm_simd.GetLaneOp(both.result, 0)]
+        if op.acc is not None:
+            ops.append(combine(op.acc, ops[-1].results[0]))
+        return ops
+
+
+@dataclass(frozen=True)
+class ConvertVectorToArmSimd(ModulePass):
+    """Map the W = 4 f32 vector level onto arm_simd for the NEON of `target`."""
+
+    name = "convert-vector-to-arm-simd"
+
+    target: str
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        convert_vector_to_arm_simd(op, self.target)
+
+
+def convert_vector_to_arm_simd(module: Operation, target: str) -> None:
+    """Rewrite every vector-level op of `module` for `target`, then check the
+    result against the machine. Every op is checked before any is rewritten, so
+    an error leaves the module as it was."""
+    machine_named(target)  # an unknown name is an error listing the valid ones
+    converter = _Converter(target)
+    ops = [o for o in module.walk() if in_scope(o)]
+    for o in ops:
+        converter.check(o)
+    for o in ops:
+        converter.rewrite(o)
+    check_machine(module, target)

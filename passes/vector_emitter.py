@@ -1,0 +1,87 @@
+"""Building the portable vector level: loops whose bodies compute on
+`vector<Wxf32>` with xDSL's `vector` and `arith` ops.
+
+This is the one vocabulary the vector kernels (vector_*.py) speak. It is
+what both printers take as it is (GCC/Clang vector extensions in C, vector
+types in LLVM IR) and what `convert-vector-to-arm-simd` maps one to one onto
+NEON intrinsics, so a kernel is written once for every machine and the lane
+count W is its only machine-dependent parameter.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+
+from xdsl.dialects import arith, vector
+from xdsl.dialects.builtin import VectorType, f32
+from xdsl.ir import Block, SSAValue
+
+from pelemay_ir.passes.loops_emitter import Emitter, Index
+
+_KINDS = {
+    "add": vector.CombiningKindFlag.ADD,
+    "max": vector.CombiningKindFlag.MAXIMUMF,
+    "min": vector.CombiningKindFlag.MINIMUMF,
+}
+
+
+class VectorEmitter(Emitter):
+    """An Emitter that also builds W-lane f32 vector ops."""
+
+    def __init__(self, entry: Block, lanes: int):
+        super().__init__(entry)
+        self.lanes = lanes
+        self.vtype = VectorType(f32, [lanes])
+
+    def vload(self, buffer: SSAValue, indices: Sequence[Index]) -> SSAValue:
+        """W consecutive elements along the last dimension, from `indices` on."""
+        return self.value(
+            vector.LoadOp.create(operands=[buffer, *(self.index(i) for i in indices)], result_types=[self.vtype])
+        )
+
+    def vstore(self, value: SSAValue, buffer: SSAValue, indices: Sequence[Index]) -> None:
+        self.emit(vector.StoreOp.create(operands=[value, buffer, *(self.index(i) for i in indices)]))
+
+    def splat(self, scalar: SSAValue) -> SSAValue:
+        return self.value(vector.BroadcastOp(scalar, self.vtype))
+
+    def vconst(self, value: float) -> SSAValue:
+        """A splat constant, made once per function beside the other constants."""
+        scalar = self.f32(value)
+        bits = struct.pack("<f", value)
+        return self._constant(("splat", self.lanes, bits), lambda: vector.BroadcastOp(scalar, self.vtype))
+
+    def vfma(self, a: SSAValue, b: SSAValue, acc: SSAValue) -> SSAValue:
+        """a * b + acc, lane by lane."""
+        return self.value(vector.FMAOp(a, b, acc))
+
+    def vadd(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.value(arith.AddfOp(a, b))
+
+    def vsub(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.value(arith.SubfOp(a, b))
+
+    def vmul(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.value(arith.MulfOp(a, b))
+
+    def vdiv(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.value(arith.DivfOp(a, b))
+
+    def vmax(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        """NaN-propagating, as arith.maximumf and the scalar kernels."""
+        return self.value(arith.MaximumfOp(a, b))
+
+    def vmin(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.value(arith.MinimumfOp(a, b))
+
+    def vneg(self, a: SSAValue) -> SSAValue:
+        return self.value(arith.NegfOp(a))
+
+    def hreduce(self, v: SSAValue, kind: str) -> SSAValue:
+        """The lanes of `v` combined into one f32 (`add`, `max` or `min`)."""
+        return self.value(
+            vector.ReductionOp.create(
+                operands=[v], result_types=[f32], properties={"kind": vector.CombiningKindAttr(_KINDS[kind])}
+            )
+        )

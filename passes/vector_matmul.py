@@ -1,0 +1,109 @@
+"""The register-blocked matmul micro-kernel, C[i, j] = sum_k A[i, k] * B[k, j].
+
+A block of `rows` x `vectors` output vectors lives in registers for the whole
+reduction: each step loads `vectors` vectors of one row of B, broadcasts one
+element of A per row and does rows*vectors multiply-adds (vector_cost.py
+sizes the block). When B is larger than half the L2 cache, its columns are
+taken one L2-sized panel at a time, and every row block sweeps the panel
+while it is cached. Columns left over after the full blocks take one-vector
+blocks, then scalar columns; rows left over take blocks of one row. The
+epilogue chain (bias, relu, ...) is applied in registers before the store.
+Batch dimensions broadcast as in NumPy, as in the scalar kernel.
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import f32
+from xdsl.ir import Operation, SSAValue
+
+from pelemay_ir.dialects import pbuf
+from pelemay_ir.machines import Vectors
+from pelemay_ir.passes.loops_elementwise import broadcast_index
+from pelemay_ir.passes.loops_emitter import Index, element_of, shape_of
+from pelemay_ir.passes.vector_cost import panel_columns, register_block
+from pelemay_ir.passes.vector_elementwise import Chain
+from pelemay_ir.passes.vector_emitter import VectorEmitter
+
+
+def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation | None:
+    a, b = op.inputs_
+    if any(element_of(v) != f32 for v in (a, b, op.output_)):
+        return None
+    out = chain.output or op.output_
+    a_shape, b_shape, out_shape = shape_of(a), shape_of(b), shape_of(op.output_)
+    m, k_size = a_shape[-2:]
+    n = b_shape[-1]
+    lanes = em.lanes
+    if n < lanes:
+        return None
+    block_rows, block_vectors = register_block(vectors, m, n)
+    block_columns = block_vectors * lanes
+    panel = panel_columns(vectors, k_size, block_columns)
+    full_rows = m - m % block_rows
+    full_columns = n - n % block_columns
+    vector_columns = n - n % lanes
+
+    def per_batch(batch: list[SSAValue]) -> None:
+        a_batch = broadcast_index(batch, a_shape[:-2])
+        b_batch = broadcast_index(batch, b_shape[:-2])
+
+        def tile(i0: Index, j0: Index, rows: int, nvec: int) -> None:
+            def step(ks: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
+                k = ks[0]
+                bv = [em.vload(b, [*b_batch, k, em.add(j0, v * lanes)]) for v in range(nvec)]
+                result = []
+                for r in range(rows):
+                    av = em.splat(em.load(a, [*a_batch, em.add(i0, r), k]))
+                    result += [em.vfma(av, bv[v], acc[r * nvec + v]) for v in range(nvec)]
+                return result
+
+            acc = em.reduce([(0, k_size)], [em.vconst(0.0)] * (rows * nvec), step)
+            for r in range(rows):
+                for v in range(nvec):
+                    index = [*batch, em.add(i0, r), em.add(j0, v * lanes)]
+                    em.vstore(chain.apply(em, acc[r * nvec + v], index, True), out, index)
+
+        def scalar_column(i0: Index, j: SSAValue, rows: int) -> None:
+            def step(ks: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
+                bk = em.load(b, [*b_batch, ks[0], j])
+                return [
+                    em.addv(acc[r], em.mulv(em.load(a, [*a_batch, em.add(i0, r), ks[0]]), bk))
+                    for r in range(rows)
+                ]
+
+            totals = em.reduce([(0, k_size)], [em.f32(0.0)] * rows, step)
+            for r in range(rows):
+                index = [*batch, em.add(i0, r), j]
+                em.store(chain.apply(em, totals[r], index, False), out, index)
+
+        def over_rows(body) -> None:
+            """body(i0, rows) for the full row blocks, then for each row left."""
+            em.for_(0, full_rows, lambda i0, _: body(i0, block_rows), step=block_rows)
+            if full_rows < m:
+                em.for_(full_rows, m, lambda i, _: body(i, 1))
+
+        def blocks(i0: Index, rows: int, start: Index, end: Index) -> None:
+            em.for_(start, end, lambda j0, _: tile(i0, j0, rows, block_vectors), step=block_columns)
+
+        if full_columns and panel >= full_columns:
+            over_rows(lambda i0, rows: blocks(i0, rows, 0, full_columns))
+        elif full_columns:  # one L2-sized panel of B at a time, swept by every row block
+            em.for_(
+                0, full_columns,
+                lambda jc, _: over_rows(lambda i0, rows: blocks(i0, rows, jc, em.min_(em.add(jc, panel), full_columns))),
+                step=panel,
+            )
+
+        def leftover_columns(i0: Index, rows: int) -> None:
+            if full_columns < vector_columns:
+                em.for_(full_columns, vector_columns, lambda j0, _: tile(i0, j0, rows, 1), step=lanes)
+            if vector_columns < n:
+                em.for_(vector_columns, n, lambda j, _: scalar_column(i0, j, rows))
+
+        if full_columns < n:
+            over_rows(leftover_columns)
+
+    batch_shape = out_shape[:-2]
+    if not batch_shape:
+        return em.for_(0, 1, lambda _i, _c: per_batch([]))
+    return em.nest(batch_shape, per_batch)

@@ -1,0 +1,232 @@
+"""Vector kernels of the sliding-window ops: conv2d (NHWC input, HWCF filter)
+and max/avg pooling, vectorised along the channels (NHWC keeps them
+contiguous).
+
+conv2d with groups = 1 is the matmul micro-kernel in disguise: a block of
+`rows` output pixels of one output row times `vectors` vectors of output
+channels stays in registers while the taps (ky, kx, c) stream past, one
+filter row of F channels loaded per tap and one input element broadcast per
+pixel. Pixels whose window lies inside the input along x take this block;
+the pixels at the left and right borders (and the leftovers) take blocks of
+one pixel whose x taps are bounded as in the scalar kernel
+(loops_windows.window). Depthwise conv2d (groups = C = F) and pooling read a
+vector of channels per tap. The epilogue chain is applied before the store.
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import f32
+from xdsl.ir import Operation, SSAValue
+
+from pelemay_ir.dialects import pbuf
+from pelemay_ir.dialects import ptensor as pt
+from pelemay_ir.machines import Vectors
+from pelemay_ir.passes.loops_emitter import Index, element_of, shape_of
+from pelemay_ir.passes.loops_windows import Window, window
+from pelemay_ir.passes.vector_cost import register_block
+from pelemay_ir.passes.vector_elementwise import Chain
+from pelemay_ir.passes.vector_emitter import VectorEmitter
+
+
+SMALL_WINDOW = 9
+"""Windows of constant bounds (no padding) with at most this many taps are
+unrolled: a 2x2 or 3x3 pooling window costs no loop overhead."""
+
+
+def _interior(size: int, kernel: int, stride: int, dilation: int, pad: int, out_size: int) -> tuple[int, int]:
+    """[first, end) of the output positions whose whole window is inside the input."""
+    first = -(-pad // stride)
+    end = (size - 1 - (kernel - 1) * dilation + pad) // stride + 1
+    first = min(first, out_size)
+    return first, max(first, min(end, out_size))
+
+
+def _channel_blocks(em: VectorEmitter, channels: int, nvec: int, block) -> None:
+    """block(c0, vectors) over full blocks, then one-vector blocks; block(c, 0)
+    for the scalar channels left."""
+    lanes = em.lanes
+    full = channels - channels % (nvec * lanes)
+    vector_end = channels - channels % lanes
+    em.for_(0, full, lambda c0, _: block(c0, nvec), step=nvec * lanes)
+    if full < vector_end:
+        em.for_(full, vector_end, lambda c0, _: block(c0, 1), step=lanes)
+    if vector_end < channels:
+        em.for_(vector_end, channels, lambda c, _: block(c, 0))
+
+
+def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation | None:
+    if any(element_of(v) != f32 for v in op.operands):
+        return None
+    x, w = op.inputs_[0], op.inputs_[1]
+    bias = op.inputs_[2] if len(op.inputs_) == 3 else None
+    out = chain.output or op.output_
+    batch, h, wd, c_in = shape_of(x)
+    kh, kw, cg, f = shape_of(w)
+    _, oh, ow, _ = shape_of(op.output_)
+    sh, sw = pt.ints(op.strides)  # pyright: ignore[reportAttributeAccessIssue]
+    dh, dw = pt.ints(op.dilations)  # pyright: ignore[reportAttributeAccessIssue]
+    top, _, left, _ = pt.ints(op.padding)  # pyright: ignore[reportAttributeAccessIssue]
+    groups = op.groups.value.data  # pyright: ignore[reportAttributeAccessIssue]
+    lanes = em.lanes
+    if f < lanes:
+        return None
+    if groups == c_in == f and cg == 1:
+        return _depthwise(em, op, chain, vectors)
+    if groups != 1:
+        return None
+    rows, nvec = register_block(vectors, ow, f)
+    inner_first, inner_end = _interior(wd, kw, sw, dw, left, ow)
+
+    def initial(fo: Index, nv: int) -> list[SSAValue]:
+        if bias is None:
+            return [em.vconst(0.0) if nv else em.f32(0.0)] * max(nv, 1)
+        if nv == 0:
+            return [em.load(bias, [fo])]
+        return [em.vload(bias, [em.add(fo, v * lanes)]) for v in range(nv)]
+
+    def block(n: SSAValue, oy: SSAValue, rows_w: Window, ox0: Index, pixels: int, cols: Window | None, fo: Index, nv: int) -> None:
+        """`pixels` output pixels from ox0 times nv vectors of channels from fo
+        (nv = 0: the one channel fo, in scalar)."""
+        lo, hi = (0, kw) if cols is None else (cols.lo, cols.hi)
+
+        def tap(ivs: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
+            ky, kx, c = ivs
+            iy = rows_w.input_index(em, ky, dh)
+            if nv == 0:
+                wv = [em.load(w, [ky, kx, c, fo])]
+            else:
+                wv = [em.vload(w, [ky, kx, c, em.add(fo, v * lanes)]) for v in range(nv)]
+            result = []
+            for p in range(pixels):
+                ix = em.add(em.sub(em.mul(em.add(ox0, p), sw), left), em.mul(kx, dw))
+                xv = em.load(x, [n, iy, ix, c])
+                if nv == 0:
+                    result.append(em.addv(acc[p], em.mulv(xv, wv[0])))
+                else:
+                    xs = em.splat(xv)
+                    result += [em.vfma(xs, wv[v], acc[p * nv + v]) for v in range(nv)]
+            return result
+
+        inits = [v for _ in range(pixels) for v in initial(fo, nv)]
+        acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi), (0, c_in)], inits, tap)
+        for p in range(pixels):
+            for v in range(max(nv, 1)):
+                index = [n, oy, em.add(ox0, p), em.add(fo, v * lanes)]
+                em.vstore(chain.apply(em, acc[p * nv + v], index, True), out, index) if nv else em.store(
+                    chain.apply(em, acc[p], index, False), out, index
+                )
+
+    def pixel_run(n: SSAValue, oy: SSAValue, rows_w: Window, ox0: Index, pixels: int, cols: Window | None) -> None:
+        _channel_blocks(
+            em, f, nvec if pixels == rows else register_block(vectors, 1, f)[1],
+            lambda fo, nv: block(n, oy, rows_w, ox0, pixels, cols, fo, nv),
+        )
+
+    def border(n: SSAValue, oy: SSAValue, rows_w: Window, start: int, end: int) -> None:
+        if start < end:
+            em.for_(start, end, lambda ox, _: pixel_run(n, oy, rows_w, ox, 1, window(em, ox, sw, dw, left, wd, kw, ow)))
+
+    def row(n: SSAValue, oy: SSAValue) -> None:
+        rows_w = window(em, oy, sh, dh, top, h, kh, oh)
+        blocked_end = inner_first + (inner_end - inner_first) // rows * rows
+        border(n, oy, rows_w, 0, inner_first)
+        if inner_first < blocked_end:
+            em.for_(inner_first, blocked_end, lambda ox0, _: pixel_run(n, oy, rows_w, ox0, rows, None), step=rows)
+        if blocked_end < inner_end:
+            em.for_(blocked_end, inner_end, lambda ox, _: pixel_run(n, oy, rows_w, ox, 1, None))
+        border(n, oy, rows_w, inner_end, ow)
+
+    return em.for_(0, batch, lambda n, _: em.for_(0, oh, lambda oy, _: row(n, oy)) and None)
+
+
+def _windowed_channels(
+    em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors,
+    kernel: tuple[int, int], strides: tuple[int, int], dilations: tuple[int, int], pad: tuple[int, int],
+    tap_value, initial, finish,
+) -> Operation:
+    """for n, oy, ox, channel blocks: acc = initial; for the taps inside the
+    input: acc = tap_value(acc, ...); store finish(acc) through the chain."""
+    x = op.inputs_[0]
+    out = chain.output or op.output_
+    _, h, wd, _ = shape_of(x)
+    batch, oh, ow, channels = shape_of(op.output_)
+    (kh, kw), (sh, sw), (dh, dw), (top, left) = kernel, strides, dilations, pad
+    lanes = em.lanes
+    nvec = register_block(vectors, 1, channels)[1]
+
+    def pixel(n: SSAValue, oy: SSAValue, rows_w: Window, ox: SSAValue) -> None:
+        cols = window(em, ox, sw, dw, left, wd, kw, ow)
+
+        def block(c0: Index, nv: int) -> None:
+            def tap(ivs: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
+                ky, kx = ivs
+                at = [n, rows_w.input_index(em, ky, dh), cols.input_index(em, kx, dw)]
+                return [tap_value(acc[v], at, ky, kx, em.add(c0, v * lanes), nv > 0) for v in range(max(nv, 1))]
+
+            acc = em.reduce([(rows_w.lo, rows_w.hi), (cols.lo, cols.hi)], initial(c0, nv), tap, unroll=SMALL_WINDOW)
+            for v in range(max(nv, 1)):
+                index = [n, oy, ox, em.add(c0, v * lanes)]
+                value = chain.apply(em, finish(acc[v], rows_w, cols, nv > 0), index, nv > 0)
+                em.vstore(value, out, index) if nv else em.store(value, out, index)
+
+        _channel_blocks(em, channels, nvec, block)
+
+    def row(n: SSAValue, oy: SSAValue) -> None:
+        rows_w = window(em, oy, sh, dh, top, h, kh, oh)
+        em.for_(0, ow, lambda ox, _: pixel(n, oy, rows_w, ox))
+
+    return em.for_(0, batch, lambda n, _: em.for_(0, oh, lambda oy, _: row(n, oy)) and None)
+
+
+def _depthwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation:
+    x, w = op.inputs_[0], op.inputs_[1]
+    bias = op.inputs_[2] if len(op.inputs_) == 3 else None
+    kh, kw, _, _ = shape_of(w)
+    top, _, left, _ = pt.ints(op.padding)  # pyright: ignore[reportAttributeAccessIssue]
+
+    def initial(c0: Index, nv: int) -> list[SSAValue]:
+        if bias is None:
+            return [em.vconst(0.0) if nv else em.f32(0.0)] * max(nv, 1)
+        if nv == 0:
+            return [em.load(bias, [c0])]
+        return [em.vload(bias, [em.add(c0, v * em.lanes)]) for v in range(nv)]
+
+    def tap(acc: SSAValue, at: list, ky: SSAValue, kx: SSAValue, c: Index, vec: bool) -> SSAValue:
+        if vec:
+            return em.vfma(em.vload(x, [*at, c]), em.vload(w, [ky, kx, 0, c]), acc)
+        return em.addv(acc, em.mulv(em.load(x, [*at, c]), em.load(w, [ky, kx, 0, c])))
+
+    return _windowed_channels(
+        em, op, chain, vectors, (kh, kw), pt.ints(op.strides), pt.ints(op.dilations),  # pyright: ignore
+        (top, left), tap, initial, lambda acc, _r, _c, _v: acc,
+    )
+
+
+def pool2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation | None:
+    x = op.inputs_[0]
+    if element_of(x) != f32 or element_of(op.output_) != f32 or shape_of(op.output_)[3] < em.lanes:
+        return None
+    is_max = isinstance(op, pbuf.DestinationOp) and op.TENSOR_OP is pt.MaxPool2DOp
+    top, _, left, _ = pt.ints(op.padding)  # pyright: ignore[reportAttributeAccessIssue]
+    start = float("-inf") if is_max else 0.0
+
+    def initial(c0: Index, nv: int) -> list[SSAValue]:
+        return [em.vconst(start) if nv else em.f32(start)] * max(nv, 1)
+
+    def tap(acc: SSAValue, at: list, _ky: SSAValue, _kx: SSAValue, c: Index, vec: bool) -> SSAValue:
+        if vec:
+            v = em.vload(x, [*at, c])
+            return em.vmax(acc, v) if is_max else em.vadd(acc, v)
+        v = em.load(x, [*at, c])
+        return em.maxv(acc, v) if is_max else em.addv(acc, v)
+
+    def finish(acc: SSAValue, rows_w: Window, cols: Window, vec: bool) -> SSAValue:
+        if is_max:
+            return acc
+        count = em.index_to(em.mul(em.sub(rows_w.hi, rows_w.lo), em.sub(cols.hi, cols.lo)), f32)
+        return em.vdiv(acc, em.splat(count)) if vec else em.divv(acc, count)
+
+    return _windowed_channels(
+        em, op, chain, vectors, pt.ints(op.kernel), pt.ints(op.strides), (1, 1),  # pyright: ignore
+        (top, left), tap, initial, finish,
+    )
