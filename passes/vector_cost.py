@@ -32,9 +32,10 @@ MAX_ROWS = 8
 MAX_VECTORS = 4
 
 
-def register_block(v: Vectors, out_rows: int, out_columns: int) -> tuple[int, int]:
-    """(rows, vectors) of the micro-kernel for an output of that many rows and columns."""
-    lanes = v.f32_lanes
+def register_block(v: Vectors, out_rows: int, out_columns: int, lanes: int | None = None) -> tuple[int, int]:
+    """(rows, vectors) of the micro-kernel for an output of that many rows and
+    columns, on vectors of `lanes` f32 (default: the machine's widest)."""
+    lanes = lanes or v.f32_lanes
     most_vectors = max(1, min(MAX_VECTORS, out_columns // lanes))
     best: tuple[float, int, int] | None = None
     for vectors in range(1, most_vectors + 1):
@@ -54,3 +55,16 @@ def panel_columns(v: Vectors, reduction: int, block_columns: int) -> int:
     """Columns of B per L2-resident panel (a multiple of block_columns)."""
     fit = (v.l2_bytes // 2) // (4 * max(1, reduction))
     return max(block_columns, fit // block_columns * block_columns)
+
+
+MIN_LANES = 4
+
+
+def lanes_for(v: Vectors, row: int) -> int:
+    """The vector width for rows of `row` elements: the machine's widest that a
+    row fills, halving down to 4 lanes (128 bits), so that 6 or 12 channels
+    still vectorise on a 16-lane machine."""
+    lanes = v.f32_lanes
+    while lanes > MIN_LANES and lanes > row:
+        lanes //= 2
+    return lanes

@@ -31,6 +31,11 @@ class VectorEmitter(Emitter):
 
     def __init__(self, entry: Block, lanes: int):
         super().__init__(entry)
+        self.set_lanes(lanes)
+
+    def set_lanes(self, lanes: int) -> None:
+        """Vectors of `lanes` f32 from here on (an op whose rows are narrower than
+        the machine's widest vector takes a narrower one)."""
         self.lanes = lanes
         self.vtype = VectorType(f32, [lanes])
 

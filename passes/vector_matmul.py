@@ -36,7 +36,7 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
     lanes = em.lanes
     if n < lanes:
         return None
-    block_rows, block_vectors = register_block(vectors, m, n)
+    block_rows, block_vectors = register_block(vectors, m, n, em.lanes)
     block_columns = block_vectors * lanes
     panel = panel_columns(vectors, k_size, block_columns)
     full_rows = m - m % block_rows

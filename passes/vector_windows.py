@@ -74,7 +74,7 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
         return _depthwise(em, op, chain, vectors)
     if groups != 1:
         return None
-    rows, nvec = register_block(vectors, ow, f)
+    rows, nvec = register_block(vectors, ow, f, em.lanes)
     inner_first, inner_end = _interior(wd, kw, sw, dw, left, ow)
 
     def initial(fo: Index, nv: int) -> list[SSAValue]:
@@ -118,7 +118,7 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 
     def pixel_run(n: SSAValue, oy: SSAValue, rows_w: Window, ox0: Index, pixels: int, cols: Window | None) -> None:
         _channel_blocks(
-            em, f, nvec if pixels == rows else register_block(vectors, 1, f)[1],
+            em, f, nvec if pixels == rows else register_block(vectors, 1, f, em.lanes)[1],
             lambda fo, nv: block(n, oy, rows_w, ox0, pixels, cols, fo, nv),
         )
 
@@ -152,7 +152,7 @@ def _windowed_channels(
     batch, oh, ow, channels = shape_of(op.output_)
     (kh, kw), (sh, sw), (dh, dw), (top, left) = kernel, strides, dilations, pad
     lanes = em.lanes
-    nvec = register_block(vectors, 1, channels)[1]
+    nvec = register_block(vectors, 1, channels, em.lanes)[1]
 
     def pixel(n: SSAValue, oy: SSAValue, rows_w: Window, ox: SSAValue) -> None:
         cols = window(em, ox, sw, dw, left, wd, kw, ow)

@@ -5,7 +5,8 @@ ops themselves (as MLIR's linalg vectorizer does): the op says what the loop
 nest computes, so the kernel is generated right the first time instead of
 being recovered from scalar loops. Each f32 matmul, conv2d, pooling and
 elementwise op the kernels take becomes loops over the portable vector level
-(vector_emitter.py) with W = the machine's f32 lanes; everything else is left
+(vector_emitter.py) with W = the machine's f32 lanes (fewer, down to 4, for
+rows narrower than that: vector_cost.lanes_for); everything else is left
 for convert-pbuf-to-loops' scalar kernels. On NEON machines,
 convert-vector-to-arm-simd then turns the vectors into arm_simd intrinsics.
 
@@ -31,6 +32,8 @@ from pelemay_ir.dialects import ptensor as pt
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.machines import Vectors, machine
 from pelemay_ir.passes.convert_pbuf_to_loops import SOURCE_ATTR
+from pelemay_ir.passes.loops_emitter import shape_of
+from pelemay_ir.passes.vector_cost import lanes_for
 from pelemay_ir.passes.vector_elementwise import Chain, elementwise, is_elementwise
 from pelemay_ir.passes.vector_emitter import VectorEmitter
 from pelemay_ir.passes.vector_matmul import matmul
@@ -129,6 +132,14 @@ def _annotate(nest: Operation, source: pbuf.DestinationOp, chain: Chain) -> None
     nest.attributes[SOURCE_ATTR] = StringAttr("+".join(names))
 
 
+def _row(op: pbuf.DestinationOp) -> int:
+    """The length of the rows the op's kernel runs its vectors along: the
+    output's last dimension, or the input's for a reduction."""
+    along_input = op.TENSOR_OP in (pt.ReduceSumOp, pt.ReduceMeanOp, pt.ReduceMaxOp, pt.ReduceMinOp)
+    shape = shape_of(op.inputs_[0] if along_input else op.output_)
+    return shape[-1] if shape else 1
+
+
 def vectorize_function(function: func.FuncOp, vectors: Vectors) -> None:
     em = VectorEmitter(function.body.block, vectors.f32_lanes)
     ops = list(function.body.block.ops)
@@ -145,6 +156,7 @@ def vectorize_function(function: func.FuncOp, vectors: Vectors) -> None:
         else:
             chain, after = Chain([], op.output_), i + 1
         em.insert_before(op)
+        em.set_lanes(lanes_for(vectors, _row(op)))
         nest = kernel(em, op, chain, vectors) if kernel else elementwise(em, op, chain)
         if nest is None:
             i += 1

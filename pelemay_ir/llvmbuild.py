@@ -98,7 +98,10 @@ def compile_object(text: str, machine: str = "host", opt_level: int = 2) -> byte
 def build_shared(text: str, name: str, flags: Sequence[str] = ()) -> Path:
     """A host shared library of the module (`clang -O2 -shared -fPIC x.ll -lm`), cached."""
     clang = find_tool("clang")
-    all_flags = (*SHARED_FLAGS, *flags)
+    # Host modules name no CPU when built for this one: -march=native makes
+    # W-lane vectors and llvm.fma the CPU's own instructions.
+    native = ("-march=native",) if llvm_target.native_host() else ()
+    all_flags = (*SHARED_FLAGS, *native, *flags)
     key = hashlib.sha256()
     for part in (clang, tool_version(clang), *all_flags, name, text):
         key.update(part.encode() + b"\0")

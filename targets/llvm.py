@@ -57,6 +57,14 @@ from pelemay_ir.targets import c as c_target
 # -- machines ---------------------------------------------------------------------
 
 
+def native_host() -> bool:
+    """Whether host code is built for the CPU running it (machines.py gives the
+    host `-march=native` when it has a vector unit to vectorize for)."""
+    from pelemay_ir.machines import machine as c_machine
+
+    return "-march=native" in c_machine("host").cflags
+
+
 @dataclass(frozen=True)
 class Machine:
     """What LLVM needs to know about one machine of the DESIGN vocabulary."""
@@ -1621,7 +1629,10 @@ class ModulePrinter:
         declarations = self.external_declarations()
         if declarations:
             out += [*declarations, ""]
-        out.append(f'attributes #0 = {{ nounwind "target-cpu"="{m.cpu}" "target-features"="{m.features}" }}')
+        if m.name == "host" and native_host():
+            out.append("attributes #0 = { nounwind }")  # the CPU the build names (-march=native)
+        else:
+            out.append(f'attributes #0 = {{ nounwind "target-cpu"="{m.cpu}" "target-features"="{m.features}" }}')
         if m.module_flags:
             ids = ", ".join(f"!{i}" for i in range(len(m.module_flags)))
             out.append("")

@@ -178,3 +178,19 @@ def test_cost_model_fits_the_register_file():
         assert panel % 64 == 0 and (panel == 64 or panel * 1024 * 4 <= v.l2_bytes // 2)
     armv7 = MACHINES["armv7"].vectors
     assert armv7 is not None and register_block(armv7, 512, 512) == (3, 3)
+
+
+def test_narrow_rows_take_narrower_vectors():
+    from pelemay_ir.passes.vector_cost import lanes_for
+
+    host = MACHINES["host"].vectors
+    assert host is not None
+    widest = host.f32_lanes
+    assert lanes_for(host, 1000) == widest
+    assert lanes_for(host, 6) == 4 and lanes_for(host, 3) == 4
+    b = ProgramBuilder("narrow")
+    x = b.argument("x", (1, 8, 8, 1))
+    b.returns(b.relu(b.conv2d(x, b.weight("w", np.ones((5, 5, 1, 6), np.float32)), padding=(2, 2, 2, 2))))
+    lowered = api.lower(b.build(), vectorize=True)
+    widths = {op.results[0].type.get_shape()[0] for op in lowered.walk() if isinstance(op, vector.LoadOp)}  # pyright: ignore
+    assert widths == {4}

@@ -28,7 +28,7 @@
 // CHECK:      run.program:
 // CHECK-NEXT:   call void @ew(ptr %x, ptr %out, ptr %arena)
 // CHECK-NEXT:   ret i32 0
-// CHECK:      attributes #0 = { nounwind "target-cpu"="x86-64"
+// CHECK:      attributes #0 = { nounwind
 
 "memref.global"() <{sym_name = "bias", sym_visibility = "private", type = memref<4xf32>, initial_value = dense<[1.0, -2.0, 0.5, 4.0]> : tensor<4xf32>, constant}> : () -> ()
 func.func @ew(%x: memref<2x4xf32>, %out: memref<2x4xf32>, %arena: memref<64xi8>)
