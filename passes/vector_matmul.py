@@ -6,7 +6,8 @@ element of A per row and does rows*vectors multiply-adds (vector_cost.py
 sizes the block). When B is larger than half the L2 cache, its columns are
 taken one L2-sized panel at a time, and every row block sweeps the panel
 while it is cached. Columns left over after the full blocks take one-vector
-blocks, then scalar columns; rows left over take blocks of one row. The
+blocks, then scalar columns; the rows left over take one block of fewer
+rows. The
 epilogue chain (bias, relu, ...) is applied in registers before the store.
 Batch dimensions broadcast as in NumPy, as in the scalar kernel.
 """
@@ -77,10 +78,10 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
                 em.store(chain.apply(em, totals[r], index, False), out, index)
 
         def over_rows(body) -> None:
-            """body(i0, rows) for the full row blocks, then for each row left."""
+            """body(i0, rows) for the full row blocks, then one block of the rows left."""
             em.for_(0, full_rows, lambda i0, _: body(i0, block_rows), step=block_rows)
             if full_rows < m:
-                em.for_(full_rows, m, lambda i, _: body(i, 1))
+                body(full_rows, m - full_rows)
 
         def blocks(i0: Index, rows: int, start: Index, end: Index) -> None:
             em.for_(start, end, lambda j0, _: tile(i0, j0, rows, block_vectors), step=block_columns)

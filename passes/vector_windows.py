@@ -116,27 +116,48 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
                     chain.apply(em, acc[p], index, False), out, index
                 )
 
-    def pixel_run(n: SSAValue, oy: SSAValue, rows_w: Window, ox0: Index, pixels: int, cols: Window | None) -> None:
-        _channel_blocks(
-            em, f, nvec if pixels == rows else register_block(vectors, 1, f, em.lanes)[1],
-            lambda fo, nv: block(n, oy, rows_w, ox0, pixels, cols, fo, nv),
-        )
+    def pixel_groups(oy: SSAValue, rows_w: Window, run) -> None:
+        """run(ox0, pixels, cols) over one output row: border pixels one at a
+        time (cols: their x taps), interior pixels in blocks (cols None)."""
 
-    def border(n: SSAValue, oy: SSAValue, rows_w: Window, start: int, end: int) -> None:
-        if start < end:
-            em.for_(start, end, lambda ox, _: pixel_run(n, oy, rows_w, ox, 1, window(em, ox, sw, dw, left, wd, kw, ow)))
+        def border(start: int, end: int) -> None:
+            if start < end:
+                em.for_(start, end, lambda ox, _: run(ox, 1, window(em, ox, sw, dw, left, wd, kw, ow)))
 
-    def row(n: SSAValue, oy: SSAValue) -> None:
-        rows_w = window(em, oy, sh, dh, top, h, kh, oh)
         blocked_end = inner_first + (inner_end - inner_first) // rows * rows
-        border(n, oy, rows_w, 0, inner_first)
+        border(0, inner_first)
         if inner_first < blocked_end:
-            em.for_(inner_first, blocked_end, lambda ox0, _: pixel_run(n, oy, rows_w, ox0, rows, None), step=rows)
-        if blocked_end < inner_end:
-            em.for_(blocked_end, inner_end, lambda ox, _: pixel_run(n, oy, rows_w, ox, 1, None))
-        border(n, oy, rows_w, inner_end, ow)
+            em.for_(inner_first, blocked_end, lambda ox0, _: run(ox0, rows, None), step=rows)
+        if blocked_end < inner_end:  # the pixels left: one narrower block
+            run(blocked_end, inner_end - blocked_end, None)
+        border(inner_end, ow)
 
-    return em.for_(0, batch, lambda n, _: em.for_(0, oh, lambda oy, _: row(n, oy)) and None)
+    def pixels_outer(n: SSAValue) -> None:
+        def row(oy: SSAValue, _: list[SSAValue]) -> None:
+            rows_w = window(em, oy, sh, dh, top, h, kh, oh)
+
+            def run(ox0: Index, pixels: int, cols: Window | None) -> None:
+                nv = nvec if pixels == rows else register_block(vectors, pixels, f, em.lanes)[1]
+                _channel_blocks(em, f, nv, lambda fo, nv: block(n, oy, rows_w, ox0, pixels, cols, fo, nv))
+
+            pixel_groups(oy, rows_w, run)
+
+        em.for_(0, oh, row)
+
+    def channels_outer(n: SSAValue) -> None:
+        def channel_block(fo: Index, nv: int) -> None:
+            def row(oy: SSAValue, _: list[SSAValue]) -> None:
+                rows_w = window(em, oy, sh, dh, top, h, kh, oh)
+                pixel_groups(oy, rows_w, lambda ox0, pixels, cols: block(n, oy, rows_w, ox0, pixels, cols, fo, nv))
+
+            em.for_(0, oh, row)
+
+        _channel_blocks(em, f, nvec, channel_block)
+
+    # Filters larger than half the L2 cache are swept once per image, not once
+    # per pixel block: the channel blocks go outside (vector_cost.py).
+    image = channels_outer if 4 * kh * kw * c_in * f > vectors.l2_bytes // 2 else pixels_outer
+    return em.for_(0, batch, lambda n, _: image(n))
 
 
 def _windowed_channels(
