@@ -14,6 +14,12 @@ float `arith` on vector<Wxf32>, W = 4, 8, 16) print as GCC/Clang vector
 extensions: one `typedef float pelemay_f32xW __attribute__((vector_size))`
 per width used, loads and stores through memcpy, operators for arithmetic.
 
+A loop marked `pelemay.parallel = N` (passes/parallelize.py) is outlined:
+a struct of the values its body uses from outside, a `static void` worker
+running iterations [lo, hi), and a call of `pelemay_parallel_for` (c_runtime),
+which runs the iterations in N chunks on pthreads. Only such programs include
+<pthread.h> (and define _POSIX_C_SOURCE first); they link with -pthread.
+
 Printing is a pure function of the module: names come from the IR's name
 hints, helpers and globals are emitted in a fixed order, so the same input
 gives byte-identical output.
@@ -60,6 +66,9 @@ ARENA_ALIGN_ATTR = "pelemay.arena_align"
 WEIGHTS_ARG_ATTR = "pelemay.weights_arg"
 WEIGHTS_ALIGN_ATTR = "pelemay.weights_align"
 DEFAULT_ARENA_ALIGN = 16
+PARALLEL_ATTR = "pelemay.parallel"
+"""On an scf.for: run its iterations on this many threads (passes/parallelize.py)."""
+MAX_THREADS = 256
 
 ERROR_CODES = (
     ("PELEMAY_OK", 0, "success"),
@@ -259,13 +268,17 @@ class Namer:
 
     def __init__(self, taken: Iterable[str] = ()):
         self.taken = set(taken)
+        self.last: dict[str, int] = {}  # per base, the last suffix tried: linear, not quadratic
 
     def fresh(self, hint: str | None, default: str = "v") -> str:
         base = c_identifier(hint, default)
-        name, n = base, 0
+        name, n = base, self.last.get(base, 0)
+        if n:
+            name = f"{base}_{n}"
         while name in self.taken:
             n += 1
             name = f"{base}_{n}"
+        self.last[base] = n
         self.taken.add(name)
         return name
 
@@ -744,6 +757,8 @@ class _Printer(_HeaderPrinter):
         self.file_scope = set(file_names.taken)
         self.raw_arena = self._arena_is_shared_by_types()
         self.written_params = self._written_params()
+        self.workers: list[str] = []
+        self.max_threads = 1
 
     # -- checks -------------------------------------------------------------------
 
@@ -895,6 +910,9 @@ class _Printer(_HeaderPrinter):
         ]
         if self.uses_neon:
             out[-1:-1] = ["#include <arm_neon.h>"]
+        if self.workers:
+            out[1:1] = list(rt.PARALLEL_FEATURES)
+            out[-1:-1] = [rt.PARALLEL_INCLUDE]
         if self.vector_typedefs:
             out += ["/* Vector types (GCC and Clang vector extensions; docs/c-target.md). */"]
             out += [self.vector_typedefs[name] for name in sorted(self.vector_typedefs, key=_typedef_order)]
@@ -907,6 +925,10 @@ class _Printer(_HeaderPrinter):
             out += ["/* Weights (embedded, read-only). */"] + weights + [""]
         if prototypes:
             out += prototypes + [""]
+        if self.workers:
+            out += ["/* Multicore: loops marked pelemay.parallel run on threads (docs/vectorize.md). */", ""]
+            out += [rt.parallel_runtime(self.max_threads)]
+            out += self.workers
         for text in functions:
             out += [text]
         out += [entry_text]
@@ -1141,6 +1163,10 @@ class _FunctionPrinter:
             self.emit(_comment(text))
 
     def for_op(self, op: scf.ForOp) -> None:
+        threads = _parallel_threads(op)
+        if threads > 1:
+            self.parallel_for_op(op, threads)
+            return
         body = op.body.blocks[0]
         iv = body.args[0]
         slots = []
@@ -1166,6 +1192,80 @@ class _FunctionPrinter:
         self.depth -= 1
         self.emit("}")
         self.location_stack.pop()
+
+    def parallel_for_op(self, op: scf.ForOp, threads: int) -> None:
+        """A loop marked `pelemay.parallel = N`, outlined: a struct of the values
+        its body uses from outside, a worker running iterations [lo, hi), and
+        a call of the runtime's `pelemay_parallel_for` with N threads."""
+        if op.iter_args:
+            raise _fail(op, f"a loop marked '{PARALLEL_ATTR}' cannot carry values (iter_args) between iterations")
+        body = op.body.blocks[0]
+        iv = body.args[0]
+        if not isinstance(iv.type, IndexType):
+            raise _fail(op, f"a loop marked '{PARALLEL_ATTR}' must count with an index, not {iv.type}")
+        self.location_comment(op)
+        self.location_stack.append(describe_location(op.location) or self.location_stack[-1])
+        outer_lines, outer_depth = self.lines, self.depth
+        self.lines, self.depth = [], 2
+        iv_name = self.names.fresh(iv.name_hint, "i")
+        self.exprs[iv] = iv_name
+        self.block_with_yield(body, [])
+        inner, self.lines, self.depth = self.lines, outer_lines, outer_depth
+        self.location_stack.pop()
+        step = self.expr(op.step)
+        used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r"/\*.*?\*/", "", "\n".join(inner) + " " + step, flags=re.S)))
+        fields = [(name, decl) for name, decl in self._captures(op) if name in used]
+        worker = f"pelemay_{self._c_name()}_parallel_{len(self.p.workers)}"
+        context = f"{worker}_context"
+        text = []
+        if fields:
+            text += [f"struct {context} {{"] + [f"    {_declaration(ctype, name)};" for name, ctype in fields] + ["};", ""]
+        text += [f"static void {worker}({rt.PARALLEL_BODY_PARAMS})", "{"]
+        if fields:
+            text.append(f"    const struct {context} *const pelemay_ctx = (const struct {context} *)pelemay_context;")
+            text += [f"    {_declaration(ctype, name, const=True)} = pelemay_ctx->{name};" for name, ctype in fields]
+        else:
+            text.append("    (void)pelemay_context;")
+        text.append(f"    for (ptrdiff_t {iv_name} = pelemay_lo; {iv_name} < pelemay_hi; {iv_name} += {step}) {{")
+        text += inner
+        text += ["    }", "}", ""]
+        self.p.workers.append("\n".join(text))
+        self.p.max_threads = max(self.p.max_threads, threads)
+        bounds = f"{self.expr(op.lb)}, {self.expr(op.ub)}, {step}"
+        if fields:
+            self.emit("{")
+            inits = ", ".join(f".{name} = {name}" for name, _ in fields)
+            self.emit(f"    const struct {context} pelemay_context = {{{inits}}};")
+            self.emit(f"    {rt.PARALLEL_FOR}({threads}, {worker}, &pelemay_context, {bounds});")
+            self.emit("}")
+        else:
+            self.emit(f"{rt.PARALLEL_FOR}({threads}, {worker}, NULL, {bounds});")
+
+    def _c_name(self) -> str:
+        return self.p.iface.run if self.is_entry else self.p.function_names[self.fn.sym_name.data]
+
+    def _captures(self, loop: scf.ForOp) -> list[tuple[str, str]]:
+        """(C name, C type) of each value printed outside `loop` that
+        its body may use, in first-use order."""
+        found: dict[str, str] = {}
+        values = [loop.step] + [v for op in loop.body.walk() for v in op.operands]
+        for v in values:
+            if isinstance(v, OpResult) and (loop.is_ancestor(v.op) or isinstance(v.op, arith.ConstantOp)):
+                continue
+            if isinstance(v, BlockArgument) and loop.is_ancestor(v.block.parent_op()):
+                continue
+            if v in self.memrefs:
+                m = self.memrefs[v]
+                ctype = "unsigned char" if m.raw else storage_ctype(m.element)
+                name, decl = m.expr, f"{'const ' if m.const else ''}{ctype} *"
+            elif v in self.exprs:
+                name, decl = self.exprs[v], self.p.ctype(v.type)
+            else:
+                continue  # not printed: nothing in the body reads it
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise _fail(loop, f"cannot pass '{name}' to the worker of a parallel loop")
+            found.setdefault(name, decl)
+        return list(found.items())
 
     def block_with_yield(self, block: Block, slots: list[str | None]) -> None:
         for op in block.ops:
@@ -1367,6 +1467,24 @@ class _FunctionPrinter:
 
     def round16(self, t: Attribute, e: str) -> str:
         return f"{self.p.fixed('pl_f16_round')}({e})" if _is_f16(t) else e
+
+
+def _parallel_threads(op: scf.ForOp) -> int:
+    """N of `pelemay.parallel = N` (1: a sequential loop)."""
+    attr = op.attributes.get(PARALLEL_ATTR)
+    if attr is None:
+        return 1
+    if not isinstance(attr, IntegerAttr) or not 1 <= attr.value.data <= MAX_THREADS:
+        raise _fail(op, f"'{PARALLEL_ATTR}' must be an integer from 1 to {MAX_THREADS}, got {attr}")
+    return attr.value.data
+
+
+def _declaration(ctype: str, name: str, const: bool = False) -> str:
+    """`const float *a` / `ptrdiff_t n`; with const, the variable itself is
+    const (`const float *const a`, `const ptrdiff_t n`)."""
+    if ctype.endswith("*"):
+        return f"{ctype}{'const ' if const else ''}{name}"
+    return f"{'const ' if const else ''}{ctype} {name}"
 
 
 def _float_binary(symbol: str):
