@@ -54,14 +54,18 @@ def lower(
     target: str = "host",
     weights: str = "embedded",
     vectorize: bool | None = None,
+    threads: int = 1,
     **plan_options: str | int | bool,
 ) -> ModuleOp:
     """The loop-level module `pelemay-to-c` makes of a program (what `-t c` prints).
-    `vectorize` None takes the machine's default (see pelemay_ir.pipelines)."""
+    `vectorize` None takes the machine's default (see pelemay_ir.pipelines);
+    `threads` > 1 marks the loops that run on that many threads (parallelize)."""
     ctx = ir.make_context()
     module = _own_copy(module_or_path, ctx)
     if vectorize is not None:
         plan_options = {**plan_options, "vectorize": vectorize}
+    if threads != 1:
+        plan_options = {**plan_options, "threads": threads}
     pass_list = pipelines.pass_list("pelemay-to-c", target=target, weights=weights, **plan_options)
     for p in _passes(pass_list):
         try:
@@ -82,6 +86,7 @@ def compile(
     cflags: Sequence[str] = (),
     cc: str = "gcc",
     vectorize: bool | None = None,
+    threads: int = 1,
     **plan_options: str | int | bool,
 ):
     """Compile a ptensor program into a callable on NumPy arrays.
@@ -89,6 +94,8 @@ def compile(
     `target` names the machine (see pelemay_ir.pipelines.MACHINES), `emit` the
     printer, `weights` where the weights live (`embedded` in the C, or
     `external`: read from the module's weights file and passed at each call).
+    `threads` > 1 runs the loops `parallelize` proves independent on that
+    many threads (the build links with -pthread).
     Extra keywords are plan-memory options (`algorithm`, `io_in_arena`, ...).
     Returns a callable: call it with the inputs in argument order; it returns
     the list of outputs. On the host it is a `cbuild.CompiledProgram` (ctypes);
@@ -108,7 +115,9 @@ def compile(
             f"target '{target}' is bare metal: nothing runs it here; `pelemay-run "
             f"--target {target}` builds it and reports its sizes"
         )
-    module = lower(module_or_path, target=target, weights=weights, vectorize=vectorize, **plan_options)
+    module = lower(
+        module_or_path, target=target, weights=weights, vectorize=vectorize, threads=threads, **plan_options
+    )
     if target != "host":
         from pelemay_ir import cross
 
@@ -121,4 +130,5 @@ def compile(
     from pelemay_ir import cbuild
 
     host_flags = machines.machine("host").cflags if cc == "gcc" else ()
-    return cbuild.compile_module(module, cflags=(*host_flags, *cflags), cc=cc)
+    thread_flags = ("-pthread",) if threads > 1 else ()
+    return cbuild.compile_module(module, cflags=(*host_flags, *thread_flags, *cflags), cc=cc)

@@ -11,6 +11,9 @@ passes. Options:
   machines with a vector unit (host, the ARM application cores) and false on
   the others (riscv64 rv64gc, cortex-m4), where true is an error;
 - `weights=embedded|external` (convert-pbuf-to-loops);
+- `threads=N` (default 1): N > 1 ends the pipeline with
+  `parallelize{threads=N}`, whose marked loops the C printer runs on N
+  threads (pthreads); an error on a machine with no operating system;
 - `algorithm`, `alignment`, `io-in-arena`, `reorder`, `report`, `table`,
   `plot` (plan-memory).
 
@@ -39,7 +42,7 @@ class PipelineOptions:
     def __init__(self, pipeline: str, parameters: dict[str, ParameterListType]):
         self.pipeline = pipeline
         self.values: dict[str, object] = {}
-        valid = ("target", "weights", "vectorize", *PLAN_OPTIONS)
+        valid = ("target", "weights", "vectorize", "threads", *PLAN_OPTIONS)
         for raw, value in parameters.items():
             key = raw.replace("-", "_")
             if key not in valid:
@@ -53,6 +56,24 @@ class PipelineOptions:
         vectors = machine_table.machine(self.target).vectors
         self.vectorize = self._flag("vectorize", vectors is not None)
         self.neon = self.vectorize and vectors is not None and vectors.isa == "neon"
+        self.threads = self._threads()
+
+    def _threads(self) -> int:
+        from pelemay_ir.passes.parallelize import MAX_THREADS
+
+        value = self.values.get("threads", 1)
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_THREADS:
+            raise CompileError(
+                f"{self.pipeline}: option 'threads' is a number of threads from 1 to {MAX_THREADS}, got '{value}'"
+            )
+        if value > 1 and not machine_table.machine(self.target).hosted:
+            raise CompileError(
+                f"{self.pipeline}: threads={value} needs an operating system with threads; "
+                f"target '{self.target}' is bare metal (use threads=1)"
+            )
+        return value
 
     def _flag(self, key: str, default: bool) -> bool:
         value = self.values.get(key, default)
@@ -90,6 +111,7 @@ def _to_loops(pipeline: str, parameters: dict[str, ParameterListType]) -> str:
         *([ArgSpec("vectorize", {"target": (options.target,)})] if options.vectorize else []),
         ArgSpec("convert-pbuf-to-loops", {"weights": (options.weights,)}),
         *([ArgSpec("convert-vector-to-arm-simd", {"target": (options.target,)})] if options.neon else []),
+        *([ArgSpec("parallelize", {"threads": (options.threads,)})] if options.threads > 1 else []),
     ]
     return ",".join(str(p) for p in passes)
 

@@ -61,6 +61,11 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ConvertVectorToArmSimd
 
+    def parallelize():
+        from pelemay_ir.passes.parallelize import ParallelizePass
+
+        return ParallelizePass
+
     return {
         "verify-arm-simd": verify_arm_simd,
         "bufferize": bufferize,
@@ -69,6 +74,7 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "vectorize": vectorize,
         "convert-pbuf-to-loops": convert_pbuf_to_loops,
         "convert-vector-to-arm-simd": convert_vector_to_arm_simd,
+        "parallelize": parallelize,
     }
 
 

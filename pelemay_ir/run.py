@@ -9,7 +9,7 @@ bare-metal machine (cortex-m4) cannot run here: its check is the build and
 what it takes (sections, stack, arena).
 
     pelemay-run MODEL.mlir [--target T] [--emit c|llvm] [--weights embedded|external]
-                           [--inputs F.npz] [--seed N] [--json]
+                           [--inputs F.npz] [--seed N] [--threads N] [--json]
 
 Exit 0 when every output is within tolerance (bare metal: when it builds),
 1 otherwise; errors are one line on stderr, never a traceback.
@@ -110,9 +110,11 @@ def read_inputs(path: str, function: func.FuncOp) -> list[np.ndarray]:
         raise UsageError(f"inputs '{path}': {e}") from None
 
 
-def _plan(module, target: str, weights: str, report_dir: str, vectorize: bool):
+def _plan(module, target: str, weights: str, report_dir: str, vectorize: bool, threads: int = 1):
     report = os.path.join(report_dir, "plan.json")
-    lowered = api.lower(module, target=target, weights=weights, vectorize=vectorize, report=report)
+    lowered = api.lower(
+        module, target=target, weights=weights, vectorize=vectorize, threads=threads, report=report
+    )
     with open(report) as f:
         plan = json.load(f)
     return lowered, plan
@@ -148,6 +150,7 @@ def run_model(
     inputs_path: str | None = None,
     seed: int = 0,
     scalar: bool = False,
+    threads: int = 1,
 ) -> dict[str, object]:
     """Compile, build, run and check one model; the summary as plain data."""
     m = machine(target)
@@ -162,7 +165,9 @@ def run_model(
     function = reference.entry_function(module)
     inputs = read_inputs(inputs_path, function) if inputs_path else random_inputs(function, seed)
     with tempfile.TemporaryDirectory(prefix="pelemay-run-") as tmp:
-        lowered, plan = _plan(module, target, weights, tmp, vectorize=not scalar and m.vectors is not None)
+        lowered, plan = _plan(
+            module, target, weights, tmp, vectorize=not scalar and m.vectors is not None, threads=threads
+        )
     iface = c_target.interface(lowered)
     result: dict[str, object] = {
         "model": model,
@@ -170,6 +175,7 @@ def run_model(
         "emit": emit,
         "weights": weights,
         "vectorized": not scalar and m.vectors is not None,
+        "threads": threads,
         "entry": iface.run,
         "inputs": inputs_path or f"random (seed {seed})",
         "arena_bytes": plan["arena_bytes"],
@@ -185,7 +191,7 @@ def run_model(
         return result
     if target == "host":
         if emit == "c":
-            program = cbuild.compile_module(lowered, cflags=m.cflags)
+            program = cbuild.compile_module(lowered, cflags=(*m.cflags, *(("-pthread",) if threads > 1 else ())))
         else:
             from pelemay_ir import llvmbuild
 
@@ -219,7 +225,8 @@ def summary(result: dict[str, object]) -> str:
     """The result as a few readable lines."""
     lines = [f"{result['model']}: {result['entry']} on {result['target']} "
              f"(emit {result['emit']}, weights {result['weights']}, "
-             f"{'vector' if result['vectorized'] else 'scalar'} loops)"]
+             f"{'vector' if result['vectorized'] else 'scalar'} loops"
+             + (f", {result['threads']} threads" if result.get("threads", 1) != 1 else "") + ")"]
     lines.append(
         f"  memory: arena {result['arena_bytes']} B, lower bound {result['lower_bound_bytes']} B, "
         f"naive {result['naive_bytes']} B"
@@ -268,6 +275,8 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--inputs", metavar="F.npz", help="inputs keyed by argument name or arg0, arg1, ...")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--scalar", action="store_true", help="scalar loops only (no vectorize)")
+    p.add_argument("--threads", type=int, default=1, metavar="N",
+                   help="run the loops proved independent on N threads (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -287,7 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv)
     try:
         result = run_model(
-            args.model, args.target, args.emit, args.weights, args.inputs, args.seed, args.scalar
+            args.model, args.target, args.emit, args.weights, args.inputs, args.seed, args.scalar,
+            args.threads,
         )
     except KeyboardInterrupt:
         return 130

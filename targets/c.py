@@ -1022,6 +1022,13 @@ class _FunctionPrinter:
         self.is_entry = fn is printer.entry
         self.location_stack: list[str | None] = [None]
         self._raw_bindings: list[str] = []
+        self.moved: set[str] = set()
+        """Names of `rebuilt` that a worker declares: the function's own
+        declaration goes when nothing else in the function reads it."""
+        self.rebuilt: dict[str, str] = {}
+        """C name -> its declaration, for the pointers a parallel loop's worker
+        declares again (views and globals: the compiler then sees their common
+        base and constant offsets, so it can tell them apart)."""
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.depth + line)
@@ -1066,6 +1073,7 @@ class _FunctionPrinter:
             self.emit(line)
         prelude = len(self.lines)
         self.block(self.fn.body.blocks[0])
+        self._drop_moved_declarations()
         self.lines[prelude:prelude] = self._raw_bindings
         body = "\n".join(self.lines)
         return f"{self.p._signature()}\n{{\n{body}\n}}\n"
@@ -1111,8 +1119,35 @@ class _FunctionPrinter:
         for name in unused:
             self.emit(f"(void){name};")
         self.block(fn.body.blocks[0])
+        self._drop_moved_declarations()
         body = "\n".join(self.lines)
         return f"{proto}\n{{\n{body}\n}}\n", proto
+
+    def _drop_moved_declarations(self) -> None:
+        """Remove the declarations of pointers only workers read (-Wunused-variable)."""
+        if not self.moved:
+            return
+        counts: dict[str, int] = {}
+        for line in self.lines:
+            for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r"/\*.*?\*/", "", line)):
+                counts[name] = counts.get(name, 0) + 1
+        where = {}
+        for k, line in enumerate(self.lines):
+            m = re.search(r"\*const ([A-Za-z_][A-Za-z0-9_]*) = ", line)
+            if m and m.group(1) in self.moved:
+                where[m.group(1)] = k
+        dropped: set[int] = set()
+        changed = True
+        while changed:
+            changed = False
+            for name, k in where.items():
+                if k not in dropped and counts.get(name, 0) == 1:
+                    dropped.add(k)
+                    changed = True
+                    for other in _identifiers(self.lines[k]):
+                        counts[other] = counts.get(other, 0) - len(
+                            re.findall(rf"\b{re.escape(other)}\b", re.sub(r"/\*.*?\*/", "", self.lines[k])))
+        self.lines = [line for k, line in enumerate(self.lines) if k not in dropped]
 
     # -- blocks and structured ops -------------------------------------------------------
 
@@ -1203,6 +1238,7 @@ class _FunctionPrinter:
         iv = body.args[0]
         if not isinstance(iv.type, IndexType):
             raise _fail(op, f"a loop marked '{PARALLEL_ATTR}' must count with an index, not {iv.type}")
+        outside = self._printed_values()
         self.location_comment(op)
         self.location_stack.append(describe_location(op.location) or self.location_stack[-1])
         outer_lines, outer_depth = self.lines, self.depth
@@ -1213,8 +1249,17 @@ class _FunctionPrinter:
         inner, self.lines, self.depth = self.lines, outer_lines, outer_depth
         self.location_stack.pop()
         step = self.expr(op.step)
-        used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r"/\*.*?\*/", "", "\n".join(inner) + " " + step, flags=re.S)))
-        fields = [(name, decl) for name, decl in self._captures(op) if name in used]
+        used, work = set(), list(_identifiers("\n".join(inner) + " " + step))
+        while work:
+            name = work.pop()
+            if name in used or name not in outside:
+                continue
+            used.add(name)
+            if name in self.rebuilt:
+                work += _identifiers(self.rebuilt[name])
+        rebuilt = [line for name, line in self.rebuilt.items() if name in used]
+        self.moved.update(name for name in self.rebuilt if name in used)
+        fields = [(name, ctype) for name, ctype in outside.items() if name in used and name not in self.rebuilt]
         worker = f"pelemay_{self._c_name()}_parallel_{len(self.p.workers)}"
         context = f"{worker}_context"
         text = []
@@ -1226,6 +1271,7 @@ class _FunctionPrinter:
             text += [f"    {_declaration(ctype, name, const=True)} = pelemay_ctx->{name};" for name, ctype in fields]
         else:
             text.append("    (void)pelemay_context;")
+        text += ["    " + line for line in rebuilt]
         text.append(f"    for (ptrdiff_t {iv_name} = pelemay_lo; {iv_name} < pelemay_hi; {iv_name} += {step}) {{")
         text += inner
         text += ["    }", "}", ""]
@@ -1244,28 +1290,16 @@ class _FunctionPrinter:
     def _c_name(self) -> str:
         return self.p.iface.run if self.is_entry else self.p.function_names[self.fn.sym_name.data]
 
-    def _captures(self, loop: scf.ForOp) -> list[tuple[str, str]]:
-        """(C name, C type) of each value printed outside `loop` that
-        its body may use, in first-use order."""
+    def _printed_values(self) -> dict[str, str]:
+        """C name -> C type of every memref pointer and value printed so far (a
+        worker takes those its body names)."""
         found: dict[str, str] = {}
-        values = [loop.step] + [v for op in loop.body.walk() for v in op.operands]
-        for v in values:
-            if isinstance(v, OpResult) and (loop.is_ancestor(v.op) or isinstance(v.op, arith.ConstantOp)):
-                continue
-            if isinstance(v, BlockArgument) and loop.is_ancestor(v.block.parent_op()):
-                continue
-            if v in self.memrefs:
-                m = self.memrefs[v]
-                ctype = "unsigned char" if m.raw else storage_ctype(m.element)
-                name, decl = m.expr, f"{'const ' if m.const else ''}{ctype} *"
-            elif v in self.exprs:
-                name, decl = self.exprs[v], self.p.ctype(v.type)
-            else:
-                continue  # not printed: nothing in the body reads it
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-                raise _fail(loop, f"cannot pass '{name}' to the worker of a parallel loop")
-            found.setdefault(name, decl)
-        return list(found.items())
+        for m in self.memrefs.values():
+            ctype = "unsigned char" if m.raw else storage_ctype(m.element)
+            found.setdefault(m.expr, f"{'const ' if m.const else ''}{ctype} *")
+        for v, name in self.exprs.items():
+            found.setdefault(name, self.p.ctype(v.type))
+        return {name: ctype for name, ctype in found.items() if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)}
 
     def block_with_yield(self, block: Block, slots: list[str | None]) -> None:
         for op in block.ops:
@@ -1407,8 +1441,10 @@ class _FunctionPrinter:
         tail = f" {_comment(comment)}" if comment else ""
         if raw:
             self.emit(f"{q}unsigned char *const {name} = {where};{tail}")
+            self.rebuilt[name] = f"{q}unsigned char *const {name} = {where};"
         else:
             self.emit(f"{q}{st} *const {name} = ({q}{st} *)({where});{tail}")
+            self.rebuilt[name] = f"{q}{st} *const {name} = ({q}{st} *)({where});"
         origin = root if root != "other" else src.origin
         self.memrefs[op.result] = CMemRef(name, elem, shape, raw, src.const, origin)
 
@@ -1441,6 +1477,7 @@ class _FunctionPrinter:
         st = storage_ctype(t.element_type)
         name = self.names.fresh(op.memref.name_hint, sym)
         self.emit(f"const {st} *const {name} = {self.p.global_names[sym]};")
+        self.rebuilt[name] = f"const {st} *const {name} = {self.p.global_names[sym]};"
         self.memrefs[op.memref] = CMemRef(name, t.element_type, tuple(t.get_shape()), False, True, "global")
 
     def alloca_op(self, op: memref.AllocaOp) -> None:
@@ -1477,6 +1514,11 @@ def _parallel_threads(op: scf.ForOp) -> int:
     if not isinstance(attr, IntegerAttr) or not 1 <= attr.value.data <= MAX_THREADS:
         raise _fail(op, f"'{PARALLEL_ATTR}' must be an integer from 1 to {MAX_THREADS}, got {attr}")
     return attr.value.data
+
+
+def _identifiers(code: str) -> set[str]:
+    """The identifiers C code names, comments left out."""
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r"/\*.*?\*/", "", code, flags=re.S)))
 
 
 def _declaration(ctype: str, name: str, const: bool = False) -> str:

@@ -397,3 +397,87 @@ def vector_reduction(kind: str, v: CVector, with_acc: bool) -> tuple[str, str]:
     )
     params = f"float acc, const {v.c} *v" if with_acc else f"const {v.c} *v"
     return name, _fn("float", name, params, body)
+
+
+# --- multicore (loops marked pelemay.parallel) -------------------------------------------
+#
+# One call per parallel loop: the iterations are cut into `threads` contiguous
+# chunks, threads - 1 run on threads started for the call and the first on the
+# calling thread, and the call returns once every chunk is done (pthread_join
+# orders their writes before whatever follows). Nothing is allocated and
+# nothing global is written: the chunks and thread handles live on the
+# caller's stack, sized by the largest thread count of the module.
+
+PARALLEL_FEATURES = (
+    "#ifndef _POSIX_C_SOURCE",
+    "#define _POSIX_C_SOURCE 200112L /* pthreads under -std=c99 */",
+    "#endif",
+)
+"""Lines before any #include of a source that starts threads."""
+PARALLEL_INCLUDE = "#include <pthread.h>"
+PARALLEL_FOR = "pelemay_parallel_for"
+PARALLEL_BODY_PARAMS = "const void *pelemay_context, ptrdiff_t pelemay_lo, ptrdiff_t pelemay_hi"
+"""The parameters of a loop's worker: its captured values, and its iterations [lo, hi)."""
+
+
+def parallel_runtime(max_threads: int) -> str:
+    """`pelemay_parallel_for(threads, body, context, lb, ub, step)` for up to `max_threads`."""
+    if max_threads < 2:
+        raise ValueError("the parallel runtime needs at least 2 threads")
+    return f"""typedef void (*pelemay_parallel_body)({PARALLEL_BODY_PARAMS});
+
+struct pelemay_parallel_chunk {{
+    pelemay_parallel_body body;
+    const void *context;
+    ptrdiff_t lo;
+    ptrdiff_t hi;
+}};
+
+static void *pelemay_parallel_run_chunk(void *chunk)
+{{
+    const struct pelemay_parallel_chunk *c = (const struct pelemay_parallel_chunk *)chunk;
+    c->body(c->context, c->lo, c->hi);
+    return NULL;
+}}
+
+/* Runs body on the iterations lb, lb + step, ... below ub in `threads`
+ * contiguous chunks: the first on the calling thread, the others on threads
+ * started here (a thread that cannot start runs its chunk here instead);
+ * returns when all are done. */
+static void {PARALLEL_FOR}(int threads, pelemay_parallel_body body, const void *context,
+                                 ptrdiff_t lb, ptrdiff_t ub, ptrdiff_t step)
+{{
+    pthread_t thread[{max_threads - 1}];
+    int started[{max_threads - 1}];
+    struct pelemay_parallel_chunk chunk[{max_threads}];
+    long long trips = ub > lb ? ((long long)ub - lb + step - 1) / step : 0;
+    int k;
+    if (threads > {max_threads}) {{
+        threads = {max_threads};
+    }}
+    if (threads < 1) {{
+        threads = 1;
+    }}
+    for (k = 0; k < threads; k++) {{
+        chunk[k].body = body;
+        chunk[k].context = context;
+        chunk[k].lo = (ptrdiff_t)(lb + trips * k / threads * step);
+        chunk[k].hi = (ptrdiff_t)(lb + trips * (k + 1) / threads * step);
+        if (chunk[k].hi > ub) {{
+            chunk[k].hi = ub;
+        }}
+    }}
+    for (k = 1; k < threads; k++) {{
+        started[k - 1] = pthread_create(&thread[k - 1], NULL, pelemay_parallel_run_chunk, &chunk[k]) == 0;
+        if (!started[k - 1]) {{
+            (void)pelemay_parallel_run_chunk(&chunk[k]);
+        }}
+    }}
+    (void)pelemay_parallel_run_chunk(&chunk[0]);
+    for (k = 1; k < threads; k++) {{
+        if (started[k - 1]) {{
+            (void)pthread_join(thread[k - 1], NULL);
+        }}
+    }}
+}}
+"""

@@ -1655,6 +1655,12 @@ class ModulePrinter:
         # An arm_simd op the machine lacks (or any, for a machine without NEON).
         check_machine(self.module_op, self.machine.name)
         for op in self.module_op.walk():
+            if isinstance(op, scf.ForOp) and "pelemay.parallel" in op.attributes:
+                raise CompileError(
+                    "'scf.for' op marked 'pelemay.parallel' cannot be printed by the llvm target: "
+                    "parallel loops are printed by the C target only (compile with threads=1 for llvm)",
+                    location_of(op))
+        for op in self.module_op.walk():
             if isinstance(op, arith.ConstantOp) and isinstance(op.result.type, TensorType):
                 raise CompileError(
                     f"'{op.name}' op of a tensor cannot be printed by the llvm target: "

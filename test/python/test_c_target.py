@@ -15,12 +15,7 @@ from pelemay_ir.targets import c
 STRICT = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PELEMAY_CACHE", str(tmp_path_factory.mktemp("ccache")))
-    yield
-    mp.undo()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def glob(name: str, array: np.ndarray, elem: str) -> str:

@@ -20,12 +20,7 @@ from pelemay_ir.targets import llvm
 # missing tool is a broken set-up, so it fails the tests instead of skipping.
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PELEMAY_CACHE", str(tmp_path_factory.mktemp("llvmcache")))
-    yield
-    mp.undo()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def entry(num_inputs: int, arena: int = 0, extra: str = "") -> str:

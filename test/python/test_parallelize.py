@@ -1,0 +1,328 @@
+"""parallelize{threads=N} and the C target's threaded loops: which loops get
+marked, results equal to the reference with 2 and 3 threads, and a
+ThreadSanitizer run that finds no race (and does find one where there is)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from xdsl.context import Context
+from xdsl.dialects import scf
+from xdsl.dialects.builtin import IntegerAttr, i64
+
+from pelemay_ir import api, cbuild, ir, pipelines, reference, run
+from pelemay_ir.builder import ProgramBuilder
+from pelemay_ir.passes.parallelize import PARALLEL_ATTR, ParallelizePass
+from pelemay_ir.targets import c, llvm
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+TSAN_FLAGS = ("-fsanitize=thread", "-g", "-pthread")
+
+
+pytestmark = pytest.mark.usefixtures("private_cache")
+
+
+def matmul(m: int, k: int, n: int):
+    b = ProgramBuilder("mm")
+    x, y = b.argument("a", (m, k), "f32"), b.argument("b", (k, n), "f32")
+    b.returns(b.matmul(x, y))
+    return b.build()
+
+
+def conv():
+    rng = np.random.default_rng(1)
+    b = ProgramBuilder("cv")
+    x = b.argument("x", (1, 20, 20, 8), "f32")
+    w = b.weight("w", rng.standard_normal((3, 3, 8, 16)).astype(np.float32))
+    b.returns(b.relu(b.conv2d(x, w, padding=(1, 1, 1, 1))))
+    return b.build()
+
+
+def elementwise():
+    b = ProgramBuilder("ew")
+    x, y = b.argument("x", (256, 256), "f32"), b.argument("y", (256, 256), "f32")
+    b.returns(b.relu(b.add(x, y)))
+    return b.build()
+
+
+def marked(module) -> list[scf.ForOp]:
+    return [op for op in module.walk() if isinstance(op, scf.ForOp) and PARALLEL_ATTR in op.attributes]
+
+
+def bounds(loop: scf.ForOp) -> tuple[int, int, int]:
+    return tuple(v.owner.value.value.data for v in (loop.lb, loop.ub, loop.step))  # type: ignore[union-attr]
+
+
+def random_inputs(module) -> list[np.ndarray]:
+    return run.random_inputs(reference.entry_function(module), seed=3)
+
+
+def check_against_reference(module, threads: int, **options) -> None:
+    inputs = random_inputs(module)
+    got = api.compile(module, threads=threads, **options)(*inputs)
+    want = reference.evaluate(module, inputs)
+    for g, w in zip(got, want):
+        error, ok = run.compare(g, w)
+        assert ok, f"max abs error {error} with {threads} threads"
+
+
+# --- which loops are marked -----------------------------------------------------------------
+
+
+def test_matmul_row_blocks_are_marked():
+    lowered = api.lower(matmul(67, 61, 53), threads=2)
+    loops = marked(lowered)
+    # the register-blocked row loop (8 rows a step) of the main block and of the column tail
+    assert loops and all(bounds(loop)[2] > 1 for loop in loops)
+    assert all(loop.attributes[PARALLEL_ATTR].value.data == 2 for loop in loops)
+    scalar = marked(api.lower(matmul(67, 61, 53), vectorize=False, threads=3))
+    assert [bounds(loop) for loop in scalar] == [(0, 67, 1)]
+
+
+def test_matmul_1024_cache_panels_are_marked():
+    loops = marked(api.lower(matmul(1024, 1024, 1024), threads=2))
+    assert len(loops) == 1
+    lb, ub, step = bounds(loops[0])
+    assert (lb, ub) == (0, 1024) and step > 1  # the panel loop: its iterations write disjoint columns
+
+
+def test_conv_and_elementwise_rows_are_marked():
+    for vectorize in (True, False):
+        lowered = api.lower(conv(), vectorize=vectorize, threads=2)
+        nests = {op.attributes["pelemay.source"].data: [bounds(loop) for loop in marked(op)]
+                 for op in lowered.walk() if isinstance(op, scf.ForOp) and "pelemay.source" in op.attributes}
+        # output rows (oy); the scalar lowering applies the relu in a nest of its own
+        want = {"ptensor.conv2d+ptensor.relu": [(0, 20, 1)]} if vectorize else \
+            {"ptensor.conv2d": [(0, 20, 1)], "ptensor.relu": [(0, 20, 1)]}
+        assert nests == want
+        loops = marked(api.lower(elementwise(), vectorize=vectorize, threads=2))
+        assert loops and bounds(loops[0])[:2] == (0, 256)
+
+
+def test_mobilenet_heavy_nests_are_marked():
+    lowered = api.lower(EXAMPLES / "mobilenet_v1.mlir", threads=2)
+    nests = [op for op in lowered.walk() if isinstance(op, scf.ForOp) and "pelemay.source" in op.attributes]
+    convs = [n for n in nests if n.attributes["pelemay.source"].data.startswith("ptensor.conv2d")]
+    assert len(convs) == 27  # 1 stem + 13 depthwise + 13 pointwise
+    unmarked = [n for n in convs if not marked(n)]
+    # only the smallest layer (7x7, one depthwise 3x3 of 1024 channels split into tiny rows) may stay
+    assert len(unmarked) <= 1
+    matmuls = [n for n in nests if n.attributes["pelemay.source"].data.startswith("ptensor.matmul")]
+    assert all(marked(n) for n in matmuls)
+
+
+LOOPS = """func.func @loops(%x: memref<8192xf32>, %o1: memref<8192xf32>, %o2: memref<8192xf32>, %o3: memref<8192xf32>, %o4: memref<8192xf32>, %o5: memref<8192xf32>) attributes {pelemay.entry, pelemay.num_inputs = 1 : i64} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 8192 : index
+  %one = arith.constant 1.0 : f32
+  scf.for %i = %c0 to %n step %c1 {
+    %v = memref.load %x[%i] : memref<8192xf32>
+    %w = arith.addf %v, %one : f32
+    memref.store %w, %o1[%i] : memref<8192xf32>
+  }
+  scf.for %i = %c1 to %n step %c1 {
+    %p = arith.subi %i, %c1 : index
+    %v = memref.load %o2[%p] : memref<8192xf32>
+    %w = arith.addf %v, %one : f32
+    memref.store %w, %o2[%i] : memref<8192xf32>
+  }
+  scf.for %i = %c0 to %n step %c1 {
+    %v = memref.load %x[%i] : memref<8192xf32>
+    %s = memref.load %o3[%c0] : memref<8192xf32>
+    %w = arith.addf %v, %s : f32
+    memref.store %w, %o3[%c0] : memref<8192xf32>
+  }
+  scf.for %i = %c0 to %n step %c1 {
+    %v = memref.load %o4[%i] : memref<8192xf32>
+    %w = arith.addf %v, %one : f32
+    %u = arith.mulf %w, %w : f32
+    memref.store %u, %o4[%i] : memref<8192xf32>
+  }
+  %last = arith.constant 8191 : index
+  scf.for %i = %c0 to %last step %c1 {
+    %q = arith.addi %i, %c1 : index
+    %v = memref.load %o5[%q] : memref<8192xf32>
+    %w = arith.addf %v, %one : f32
+    memref.store %w, %o5[%i] : memref<8192xf32>
+  }
+  func.return
+}
+"""
+
+
+def test_only_independent_loops_are_marked():
+    module = ir.parse(LOOPS, "loops.mlir")
+    ParallelizePass(threads=2).apply(Context(), module)
+    loops = [op for op in module.body.block.first_op.body.block.ops if isinstance(op, scf.ForOp)]
+    assert [PARALLEL_ATTR in loop.attributes for loop in loops] == [
+        True,  # o1[i] = x[i] + 1
+        False,  # o2[i] = o2[i - 1] + 1: reads what the previous iteration wrote
+        False,  # o3[0] += x[i]: every iteration writes the same element
+        True,  # o4[i] = f(o4[i]): in place, each iteration its own element
+        False,  # o5[i] = o5[i + 1] + 1: reads what the next iteration overwrites
+    ]
+
+
+VIEWS = """func.func @v(%x: memref<64xf32>, %arena: memref<16384xi8>) attributes {pelemay.entry, pelemay.num_inputs = 1 : i64, pelemay.arena_bytes = 16384 : i64, pelemay.arena_align = 16 : i64} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %at = arith.constant OFFSET : index
+  %n = arith.constant 2047 : index
+  %a = memref.view %arena[%c0][] : memref<16384xi8> to memref<2048xf32>
+  %b = memref.view %arena[%at][] : memref<16384xi8> to memref<2048xf32>
+  scf.for %i = %c0 to %n step %c1 {
+    %q = arith.addi %i, %c1 : index
+    %v = memref.load %b[%q] : memref<2048xf32>
+    %w = arith.addf %v, %v : f32
+    %u = arith.mulf %w, %v : f32
+    %t = arith.mulf %u, %v : f32
+    %s = arith.mulf %t, %v : f32
+    %r = arith.mulf %s, %v : f32
+    %z = arith.mulf %r, %v : f32
+    memref.store %z, %a[%i] : memref<2048xf32>
+  }
+  func.return
+}
+"""
+
+
+def test_views_of_the_same_bytes_defeat_the_proof():
+    for offset, independent in ((0, False), (8, False), (8192, True)):
+        module = ir.parse(VIEWS.replace("OFFSET", str(offset)), "views.mlir")
+        ParallelizePass(threads=2).apply(Context(), module)
+        assert bool(marked(module)) == independent, offset
+
+
+def test_threads_one_changes_nothing():
+    for module in (matmul(67, 61, 53), conv()):
+        plain = c.emit_c(api.lower(module))
+        assert c.emit_c(api.lower(module, threads=1)) == plain
+        assert "pthread" not in plain[1] and "pelemay_parallel" not in plain[1]
+    assert "parallelize" not in pipelines.pass_list("pelemay-to-c", threads=1)
+    assert pipelines.pass_list("pelemay-to-c", threads=4).endswith("parallelize{threads=4}")
+    module = api.lower(matmul(67, 61, 53))
+    ParallelizePass(threads=1).apply(Context(), module)
+    assert not marked(module)
+
+
+def test_printed_c_outlines_marked_loops():
+    header, source = c.emit_c(api.lower(matmul(67, 61, 53), threads=3))
+    assert source.count("#include <pthread.h>") == 1
+    assert source.index("#define _POSIX_C_SOURCE") < source.index("#include")
+    assert "static void pelemay_parallel_for(" in source
+    assert "pthread_t thread[2];" in source  # N - 1 started threads, a fixed array
+    assert "malloc" not in source
+    assert "struct pelemay_mm_run_parallel_0_context {" in source
+    assert "pelemay_parallel_for(3, pelemay_mm_run_parallel_0, &pelemay_context, 0, 64, 8);" in source
+    assert "pthread" not in header
+
+
+def test_bad_options_are_errors():
+    with pytest.raises(ir.CompileError, match="target 'cortex-m4' is bare metal"):
+        pipelines.pass_list("pelemay-to-c", target="cortex-m4", threads=2)
+    with pytest.raises(ir.CompileError, match="option 'threads' is a number of threads"):
+        pipelines.pass_list("pelemay-to-loops", threads=0)
+    with pytest.raises(ir.CompileError, match="threads must be an integer"):
+        ParallelizePass(threads=0).apply(Context(), api.lower(conv()))
+
+
+def test_llvm_target_refuses_parallel_loops():
+    lowered = api.lower(EXAMPLES / "resblock.mlir", threads=2)
+    with pytest.raises(ir.CompileError, match="parallel loops are printed by the C target only") as err:
+        llvm.emit_llvm(lowered)
+    assert "resblock.mlir:" in str(err.value)
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_matmul_with_tails_equals_reference(threads):
+    check_against_reference(matmul(67, 61, 53), threads)
+    check_against_reference(matmul(67, 61, 53), threads, vectorize=False)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_conv_equals_reference(threads):
+    check_against_reference(conv(), threads)
+
+
+@pytest.mark.parametrize("model,threads", [("mlp", 2), ("lenet5", 3), ("resblock", 2)])
+def test_bundled_models_equal_reference(model, threads):
+    check_against_reference(ir.load(EXAMPLES / f"{model}.mlir"), threads)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["mlp", "lenet5", "resblock", "mobilenet_v1"])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_bundled_models_equal_reference_every_thread_count(model, threads):
+    check_against_reference(ir.load(EXAMPLES / f"{model}.mlir"), threads)
+    check_against_reference(ir.load(EXAMPLES / f"{model}.mlir"), threads, vectorize=False)
+
+
+def test_pelemay_run_threads(capsys):
+    assert run.main([str(EXAMPLES / "mlp.mlir"), "--threads", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["ok"] and result["threads"] == 2
+    assert run.main([str(EXAMPLES / "mlp.mlir"), "--threads", "2", "--target", "cortex-m4"]) == 1
+    assert "bare metal" in capsys.readouterr().err
+
+
+# --- ThreadSanitizer -------------------------------------------------------------------------
+
+
+def tsan_run(lowered, inputs: list[np.ndarray], tmp_path: Path) -> subprocess.CompletedProcess:
+    """Build the harness of `lowered` with ThreadSanitizer and run it once."""
+    header, source = c.emit_c(lowered)
+    name = c.interface(lowered).base
+    exe = cbuild.build_harness(header, source, c.emit_harness(lowered), name, cflags=TSAN_FLAGS)
+    (tmp_path / "in.bin").write_bytes(b"".join(np.ascontiguousarray(a).tobytes() for a in inputs))
+    env = {**os.environ, "TSAN_OPTIONS": "exitcode=66 halt_on_error=0"}
+    return subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def assert_race_free(done: subprocess.CompletedProcess) -> None:
+    assert "ThreadSanitizer" not in done.stderr, done.stderr[:4000]
+    assert done.returncode == 0, done.stderr[:4000]
+
+
+def test_tsan_matmul_has_no_race(tmp_path):
+    module = matmul(67, 61, 53)
+    lowered = api.lower(module, threads=2)
+    assert marked(lowered)
+    assert_race_free(tsan_run(lowered, random_inputs(module), tmp_path))
+
+
+def test_tsan_resblock_has_no_race(tmp_path):
+    module = ir.load(EXAMPLES / "resblock.mlir")
+    lowered = api.lower(module, threads=2)
+    assert marked(lowered)
+    assert_race_free(tsan_run(lowered, random_inputs(module), tmp_path))
+
+
+def test_tsan_reports_a_loop_marked_without_proof(tmp_path):
+    """The check can fail: the dependent loop o2[i] = o2[i-1] + 1, marked by
+    hand, races across the chunk boundary and ThreadSanitizer says so."""
+    module = ir.parse(LOOPS, "loops.mlir")
+    dependent = [op for op in module.body.block.first_op.body.block.ops if isinstance(op, scf.ForOp)][1]
+    ParallelizePass(threads=2).apply(Context(), module)
+    assert PARALLEL_ATTR not in dependent.attributes
+    dependent.attributes[PARALLEL_ATTR] = IntegerAttr(2, i64)
+    done = tsan_run(module, [np.ones(8192, np.float32)], tmp_path)
+    assert "WARNING: ThreadSanitizer: data race" in done.stderr
+    assert done.returncode != 0
+
+
+@pytest.mark.slow
+def test_neon_matmul_under_qemu_equals_reference():
+    """On aarch64 the marked loops hold arm_simd stores (after convert-vector-to-arm-simd)."""
+    module = matmul(67, 61, 53)
+    assert marked(api.lower(module, target="aarch64", threads=2))
+    check_against_reference(module, 2, target="aarch64")
