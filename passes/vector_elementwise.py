@@ -147,10 +147,7 @@ def elementwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain) -> Oper
     def compute(ivs: list[SSAValue | int], vec: bool) -> None:
         values = [operand(em, v, ivs, vec) for v in op.inputs_]
         value = chain.apply(em, FUNCTIONS[op.TENSOR_OP](em, values, vec, op), ivs, vec)
-        if vec:
-            em.vstore(value, out, ivs)
-        else:
-            em.store(value, out, ivs)
+        em.put(value, out, ivs, vec)
 
     def unrolled(outer: list[SSAValue], j: SSAValue) -> None:
         for u in range(UNROLL):

@@ -48,6 +48,13 @@ class VectorEmitter(Emitter):
     def vstore(self, value: SSAValue, buffer: SSAValue, indices: Sequence[Index]) -> None:
         self.emit(vector.StoreOp.create(operands=[value, buffer, *(self.index(i) for i in indices)]))
 
+    def put(self, value: SSAValue, buffer: SSAValue, indices: Sequence[Index], vec: bool) -> None:
+        """A vector store, or a scalar one (the kernels' tails)."""
+        if vec:
+            self.vstore(value, buffer, indices)
+        else:
+            self.store(value, buffer, indices)
+
     def splat(self, scalar: SSAValue) -> SSAValue:
         return self.value(vector.BroadcastOp(scalar, self.vtype))
 

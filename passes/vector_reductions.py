@@ -119,7 +119,7 @@ def reduction(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: 
 
             start = em.vconst(_START[kind]) if vec else em.f32(_START[kind])
             (total,) = em.reduce([(0, shape[a]) for a in axes], [start], step)
-            (em.vstore if vec else em.store)(finish(total, vec), out, [*ivs, c])
+            em.put(finish(total, vec), out, [*ivs, c], vec)
 
         em.for_(0, vector_end, lambda c, _: lane_block(c, True), step=lanes)
         if vector_end < channels:

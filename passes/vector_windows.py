@@ -112,9 +112,8 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
         for p in range(pixels):
             for v in range(max(nv, 1)):
                 index = [n, oy, em.add(ox0, p), em.add(fo, v * lanes)]
-                em.vstore(chain.apply(em, acc[p * nv + v], index, True), out, index) if nv else em.store(
-                    chain.apply(em, acc[p], index, False), out, index
-                )
+                value = acc[p * nv + v] if nv else acc[p]
+                em.put(chain.apply(em, value, index, nv > 0), out, index, nv > 0)
 
     def pixel_groups(oy: SSAValue, rows_w: Window, run) -> None:
         """run(ox0, pixels, cols) over one output row: border pixels one at a
@@ -188,15 +187,18 @@ def _windowed_channels(
             for v in range(max(nv, 1)):
                 index = [n, oy, ox, em.add(c0, v * lanes)]
                 value = chain.apply(em, finish(acc[v], rows_w, cols, nv > 0), index, nv > 0)
-                em.vstore(value, out, index) if nv else em.store(value, out, index)
+                em.put(value, out, index, nv > 0)
 
         _channel_blocks(em, channels, nvec, block)
 
-    def row(n: SSAValue, oy: SSAValue) -> None:
-        rows_w = window(em, oy, sh, dh, top, h, kh, oh)
-        em.for_(0, ow, lambda ox, _: pixel(n, oy, rows_w, ox))
+    def image(n: SSAValue, _: list[SSAValue]) -> None:
+        def row(oy: SSAValue, _: list[SSAValue]) -> None:
+            rows_w = window(em, oy, sh, dh, top, h, kh, oh)
+            em.for_(0, ow, lambda ox, _: pixel(n, oy, rows_w, ox))
 
-    return em.for_(0, batch, lambda n, _: em.for_(0, oh, lambda oy, _: row(n, oy)) and None)
+        em.for_(0, oh, row)
+
+    return em.for_(0, batch, image)
 
 
 def _depthwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation:
