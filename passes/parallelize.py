@@ -187,9 +187,9 @@ class Storage:
     def overlaps(self, other: Storage) -> bool:
         if self.root != other.root:
             return False
-        if None in (self.start, self.end, other.start, other.end):
-            return True
-        return self.start < other.end and other.start < self.end  # type: ignore[operator]
+        if self.start is None or self.end is None or other.start is None or other.end is None:
+            return True  # an unknown range may overlap anything of its root
+        return self.start < other.end and other.start < self.end
 
     @property
     def identity(self) -> tuple[object, int | None, MemRefType]:
@@ -209,7 +209,7 @@ def _byte_size(t: MemRefType) -> int | None:
         n *= d
     try:
         return n * numpy_dtype(t.element_type).itemsize
-    except Exception:
+    except Exception:  # a type the C target cannot hold: its size is unknown
         return None
 
 
@@ -223,7 +223,8 @@ def storage_of(v: SSAValue) -> Storage:
         if isinstance(owner, func.FuncOp):
             return Storage(("arguments of", owner), None, None, t)
         return Storage(_UNKNOWN_ROOT, None, None, t)
-    op = v.op  # type: ignore[union-attr]
+    assert isinstance(v, OpResult)
+    op = v.op
     if isinstance(op, memref.ViewOp):
         src = storage_of(op.source)
         shift = _constant(op.byte_shift)

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from typing import NoReturn
 from pathlib import Path
 
 from xdsl.context import Context
@@ -33,7 +34,7 @@ class UsageError(Exception):
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, but a bad command line exits 1 like every other failure."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(1, f"{self.prog}: error: {message}\n")
 

@@ -249,7 +249,9 @@ def summary(result: dict[str, object]) -> str:
         lines.append("  ok: builds (bare metal: not run)")
         return "\n".join(lines)
     lines.append(f"  inputs: {result['inputs']}")
-    for c in result["outputs"]:  # type: ignore[union-attr]
+    outputs = result["outputs"]
+    assert isinstance(outputs, list)
+    for c in outputs:
         lines.append(
             f"  output {c['name']} {c['dtype']}{c['shape']}: max abs error {c['max_abs_error']:.3g} "
             f"(tolerance {c['tolerance']:.3g}) {'ok' if c['ok'] else 'MISMATCH'}"

@@ -36,9 +36,10 @@ def check_plan(buffers: Iterable[Any], offsets: Mapping[str, int], arena_bytes: 
     problems: list[str] = []
     if not isinstance(alignment, int) or isinstance(alignment, bool) or alignment <= 0:
         return [f"alignment must be a positive integer, got {alignment!r}"]
+    arena: int | None = arena_bytes  # None: no size to check the buffers' ends against
     if not isinstance(arena_bytes, int) or arena_bytes < 0:
         problems.append(f"arena size {arena_bytes!r} is not a non-negative integer")
-        arena_bytes = None  # type: ignore[assignment]
+        arena = None
     elif arena_bytes % alignment != 0:
         problems.append(f"arena size {arena_bytes} is not a multiple of the alignment {alignment}")
 
@@ -69,9 +70,9 @@ def check_plan(buffers: Iterable[Any], offsets: Mapping[str, int], arena_bytes: 
             problems.append(f"buffer '{name}' starts at offset {start}, before the arena")
         if start % alignment != 0:
             problems.append(f"buffer '{name}' is at offset {start}, which is not a multiple of the alignment {alignment}")
-        if arena_bytes is not None and end > arena_bytes:
+        if arena is not None and end > arena:
             problems.append(
-                f"buffer '{name}' occupies bytes [{start}, {end}), past the end of the {arena_bytes}-byte arena"
+                f"buffer '{name}' occupies bytes [{start}, {end}), past the end of the {arena}-byte arena"
             )
         extents.append((name, start, end, first, last))
 

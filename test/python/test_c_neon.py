@@ -206,7 +206,9 @@ def run_on(machine: str, text: str, *inputs: np.ndarray) -> list[np.ndarray]:
 
 
 def test_vector_types_map_to_arm_neon_types():
-    u = lambda w: IntegerType(w, Signedness.UNSIGNED)  # noqa: E731
+    def u(w: int) -> IntegerType:
+        return IntegerType(w, Signedness.UNSIGNED)
+
     expected = {
         VectorType(f32, [4]): "float32x4_t", VectorType(i32, [4]): "int32x4_t",
         VectorType(i16, [8]): "int16x8_t", VectorType(i8, [16]): "int8x16_t",

@@ -169,8 +169,13 @@ def reference(w: int, x: np.ndarray, y: np.ndarray, s: np.float32):
         unfused = (x * y + s).astype(np.float32)
         fused = (x.astype(np.float64) * y + s).astype(np.float32)
         v1 = x[1, :w]
-        scalar_max = lambda a, b: maximumf(np.float32(a), np.float32(b))  # noqa: E731
-        scalar_min = lambda a, b: minimumf(np.float32(a), np.float32(b))  # noqa: E731
+
+        def scalar_max(a, b):
+            return maximumf(np.float32(a), np.float32(b))
+
+        def scalar_min(a, b):
+            return minimumf(np.float32(a), np.float32(b))
+
         lanes = np.zeros(w, np.float32)
         for k in range(0, 2 * w, w):
             lanes = (lanes + y[1, k:k + w]).astype(np.float32)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from xdsl.context import Context
-from xdsl.dialects import scf
+from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import IntegerAttr, i64
 
 from pelemay_ir import api, cbuild, ir, pipelines, reference, run
@@ -54,8 +54,10 @@ def marked(module) -> list[scf.ForOp]:
     return [op for op in module.walk() if isinstance(op, scf.ForOp) and PARALLEL_ATTR in op.attributes]
 
 
-def bounds(loop: scf.ForOp) -> tuple[int, int, int]:
-    return tuple(v.owner.value.value.data for v in (loop.lb, loop.ub, loop.step))  # type: ignore[union-attr]
+def bounds(loop: scf.ForOp) -> tuple[int, ...]:
+    constants = [v.owner for v in (loop.lb, loop.ub, loop.step)]
+    assert all(isinstance(c, arith.ConstantOp) for c in constants)
+    return tuple(c.value.value.data for c in constants)  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def random_inputs(module) -> list[np.ndarray]:

@@ -238,7 +238,9 @@ def test_integer_max_min():
 
 
 def test_f16_rounds_after_each_op_to_nearest_even():
-    h = lambda *v: np.array(v, np.float16)  # noqa: E731
+    def h(*v):
+        return np.array(v, np.float16)
+
     # f16 spacing at 2048 is 2: 2049 ties to even 2048, 2051 ties to 2052.
     same(binary("add", h(2048, 2048), h(1, 3)), h(2048, 2052))
     # 65504 + 16 = 65520 is halfway to 65536, which overflows: +inf.
