@@ -26,6 +26,17 @@ from pelemay_ir.passes.vector_elementwise import Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
 
 
+def outer_product_step(em: VectorEmitter, acc: list[SSAValue], rows: list[SSAValue], columns: list[SSAValue]) -> list[SSAValue]:
+    """One step of the micro-kernel: acc[r][v] += rows[r] * columns[v], the
+    row scalars broadcast once each (matmul: elements of A and vectors of a
+    row of B; conv2d: input pixels and vectors of a filter row)."""
+    result = []
+    for r, scalar in enumerate(rows):
+        splat = em.splat(scalar)
+        result += [em.vfma(splat, column, acc[r * len(columns) + v]) for v, column in enumerate(columns)]
+    return result
+
+
 def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation | None:
     a, b = op.inputs_
     if any(element_of(v) != f32 for v in (a, b, op.output_)):
@@ -52,11 +63,8 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
             def step(ks: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
                 k = ks[0]
                 bv = [em.vload(b, [*b_batch, k, em.add(j0, v * lanes)]) for v in range(nvec)]
-                result = []
-                for r in range(rows):
-                    av = em.splat(em.load(a, [*a_batch, em.add(i0, r), k]))
-                    result += [em.vfma(av, bv[v], acc[r * nvec + v]) for v in range(nvec)]
-                return result
+                av = [em.load(a, [*a_batch, em.add(i0, r), k]) for r in range(rows)]
+                return outer_product_step(em, acc, av, bv)
 
             acc = em.reduce([(0, k_size)], [em.vconst(0.0)] * (rows * nvec), step)
             for r in range(rows):

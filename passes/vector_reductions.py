@@ -26,6 +26,8 @@ from pelemay_ir.passes.vector_emitter import VectorEmitter
 from pelemay_ir.shapes import normalize_axis
 
 _KIND = {pt.ReduceSumOp: "add", pt.ReduceMeanOp: "add", pt.ReduceMaxOp: "max", pt.ReduceMinOp: "min"}
+REDUCTIONS = tuple(_KIND)
+"""The reduce ops: their vectors run along the input's last axis when it is reduced."""
 _START = {"add": 0.0, "max": float("-inf"), "min": float("inf")}
 
 

@@ -26,6 +26,7 @@ from pelemay_ir.passes.loops_windows import Window, window
 from pelemay_ir.passes.vector_cost import register_block
 from pelemay_ir.passes.vector_elementwise import Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
+from pelemay_ir.passes.vector_matmul import outer_product_step
 
 
 SMALL_WINDOW = 9
@@ -39,6 +40,16 @@ def _interior(size: int, kernel: int, stride: int, dilation: int, pad: int, out_
     end = (size - 1 - (kernel - 1) * dilation + pad) // stride + 1
     first = min(first, out_size)
     return first, max(first, min(end, out_size))
+
+
+def _initial(em: VectorEmitter, bias: SSAValue | None, c0: Index, nv: int, start: float) -> list[SSAValue]:
+    """The accumulators of nv vectors of channels from c0 (nv = 0: the one
+    channel c0, scalar): the bias there, or `start` when there is none."""
+    if bias is None:
+        return [em.vconst(start) if nv else em.f32(start)] * max(nv, 1)
+    if nv == 0:
+        return [em.load(bias, [c0])]
+    return [em.vload(bias, [em.add(c0, v * em.lanes)]) for v in range(nv)]
 
 
 def _channel_blocks(em: VectorEmitter, channels: int, nvec: int, block) -> None:
@@ -77,13 +88,6 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
     rows, nvec = register_block(vectors, ow, f, em.lanes)
     inner_first, inner_end = _interior(wd, kw, sw, dw, left, ow)
 
-    def initial(fo: Index, nv: int) -> list[SSAValue]:
-        if bias is None:
-            return [em.vconst(0.0) if nv else em.f32(0.0)] * max(nv, 1)
-        if nv == 0:
-            return [em.load(bias, [fo])]
-        return [em.vload(bias, [em.add(fo, v * lanes)]) for v in range(nv)]
-
     def block(n: SSAValue, oy: SSAValue, rows_w: Window, ox0: Index, pixels: int, cols: Window | None, fo: Index, nv: int) -> None:
         """`pixels` output pixels from ox0 times nv vectors of channels from fo
         (nv = 0: the one channel fo, in scalar)."""
@@ -96,18 +100,15 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
                 wv = [em.load(w, [ky, kx, c, fo])]
             else:
                 wv = [em.vload(w, [ky, kx, c, em.add(fo, v * lanes)]) for v in range(nv)]
-            result = []
-            for p in range(pixels):
-                ix = em.add(em.sub(em.mul(em.add(ox0, p), sw), left), em.mul(kx, dw))
-                xv = em.load(x, [n, iy, ix, c])
-                if nv == 0:
-                    result.append(em.addv(acc[p], em.mulv(xv, wv[0])))
-                else:
-                    xs = em.splat(xv)
-                    result += [em.vfma(xs, wv[v], acc[p * nv + v]) for v in range(nv)]
-            return result
+            xv = [
+                em.load(x, [n, iy, em.add(em.sub(em.mul(em.add(ox0, p), sw), left), em.mul(kx, dw)), c])
+                for p in range(pixels)
+            ]
+            if nv == 0:
+                return [em.addv(acc[p], em.mulv(xv[p], wv[0])) for p in range(pixels)]
+            return outer_product_step(em, acc, xv, wv)
 
-        inits = [v for _ in range(pixels) for v in initial(fo, nv)]
+        inits = [v for _ in range(pixels) for v in _initial(em, bias, fo, nv, 0.0)]
         acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi), (0, c_in)], inits, tap)
         for p in range(pixels):
             for v in range(max(nv, 1)):
@@ -207,13 +208,6 @@ def _depthwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors:
     kh, kw, _, _ = shape_of(w)
     top, _, left, _ = pt.ints(op.padding)  # pyright: ignore[reportAttributeAccessIssue]
 
-    def initial(c0: Index, nv: int) -> list[SSAValue]:
-        if bias is None:
-            return [em.vconst(0.0) if nv else em.f32(0.0)] * max(nv, 1)
-        if nv == 0:
-            return [em.load(bias, [c0])]
-        return [em.vload(bias, [em.add(c0, v * em.lanes)]) for v in range(nv)]
-
     def tap(acc: SSAValue, at: list, ky: SSAValue, kx: SSAValue, c: Index, vec: bool) -> SSAValue:
         if vec:
             return em.vfma(em.vload(x, [*at, c]), em.vload(w, [ky, kx, 0, c]), acc)
@@ -221,7 +215,7 @@ def _depthwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors:
 
     return _windowed_channels(
         em, op, chain, vectors, (kh, kw), pt.ints(op.strides), pt.ints(op.dilations),  # pyright: ignore
-        (top, left), tap, initial, lambda acc, _r, _c, _v: acc,
+        (top, left), tap, lambda c0, nv: _initial(em, bias, c0, nv, 0.0), lambda acc, _r, _c, _v: acc,
     )
 
 
@@ -232,9 +226,6 @@ def pool2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
     is_max = isinstance(op, pbuf.DestinationOp) and op.TENSOR_OP is pt.MaxPool2DOp
     top, _, left, _ = pt.ints(op.padding)  # pyright: ignore[reportAttributeAccessIssue]
     start = float("-inf") if is_max else 0.0
-
-    def initial(c0: Index, nv: int) -> list[SSAValue]:
-        return [em.vconst(start) if nv else em.f32(start)] * max(nv, 1)
 
     def tap(acc: SSAValue, at: list, _ky: SSAValue, _kx: SSAValue, c: Index, vec: bool) -> SSAValue:
         if vec:
@@ -251,5 +242,5 @@ def pool2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 
     return _windowed_channels(
         em, op, chain, vectors, pt.ints(op.kernel), pt.ints(op.strides), (1, 1),  # pyright: ignore
-        (top, left), tap, initial, finish,
+        (top, left), tap, lambda c0, nv: _initial(em, None, c0, nv, start), finish,
     )

@@ -37,7 +37,7 @@ from pelemay_ir.passes.vector_cost import lanes_for
 from pelemay_ir.passes.vector_elementwise import Chain, elementwise, is_elementwise
 from pelemay_ir.passes.vector_emitter import VectorEmitter
 from pelemay_ir.passes.vector_matmul import matmul
-from pelemay_ir.passes.vector_reductions import reduction, softmax
+from pelemay_ir.passes.vector_reductions import REDUCTIONS, reduction, softmax
 from pelemay_ir.passes.vector_windows import conv2d, pool2d
 
 PASS_NAME = "vectorize"
@@ -49,10 +49,7 @@ KERNELS: dict[type[Operation], Kernel] = {
     pt.Conv2DOp: conv2d,
     pt.MaxPool2DOp: pool2d,
     pt.AvgPool2DOp: pool2d,
-    pt.ReduceSumOp: reduction,
-    pt.ReduceMeanOp: reduction,
-    pt.ReduceMaxOp: reduction,
-    pt.ReduceMinOp: reduction,
+    **dict.fromkeys(REDUCTIONS, reduction),
     pt.SoftmaxOp: softmax,
 }
 """Ops with a vector kernel of their own."""
@@ -135,8 +132,7 @@ def _annotate(nest: Operation, source: pbuf.DestinationOp, chain: Chain) -> None
 def _row(op: pbuf.DestinationOp) -> int:
     """The length of the rows the op's kernel runs its vectors along: the
     output's last dimension, or the input's for a reduction."""
-    along_input = op.TENSOR_OP in (pt.ReduceSumOp, pt.ReduceMeanOp, pt.ReduceMaxOp, pt.ReduceMinOp)
-    shape = shape_of(op.inputs_[0] if along_input else op.output_)
+    shape = shape_of(op.inputs_[0] if op.TENSOR_OP in REDUCTIONS else op.output_)
     return shape[-1] if shape else 1
 
 
