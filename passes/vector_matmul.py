@@ -14,6 +14,8 @@ Batch dimensions broadcast as in NumPy, as in the scalar kernel.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from xdsl.dialects.builtin import f32
 from xdsl.ir import Operation, SSAValue
 
@@ -26,13 +28,16 @@ from pelemay_ir.passes.vector_elementwise import Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
 
 
-def outer_product_step(em: VectorEmitter, acc: list[SSAValue], rows: list[SSAValue], columns: list[SSAValue]) -> list[SSAValue]:
-    """One step of the micro-kernel: acc[r][v] += rows[r] * columns[v], the
-    row scalars broadcast once each (matmul: elements of A and vectors of a
-    row of B; conv2d: input pixels and vectors of a filter row)."""
+def outer_product_step(
+    em: VectorEmitter, acc: list[SSAValue], rows: int, row: Callable[[int], SSAValue], columns: list[SSAValue]
+) -> list[SSAValue]:
+    """One step of the micro-kernel: acc[r][v] += row(r) * columns[v] for
+    r < rows, each row scalar read and broadcast once, just before its
+    multiply-adds (matmul: elements of A and vectors of a row of B; conv2d:
+    input pixels and vectors of a filter row)."""
     result = []
-    for r, scalar in enumerate(rows):
-        splat = em.splat(scalar)
+    for r in range(rows):
+        splat = em.splat(row(r))
         result += [em.vfma(splat, column, acc[r * len(columns) + v]) for v, column in enumerate(columns)]
     return result
 
@@ -63,8 +68,7 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
             def step(ks: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
                 k = ks[0]
                 bv = [em.vload(b, [*b_batch, k, em.add(j0, v * lanes)]) for v in range(nvec)]
-                av = [em.load(a, [*a_batch, em.add(i0, r), k]) for r in range(rows)]
-                return outer_product_step(em, acc, av, bv)
+                return outer_product_step(em, acc, rows, lambda r: em.load(a, [*a_batch, em.add(i0, r), k]), bv)
 
             acc = em.reduce([(0, k_size)], [em.vconst(0.0)] * (rows * nvec), step)
             for r in range(rows):

@@ -100,13 +100,12 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
                 wv = [em.load(w, [ky, kx, c, fo])]
             else:
                 wv = [em.vload(w, [ky, kx, c, em.add(fo, v * lanes)]) for v in range(nv)]
-            xv = [
-                em.load(x, [n, iy, em.add(em.sub(em.mul(em.add(ox0, p), sw), left), em.mul(kx, dw)), c])
-                for p in range(pixels)
-            ]
+            def pixel(p: int) -> SSAValue:
+                return em.load(x, [n, iy, em.add(em.sub(em.mul(em.add(ox0, p), sw), left), em.mul(kx, dw)), c])
+
             if nv == 0:
-                return [em.addv(acc[p], em.mulv(xv[p], wv[0])) for p in range(pixels)]
-            return outer_product_step(em, acc, xv, wv)
+                return [em.addv(acc[p], em.mulv(pixel(p), wv[0])) for p in range(pixels)]
+            return outer_product_step(em, acc, pixels, pixel, wv)
 
         inits = [v for _ in range(pixels) for v in _initial(em, bias, fo, nv, 0.0)]
         acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi), (0, c_in)], inits, tap)
