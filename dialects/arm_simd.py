@@ -752,7 +752,7 @@ class ReduceMinOp(_ReduceOp):
     INTRINSICS: ClassVar = _q_table("vminv", _REDUCIBLE)
 
 
-# --- conversions and widening integer arithmetic ---------------------------------------
+# --- conversions, shifts and widening integer arithmetic ---------------------------------------
 
 @irdl_op_definition
 class ConvertOp(ArmSimdOp):
@@ -772,6 +772,54 @@ class ConvertOp(ArmSimdOp):
 
     def verify_types(self, key: VectorType) -> None:
         self.expect("result", F32X4 if key == I32X4 else I32X4)
+
+
+@irdl_op_definition
+class ReinterpretOp(ArmSimdOp):
+    """`vreinterpretq_s32_f32(v)` and `vreinterpretq_f32_s32(v)`: the same 128
+    bits read as the other lane type, with no conversion (no instruction)."""
+
+    name = "arm_simd.reinterpret"
+    input = operand_def(VECTOR)
+    result = result_def(VECTOR)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+    KEY: ClassVar = "input"
+    INTRINSICS: ClassVar = {F32X4: "vreinterpretq_s32_f32", I32X4: "vreinterpretq_f32_s32"}
+
+    def __init__(self, input: SSAValue, type: VectorType):
+        super().__init__(operands=[input], result_types=[type])
+
+    def verify_types(self, key: VectorType) -> None:
+        self.expect("result", F32X4 if key == I32X4 else I32X4)
+
+
+@irdl_op_definition
+class ShiftLeftOp(ArmSimdOp):
+    """`vshlq_n_s32(v, n)`: each integer lane shifted left by the constant n
+    (0 to the lane width - 1, as the intrinsic's immediate); bits shifted out
+    are lost."""
+
+    name = "arm_simd.shift_left"
+    input = operand_def(VECTOR)
+    amount = prop_def(IntegerAttr[I64])
+    result = result_def(VECTOR)
+    traits = traits_def(Pure())
+    irdl_options = _PROPS_IN_ATTR_DICT
+    assembly_format = "$input `,` $amount attr-dict `:` type($input) `->` type($result)"
+    KEY: ClassVar = "input"
+    INTRINSICS: ClassVar = {t: f"vshlq_n_{suffix(t)}" for t in (I32X4, I16X8, I8X16)}
+
+    def __init__(self, input: SSAValue, amount: int):
+        super().__init__(
+            operands=[input], properties={"amount": IntegerAttr(amount, i64)}, result_types=[input.type]
+        )
+
+    def verify_types(self, key: VectorType) -> None:
+        self.expect("result", key)
+        width = key.element_type.width.data  # pyright: ignore[reportAttributeAccessIssue]
+        if not 0 <= self.amount.value.data < width:
+            raise VerifyException(f"shift amount {self.amount.value.data} is out of range for {type_str(key)} (0..{width - 1})")
 
 
 _WIDE = {I8X8: I16X8, I16X4: I32X4}
@@ -836,8 +884,8 @@ OPS: tuple[type[ArmSimdOp], ...] = (
     LoadOp, StoreOp, LoadLaneOp, StoreLaneOp, DupOp, GetLowOp, GetHighOp, CombineOp,
     GetLaneOp, SetLaneOp, NegOp, AbsOp, AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp,
     PairwiseAddOp, PairwiseMaxOp, PairwiseMinOp, FmaOp, MlaOp,
-    CompareOp, SelectOp, ReduceAddOp, ReduceMaxOp, ReduceMinOp, ConvertOp, MullOp,
-    MlalOp, SdotOp,
+    CompareOp, SelectOp, ReduceAddOp, ReduceMaxOp, ReduceMinOp, ConvertOp, ReinterpretOp,
+    ShiftLeftOp, MullOp, MlalOp, SdotOp,
 )
 
 ArmSimd = Dialect("arm_simd", list(OPS), [])

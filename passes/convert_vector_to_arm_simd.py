@@ -20,6 +20,10 @@ everything else (loops, scalar arith, memrefs) as it is:
 - vector.fma (a * b + acc): `fma` (one rounding) on machines with VFPv4;
   `mla` on armv7-a8 (Cortex-A8), which rounds the product before the add, so
   its result may differ from the fused one in the last bit.
+- arith.bitcast between vector<4xf32> and vector<4xi32>: `reinterpret`;
+  arith.shli of vector<4xi32> by a splat constant: `shift_left` (vshlq_n_s32,
+  the amount an immediate), and the constant goes. These are how the vector
+  exp (passes/vector_math.py) builds 2^n in the exponent field.
 - vector.reduction <add|maximumf|minimumf>: `reduce_add` / `reduce_max` /
   `reduce_min` on AArch64; ARMv7 has no across-vector op, so the halves are
   combined pairwise (`get_low`, `get_high`, `padd` / `pmax` / `pmin` twice,
@@ -46,9 +50,10 @@ from pelemay_ir.dialects import arm_simd
 from pelemay_ir.dialects.ptensor import type_str
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.machines import machine as machine_named
+from pelemay_ir.passes.vector_emitter import shift_amount
 from pelemay_ir.passes.verify_arm_simd import check_machine
 
-F32X4 = arm_simd.F32X4
+F32X4, I32X4 = arm_simd.F32X4, arm_simd.I32X4
 
 _BINARY: dict[type[Operation], type[arm_simd.ArmSimdOp]] = {
     arith.AddfOp: arm_simd.AddOp,
@@ -62,12 +67,24 @@ _REDUCTIONS = {
     vector.CombiningKindFlag.MAXIMUMF: (arm_simd.ReduceMaxOp, arm_simd.PairwiseMaxOp, arith.MaximumfOp),
     vector.CombiningKindFlag.MINIMUMF: (arm_simd.ReduceMinOp, arm_simd.PairwiseMinOp, arith.MinimumfOp),
 }
-_ARITH_ON_VECTORS = (*_BINARY, arith.DivfOp, arith.NegfOp)
+_ON_BITS = (arith.BitcastOp, arith.ShLIOp)
+"""The ops on vector<4xi32>: the bits of f32 lanes, shifted by a constant."""
+_ARITH_ON_VECTORS = (*_BINARY, arith.DivfOp, arith.NegfOp, *_ON_BITS)
 _VECTOR_OPS = (vector.LoadOp, vector.StoreOp, vector.BroadcastOp, vector.FMAOp, vector.ReductionOp)
 PORTABLE_OPS = (
     "vector.load, vector.store, vector.broadcast, vector.fma, vector.reduction, "
-    "arith.addf, arith.subf, arith.mulf, arith.divf, arith.maximumf, arith.minimumf, arith.negf"
+    "arith.addf, arith.subf, arith.mulf, arith.divf, arith.maximumf, arith.minimumf, arith.negf, "
+    "and on vector<4xi32> arith.bitcast and arith.shli by a splat constant"
 )
+
+
+def _is_shift_constant(op: Operation) -> bool:
+    """A splat i32 vector constant that only shifts take (as their immediate)."""
+    return (
+        isinstance(op, arith.ConstantOp)
+        and op.result.type == I32X4
+        and all(isinstance(use.operation, arith.ShLIOp) and use.index == 1 for use in op.result.uses)
+    )
 
 
 def _is_vector(value: SSAValue) -> bool:
@@ -117,8 +134,14 @@ class _Converter:
                 where,
             )
         for value in (*op.operands, *op.results):
-            if _is_vector(value) and value.type != F32X4:
+            allowed = (F32X4, I32X4) if isinstance(op, _ON_BITS) else (F32X4,)
+            if _is_vector(value) and value.type not in allowed:
                 raise CompileError(self._shape_message(op, value.type), where)
+        if isinstance(op, arith.ShLIOp) and shift_amount(op) is None:
+            raise CompileError(
+                f"'{op.name}' has no NEON form on '{self.target}' unless it shifts by a splat constant below 32",
+                where,
+            )
         if isinstance(op, vector.BroadcastOp) and op.source.type != f32:
             raise CompileError(
                 f"'{op.name}' from {type_str(op.source.type)} has no NEON form on "
@@ -158,6 +181,8 @@ class _Converter:
             vector.ReductionOp: self._reduction,
             arith.DivfOp: self._divide,
             arith.NegfOp: self._negate,
+            arith.BitcastOp: self._reinterpret,
+            arith.ShLIOp: self._shift_left,
         }[type(op)]  # pyright: ignore[reportAssignmentType]
         new_ops = convert(op)
         last = new_ops[-1]
@@ -174,6 +199,14 @@ class _Converter:
 
     def _negate(self, op: arith.NegfOp) -> list[Operation]:
         return [arm_simd.NegOp(op.operand)]
+
+    def _reinterpret(self, op: arith.BitcastOp) -> list[Operation]:
+        return [arm_simd.ReinterpretOp(op.input, op.result.type)]  # pyright: ignore[reportArgumentType]
+
+    def _shift_left(self, op: arith.ShLIOp) -> list[Operation]:
+        amount = shift_amount(op)
+        assert amount is not None  # checked
+        return [arm_simd.ShiftLeftOp(op.lhs, amount)]
 
     def _fma(self, op: vector.FMAOp) -> list[Operation]:
         accumulate = arm_simd.FmaOp if self.fused else arm_simd.MlaOp
@@ -231,8 +264,13 @@ def convert_vector_to_arm_simd(module: Operation, target: str) -> None:
     machine_named(target)  # an unknown name is an error listing the valid ones
     converter = _Converter(target)
     ops = [o for o in module.walk() if in_scope(o)]
+    constants = [o for o in ops if _is_shift_constant(o)]
+    ops = [o for o in ops if o not in constants]
     for o in ops:
         converter.check(o)
     for o in ops:
         converter.rewrite(o)
+    for o in constants:
+        if not o.result.uses:
+            Rewriter.erase_op(o)
     check_machine(module, target)

@@ -14,8 +14,8 @@ import struct
 from collections.abc import Sequence
 
 from xdsl.dialects import arith, vector
-from xdsl.dialects.builtin import VectorType, f32
-from xdsl.ir import Block, SSAValue
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, VectorType, f32, i32
+from xdsl.ir import Block, OpResult, SSAValue
 
 from pelemay_ir.passes.loops_emitter import Emitter, Index
 
@@ -24,6 +24,22 @@ _KINDS = {
     "max": vector.CombiningKindFlag.MAXIMUMF,
     "min": vector.CombiningKindFlag.MINIMUMF,
 }
+
+
+def shift_amount(op: arith.ShLIOp) -> int | None:
+    """The amount of a vector shift by a splat constant in 0..31 (the only
+    shift of the vector level: every printer takes it as an immediate), else None."""
+    amount = op.rhs
+    if not (isinstance(amount, OpResult) and isinstance(amount.op, arith.ConstantOp)):
+        return None
+    value = amount.op.value
+    if not isinstance(value, DenseIntOrFPElementsAttr):
+        return None
+    values = {int(v) for v in value.get_values()}
+    if len(values) != 1:
+        return None
+    (shift,) = values
+    return shift if 0 <= shift < 32 else None
 
 
 class VectorEmitter(Emitter):
@@ -38,6 +54,7 @@ class VectorEmitter(Emitter):
         the machine's widest vector takes a narrower one)."""
         self.lanes = lanes
         self.vtype = VectorType(f32, [lanes])
+        self.itype = VectorType(i32, [lanes])
 
     def vload(self, buffer: SSAValue, indices: Sequence[Index]) -> SSAValue:
         """W consecutive elements along the last dimension, from `indices` on."""
@@ -97,3 +114,19 @@ class VectorEmitter(Emitter):
                 operands=[v], result_types=[f32], properties={"kind": vector.CombiningKindAttr(_KINDS[kind])}
             )
         )
+
+    def vbits(self, v: SSAValue) -> SSAValue:
+        """The bits of each f32 lane as an i32 lane (no conversion)."""
+        return self.value(arith.BitcastOp(v, self.itype))
+
+    def vfloat(self, bits: SSAValue) -> SSAValue:
+        """i32 lanes read as the bits of f32 lanes."""
+        return self.value(arith.BitcastOp(bits, self.vtype))
+
+    def vshift_left(self, bits: SSAValue, amount: int) -> SSAValue:
+        """Each i32 lane shifted left by a constant amount (0..31)."""
+        shift = self._constant(
+            ("ishift", self.lanes, amount),
+            lambda: arith.ConstantOp(DenseIntOrFPElementsAttr.from_list(self.itype, [amount])),
+        )
+        return self.value(arith.ShLIOp(bits, shift))

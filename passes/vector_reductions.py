@@ -5,9 +5,10 @@ output row of the last axis is a vector accumulator over the reduced
 positions: no horizontal step at all. When the last axis is reduced, W lanes
 accumulate side by side along it and are combined once at the end
 (`vector.reduction`), with a scalar tail; the sum's order differs from the
-scalar loop's, within rounding. softmax takes its max and its final division
-on vectors; exp stays the C library's, one call per element (the scalar
-kernel calls it twice). Neither kernel takes an epilogue.
+scalar loop's, within rounding. softmax takes its max, its exp (vector_math.py;
+the tail calls the C library's) and its normalisation on vectors: the
+division by the row's sum is one reciprocal per row and a multiply per
+element. Neither kernel takes an epilogue.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pelemay_ir.passes.loops_emitter import Index, element_of, shape_of
 from pelemay_ir.passes.loops_reductions import input_index, reduced_axes
 from pelemay_ir.passes.vector_elementwise import UNROLL, Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
+from pelemay_ir.passes.vector_math import exp_nonpositive
 from pelemay_ir.shapes import normalize_axis
 
 _KIND = {pt.ReduceSumOp: "add", pt.ReduceMeanOp: "add", pt.ReduceMaxOp: "max", pt.ReduceMinOp: "min"}
@@ -145,21 +147,32 @@ def softmax(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Ve
 
     def row(ivs: list[SSAValue]) -> None:
         top = _along_last(em, "max", x, ivs, size)
+        tops = em.splat(top)
 
-        def exp_stored(k: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
-            e = em.math(math.ExpOp, em.subv(em.load(x, [*ivs, k[0]]), top))
-            em.store(e, out, [*ivs, k[0]])
-            return [em.addv(acc[0], e)]
+        def exp_stored(k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+            e = exp_nonpositive(em, em.vsub(em.vload(x, [*ivs, k]), tops))
+            em.vstore(e, out, [*ivs, k])
+            return [em.vadd(acc[0], e)]
 
-        (total,) = em.reduce([(0, size)], [em.f32(0.0)], exp_stored)
-        whole = em.splat(total)
+        (sums,) = em.for_(0, vector_end, exp_stored, [em.vconst(0.0)], step=lanes).results
+        total = em.hreduce(sums, "add")
+        if vector_end < size:
+
+            def exp_tail(k: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
+                e = em.math(math.ExpOp, em.subv(em.load(x, [*ivs, k[0]]), top))
+                em.store(e, out, [*ivs, k[0]])
+                return [em.addv(acc[0], e)]
+
+            (total,) = em.reduce([(vector_end, size)], [total], exp_tail)
+        scale = em.divv(em.f32(1.0), total)
+        scales = em.splat(scale)
         em.for_(
             0, vector_end,
-            lambda k, _: em.vstore(em.vdiv(em.vload(out, [*ivs, k]), whole), out, [*ivs, k]),
+            lambda k, _: em.vstore(em.vmul(em.vload(out, [*ivs, k]), scales), out, [*ivs, k]),
             step=lanes,
         )
         if vector_end < size:
-            em.for_(vector_end, size, lambda k, _: em.store(em.divv(em.load(out, [*ivs, k]), total), out, [*ivs, k]))
+            em.for_(vector_end, size, lambda k, _: em.store(em.mulv(em.load(out, [*ivs, k]), scale), out, [*ivs, k]))
 
     if len(shape) == 1:
         return em.for_(0, 1, lambda _i, _c: row([]))

@@ -13,6 +13,8 @@ The portable vector ops (`vector.load/store/broadcast/fma/reduction` and
 float `arith` on vector<Wxf32>, W = 4, 8, 16) print as GCC/Clang vector
 extensions: one `typedef float pelemay_f32xW __attribute__((vector_size))`
 per width used, loads and stores through memcpy, operators for arithmetic.
+vector<Wxi32> holds the bits of f32 lanes (`arith.bitcast`) for shifting by
+a constant (`arith.shli`): how the vector exp builds powers of two.
 
 A loop marked `pelemay.parallel = N` (passes/parallelize.py) is outlined:
 a struct of the values its body uses from outside, a `static void` worker
@@ -52,11 +54,13 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
     VectorType,
+    i32,
 )
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAValue
 
 from pelemay_ir.dialects import arm_simd
 from pelemay_ir.ir import CompileError, location_of
+from pelemay_ir.passes.vector_emitter import shift_amount
 from pelemay_ir.targets import c_runtime as rt
 
 ENTRY_ATTR = "pelemay.entry"
@@ -149,7 +153,7 @@ PORTABLE_LANES = (4, 8, 16)
 def is_portable_vector(t: Attribute) -> bool:
     return (
         isinstance(t, VectorType)
-        and isinstance(t.element_type, Float32Type)
+        and (isinstance(t.element_type, Float32Type) or t.element_type == i32)
         and len(t.get_shape()) == 1
         and t.get_shape()[0] in PORTABLE_LANES
         and not any(t.get_scalable_dims())
@@ -160,7 +164,7 @@ def _unsupported_vector(t: Attribute, neon: bool) -> _Unsupported:
     also = "; arm_simd programs also hold 64- and 128-bit NEON vectors" if neon else ""
     return _Unsupported(
         f"vector type {t} is not supported by the C target: portable vectors are "
-        f"vector<Wxf32> with W = {', '.join(map(str, PORTABLE_LANES[:-1]))} or {PORTABLE_LANES[-1]}{also}"
+        f"vector<Wxf32> (and vector<Wxi32> for their bits) with W = {', '.join(map(str, PORTABLE_LANES[:-1]))} or {PORTABLE_LANES[-1]}{also}"
     )
 
 
@@ -800,7 +804,7 @@ class _Printer(_HeaderPrinter):
                 pass
         if not is_portable_vector(t):
             raise _unsupported_vector(t, self.uses_neon)
-        return self.vector_typedef("f32", t.get_shape()[0])
+        return self.vector_typedef("i32" if t.element_type == i32 else "f32", t.get_shape()[0])
 
     def vector_typedef(self, element: str, lanes: int) -> str:
         name, text = rt.vector_typedef(element, lanes)
@@ -1174,9 +1178,10 @@ class _FunctionPrinter:
         t = op.result.type
         if is_portable_vector(t) and isinstance(value, DenseIntOrFPElementsAttr):
             lanes = t.get_shape()[0]
-            values = [float(x) for x in value.get_values()]
+            values = list(value.get_values())
             values = values * lanes if len(values) == 1 else values
-            items = ", ".join(float_literal(x, t.element_type) for x in values)
+            literal = int_literal if t.element_type == i32 else float_literal
+            items = ", ".join(literal(x, t.element_type) for x in values)  # pyright: ignore[reportArgumentType]
             return f"({self.p.ctype(t)}){{{items}}}"
         if isinstance(value, FloatAttr):
             return float_literal(value.value.data, t)
@@ -1806,7 +1811,7 @@ def _neon_element(t: Attribute) -> str:
 def _arm_simd(fp: _FunctionPrinter, op: arm_simd.ArmSimdOp) -> None:
     """Any arm_simd op: its intrinsic called on its operands in order, except
     that a memref and its indices become one element pointer passed first (as
-    every NEON load and store takes it), then the constant lane if any."""
+    every NEON load and store takes it), then the constant lane or shift amount if any."""
     args: list[str] = []
     operands = list(op.operands)
     k = 0
@@ -1819,9 +1824,10 @@ def _arm_simd(fp: _FunctionPrinter, op: arm_simd.ArmSimdOp) -> None:
         else:
             args.append(fp.expr(v))
             k += 1
-    lane = op.properties.get("lane")
-    if isinstance(lane, IntegerAttr):
-        args.append(str(lane.value.data))
+    for immediate in ("lane", "amount"):
+        value = op.properties.get(immediate)
+        if isinstance(value, IntegerAttr):
+            args.append(str(value.value.data))
     call = f"{op.intrinsic()}({', '.join(args)})"
     if op.results:
         fp.scalar(op, lambda: call)
@@ -1832,6 +1838,8 @@ def _arm_simd(fp: _FunctionPrinter, op: arm_simd.ArmSimdOp) -> None:
 # --- portable vectors -----------------------------------------------------------------
 
 _VECTOR_ARITH = ("addf", "subf", "mulf", "divf", "maximumf", "minimumf", "negf")
+_ON_BITS = ("arith.constant", "arith.bitcast", "arith.shli")
+"""The ops that take vector<Wxi32>: the bits of f32 lanes, shifted by a constant."""
 _REDUCTION_KINDS = ("add", "maximumf", "minimumf")
 
 
@@ -1849,7 +1857,8 @@ def _check_vector_op(op: Operation) -> None:
     if op.name not in _VECTOR_HANDLED:
         names = ", ".join(f"arith.{n}" for n in _VECTOR_ARITH)
         raise _Unsupported(
-            f"'{op.name}' on vectors cannot be printed as C: the C target prints vector arithmetic {names}"
+            f"'{op.name}' on vectors cannot be printed as C: the C target prints vector arithmetic {names}, "
+            "and arith.bitcast and arith.shli (by a constant) on the bits of f32 lanes"
         )
     for v in (*op.operands, *op.results):
         if isinstance(v.type, VectorType) and not is_portable_vector(v.type):
@@ -1857,6 +1866,15 @@ def _check_vector_op(op: Operation) -> None:
                 f"'{op.name}' on {v.type} cannot be printed as C: portable vectors are vector<Wxf32> "
                 f"with W = {', '.join(map(str, PORTABLE_LANES[:-1]))} or {PORTABLE_LANES[-1]}"
             )
+        if isinstance(v.type, VectorType) and v.type.element_type == i32 and op.name not in _ON_BITS:
+            raise _Unsupported(
+                f"'{op.name}' on {v.type} cannot be printed as C: i32 vectors are the bits of f32 "
+                f"vectors, taken by {', '.join(_ON_BITS)}"
+            )
+    if isinstance(op, arith.BitcastOp) and op.input.type.get_shape() != op.result.type.get_shape():
+        raise _Unsupported("'arith.bitcast' between vectors of different lane counts cannot be printed as C")
+    if isinstance(op, arith.ShLIOp) and shift_amount(op) is None:
+        raise _Unsupported("'arith.shli' on vectors needs a constant splat amount in 0..31")
     if isinstance(op, vector.ReductionOp) and op.kind.data.value not in _REDUCTION_KINDS:
         raise _Unsupported(
             f"'vector.reduction <{op.kind.data.value}>' cannot be printed as C: the C target reduces with "
@@ -1922,6 +1940,19 @@ def _vector_broadcast(fp: _FunctionPrinter, op: vector.BroadcastOp) -> None:
     t = op.vector.type
     s = fp.expr(op.source)
     fp.scalar(op, lambda: f"({fp.p.ctype(t)}){{{', '.join([s] * t.get_shape()[0])}}}")
+
+
+def _vector_bitcast(fp: _FunctionPrinter, op: arith.BitcastOp) -> None:
+    """A cast between vector types of one size reinterprets the bits (GCC and Clang)."""
+    fp.scalar(op, lambda: f"({fp.p.ctype(op.result.type)}){fp.expr(op.input)}")
+
+
+def _vector_shift_left(fp: _FunctionPrinter, op: arith.ShLIOp) -> None:
+    """On unsigned lanes, where a left shift is defined for every value."""
+    lanes = op.result.type.get_shape()[0]
+    unsigned = fp.p.vector_typedef("u32", lanes)
+    signed = fp.p.ctype(op.result.type)
+    fp.scalar(op, lambda: f"({signed})(({unsigned}){fp.expr(op.lhs)} << {shift_amount(op)})")
 
 
 def _vector_fma(fp: _FunctionPrinter, op: vector.FMAOp) -> None:
@@ -2045,6 +2076,8 @@ _VECTOR_HANDLED = {
     "arith.negf": _vector_negf,
     "arith.maximumf": _vector_minmax("maximumf"),
     "arith.minimumf": _vector_minmax("minimumf"),
+    "arith.bitcast": _vector_bitcast,
+    "arith.shli": _vector_shift_left,
 }
 """Portable vector ops (and arith on vectors), printed with vector extensions."""
 _HANDLED.update({name: handler for name, handler in _VECTOR_HANDLED.items() if name.startswith("vector.")})

@@ -328,8 +328,8 @@ class CVector:
 
 
 def vector_typedef(element: str, lanes: int) -> tuple[str, str]:
-    """`typedef float pelemay_f32x8 ...;` (element: f32 or i32, 4 bytes a lane)."""
-    ctype = {"f32": "float", "i32": "int32_t"}[element]
+    """`typedef float pelemay_f32x8 ...;` (element: f32, i32 or u32, 4 bytes a lane)."""
+    ctype = {"f32": "float", "i32": "int32_t", "u32": "uint32_t"}[element]
     name = f"pelemay_{element}x{lanes}"
     return name, f"typedef {ctype} {name} __attribute__((vector_size({4 * lanes})));"
 

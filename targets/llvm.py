@@ -46,11 +46,13 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
     VectorType,
+    i32,
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from pelemay_ir.dialects import arm_simd
 from pelemay_ir.ir import CompileError, location_of
+from pelemay_ir.passes.vector_emitter import shift_amount
 from pelemay_ir.passes.verify_arm_simd import check_machine
 from pelemay_ir.targets import c as c_target
 
@@ -683,8 +685,11 @@ class FunctionPrinter:
         a, b = self.operands(op)
         rt = op.results[0].type
         t = self.ty(rt, op)
-        width = int_bits(rt, self.m)
         instr = {arith.ShLIOp: "shl", arith.ShRUIOp: "lshr", arith.ShRSIOp: "ashr"}[type(op)]
+        if isinstance(rt, VectorType):  # by a splat constant below the width (check_portable_arith)
+            self.results(op, self.emit(f"{instr} {t} {a}, {b}"))
+            return
+        width = int_bits(rt, self.m)
         known = self.ints.get(op.operands[1])
         if known is not None:  # a constant amount: one instruction
             amount = known % (1 << width)
@@ -1408,6 +1413,16 @@ class FunctionPrinter:
             name = f"llvm.fptosi.sat.{self.vsuffix(result)}.{self.vsuffix(t)}"
             self.results(op, self.call_intrinsic(name, rt, [(vt, a)]))
 
+    def p_simd_reinterpret(self, op: arm_simd.ReinterpretOp) -> None:
+        vt, _, _ = self.simd_types(op.input, op)
+        rt, _, _ = self.simd_types(op.result, op)
+        self.results(op, self.emit(f"bitcast {vt} {self.val(op.input, op)} to {rt}"))
+
+    def p_simd_shift_left(self, op: arm_simd.ShiftLeftOp) -> None:
+        vt, lane_t, t = self.simd_types(op.input, op)
+        amounts = ", ".join([f"{lane_t} {op.amount.value.data}"] * t.get_shape()[0])
+        self.results(op, self.emit(f"shl {vt} {self.val(op.input, op)}, <{amounts}>"))
+
 
 _NEON_BINARY = {
     (family, name, floats): intrinsic
@@ -1505,6 +1520,8 @@ _SIMD_HANDLERS = {
     "select": FunctionPrinter.p_simd_select,
     **{name: FunctionPrinter.p_simd_reduce for name in ("reduce_add", "reduce_max", "reduce_min")},
     "convert": FunctionPrinter.p_simd_convert,
+    "reinterpret": FunctionPrinter.p_simd_reinterpret,
+    "shift_left": FunctionPrinter.p_simd_shift_left,
 }
 """arm_simd ops by name (`arm_simd.` dropped): an op the dialect gains is
 printed once it has an entry here, and is an error naming it until then."""
@@ -1548,15 +1565,25 @@ def unprintable(op: Operation) -> CompileError:
 def check_portable_arith(op: Operation) -> None:
     """arith and math on vectors: the portable set on vector<Wxf32> only."""
     vectors = [v.type for v in (*op.operands, *op.results) if isinstance(v.type, VectorType)]
-    portable = isinstance(op, _PORTABLE_ARITH) and all(
-        isinstance(t, VectorType) and isinstance(t.element_type, Float32Type)
-        and t.get_num_dims() == 1 and not t.get_num_scalable_dims()
-        for t in (v.type for v in (*op.operands, *op.results))
-    )
+    def one_dimensional(t: Attribute, element: Attribute) -> bool:
+        return (isinstance(t, VectorType) and t.element_type == element
+                and t.get_num_dims() == 1 and not t.get_num_scalable_dims())
+
+    types = [v.type for v in (*op.operands, *op.results)]
+    if isinstance(op, arith.BitcastOp):  # the bits of f32 lanes, and back
+        portable = (sorted(str(t.element_type) for t in types) == ["f32", "i32"]  # pyright: ignore
+                    and all(one_dimensional(t, t.element_type) for t in types)  # pyright: ignore
+                    and types[0].get_shape() == types[1].get_shape())  # pyright: ignore
+    elif isinstance(op, arith.ShLIOp):
+        portable = all(one_dimensional(t, i32) for t in types) and shift_amount(op) is not None
+    else:
+        portable = isinstance(op, _PORTABLE_ARITH) and all(one_dimensional(t, Float32Type()) for t in types)
     if not portable:
         raise CompileError(
             f"'{op.name}' op on {vectors[0]} cannot be printed by the llvm target: on vectors it "
-            "prints arith.addf, subf, mulf, divf, maximumf, minimumf and negf of vector<Wxf32>",
+            "prints arith.addf, subf, mulf, divf, maximumf, minimumf and negf of vector<Wxf32>, "
+            "arith.bitcast between vector<Wxf32> and vector<Wxi32>, and arith.shli of vector<Wxi32> "
+            "by a splat constant below 32",
             location_of(op))
 
 

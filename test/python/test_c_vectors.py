@@ -355,6 +355,20 @@ def one_op(body: str, arg: str = "memref<16xf32>") -> str:
     ("%v = vector.load %y[%c0] : memref<16xf32>, vector<4xf32>\n"
      "  vector.store %v, %x[%c0] : memref<16xf32>, vector<4xf32>",
      "memref<16xf32>", r"vectors.mlir:4:\d+: .*'vector.store' into a read-only buffer \(input\)"),
+    ("%v = vector.load %x[%c0] : memref<16xf32>, vector<4xf32>\n"
+     "  %b = arith.bitcast %v : vector<4xf32> to vector<4xi32>\n"
+     "  %s = arith.addi %b, %b : vector<4xi32>",
+     "memref<16xf32>", r"vectors.mlir:5:\d+: .*'arith.addi' on vectors cannot be printed as C: .*arith.negf, "
+                       r"and arith.bitcast and arith.shli \(by a constant\) on the bits of f32 lanes"),
+    ("%v = vector.load %x[%c0] : memref<16xf32>, vector<4xf32>\n"
+     "  %b = arith.bitcast %v : vector<4xf32> to vector<4xi32>\n"
+     "  %s = vector.reduction <add>, %b : vector<4xi32> into i32",
+     "memref<16xf32>", r"vectors.mlir:5:\d+: .*'vector.reduction' on vector<4xi32> cannot be printed as C: i32 "
+                       r"vectors are the bits of f32 vectors, taken by arith.constant, arith.bitcast, arith.shli"),
+    ("%v = vector.load %x[%c0] : memref<16xf32>, vector<4xf32>\n"
+     "  %b = arith.bitcast %v : vector<4xf32> to vector<4xi32>\n"
+     "  %s = arith.shli %b, %b : vector<4xi32>",
+     "memref<16xf32>", r"vectors.mlir:5:\d+: .*'arith.shli' on vectors needs a constant splat amount in 0..31"),
 ])
 def test_unsupported_vectors_are_located_errors(body, arg, message):
     error = error_of(one_op(body, arg))

@@ -377,12 +377,17 @@ def f32_section(rng: np.random.Generator) -> Section:
     %fsel$ = arm_simd.select %fgt$, %fx$, %fy$ : {M}, {F}, {F} -> {F}
     %fcvi$ = arm_simd.convert %fx$ : {F} -> {I}
     %fcvf$ = arm_simd.convert %fk$ : {I} -> {F}
+    %fbits$ = arm_simd.reinterpret %fx$ : {F} -> {I}
+    %fshl$ = arm_simd.shift_left %fk$, 23 : {I} -> {I}
+    %fpow$ = arm_simd.reinterpret %fshl$ : {I} -> {F}
     {compare_code_ops("f", F, M, "fx", "fy")}
     """
-    names = ["add", "sub", "mul", "max", "min", "neg", "abs", "mla", "sel", "cvf", "code"]
+    names = ["add", "sub", "mul", "max", "min", "neg", "abs", "mla", "sel", "cvf", "code", "pow"]
     outs = {f"fo_{name}": f"f{name}" if name != "code" else "fcode" for name in names}
     outs["fo_cvi"] = "fcvi"
-    elem_of = {"fx": "f32", "fy": "f32", "fk": "i32", **{o: "f32" for o in outs}, "fo_cvi": "i32"}
+    outs["fo_bits"] = "fbits"
+    ints = ("fo_cvi", "fo_bits")
+    elem_of = {"fx": "f32", "fy": "f32", "fk": "i32", **{o: "i32" if o in ints else "f32" for o in outs}}
     body = compare_code_constants("f", 4, "f32") + "\n" + elementwise_loops("f", 4, n, elem_of, ops, outs, 2)
 
     def reference(v):
@@ -396,12 +401,14 @@ def f32_section(rng: np.random.Generator) -> Section:
                 "fo_sel": np.where(a > b, a, b), "fo_cvf": v["fk"].astype(np.float32),
                 "fo_code": compare_code(a, b, np.float32),
                 "fo_cvi": np.clip(wide, -(2**31), 2**31 - 1).astype(np.int32),
+                "fo_bits": a.view(np.int32),
+                "fo_pow": (v["fk"].view(np.uint32) << np.uint32(23)).view(np.float32),
             }
 
     return Section(
         {"fx": x, "fy": y, "fk": k},
-        {o: ((n,), np.dtype(np.int32 if o == "fo_cvi" else np.float32)) for o in outs},
-        body, reference, exact_floats={"fo_neg", "fo_abs", "fo_sel"},
+        {o: ((n,), np.dtype(np.int32 if o in ints else np.float32)) for o in outs},
+        body, reference, exact_floats={"fo_neg", "fo_abs", "fo_sel", "fo_pow"},
     )
 
 
@@ -853,6 +860,9 @@ func.func @f(%x: memref<8x{e}>, %y: memref<8x{e}>) attributes {{pelemay.entry, p
     ("i32", "%c0i = arith.constant 0 : i32\n  %r = vector.broadcast %c0i : i32 to vector<4xi32>",
      r"p.mlir:4:\d+: error: 'vector.load' op on vector<4xi32> cannot be printed by the llvm target: "
      r"the portable vector ops take one-dimensional vectors of f32"),
+    ("i32", "%r = arith.shli %a, %a : vector<4xi32>",
+     r"p.mlir:5:\d+: error: 'arith.shli' op on vector<4xi32> cannot be printed by the llvm target: .*"
+     r"arith.shli of vector<Wxi32> by a splat constant below 32"),
     ("f32", "%t = arith.cmpf olt, %a, %a : vector<4xf32>\n  %r = arith.addf %a, %a : vector<4xf32>",
      r"p.mlir:5:\d+: error: 'arith.cmpf' op on vector<4xf32> cannot be printed by the llvm target: on vectors"),
     ("f32", "%z = arith.constant 0.0 : f32\n  %r = vector.transfer_read %x[%c0], %z : memref<8xf32>, vector<4xf32>",

@@ -35,3 +35,12 @@ func.func @root(%a: vector<4xf32>) -> vector<4xf32> {
   %0 = math.sqrt %a : vector<4xf32>
   func.return %0 : vector<4xf32>
 }
+
+// -----
+
+func.func @shift_by_variable(%a: vector<4xi32>, %n: vector<4xi32>) -> vector<4xi32> {
+  // CHECK: convert-vector-invalid.mlir:[[# @LINE + 2]]:3: error: 'arith.shli' has no NEON form on 'armv7' unless it shifts by a splat constant below 32
+  // RV: convert-vector-invalid.mlir:[[# @LINE + 1]]:3: error: 'arith.shli' needs NEON, which target 'riscv64' lacks
+  %0 = arith.shli %a, %n : vector<4xi32>
+  func.return %0 : vector<4xi32>
+}

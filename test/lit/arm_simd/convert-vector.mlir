@@ -96,3 +96,18 @@ func.func @carried(%x: memref<16xf32>, %c: f32) -> vector<4xf32> {
   }
   func.return %r : vector<4xf32>
 }
+
+// The vector exp's power of two: the bits of f32 lanes shifted by a splat
+// constant, which becomes the shift's immediate and goes.
+// CHECK-LABEL: func.func @power_of_two
+// CHECK-NOT: arith.constant
+// CHECK: %b = arm_simd.reinterpret %x : vector<4xf32> -> vector<4xi32>
+// CHECK-NEXT: %s = arm_simd.shift_left %b, 23 : vector<4xi32> -> vector<4xi32>
+// CHECK-NEXT: %p = arm_simd.reinterpret %s : vector<4xi32> -> vector<4xf32>
+func.func @power_of_two(%x: vector<4xf32>) -> vector<4xf32> {
+  %c23 = arith.constant dense<23> : vector<4xi32>
+  %b = arith.bitcast %x : vector<4xf32> to vector<4xi32>
+  %s = arith.shli %b, %c23 : vector<4xi32>
+  %p = arith.bitcast %s : vector<4xi32> to vector<4xf32>
+  func.return %p : vector<4xf32>
+}

@@ -139,6 +139,30 @@ func.func @f(%a: vector<4xf32>) {
 // -----
 
 func.func @f(%a: vector<4xf32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'arm_simd.reinterpret' op result has type vector<4xf32>; expected vector<4xi32>
+  %0 = arm_simd.reinterpret %a : vector<4xf32> -> vector<4xf32>
+  func.return
+}
+
+// -----
+
+func.func @f(%a: vector<4xi32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'arm_simd.shift_left' op shift amount 32 is out of range for vector<4xi32> (0..31)
+  %0 = arm_simd.shift_left %a, 32 : vector<4xi32> -> vector<4xi32>
+  func.return
+}
+
+// -----
+
+func.func @f(%a: vector<4xf32>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'arm_simd.shift_left' op input has type vector<4xf32>; expected one of vector<4xi32>, vector<8xi16>, vector<16xi8>
+  %0 = arm_simd.shift_left %a, 1 : vector<4xf32> -> vector<4xf32>
+  func.return
+}
+
+// -----
+
+func.func @f(%a: vector<4xf32>) {
   // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'arm_simd.padd' op lhs has type vector<4xf32>; expected one of vector<2xf32>, vector<2xi32>, vector<4xi16>, vector<8xi8>
   %0 = arm_simd.padd %a, %a : vector<4xf32>, vector<4xf32> -> vector<4xf32>
   func.return

@@ -109,5 +109,11 @@ func.func @integers(%f: vector<4xf32>, %i: vector<4xi32>, %a: vector<8xi8>, %acc
   %3 = arm_simd.mlal %acc, %a, %a : vector<8xi16>, vector<8xi8>, vector<8xi8> -> vector<8xi16>
   // CHECK-NEXT: %4 = arm_simd.sdot %i, %q, %q : vector<4xi32>, vector<16xi8>, vector<16xi8> -> vector<4xi32>
   %4 = arm_simd.sdot %i, %q, %q : vector<4xi32>, vector<16xi8>, vector<16xi8> -> vector<4xi32>
+  // CHECK-NEXT: %5 = arm_simd.reinterpret %f : vector<4xf32> -> vector<4xi32>
+  %5 = arm_simd.reinterpret %f : vector<4xf32> -> vector<4xi32>
+  // CHECK-NEXT: %6 = arm_simd.shift_left %5, 23 : vector<4xi32> -> vector<4xi32>
+  %6 = arm_simd.shift_left %5, 23 : vector<4xi32> -> vector<4xi32>
+  // CHECK-NEXT: %7 = arm_simd.reinterpret %6 : vector<4xi32> -> vector<4xf32>
+  %7 = arm_simd.reinterpret %6 : vector<4xi32> -> vector<4xf32>
   func.return
 }
