@@ -151,7 +151,7 @@ def vectorize_function(function: func.FuncOp, vectors: Vectors) -> None:
             chain, after = _chain(ops, i, op)
         else:
             chain, after = Chain([], op.output_), i + 1
-        em.insert_before(op)
+        em.insert_before(chain.ops[-1] if chain.ops else op)  # after what the fused ops read is made
         em.set_lanes(lanes_for(vectors, _row(op)))
         nest = kernel(em, op, chain, vectors) if kernel else elementwise(em, op, chain)
         if nest is None:

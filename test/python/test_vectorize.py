@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from xdsl.dialects import vector
+from xdsl.dialects.builtin import StringAttr
 
 from pelemay_ir import api, reference
 from pelemay_ir.builder import ProgramBuilder
@@ -177,6 +178,22 @@ def test_epilogue_is_fused_and_its_buffer_disappears():
     assert sources == ["ptensor.matmul+ptensor.add+ptensor.relu"]
     assert any(isinstance(op, vector.FMAOp) for op in lowered.walk())
     assert not any(isinstance(op, pbuf.ViewOp) for op in lowered.walk())
+
+
+def test_fused_epilogue_may_read_a_weight_made_after_the_producer():
+    """The fused kernel goes where the last fused op was, after every buffer
+    the epilogue reads is defined."""
+    rng = np.random.default_rng(4)
+    b = ProgramBuilder("late")
+    a = b.argument("a", (13, 67))
+    product = b.matmul(a, b.weight("w", _rand(rng, (67, 61))))
+    bias = b.weight("bias", _rand(rng, (61,)))
+    b.returns(b.relu(b.add(product, bias)))
+    module = b.build()
+    lowered = api.lower(module)
+    assert any(op.attributes.get(SOURCE_ATTR) == StringAttr("ptensor.matmul+ptensor.add+ptensor.relu")
+               for op in lowered.walk())
+    _check(module, [_rand(rng, (13, 67))])
 
 
 def test_no_fusion_when_the_intermediate_is_read_again():
