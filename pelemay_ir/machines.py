@@ -144,7 +144,7 @@ MACHINES: dict[str, Machine] = {
     for m in [
         Machine(
             "host", "the machine running Pelemay IR", "gcc",
-            ("-march=native", "-ffp-contract=fast") if _HOST_VECTORS is not None else (),
+            ("-march=native", "-mtune=generic", "-ffp-contract=fast") if _HOST_VECTORS is not None else (),
             (), ("gcc",),
             vectors=_HOST_VECTORS,
         ),
