@@ -16,7 +16,8 @@ dialect says where bytes live:
   buffer at a fixed byte offset in it (what `plan-memory` turns allocs into);
 - `pbuf.weight` / `pbuf.constant` read-only data that never enters the arena;
 - `pbuf.reshape` a view with another shape over the same bytes (no copy);
-- `pbuf.copy` copies one buffer into another of the same type.
+- `pbuf.copy` copies one buffer into another of the same type;
+- `pbuf.packed_matmul` a matmul with a scratch buffer for packing B.
 
 Buffers are contiguous, row-major memrefs with static shapes. docs/memory.md
 describes how programs get here and how the arena is planned.
@@ -270,6 +271,58 @@ ELEMENTWISE: frozenset[type[Operation]] = frozenset(
 )
 
 
+# --- a matmul with a packing workspace ---------------------------------------------
+
+
+@irdl_op_definition
+class PackedMatmulOp(DestinationOp):
+    """`pbuf.matmul` with a scratch buffer the vector kernel packs panels of B into:
+    `pbuf.packed_matmul %a, %b, %scratch, %out : ..., memref<PxKxCxf32>, ...`.
+
+    The scratch (panels of C columns, each K rows of C floats; see
+    passes/pack_operands.py) is an operand so that plan-memory keeps it alive
+    exactly while the matmul runs. It is not an input: `inputs_` is (A, B),
+    and every kernel that ignores the scratch computes the plain matmul.
+    """
+
+    name = "pbuf.packed_matmul"
+    TENSOR_OP: ClassVar[type[ptensor.TensorOp]] = ptensor.MatmulOp
+    lhs = operand_def(MemRefType)
+    rhs = operand_def(MemRefType)
+    scratch = operand_def(MemRefType)
+    output = operand_def(MemRefType)
+
+    @property
+    def inputs_(self) -> Sequence[SSAValue]:
+        return self.operands[:2]
+
+    def tensor_twin(self) -> Operation:
+        types = (self.lhs.type, self.rhs.type, self.output.type)
+        cached = _TWINS.get(self)
+        if cached is not None and cached[0] == types:
+            return cached[1]
+        block = Block(arg_types=[tensor_of(t) for t in types[:2]])  # pyright: ignore
+        twin = ptensor.MatmulOp.create(
+            operands=list(block.args),
+            result_types=[tensor_of(types[2])],  # pyright: ignore
+            attributes=dict(self.attributes),
+        )
+        twin.location = self.location
+        _TWINS[self] = (types, twin)
+        return twin
+
+    def verify_(self) -> None:
+        super().verify_()
+        t = _require_contiguous(self.scratch.type, "scratch")
+        k = self.lhs.type.get_shape()[-1]  # pyright: ignore[reportAttributeAccessIssue]
+        shape = t.get_shape()
+        if t.element_type != self.rhs.type.element_type or len(shape) != 3 or shape[1] != k:  # pyright: ignore
+            raise VerifyException(
+                f"scratch {type_str(t)} must be memref<PxKxCx{type_str(self.rhs.type.element_type)}> "  # pyright: ignore
+                f"with K = {k}, the matmul's reduction size"
+            )
+
+
 # --- where buffers live -----------------------------------------------------------
 
 
@@ -518,5 +571,6 @@ PBuf = Dialect(
         WeightOp,
         ConstantOp,
         CopyOp,
+        PackedMatmulOp,
     ],
 )

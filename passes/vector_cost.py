@@ -2,7 +2,7 @@
 
 Nothing here is tuned per benchmark: every choice follows from the machine's
 vector width and vector register count (machines.Vectors),
-and from the op's shape.
+and from the op's shape; only the packing threshold is a measured constant.
 
 Register block (the micro-kernel). A block of `rows` x `vectors` accumulators
 (rows of the output times W-lane vectors of its columns) costs, per step of
@@ -22,9 +22,15 @@ once per row block. The columns are then taken in panels of K x P floats
 that fit half the L2, P a multiple of the register block's columns, and all
 row blocks sweep one panel before the next (the A rows of a block, K floats
 each, stay in L1).
+
+Packing (packs_b). Each panel's full register-block columns are copied once
+into a scratch buffer, block after block, so that the micro-kernel reads B
+sequentially; the scratch is a planned arena buffer (passes/pack_operands.py).
 """
 
 from __future__ import annotations
+
+import math
 
 from pelemay_ir.machines import Vectors
 
@@ -49,12 +55,81 @@ def register_block(v: Vectors, out_rows: int, out_columns: int, lanes: int | Non
     assert best is not None
     return best[2], best[1]
 
+MAX_ROW_VECTORS = 16
+
+
+def matmul_block(v: Vectors, m: int, n: int, lanes: int | None = None) -> tuple[int, int]:
+    """The matmul micro-kernel's (rows, vectors): register_block, except for a
+    one-row product (a matrix-vector product, batch-1 dense layers). There
+    each vector of B is used once, so nothing is gained by reuse and the
+    kernel is a stream of B: the block takes as many vectors of the row as
+    the registers hold (an accumulator and a B value each), at most 16, so
+    that each step reads a long contiguous piece of B's row."""
+    if m > 1:
+        return register_block(v, m, n, lanes)
+    lanes = lanes or v.f32_lanes
+    budget = v.registers - v.registers // 8
+    return 1, max(1, min(MAX_ROW_VECTORS, (budget - 1) // 2, n // lanes))
 
 
 def panel_columns(v: Vectors, reduction: int, block_columns: int) -> int:
     """Columns of B per L2-resident panel (a multiple of block_columns)."""
     fit = (v.l2_bytes // 2) // (4 * max(1, reduction))
     return max(block_columns, fit // block_columns * block_columns)
+
+
+def packed_b_shape(v: Vectors, m: int, k: int, n: int) -> tuple[int, int, int] | None:
+    """The scratch buffer (blocks, K, block columns) into which the f32 matmul
+    kernel would pack one panel of B's full register-block columns (an M x K
+    by K x N product), or None when it has no such columns. It holds one panel
+    (panel_columns), not the whole of B."""
+    lanes = lanes_for(v, n)
+    if n < lanes:
+        return None  # no vector kernel
+    _, vectors = matmul_block(v, m, n, lanes)
+    block_columns = vectors * lanes
+    full_columns = n - n % block_columns
+    if not full_columns:
+        return None
+    panel = min(panel_columns(v, k, block_columns), full_columns)
+    return panel // block_columns, k, block_columns
+
+
+PAGE = 4096
+"""The L1 set period of every machine here (way size: 32 KiB 8-way, 48 KiB
+12-way; 4 KiB pages): rows a multiple of it apart share their L1 sets."""
+
+MIN_ALIASED_SWEEPS = 6144
+"""Packing pays when (rows of B sharing one 4 KiB offset) x (row blocks
+sweeping B) reaches this; measured on the x86 host over square and skinny
+matmuls from 6 to 1024 rows (docs/vectorize.md, Packing)."""
+
+
+def aliased_rows(k: int, n: int) -> int:
+    """How many of B's K rows (N floats each) start at one offset modulo 4 KiB,
+    that is, fall in the same L1 sets (and the same few L2 sets)."""
+    return k * math.gcd(4 * n, PAGE) // PAGE
+
+
+def packs_b(v: Vectors, m: int, k: int, n: int) -> bool:
+    """Whether the f32 matmul kernel should pack B's panels (packed_b_shape).
+
+    Packed, a block's K rows of block-columns floats are consecutive and the
+    micro-kernel streams them. In place, successive rows are N floats apart;
+    when many of them start at the same offset modulo 4 KiB (N a multiple of
+    1024 floats: all of them) they fall in the same L1 sets and overflow the
+    L2 sets they share too, and every row block reads them from memory again.
+    Packing costs one copy of B, so it pays when B is swept by several row
+    blocks that each lose to aliasing: aliased rows x row blocks at least
+    MIN_ALIASED_SWEEPS. B merely larger than L1, with rows that do not alias,
+    gains nothing measurable (the panels already stay in L2) and loses the
+    copy when few row blocks read it.
+    """
+    if packed_b_shape(v, m, k, n) is None:
+        return False
+    rows, _ = matmul_block(v, m, n, lanes_for(v, n))
+    row_blocks = -(-m // rows)
+    return row_blocks >= 2 and aliased_rows(k, n) * row_blocks >= MIN_ALIASED_SWEEPS
 
 
 MIN_LANES = 4

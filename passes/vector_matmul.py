@@ -5,10 +5,13 @@ reduction: each step loads `vectors` vectors of one row of B, broadcasts one
 element of A per row and does rows*vectors multiply-adds (vector_cost.py
 sizes the block). When B is larger than half the L2 cache, its columns are
 taken one L2-sized panel at a time, and every row block sweeps the panel
-while it is cached. Columns left over after the full blocks take one-vector
-blocks, then scalar columns; the rows left over take one block of fewer
-rows. The
-epilogue chain (bias, relu, ...) is applied in registers before the store.
+while it is cached. Given a scratch buffer (pbuf.packed_matmul, made by
+pack-operands), each panel's full blocks of columns are first copied into
+it, block after block, and the row blocks read them from there
+sequentially. Columns left over after the full blocks take one-vector
+blocks, then scalar columns, reading B in place; the rows left over take
+one block of fewer rows. The epilogue chain (bias, relu, ...) is applied in
+registers before the store.
 Batch dimensions broadcast as in NumPy, as in the scalar kernel.
 """
 
@@ -20,10 +23,11 @@ from xdsl.dialects.builtin import f32
 from xdsl.ir import Operation, SSAValue
 
 from pelemay_ir.dialects import pbuf
+from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.machines import Vectors
 from pelemay_ir.passes.loops_elementwise import broadcast_index
 from pelemay_ir.passes.loops_emitter import Index, element_of, shape_of
-from pelemay_ir.passes.vector_cost import panel_columns, register_block
+from pelemay_ir.passes.vector_cost import matmul_block, packed_b_shape, panel_columns
 from pelemay_ir.passes.vector_elementwise import Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
 
@@ -42,6 +46,40 @@ def outer_product_step(
     return result
 
 
+def _arena_bytes(value: SSAValue) -> tuple[int, int] | None:
+    """The arena bytes [start, end) a planned buffer occupies, if it is in the arena."""
+    owner = value.owner
+    while isinstance(owner, pbuf.ReshapeOp):
+        owner = owner.source.owner
+    if not isinstance(owner, pbuf.ViewOp):
+        return None
+    start = owner.offset.value.data
+    return start, start + pbuf.buffer_bytes(value.type)  # pyright: ignore[reportArgumentType]
+
+
+def _scratch_of(op: pbuf.DestinationOp, chain: Chain, vectors: Vectors, m: int, k: int, n: int) -> SSAValue | None:
+    """The buffer to pack B's panels into, when the op carries one. The plan
+    keeps it alive during the matmul only, so a fused op that writes its
+    bytes (its buffer starts after the matmul) leaves B unpacked."""
+    if not isinstance(op, pbuf.PackedMatmulOp):
+        return None
+    want = packed_b_shape(vectors, m, k, n)
+    have = shape_of(op.scratch)
+    if want != have:
+        raise CompileError(
+            f"vectorize: the matmul's scratch has shape {'x'.join(map(str, have))}, but its kernel on this "
+            f"machine packs {'x'.join(map(str, want)) if want else 'nothing'}; run pack-operands and "
+            "vectorize for the same target",
+            location_of(op),
+        )
+    scratch = _arena_bytes(op.scratch)
+    for fused in chain.ops:
+        written = _arena_bytes(fused.output_)
+        if scratch and written and written[0] < scratch[1] and scratch[0] < written[1]:
+            return None
+    return op.scratch
+
+
 def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation | None:
     a, b = op.inputs_
     if any(element_of(v) != f32 for v in (a, b, op.output_)):
@@ -53,21 +91,28 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
     lanes = em.lanes
     if n < lanes:
         return None
-    block_rows, block_vectors = register_block(vectors, m, n, em.lanes)
+    block_rows, block_vectors = matmul_block(vectors, m, n, em.lanes)
     block_columns = block_vectors * lanes
     panel = panel_columns(vectors, k_size, block_columns)
     full_rows = m - m % block_rows
     full_columns = n - n % block_columns
     vector_columns = n - n % lanes
+    scratch = _scratch_of(op, chain, vectors, m, k_size, n)
+    if scratch is not None:
+        panel = shape_of(scratch)[0] * block_columns
 
     def per_batch(batch: list[SSAValue]) -> None:
         a_batch = broadcast_index(batch, a_shape[:-2])
         b_batch = broadcast_index(batch, b_shape[:-2])
 
-        def tile(i0: Index, j0: Index, rows: int, nvec: int) -> None:
+        def in_place(j0: Index) -> Callable[[SSAValue, int], SSAValue]:
+            """The vectors of a row of B, read where B lies."""
+            return lambda k, v: em.vload(b, [*b_batch, k, em.add(j0, v * lanes)])
+
+        def tile(i0: Index, j0: Index, rows: int, nvec: int, b_row: Callable[[SSAValue, int], SSAValue]) -> None:
             def step(ks: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
                 k = ks[0]
-                bv = [em.vload(b, [*b_batch, k, em.add(j0, v * lanes)]) for v in range(nvec)]
+                bv = [b_row(k, v) for v in range(nvec)]
                 return outer_product_step(em, acc, rows, lambda r: em.load(a, [*a_batch, em.add(i0, r), k]), bv)
 
             acc = em.reduce([(0, k_size)], [em.vconst(0.0)] * (rows * nvec), step)
@@ -96,9 +141,42 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
                 body(full_rows, m - full_rows)
 
         def blocks(i0: Index, rows: int, start: Index, end: Index) -> None:
-            em.for_(start, end, lambda j0, _: tile(i0, j0, rows, block_vectors), step=block_columns)
+            em.for_(start, end, lambda j0, _: tile(i0, j0, rows, block_vectors, in_place(j0)), step=block_columns)
 
-        if full_columns and panel >= full_columns:
+        def packed_panel(jc: Index) -> None:
+            """Copy the panel of B's columns from jc into the scratch, block
+            after block, then sweep it with every row block."""
+            assert scratch is not None
+            if isinstance(jc, int) or full_columns % panel == 0:
+                count: Index = (min(panel, full_columns) if isinstance(jc, int) else panel) // block_columns
+            else:  # the last panel is narrower
+                count = em.div(em.sub(em.min_(em.add(jc, panel), full_columns), jc), block_columns)
+
+            def pack_row(k: SSAValue, _) -> None:
+                def pack_block(jb: SSAValue, _) -> None:
+                    j0 = em.add(jc, em.mul(jb, block_columns))
+                    for v in range(block_vectors):
+                        row = em.vload(b, [*b_batch, k, em.add(j0, v * lanes)])
+                        em.vstore(row, scratch, [jb, k, v * lanes])
+
+                em.for_(0, count, pack_block)
+
+            em.for_(0, k_size, pack_row)
+
+            def packed_blocks(i0: Index, rows: int) -> None:
+                def block(jb: SSAValue, _) -> None:
+                    j0 = em.add(jc, em.mul(jb, block_columns))
+                    tile(i0, j0, rows, block_vectors, lambda k, v: em.vload(scratch, [jb, k, v * lanes]))
+
+                em.for_(0, count, block)
+
+            over_rows(packed_blocks)
+
+        if scratch is not None and panel >= full_columns:
+            packed_panel(0)
+        elif scratch is not None:
+            em.for_(0, full_columns, lambda jc, _: packed_panel(jc), step=panel)
+        elif full_columns and panel >= full_columns:
             over_rows(lambda i0, rows: blocks(i0, rows, 0, full_columns))
         elif full_columns:  # one L2-sized panel of B at a time, swept by every row block
             em.for_(
@@ -109,7 +187,7 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 
         def leftover_columns(i0: Index, rows: int) -> None:
             if full_columns < vector_columns:
-                em.for_(full_columns, vector_columns, lambda j0, _: tile(i0, j0, rows, 1), step=lanes)
+                em.for_(full_columns, vector_columns, lambda j0, _: tile(i0, j0, rows, 1, in_place(j0)), step=lanes)
             if vector_columns < n:
                 em.for_(vector_columns, n, lambda j, _: scalar_column(i0, j, rows))
 

@@ -51,6 +51,11 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return VerifyArmSimdPass
 
+    def pack_operands():
+        from pelemay_ir.passes.pack_operands import PackOperandsPass
+
+        return PackOperandsPass
+
     def vectorize():
         from pelemay_ir.passes.vectorize import VectorizePass
 
@@ -69,6 +74,7 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     return {
         "verify-arm-simd": verify_arm_simd,
         "bufferize": bufferize,
+        "pack-operands": pack_operands,
         "plan-memory": plan_memory,
         "verify-memory-plan": verify_memory_plan,
         "vectorize": vectorize,

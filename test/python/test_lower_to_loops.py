@@ -514,7 +514,9 @@ def test_pipelines_expand_for_every_machine():
         text = pipelines.pass_list("pelemay-to-c", target=machine, weights="external", io_in_arena=True)
         vector = machine in neon or machine == "host"
         assert text == (
-            "canonicalize,cse,bufferize,plan-memory{io-in-arena=true},verify-memory-plan,"
+            "canonicalize,cse,bufferize,"
+            + (f'pack-operands{{target="{machine}"}},' if vector else "")
+            + "plan-memory{io-in-arena=true},verify-memory-plan,"
             + (f'vectorize{{target="{machine}"}},' if vector else "")
             + 'convert-pbuf-to-loops{weights="external"}'
             + (f',convert-vector-to-arm-simd{{target="{machine}"}}' if machine in neon else "")
