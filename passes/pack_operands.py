@@ -16,9 +16,10 @@ so that the scratch is live exactly during the matmul's step. The scratch
 holds one panel (at most half the L2 cache, or one block of columns when
 even that is larger), never the whole of B.
 
-Runs after bufferize and before plan-memory, in the pipelines only when
-vectorize runs with one thread: with threads > 1 parallelize splits the
-panel loop, and one scratch shared by the panels would keep it sequential.
+Runs after bufferize and before plan-memory, in the pipelines whenever
+vectorize runs. With threads > 1 the panel loop stays sequential (its
+iterations share the scratch) and parallelize splits the packing copy and
+the row blocks inside each panel.
 `force=true` packs every matmul the kernel can pack, whatever the cost
 model says (to test the kernel at small shapes).
 """

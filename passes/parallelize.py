@@ -37,9 +37,11 @@ bounds and constant step `S`):
 Whatever the analysis cannot prove stays sequential, and so do loops of
 fewer than 2 trips (the pass goes into them instead) and loops whose whole
 work is below `MIN_WORK` statement executions, about the cost of starting
-a thread. A multi-trip loop that is not provably parallel stops the
-descent: threads started per outer iteration would cost more than they
-give.
+a thread. A loop that is not provably parallel is looked into when it runs
+at most `MAX_SEQUENTIAL_TRIPS` times (threads then start once per
+iteration, and are joined before the next); a longer one stops the
+descent, since threads started per outer iteration would cost more than
+they give.
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ PARALLEL_ATTR = "pelemay.parallel"
 """On a marked scf.for: how many threads run its iterations."""
 MAX_THREADS = 256
 MIN_WORK = 1 << 14
+MAX_SEQUENTIAL_TRIPS = 16
+"""A loop that must stay sequential but runs at most this many times may hold
+parallel loops: each of its iterations starts the threads once (a packed
+matmul's panel loop, whose iterations share the packing scratch, around the
+row blocks)."""
 """Loops doing fewer statement executions than this stay sequential."""
 ENTRY_ATTR = "pelemay.entry"
 
@@ -387,7 +394,13 @@ def candidates(loop: scf.ForOp) -> Iterator[scf.ForOp]:
             if isinstance(op, scf.ForOp):
                 yield from candidates(op)
         return
-    if bounds is None or not independent(loop):
+    if bounds is None:
+        return
+    if not independent(loop):
+        if _count(*bounds) <= MAX_SEQUENTIAL_TRIPS:  # a few threads starts per inner loop
+            for op in loop.body.block.ops:
+                if isinstance(op, scf.ForOp):
+                    yield from candidates(op)
         return
     if work(loop, _Ranges(loop, bounds[0], bounds[1])) < MIN_WORK:
         return

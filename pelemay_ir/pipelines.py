@@ -7,7 +7,7 @@ passes. Options:
 - `target=T`: the machine (DESIGN section 5): host, aarch64, aarch64-dotprod,
   armv7, armv7-a8, riscv64, cortex-m4;
 - `vectorize=true|false`: run `vectorize{target=T}` (and, on the NEON
-  machines, `convert-vector-to-arm-simd{target=T}`; with one thread,
+  machines, `convert-vector-to-arm-simd{target=T}`; and
   `pack-operands{target=T}` before plan-memory). The default is true on
   machines with a vector unit (host, the ARM application cores) and false on
   the others (riscv64 rv64gc, cortex-m4), where true is an error;
@@ -59,7 +59,7 @@ class PipelineOptions:
         self.neon = self.vectorize and vectors is not None and vectors.isa == "neon"
         self.threads = self._threads()
         # One scratch per packed matmul: parallelize could not split its panel loop.
-        self.packs = self.vectorize and self.threads == 1
+        self.packs = self.vectorize
 
     def _threads(self) -> int:
         from pelemay_ir.passes.parallelize import MAX_THREADS

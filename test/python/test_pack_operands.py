@@ -138,9 +138,9 @@ def test_cost_model_packs_only_where_it_pays():
         assert k == 1024 and blocks * columns == panel_columns(v, 1024, columns)
 
 
-def test_threads_leave_packing_out():
+def test_packing_runs_with_vectors_only():
     assert "pack-operands" in pipelines.pass_list("pelemay-to-c", target="host")
-    assert "pack-operands" not in pipelines.pass_list("pelemay-to-c", target="host", threads=2)
+    assert "pack-operands" in pipelines.pass_list("pelemay-to-c", target="host", threads=2)
     assert "pack-operands" not in pipelines.pass_list("pelemay-to-c", target="host", vectorize=False)
 
 

@@ -86,11 +86,22 @@ def test_matmul_row_blocks_are_marked():
     assert [bounds(loop) for loop in scalar] == [(0, 67, 1)]
 
 
-def test_matmul_1024_cache_panels_are_marked():
+def test_packed_matmul_splits_each_panel():
+    """The panel loop shares the packing scratch and stays sequential; inside
+    it the packing copy and the row blocks run on the threads."""
     loops = marked(api.lower(matmul(1024, 1024, 1024), threads=2))
-    assert len(loops) == 1
-    lb, ub, step = bounds(loops[0])
-    assert (lb, ub) == (0, 1024) and step > 1  # the panel loop: its iterations write disjoint columns
+    assert len(loops) == 2
+    for loop in loops:
+        panel = loop.parent_op()
+        assert isinstance(panel, scf.ForOp) and PARALLEL_ATTR not in panel.attributes
+        lb, ub, step = bounds(panel)
+        assert (lb, ub) == (0, 1024) and step > 1
+    rows = bounds(loops[1])
+    assert rows[0] == 0 and rows[2] > 1  # the row blocks
+
+
+def test_packed_matmul_on_threads_matches_the_reference():
+    check_against_reference(matmul(256, 512, 1024), threads=2)
 
 
 def test_conv_and_elementwise_rows_are_marked():
