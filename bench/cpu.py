@@ -410,30 +410,19 @@ class Skip(Exception):
     """An implementation cannot run a workload; the message says why (shown in the table)."""
 
 
-def aligned(size: int, align: int) -> np.ndarray:
-    """On a cache line at least, as pelemay_ir.cbuild allocates."""
-    align = max(align, 64)
-    block = np.zeros(size + align, dtype=np.uint8)
-    skip = -block.ctypes.data % align
-    return block[skip:skip + max(size, 1)]
-
-
-def aligned_copy(array: np.ndarray) -> np.ndarray:
-    """The array copied to a cache-line boundary: the buffers an embedding
-    program would place, not where NumPy happened to put them."""
-    block = aligned(array.nbytes, 64)[:array.nbytes].view(array.dtype).reshape(array.shape)
-    block[...] = array
-    return block
-
-
 class NativeCall:
     """A generated run function called through ctypes with buffers allocated once."""
 
     def __init__(self, program, inputs: list[np.ndarray], weights_blob=None):
+        from pelemay_ir.cbuild import aligned, aligned_array
+
         iface = program.interface
         self.program = program
-        self.inputs = [aligned_copy(np.asarray(x, dtype=b.dtype)) for x, b in zip(inputs, iface.inputs)]
-        self.outputs = [aligned_copy(np.zeros(b.shape, dtype=b.dtype)) for b in iface.outputs]
+        # every buffer on a cache line, as an embedding program would place them
+        self.inputs = [aligned_array(b.shape, b.dtype) for b in iface.inputs]
+        for buffer, x in zip(self.inputs, inputs):
+            buffer[...] = x
+        self.outputs = [aligned_array(b.shape, b.dtype) for b in iface.outputs]
         self.arena = aligned(iface.arena_bytes, iface.arena_align)
         self.pointers = [a.ctypes.data for a in (*self.inputs, *self.outputs, self.arena)]
         if iface.external_weights:

@@ -560,6 +560,27 @@ class CopyOp(IRDLOperation):
             )
 
 
+def extent(buffer: SSAValue) -> tuple[SSAValue, int, int]:
+    """(the memory it is part of, first byte, end byte) of a buffer: a view's
+    arena and offset, through reshapes; any other buffer is its own memory."""
+    size = buffer_bytes(buffer.type)  # pyright: ignore[reportArgumentType]
+    owner = buffer.owner
+    if isinstance(owner, ViewOp):
+        start = owner.offset.value.data
+        return owner.source, start, start + size
+    if isinstance(owner, ReshapeOp):
+        root, start, _ = extent(owner.source)
+        return root, start, start + size
+    return buffer, 0, size
+
+
+def overlap(x: SSAValue, y: SSAValue) -> bool:
+    """Whether two buffers share a byte."""
+    rx, sx, ex = extent(x)
+    ry, sy, ey = extent(y)
+    return rx is ry and sx < ey and sy < ex
+
+
 PBuf = Dialect(
     "pbuf",
     [

@@ -50,7 +50,7 @@ from pelemay_ir.dialects import arm_simd
 from pelemay_ir.dialects.ptensor import type_str
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.machines import machine as machine_named
-from pelemay_ir.passes.vector_emitter import shift_amount
+from pelemay_ir.passes.vector_emitter import BITS_OPS, shift_amount
 from pelemay_ir.passes.verify_arm_simd import check_machine
 
 F32X4, I32X4 = arm_simd.F32X4, arm_simd.I32X4
@@ -67,9 +67,7 @@ _REDUCTIONS = {
     vector.CombiningKindFlag.MAXIMUMF: (arm_simd.ReduceMaxOp, arm_simd.PairwiseMaxOp, arith.MaximumfOp),
     vector.CombiningKindFlag.MINIMUMF: (arm_simd.ReduceMinOp, arm_simd.PairwiseMinOp, arith.MinimumfOp),
 }
-_ON_BITS = (arith.BitcastOp, arith.ShLIOp)
-"""The ops on vector<4xi32>: the bits of f32 lanes, shifted by a constant."""
-_ARITH_ON_VECTORS = (*_BINARY, arith.DivfOp, arith.NegfOp, *_ON_BITS)
+_ARITH_ON_VECTORS = (*_BINARY, arith.DivfOp, arith.NegfOp, *BITS_OPS)
 _VECTOR_OPS = (vector.LoadOp, vector.StoreOp, vector.BroadcastOp, vector.FMAOp, vector.ReductionOp)
 PORTABLE_OPS = (
     "vector.load, vector.store, vector.broadcast, vector.fma, vector.reduction, "
@@ -134,7 +132,7 @@ class _Converter:
                 where,
             )
         for value in (*op.operands, *op.results):
-            allowed = (F32X4, I32X4) if isinstance(op, _ON_BITS) else (F32X4,)
+            allowed = (F32X4, I32X4) if isinstance(op, BITS_OPS) else (F32X4,)
             if _is_vector(value) and value.type not in allowed:
                 raise CompileError(self._shape_message(op, value.type), where)
         if isinstance(op, arith.ShLIOp) and shift_amount(op) is None:

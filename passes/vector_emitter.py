@@ -26,6 +26,11 @@ _KINDS = {
 }
 
 
+BITS_OPS = (arith.BitcastOp, arith.ShLIOp)
+"""The vector level's ops on vector<Wxi32>: the bits of f32 lanes
+(`arith.bitcast`, both ways) shifted left by a splat constant (`arith.shli`)."""
+
+
 def shift_amount(op: arith.ShLIOp) -> int | None:
     """The amount of a vector shift by a splat constant in 0..31 (the only
     shift of the vector level: every printer takes it as an immediate), else None."""

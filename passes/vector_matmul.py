@@ -46,17 +46,6 @@ def outer_product_step(
     return result
 
 
-def _arena_bytes(value: SSAValue) -> tuple[int, int] | None:
-    """The arena bytes [start, end) a planned buffer occupies, if it is in the arena."""
-    owner = value.owner
-    while isinstance(owner, pbuf.ReshapeOp):
-        owner = owner.source.owner
-    if not isinstance(owner, pbuf.ViewOp):
-        return None
-    start = owner.offset.value.data
-    return start, start + pbuf.buffer_bytes(value.type)  # pyright: ignore[reportArgumentType]
-
-
 def _scratch_of(op: pbuf.DestinationOp, chain: Chain, vectors: Vectors, m: int, k: int, n: int) -> SSAValue | None:
     """The buffer to pack B's panels into, when the op carries one. The plan
     keeps it alive during the matmul only, so a fused op that writes its
@@ -72,11 +61,8 @@ def _scratch_of(op: pbuf.DestinationOp, chain: Chain, vectors: Vectors, m: int, 
             "vectorize for the same target",
             location_of(op),
         )
-    scratch = _arena_bytes(op.scratch)
-    for fused in chain.ops:
-        written = _arena_bytes(fused.output_)
-        if scratch and written and written[0] < scratch[1] and scratch[0] < written[1]:
-            return None
+    if any(pbuf.overlap(fused.output_, op.scratch) for fused in chain.ops):
+        return None
     return op.scratch
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr
+from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
@@ -60,28 +60,11 @@ _PURE = (pbuf.ArenaOp, pbuf.ViewOp, pbuf.WeightOp, pbuf.ConstantOp)
 """Ops that only name memory: fusion looks past them."""
 
 
-def _extent(v: SSAValue) -> tuple[object, int, int]:
-    """(root memory, first byte, end byte) of a buffer."""
-    t = v.type
-    assert isinstance(t, MemRefType)
-    size = pbuf.buffer_bytes(t)
-    owner = v.owner
-    if isinstance(owner, pbuf.ViewOp):
-        start = owner.offset.value.data
-        return owner.source, start, start + size
-    if isinstance(owner, pbuf.ReshapeOp):
-        root, start, _ = _extent(owner.source)
-        return root, start, start + size
-    return v, 0, size
-
-
 def _overlap(x: SSAValue, y: SSAValue) -> str:
     """`none`, `same` (the very same bytes and shape) or `partial`."""
-    rx, sx, ex = _extent(x)
-    ry, sy, ey = _extent(y)
-    if rx is not ry or ex <= sy or ey <= sx:
+    if not pbuf.overlap(x, y):
         return "none"
-    return "same" if (sx, ex) == (sy, ey) and x.type == y.type else "partial"
+    return "same" if pbuf.extent(x) == pbuf.extent(y) and x.type == y.type else "partial"
 
 
 def _fusable(producer: pbuf.DestinationOp, chain: Chain, follower: Operation) -> bool:

@@ -112,7 +112,7 @@ class CompiledProgram:
                 raise ValueError(
                     f"{iface.run} needs {iface.weights_bytes} bytes of weights, got {len(weights)}"
                 )
-            self._weights = _aligned(len(weights), iface.weights_align)
+            self._weights = aligned(len(weights), iface.weights_align)
             self._weights[:] = np.frombuffer(bytes(weights), dtype=np.uint8)
 
     def __call__(self, *inputs: np.ndarray) -> list[np.ndarray]:
@@ -128,8 +128,8 @@ class CompiledProgram:
             if given.shape != want.shape:
                 raise ValueError(f"input {k} ('{want.name}') must have shape {want.shape}, got {given.shape}")
             arrays.append(np.ascontiguousarray(given))
-        outputs = [_aligned_array(b.shape, b.dtype) for b in iface.outputs]
-        arena = _aligned(iface.arena_bytes, iface.arena_align)
+        outputs = [aligned_array(b.shape, b.dtype) for b in iface.outputs]
+        arena = aligned(iface.arena_bytes, iface.arena_align)
         pointers = [a.ctypes.data for a in (*arrays, *outputs, arena)]
         if self._weights is not None:
             pointers.insert(0, self._weights.ctypes.data)
@@ -149,7 +149,7 @@ a 512-bit vector access that straddles two lines costs two (measured: 20%
 of MobileNet v1 on an AVX-512 host when NumPy's 16-byte alignment was used)."""
 
 
-def _aligned(size: int, align: int) -> np.ndarray:
+def aligned(size: int, align: int) -> np.ndarray:
     """`size` zeroed bytes starting at a multiple of `align` and of the cache
     line (never empty, so never NULL)."""
     align = max(align, CACHE_LINE)
@@ -158,10 +158,10 @@ def _aligned(size: int, align: int) -> np.ndarray:
     return block[skip:skip + size] if size else block[skip:skip + 1]
 
 
-def _aligned_array(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+def aligned_array(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """A zeroed array of that shape starting on a cache line."""
     size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-    return _aligned(size, CACHE_LINE)[:size].view(dtype).reshape(shape)
+    return aligned(size, CACHE_LINE)[:size].view(dtype).reshape(shape)
 
 
 def load(path: Path, module: ModuleOp, weights: bytes | None = None) -> CompiledProgram:

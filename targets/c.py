@@ -60,7 +60,7 @@ from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAVal
 
 from pelemay_ir.dialects import arm_simd
 from pelemay_ir.ir import CompileError, location_of
-from pelemay_ir.passes.vector_emitter import shift_amount
+from pelemay_ir.passes.vector_emitter import BITS_OPS, shift_amount
 from pelemay_ir.targets import c_runtime as rt
 
 ENTRY_ATTR = "pelemay.entry"
@@ -1838,8 +1838,8 @@ def _arm_simd(fp: _FunctionPrinter, op: arm_simd.ArmSimdOp) -> None:
 # --- portable vectors -----------------------------------------------------------------
 
 _VECTOR_ARITH = ("addf", "subf", "mulf", "divf", "maximumf", "minimumf", "negf")
-_ON_BITS = ("arith.constant", "arith.bitcast", "arith.shli")
-"""The ops that take vector<Wxi32>: the bits of f32 lanes, shifted by a constant."""
+_ON_BITS = ("arith.constant", *(op.name for op in BITS_OPS))
+"""The ops that take vector<Wxi32> (and their constant shift amounts)."""
 _REDUCTION_KINDS = ("add", "maximumf", "minimumf")
 
 

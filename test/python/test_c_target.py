@@ -145,7 +145,7 @@ def test_null_and_misaligned_arena_codes():
     prog, _ = compile_text(MLP)
     x = np.ones((2, 3), np.float32)
     out = np.zeros((2, 4), np.float32)
-    arena = cbuild._aligned(64 + 16, 16)
+    arena = cbuild.aligned(64 + 16, 16)
     assert prog.call_raw(x.ctypes.data, out.ctypes.data, arena.ctypes.data) == 0
     assert prog.call_raw(None, out.ctypes.data, arena.ctypes.data) == 1
     assert prog.call_raw(x.ctypes.data, out.ctypes.data, None) == 1
