@@ -35,13 +35,16 @@ bounds and constant step `S`):
   or writes what another writes.
 
 Whatever the analysis cannot prove stays sequential, and so do loops of
-fewer than 2 trips (the pass goes into them instead) and loops whose whole
-work is below `MIN_WORK` statement executions, about the cost of starting
-a thread. A loop that is not provably parallel is looked into when it runs
-at most `MAX_SEQUENTIAL_TRIPS` times (threads then start once per
-iteration, and are joined before the next); a longer one stops the
-descent, since threads started per outer iteration would cost more than
-they give.
+fewer than 2 trips (the pass goes into them instead), loops whose whole
+work is below `MIN_WORK` statement executions, about the cost of handing a
+loop to running threads, and every loop of a function whose parallel work
+in all is below the `min-work` option (default `MIN_TEAM_WORK`), about
+what starting its threads costs
+(they start once per call: targets/c_runtime.py). A loop that is not
+provably parallel is looked into when it runs at most
+`MAX_SEQUENTIAL_TRIPS` times (its loops are handed to the threads once per
+iteration); a longer one stops the descent, since the hand-overs would
+cost more than they give.
 """
 
 from __future__ import annotations
@@ -62,12 +65,17 @@ PARALLEL_ATTR = "pelemay.parallel"
 """On a marked scf.for: how many threads run its iterations."""
 MAX_THREADS = 256
 MIN_WORK = 1 << 14
+"""Loops doing fewer statement executions than this stay sequential (about
+the cost of handing a loop to threads already running)."""
+MIN_TEAM_WORK = 1 << 22
+"""The default `min-work`: a function whose parallel loops do fewer statement
+executions than this in all stays sequential (about twice the cost of starting and joining its
+threads, measured in docs/vectorize.md)."""
 MAX_SEQUENTIAL_TRIPS = 16
 """A loop that must stay sequential but runs at most this many times may hold
-parallel loops: each of its iterations starts the threads once (a packed
+parallel loops: each of its iterations hands them to the threads (a packed
 matmul's panel loop, whose iterations share the packing scratch, around the
 row blocks)."""
-"""Loops doing fewer statement executions than this stay sequential."""
 ENTRY_ATTR = "pelemay.entry"
 
 
@@ -414,18 +422,35 @@ class ParallelizePass(ModulePass):
     name = "parallelize"
 
     threads: int = 1
+    min_work: int = MIN_TEAM_WORK
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if not isinstance(self.threads, int) or isinstance(self.threads, bool) or not 1 <= self.threads <= MAX_THREADS:
             raise CompileError(
                 f"parallelize: threads must be an integer from 1 to {MAX_THREADS}, got {self.threads!r}"
             )
+        if isinstance(self.min_work, bool) or not isinstance(self.min_work, int) or self.min_work < 0:
+            raise CompileError(f"parallelize: min-work must be an integer, 0 or more, got {self.min_work!r}")
         if self.threads == 1:
             return
         for fn in op.ops:
             if not isinstance(fn, func.FuncOp) or not fn.body.blocks:
                 continue
-            for top in fn.body.block.ops:
-                if isinstance(top, scf.ForOp):
-                    for loop in list(candidates(top)):
-                        loop.attributes[PARALLEL_ATTR] = IntegerAttr(self.threads, i64)
+            loops = [loop for top in fn.body.block.ops if isinstance(top, scf.ForOp) for loop in candidates(top)]
+            if sum(_total_work(loop) for loop in loops) < self.min_work:
+                continue
+            for loop in loops:
+                loop.attributes[PARALLEL_ATTR] = IntegerAttr(self.threads, i64)
+
+
+def _total_work(loop: scf.ForOp) -> int:
+    """Statement executions of a candidate loop over a whole call: its work
+    times the trips of the (constant) loops around it."""
+    bounds = _trips(loop)
+    total = work(loop, _Ranges(loop, bounds[0], bounds[1])) if bounds else work(loop)
+    outer = loop.parent_op()
+    while isinstance(outer, scf.ForOp):
+        outer_bounds = _trips(outer)
+        total *= _count(*outer_bounds) if outer_bounds else 1
+        outer = outer.parent_op()
+    return total

@@ -15,6 +15,8 @@ passes. Options:
 - `threads=N` (default 1): N > 1 ends the pipeline with
   `parallelize{threads=N}`, whose marked loops the C printer runs on N
   threads (pthreads); an error on a machine with no operating system;
+- `min-work=W`: parallelize's `min-work` (a function whose parallel loops do
+  less work than W stays sequential; 0 runs every provable loop on threads);
 - `algorithm`, `alignment`, `io-in-arena`, `reorder`, `report`, `table`,
   `plot` (plan-memory).
 
@@ -43,7 +45,7 @@ class PipelineOptions:
     def __init__(self, pipeline: str, parameters: dict[str, ParameterListType]):
         self.pipeline = pipeline
         self.values: dict[str, object] = {}
-        valid = ("target", "weights", "vectorize", "threads", *PLAN_OPTIONS)
+        valid = ("target", "weights", "vectorize", "threads", "min_work", *PLAN_OPTIONS)
         for raw, value in parameters.items():
             key = raw.replace("-", "_")
             if key not in valid:
@@ -58,6 +60,7 @@ class PipelineOptions:
         self.vectorize = self._flag("vectorize", vectors is not None)
         self.neon = self.vectorize and vectors is not None and vectors.isa == "neon"
         self.threads = self._threads()
+        self.min_work = self._min_work()
         # One scratch per packed matmul: parallelize could not split its panel loop.
         self.packs = self.vectorize
 
@@ -77,6 +80,17 @@ class PipelineOptions:
                 f"target '{self.target}' is bare metal (use threads=1)"
             )
         return value
+
+    def _min_work(self) -> tuple[int, ...]:
+        """() for parallelize's default, else the one value given."""
+        if "min_work" not in self.values:
+            return ()
+        value = self.values["min_work"]
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise CompileError(f"{self.pipeline}: option 'min-work' is a count of statements, 0 or more, got '{value}'")
+        return (value,)
 
     def _flag(self, key: str, default: bool) -> bool:
         value = self.values.get(key, default)
@@ -115,7 +129,8 @@ def _to_loops(pipeline: str, parameters: dict[str, ParameterListType]) -> str:
         *([ArgSpec("vectorize", {"target": (options.target,)})] if options.vectorize else []),
         ArgSpec("convert-pbuf-to-loops", {"weights": (options.weights,)}),
         *([ArgSpec("convert-vector-to-arm-simd", {"target": (options.target,)})] if options.neon else []),
-        *([ArgSpec("parallelize", {"threads": (options.threads,)})] if options.threads > 1 else []),
+        *([ArgSpec("parallelize", {"threads": (options.threads,), **({"min-work": options.min_work} if options.min_work else {})})]
+          if options.threads > 1 else []),
     ]
     return ",".join(str(p) for p in passes)
 

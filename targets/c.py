@@ -19,7 +19,9 @@ a constant (`arith.shli`): how the vector exp builds powers of two.
 A loop marked `pelemay.parallel = N` (passes/parallelize.py) is outlined:
 a struct of the values its body uses from outside, a `static void` worker
 running iterations [lo, hi), and a call of `pelemay_parallel_for` (c_runtime),
-which runs the iterations in N chunks on pthreads. Only such programs include
+which runs the iterations in N chunks on the function's team of pthreads
+(started by its first parallel loop, joined before it returns). A marked
+loop inside a worker runs sequentially. Only such programs include
 <pthread.h> (and define _POSIX_C_SOURCE first); they link with -pthread.
 
 Printing is a pure function of the module: names come from the IR's name
@@ -916,7 +918,7 @@ class _Printer(_HeaderPrinter):
             out[-1:-1] = ["#include <arm_neon.h>"]
         if self.workers:
             out[1:1] = list(rt.PARALLEL_FEATURES)
-            out[-1:-1] = [rt.PARALLEL_INCLUDE]
+            out[-1:-1] = list(rt.PARALLEL_INCLUDES)
         if self.vector_typedefs:
             out += ["/* Vector types (GCC and Clang vector extensions; docs/c-target.md). */"]
             out += [self.vector_typedefs[name] for name in sorted(self.vector_typedefs, key=_typedef_order)]
@@ -1033,6 +1035,11 @@ class _FunctionPrinter:
         """C name -> its declaration, for the pointers a parallel loop's worker
         declares again (views and globals: the compiler then sees their common
         base and constant offsets, so it can tell them apart)."""
+        self.uses_team = False
+        """A parallel loop was printed: the function keeps a team of threads."""
+        self.in_worker = False
+        """Printing a worker's body: a marked loop inside it runs sequentially."""
+        self.names.taken.add(rt.TEAM)
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.depth + line)
@@ -1078,9 +1085,12 @@ class _FunctionPrinter:
         prelude = len(self.lines)
         self.block(self.fn.body.blocks[0])
         self._drop_moved_declarations()
-        self.lines[prelude:prelude] = self._raw_bindings
+        self.lines[prelude:prelude] = self._raw_bindings + self._team_declaration()
         body = "\n".join(self.lines)
         return f"{self.p._signature()}\n{{\n{body}\n}}\n"
+
+    def _team_declaration(self) -> list[str]:
+        return ["    " + rt.TEAM_DECLARATION] if self.uses_team else []
 
     def _bind_raw(self, arg: BlockArgument, param: str, const: bool, origin: str, hint: str) -> None:
         """Byte pointers to the arena and weights, declared only when something uses them."""
@@ -1122,8 +1132,10 @@ class _FunctionPrinter:
         proto = f"static {ret} {self.p.function_names[sym]}({', '.join(params) or 'void'})"
         for name in unused:
             self.emit(f"(void){name};")
+        prelude = len(self.lines)
         self.block(fn.body.blocks[0])
         self._drop_moved_declarations()
+        self.lines[prelude:prelude] = self._team_declaration()
         body = "\n".join(self.lines)
         return f"{proto}\n{{\n{body}\n}}\n", proto
 
@@ -1204,7 +1216,7 @@ class _FunctionPrinter:
 
     def for_op(self, op: scf.ForOp) -> None:
         threads = _parallel_threads(op)
-        if threads > 1:
+        if threads > 1 and not self.in_worker:
             self.parallel_for_op(op, threads)
             return
         body = op.body.blocks[0]
@@ -1250,7 +1262,9 @@ class _FunctionPrinter:
         self.lines, self.depth = [], 2
         iv_name = self.names.fresh(iv.name_hint, "i")
         self.exprs[iv] = iv_name
+        self.in_worker = True
         self.block_with_yield(body, [])
+        self.in_worker = False
         inner, self.lines, self.depth = self.lines, outer_lines, outer_depth
         self.location_stack.pop()
         step = self.expr(op.step)
@@ -1282,15 +1296,16 @@ class _FunctionPrinter:
         text += ["    }", "}", ""]
         self.p.workers.append("\n".join(text))
         self.p.max_threads = max(self.p.max_threads, threads)
+        self.uses_team = True
         bounds = f"{self.expr(op.lb)}, {self.expr(op.ub)}, {step}"
         if fields:
             self.emit("{")
             inits = ", ".join(f".{name} = {name}" for name, _ in fields)
             self.emit(f"    const struct {context} pelemay_context = {{{inits}}};")
-            self.emit(f"    {rt.PARALLEL_FOR}({threads}, {worker}, &pelemay_context, {bounds});")
+            self.emit(f"    {rt.PARALLEL_FOR}(&{rt.TEAM}, {threads}, {worker}, &pelemay_context, {bounds});")
             self.emit("}")
         else:
-            self.emit(f"{rt.PARALLEL_FOR}({threads}, {worker}, NULL, {bounds});")
+            self.emit(f"{rt.PARALLEL_FOR}(&{rt.TEAM}, {threads}, {worker}, NULL, {bounds});")
 
     def _c_name(self) -> str:
         return self.p.iface.run if self.is_entry else self.p.function_names[self.fn.sym_name.data]
@@ -1338,6 +1353,8 @@ class _FunctionPrinter:
         self.emit("}")
 
     def return_op(self, op: func.ReturnOp) -> None:
+        if self.uses_team:
+            self.emit(rt.TEAM_STOP)
         if self.is_entry:
             self.emit("return PELEMAY_OK;")
         elif op.operands:

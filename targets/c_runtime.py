@@ -401,12 +401,18 @@ def vector_reduction(kind: str, v: CVector, with_acc: bool) -> tuple[str, str]:
 
 # --- multicore (loops marked pelemay.parallel) -------------------------------------------
 #
-# One call per parallel loop: the iterations are cut into `threads` contiguous
-# chunks, threads - 1 run on threads started for the call and the first on the
-# calling thread, and the call returns once every chunk is done (pthread_join
-# orders their writes before whatever follows). Nothing is allocated and
-# nothing global is written: the chunks and thread handles live on the
-# caller's stack, sized by the largest thread count of the module.
+# A function with parallel loops keeps a team of threads for one call: its
+# first parallel loop starts threads - 1 workers, every parallel loop is cut
+# into contiguous chunks (the first runs on the calling thread), and the
+# function joins the workers before it returns. Between loops a worker polls
+# the loop counter (yielding its CPU after the first polls) for milliseconds,
+# then sleeps on a condition variable: a loop costs microseconds where
+# starting threads costs tens, and a polling worker keeps its own CPU (a
+# woken sleeper may be put on the caller's busy CPU and wait there). The team lives
+# on the function's stack: nothing is allocated and nothing global is
+# written. Writes of a loop are ordered before whatever follows it by the
+# release/acquire pair on `busy` (GCC/Clang __atomic builtins, which
+# ThreadSanitizer understands) or by the mutex.
 
 PARALLEL_FEATURES = (
     "#ifndef _POSIX_C_SOURCE",
@@ -414,70 +420,199 @@ PARALLEL_FEATURES = (
     "#endif",
 )
 """Lines before any #include of a source that starts threads."""
-PARALLEL_INCLUDE = "#include <pthread.h>"
+PARALLEL_INCLUDES = ("#include <pthread.h>", "#include <sched.h>")
 PARALLEL_FOR = "pelemay_parallel_for"
+TEAM = "pelemay_team"
+"""The team variable of a function with parallel loops."""
+TEAM_DECLARATION = f"struct pelemay_team {TEAM} = {{0}};"
+TEAM_STOP = f"pelemay_team_stop(&{TEAM});"
 PARALLEL_BODY_PARAMS = "const void *pelemay_context, ptrdiff_t pelemay_lo, ptrdiff_t pelemay_hi"
 """The parameters of a loop's worker: its captured values, and its iterations [lo, hi)."""
+TIGHT_POLLS = 1 << 10
+"""Polls of a waiting thread before it starts giving its CPU away between polls."""
+POLLS = 1 << 14
+"""Polls before a waiting worker sleeps (milliseconds): one that keeps polling
+keeps its CPU, where a sleeper may be woken onto the caller's busy CPU."""
 
 
 def parallel_runtime(max_threads: int) -> str:
-    """`pelemay_parallel_for(threads, body, context, lb, ub, step)` for up to `max_threads`."""
+    """The team and `pelemay_parallel_for(team, threads, body, context, lb, ub, step)`
+    for up to `max_threads` threads."""
     if max_threads < 2:
         raise ValueError("the parallel runtime needs at least 2 threads")
+    workers = max_threads - 1
     return f"""typedef void (*pelemay_parallel_body)({PARALLEL_BODY_PARAMS});
 
-struct pelemay_parallel_chunk {{
-    pelemay_parallel_body body;
-    const void *context;
-    ptrdiff_t lo;
-    ptrdiff_t hi;
+struct pelemay_team;
+
+struct pelemay_team_member {{
+    struct pelemay_team *team;
+    int index; /* the chunk it runs: 1, 2, ... */
 }};
 
-static void *pelemay_parallel_run_chunk(void *chunk)
+struct pelemay_team {{
+    int size; /* threads that run chunks, the caller included; 0: not started */
+    int locks; /* the mutex and condition variables were made */
+    pthread_t thread[{workers}];
+    struct pelemay_team_member member[{workers}];
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* a loop was posted, or stop */
+    pthread_cond_t done; /* the last worker finished the loop */
+    unsigned long loops; /* loops posted so far */
+    int busy; /* workers not done with the current loop */
+    int stop;
+    pelemay_parallel_body body;
+    const void *context;
+    ptrdiff_t lb;
+    ptrdiff_t ub;
+    ptrdiff_t step;
+    int chunks;
+}};
+
+/* Chunk k of `chunks` of the iterations lb, lb + step, ... below ub. */
+static void pelemay_team_run_chunk(const struct pelemay_team *t, int k)
 {{
-    const struct pelemay_parallel_chunk *c = (const struct pelemay_parallel_chunk *)chunk;
-    c->body(c->context, c->lo, c->hi);
-    return NULL;
+    long long trips = t->ub > t->lb ? ((long long)t->ub - t->lb + t->step - 1) / t->step : 0;
+    ptrdiff_t lo = (ptrdiff_t)(t->lb + trips * k / t->chunks * t->step);
+    ptrdiff_t hi = (ptrdiff_t)(t->lb + trips * (k + 1) / t->chunks * t->step);
+    if (hi > t->ub) {{
+        hi = t->ub;
+    }}
+    if (lo < hi) {{
+        t->body(t->context, lo, hi);
+    }}
+}}
+
+/* Between the polls of a waiting thread: nothing at first, then sched_yield. */
+static void pelemay_team_pause(long poll)
+{{
+    if (poll >= {TIGHT_POLLS}L) {{
+        (void)sched_yield();
+    }}
+}}
+
+static void *pelemay_team_work(void *arg)
+{{
+    const struct pelemay_team_member *m = (const struct pelemay_team_member *)arg;
+    struct pelemay_team *t = m->team;
+    unsigned long seen = 0;
+    for (;;) {{
+        long poll;
+        for (poll = 0; poll < {POLLS}L; poll++) {{
+            if (__atomic_load_n(&t->loops, __ATOMIC_ACQUIRE) != seen || __atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {{
+                break;
+            }}
+            pelemay_team_pause(poll);
+        }}
+        (void)pthread_mutex_lock(&t->lock);
+        while (__atomic_load_n(&t->loops, __ATOMIC_ACQUIRE) == seen && !__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {{
+            (void)pthread_cond_wait(&t->wake, &t->lock);
+        }}
+        (void)pthread_mutex_unlock(&t->lock);
+        if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {{
+            return NULL;
+        }}
+        seen = __atomic_load_n(&t->loops, __ATOMIC_ACQUIRE);
+        if (m->index < t->chunks) {{
+            pelemay_team_run_chunk(t, m->index);
+        }}
+        (void)pthread_mutex_lock(&t->lock);
+        if (__atomic_sub_fetch(&t->busy, 1, __ATOMIC_RELEASE) == 0) {{
+            (void)pthread_cond_signal(&t->done);
+        }}
+        (void)pthread_mutex_unlock(&t->lock);
+    }}
+}}
+
+/* Starts up to {workers} workers (fewer if threads cannot start: their
+ * chunks then run on the others). */
+static void pelemay_team_start(struct pelemay_team *t)
+{{
+    int k;
+    t->size = 1;
+    if (pthread_mutex_init(&t->lock, NULL) != 0) {{
+        return;
+    }}
+    if (pthread_cond_init(&t->wake, NULL) != 0) {{
+        (void)pthread_mutex_destroy(&t->lock);
+        return;
+    }}
+    if (pthread_cond_init(&t->done, NULL) != 0) {{
+        (void)pthread_cond_destroy(&t->wake);
+        (void)pthread_mutex_destroy(&t->lock);
+        return;
+    }}
+    t->locks = 1;
+    for (k = 0; k < {workers}; k++) {{
+        t->member[k].team = t;
+        t->member[k].index = k + 1;
+        if (pthread_create(&t->thread[k], NULL, pelemay_team_work, &t->member[k]) != 0) {{
+            break;
+        }}
+        t->size++;
+    }}
+}}
+
+/* Joins the workers; called once before the function returns. */
+static void pelemay_team_stop(struct pelemay_team *t)
+{{
+    int k;
+    if (!t->locks) {{
+        return;
+    }}
+    (void)pthread_mutex_lock(&t->lock);
+    __atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
+    (void)pthread_cond_broadcast(&t->wake);
+    (void)pthread_mutex_unlock(&t->lock);
+    for (k = 0; k < t->size - 1; k++) {{
+        (void)pthread_join(t->thread[k], NULL);
+    }}
+    (void)pthread_cond_destroy(&t->done);
+    (void)pthread_cond_destroy(&t->wake);
+    (void)pthread_mutex_destroy(&t->lock);
 }}
 
 /* Runs body on the iterations lb, lb + step, ... below ub in `threads`
- * contiguous chunks: the first on the calling thread, the others on threads
- * started here (a thread that cannot start runs its chunk here instead);
- * returns when all are done. */
-static void {PARALLEL_FOR}(int threads, pelemay_parallel_body body, const void *context,
-                                 ptrdiff_t lb, ptrdiff_t ub, ptrdiff_t step)
+ * contiguous chunks (at most the team's size), the first on the calling
+ * thread; returns when all are done. */
+static void {PARALLEL_FOR}(struct pelemay_team *t, int threads, pelemay_parallel_body body,
+                                 const void *context, ptrdiff_t lb, ptrdiff_t ub, ptrdiff_t step)
 {{
-    pthread_t thread[{max_threads - 1}];
-    int started[{max_threads - 1}];
-    struct pelemay_parallel_chunk chunk[{max_threads}];
-    long long trips = ub > lb ? ((long long)ub - lb + step - 1) / step : 0;
-    int k;
-    if (threads > {max_threads}) {{
-        threads = {max_threads};
+    long poll;
+    if (t->size == 0) {{
+        pelemay_team_start(t);
     }}
-    if (threads < 1) {{
-        threads = 1;
+    if (threads > t->size) {{
+        threads = t->size;
     }}
-    for (k = 0; k < threads; k++) {{
-        chunk[k].body = body;
-        chunk[k].context = context;
-        chunk[k].lo = (ptrdiff_t)(lb + trips * k / threads * step);
-        chunk[k].hi = (ptrdiff_t)(lb + trips * (k + 1) / threads * step);
-        if (chunk[k].hi > ub) {{
-            chunk[k].hi = ub;
+    if (threads < 2) {{
+        if (lb < ub) {{
+            body(context, lb, ub);
         }}
+        return;
     }}
-    for (k = 1; k < threads; k++) {{
-        started[k - 1] = pthread_create(&thread[k - 1], NULL, pelemay_parallel_run_chunk, &chunk[k]) == 0;
-        if (!started[k - 1]) {{
-            (void)pelemay_parallel_run_chunk(&chunk[k]);
+    (void)pthread_mutex_lock(&t->lock);
+    t->body = body;
+    t->context = context;
+    t->lb = lb;
+    t->ub = ub;
+    t->step = step;
+    t->chunks = threads;
+    __atomic_store_n(&t->busy, t->size - 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&t->loops, 1, __ATOMIC_RELEASE);
+    (void)pthread_cond_broadcast(&t->wake);
+    (void)pthread_mutex_unlock(&t->lock);
+    pelemay_team_run_chunk(t, 0);
+    for (poll = 0; poll < {POLLS}L; poll++) {{
+        if (__atomic_load_n(&t->busy, __ATOMIC_ACQUIRE) == 0) {{
+            return;
         }}
+        pelemay_team_pause(poll);
     }}
-    (void)pelemay_parallel_run_chunk(&chunk[0]);
-    for (k = 1; k < threads; k++) {{
-        if (started[k - 1]) {{
-            (void)pthread_join(thread[k - 1], NULL);
-        }}
+    (void)pthread_mutex_lock(&t->lock);
+    while (__atomic_load_n(&t->busy, __ATOMIC_ACQUIRE) != 0) {{
+        (void)pthread_cond_wait(&t->done, &t->lock);
     }}
+    (void)pthread_mutex_unlock(&t->lock);
 }}
 """

@@ -66,7 +66,7 @@ def random_inputs(module) -> list[np.ndarray]:
 
 def check_against_reference(module, threads: int, **options) -> None:
     inputs = random_inputs(module)
-    got = api.compile(module, threads=threads, **options)(*inputs)
+    got = api.compile(module, threads=threads, **{"min_work": 0, **options})(*inputs)
     want = reference.evaluate(module, inputs)
     for g, w in zip(got, want):
         error, ok = run.compare(g, w)
@@ -77,19 +77,19 @@ def check_against_reference(module, threads: int, **options) -> None:
 
 
 def test_matmul_row_blocks_are_marked():
-    lowered = api.lower(matmul(67, 61, 53), threads=2)
+    lowered = api.lower(matmul(67, 61, 53), threads=2, min_work=0)
     loops = marked(lowered)
     # the register-blocked row loop (8 rows a step) of the main block and of the column tail
     assert loops and all(bounds(loop)[2] > 1 for loop in loops)
     assert all(loop.attributes[PARALLEL_ATTR].value.data == 2 for loop in loops)
-    scalar = marked(api.lower(matmul(67, 61, 53), vectorize=False, threads=3))
+    scalar = marked(api.lower(matmul(67, 61, 53), vectorize=False, threads=3, min_work=0))
     assert [bounds(loop) for loop in scalar] == [(0, 67, 1)]
 
 
 def test_packed_matmul_splits_each_panel():
     """The panel loop shares the packing scratch and stays sequential; inside
     it the packing copy and the row blocks run on the threads."""
-    loops = marked(api.lower(matmul(1024, 1024, 1024), threads=2))
+    loops = marked(api.lower(matmul(1024, 1024, 1024), threads=2, min_work=0))
     assert len(loops) == 2
     for loop in loops:
         panel = loop.parent_op()
@@ -106,19 +106,19 @@ def test_packed_matmul_on_threads_matches_the_reference():
 
 def test_conv_and_elementwise_rows_are_marked():
     for vectorize in (True, False):
-        lowered = api.lower(conv(), vectorize=vectorize, threads=2)
+        lowered = api.lower(conv(), vectorize=vectorize, threads=2, min_work=0)
         nests = {op.attributes["pelemay.source"].data: [bounds(loop) for loop in marked(op)]
                  for op in lowered.walk() if isinstance(op, scf.ForOp) and "pelemay.source" in op.attributes}
         # output rows (oy); the scalar lowering applies the relu in a nest of its own
         want = {"ptensor.conv2d+ptensor.relu": [(0, 20, 1)]} if vectorize else \
             {"ptensor.conv2d": [(0, 20, 1)], "ptensor.relu": [(0, 20, 1)]}
         assert nests == want
-        loops = marked(api.lower(elementwise(), vectorize=vectorize, threads=2))
+        loops = marked(api.lower(elementwise(), vectorize=vectorize, threads=2, min_work=0))
         assert loops and bounds(loops[0])[:2] == (0, 256)
 
 
 def test_mobilenet_heavy_nests_are_marked():
-    lowered = api.lower(EXAMPLES / "mobilenet_v1.mlir", threads=2)
+    lowered = api.lower(EXAMPLES / "mobilenet_v1.mlir", threads=2, min_work=0)
     nests = [op for op in lowered.walk() if isinstance(op, scf.ForOp) and "pelemay.source" in op.attributes]
     convs = [n for n in nests if n.attributes["pelemay.source"].data.startswith("ptensor.conv2d")]
     assert len(convs) == 27  # 1 stem + 13 depthwise + 13 pointwise
@@ -169,9 +169,20 @@ LOOPS = """func.func @loops(%x: memref<8192xf32>, %o1: memref<8192xf32>, %o2: me
 """
 
 
+def test_small_programs_stay_sequential_by_default():
+    """Starting threads costs tens of microseconds: a function whose parallel
+    loops do less than min-work statements in all keeps none of its marks."""
+    assert not marked(api.lower(matmul(67, 61, 53), threads=2))
+    assert marked(api.lower(matmul(67, 61, 53), threads=2, min_work=0))
+    assert marked(api.lower(conv(), threads=2, min_work=10_000))
+    assert not marked(api.lower(conv(), threads=2, min_work=10**9))
+    assert "parallelize{threads=2 min-work=0}" in pipelines.pass_list("pelemay-to-c", threads=2, min_work=0)
+    assert "min-work" not in pipelines.pass_list("pelemay-to-c", threads=2)
+
+
 def test_only_independent_loops_are_marked():
     module = ir.parse(LOOPS, "loops.mlir")
-    ParallelizePass(threads=2).apply(Context(), module)
+    ParallelizePass(threads=2, min_work=0).apply(Context(), module)
     loops = [op for op in module.body.block.first_op.body.block.ops if isinstance(op, scf.ForOp)]
     assert [PARALLEL_ATTR in loop.attributes for loop in loops] == [
         True,  # o1[i] = x[i] + 1
@@ -208,7 +219,7 @@ VIEWS = """func.func @v(%x: memref<64xf32>, %arena: memref<16384xi8>) attributes
 def test_views_of_the_same_bytes_defeat_the_proof():
     for offset, independent in ((0, False), (8, False), (8192, True)):
         module = ir.parse(VIEWS.replace("OFFSET", str(offset)), "views.mlir")
-        ParallelizePass(threads=2).apply(Context(), module)
+        ParallelizePass(threads=2, min_work=0).apply(Context(), module)
         assert bool(marked(module)) == independent, offset
 
 
@@ -225,14 +236,17 @@ def test_threads_one_changes_nothing():
 
 
 def test_printed_c_outlines_marked_loops():
-    header, source = c.emit_c(api.lower(matmul(67, 61, 53), threads=3))
+    header, source = c.emit_c(api.lower(matmul(67, 61, 53), threads=3, min_work=0))
     assert source.count("#include <pthread.h>") == 1
     assert source.index("#define _POSIX_C_SOURCE") < source.index("#include")
     assert "static void pelemay_parallel_for(" in source
     assert "pthread_t thread[2];" in source  # N - 1 started threads, a fixed array
     assert "malloc" not in source
     assert "struct pelemay_mm_run_parallel_0_context {" in source
-    assert "pelemay_parallel_for(3, pelemay_mm_run_parallel_0, &pelemay_context, 0, 64, 8);" in source
+    # one team per call, on the run function's stack, joined before it returns
+    assert source.count("struct pelemay_team pelemay_team = {0};") == 1
+    assert "pelemay_parallel_for(&pelemay_team, 3, pelemay_mm_run_parallel_0, &pelemay_context, 0, 64, 8);" in source
+    assert "pelemay_team_stop(&pelemay_team);\n    return PELEMAY_OK;" in source
     assert "pthread" not in header
 
 
@@ -243,10 +257,14 @@ def test_bad_options_are_errors():
         pipelines.pass_list("pelemay-to-loops", threads=0)
     with pytest.raises(ir.CompileError, match="threads must be an integer"):
         ParallelizePass(threads=0).apply(Context(), api.lower(conv()))
+    with pytest.raises(ir.CompileError, match="option 'min-work' is a count of statements, 0 or more, got '-1'"):
+        pipelines.pass_list("pelemay-to-c", threads=2, min_work=-1)
+    with pytest.raises(ir.CompileError, match="min-work must be an integer"):
+        ParallelizePass(threads=2, min_work=-1).apply(Context(), api.lower(conv()))
 
 
 def test_llvm_target_refuses_parallel_loops():
-    lowered = api.lower(EXAMPLES / "resblock.mlir", threads=2)
+    lowered = api.lower(EXAMPLES / "resblock.mlir", threads=2, min_work=0)
     with pytest.raises(ir.CompileError, match="parallel loops are printed by the C target only") as err:
         llvm.emit_llvm(lowered)
     assert "resblock.mlir:" in str(err.value)
@@ -308,14 +326,14 @@ def assert_race_free(done: subprocess.CompletedProcess) -> None:
 
 def test_tsan_matmul_has_no_race(tmp_path):
     module = matmul(67, 61, 53)
-    lowered = api.lower(module, threads=2)
+    lowered = api.lower(module, threads=2, min_work=0)
     assert marked(lowered)
     assert_race_free(tsan_run(lowered, random_inputs(module), tmp_path))
 
 
 def test_tsan_resblock_has_no_race(tmp_path):
     module = ir.load(EXAMPLES / "resblock.mlir")
-    lowered = api.lower(module, threads=2)
+    lowered = api.lower(module, threads=2, min_work=0)
     assert marked(lowered)
     assert_race_free(tsan_run(lowered, random_inputs(module), tmp_path))
 
@@ -325,7 +343,7 @@ def test_tsan_reports_a_loop_marked_without_proof(tmp_path):
     hand, races across the chunk boundary and ThreadSanitizer says so."""
     module = ir.parse(LOOPS, "loops.mlir")
     dependent = [op for op in module.body.block.first_op.body.block.ops if isinstance(op, scf.ForOp)][1]
-    ParallelizePass(threads=2).apply(Context(), module)
+    ParallelizePass(threads=2, min_work=0).apply(Context(), module)
     assert PARALLEL_ATTR not in dependent.attributes
     dependent.attributes[PARALLEL_ATTR] = IntegerAttr(2, i64)
     done = tsan_run(module, [np.ones(8192, np.float32)], tmp_path)
@@ -333,9 +351,44 @@ def test_tsan_reports_a_loop_marked_without_proof(tmp_path):
     assert done.returncode != 0
 
 
+HELPER = """func.func @twice(%x: memref<64x64xf32>, %o: memref<64x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 64 : index
+  scf.for %i = %c0 to %n step %c1 {
+    scf.for %j = %c0 to %n step %c1 {
+      %v = memref.load %x[%i, %j] : memref<64x64xf32>
+      %w = arith.addf %v, %v : f32
+      memref.store %w, %o[%i, %j] : memref<64x64xf32>
+    } {pelemay.parallel = 2 : i64}
+  } {pelemay.parallel = 2 : i64}
+  func.return
+}
+func.func @run(%x: memref<64x64xf32>, %o: memref<64x64xf32>, %p: memref<64x64xf32>) attributes {pelemay.entry, pelemay.num_inputs = 1 : i64} {
+  func.call @twice(%x, %o) : (memref<64x64xf32>, memref<64x64xf32>) -> ()
+  func.call @twice(%o, %p) : (memref<64x64xf32>, memref<64x64xf32>) -> ()
+  func.return
+}
+"""
+
+
+def test_helper_functions_keep_their_own_team(tmp_path):
+    """A function called twice starts and joins its team on each call; a
+    marked loop inside a worker runs on the worker's thread."""
+    module = ir.parse(HELPER, "helper.mlir")
+    header, source = c.emit_c(module)
+    assert source.count("struct pelemay_team pelemay_team = {0};") == 1
+    assert source.count("pelemay_parallel_for(&pelemay_team,") == 1
+    x = np.arange(64 * 64, dtype=np.float32).reshape(64, 64)
+    done = tsan_run(module, [x], tmp_path)
+    assert_race_free(done)
+    out = np.frombuffer((tmp_path / "out.bin").read_bytes(), np.float32)
+    np.testing.assert_array_equal(out, np.concatenate([2 * x.ravel(), 4 * x.ravel()]))
+
+
 @pytest.mark.slow
 def test_neon_matmul_under_qemu_equals_reference():
     """On aarch64 the marked loops hold arm_simd stores (after convert-vector-to-arm-simd)."""
     module = matmul(67, 61, 53)
-    assert marked(api.lower(module, target="aarch64", threads=2))
+    assert marked(api.lower(module, target="aarch64", threads=2, min_work=0))
     check_against_reference(module, 2, target="aarch64")
