@@ -300,6 +300,8 @@ class _FunctionLowering:
                     replacement.name_hint = op.results[0].name_hint
                     op.results[0].replace_all_uses_with(replacement)
             block.erase_op(op)
+        for op in [o for o in block.ops if isinstance(o, memref.GetGlobalOp) and not o.results[0].uses]:
+            block.erase_op(op)  # a weight read only through a reshaped copy
 
     # -- one op ------------------------------------------------------------------------
 
@@ -394,3 +396,6 @@ class ConvertPbufToLoopsPass(ModulePass):
             _FunctionLowering(op, function, self.weights, globals_, weights_bytes).run(
                 is_entry=function is functions[-1]
             )
+        read = {o.name_.string_value() for o in op.walk() if isinstance(o, memref.GetGlobalOp)}
+        for g in [g for g in op.ops if isinstance(g, memref.GlobalOp) and g.sym_name.data not in read]:
+            op.body.block.erase_op(g)  # stored once, in the shape that is read

@@ -56,7 +56,7 @@ KERNELS: dict[type[Operation], Kernel] = {
 
 TAKES_EPILOGUE = (pt.MatmulOp, pt.Conv2DOp, pt.MaxPool2DOp, pt.AvgPool2DOp)
 
-_PURE = (pbuf.ArenaOp, pbuf.ViewOp, pbuf.WeightOp, pbuf.ConstantOp)
+_PURE = (pbuf.ArenaOp, pbuf.ViewOp, pbuf.ReshapeOp, pbuf.WeightOp, pbuf.ConstantOp)
 """Ops that only name memory: fusion looks past them."""
 
 

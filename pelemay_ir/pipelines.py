@@ -8,7 +8,8 @@ passes. Options:
   armv7, armv7-a8, riscv64, cortex-m4;
 - `vectorize=true|false`: run `vectorize{target=T}` (and, on the NEON
   machines, `convert-vector-to-arm-simd{target=T}`; and
-  `pack-operands{target=T}` before plan-memory). The default is true on
+  `pointwise-to-matmul{target=T}` first, `pack-operands{target=T}` before
+  plan-memory). The default is true on
   machines with a vector unit (host, the ARM application cores) and false on
   the others (riscv64 rv64gc, cortex-m4), where true is an error;
 - `weights=embedded|external` (convert-pbuf-to-loops);
@@ -120,6 +121,7 @@ class PipelineOptions:
 def _to_loops(pipeline: str, parameters: dict[str, ParameterListType]) -> str:
     options = PipelineOptions(pipeline, parameters)
     passes = [
+        *([ArgSpec("pointwise-to-matmul", {"target": (options.target,)})] if options.vectorize else []),
         ArgSpec("canonicalize", {}),
         ArgSpec("cse", {}),
         ArgSpec("bufferize", {}),

@@ -51,6 +51,11 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return VerifyArmSimdPass
 
+    def pointwise_to_matmul():
+        from pelemay_ir.passes.pointwise_to_matmul import PointwiseToMatmulPass
+
+        return PointwiseToMatmulPass
+
     def pack_operands():
         from pelemay_ir.passes.pack_operands import PackOperandsPass
 
@@ -73,6 +78,7 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
     return {
         "verify-arm-simd": verify_arm_simd,
+        "pointwise-to-matmul": pointwise_to_matmul,
         "bufferize": bufferize,
         "pack-operands": pack_operands,
         "plan-memory": plan_memory,

@@ -1,0 +1,132 @@
+"""pointwise-to-matmul{target=T}: run large 1x1 convolutions as matmuls.
+
+A 1x1 convolution with unit strides and dilations, no padding and one group
+is a matmul of the input's pixels (N*H*W rows of C) by the filter (C x F).
+The vector conv kernel (vector_windows.py) has no cache blocking: every
+block of output pixels reads the whole filter, so once the filter is larger
+than half the L2 cache it comes from memory again for each block. The
+matmul kernel sweeps L2-sized panels of it (vector_cost.panel_columns) and
+packs them where that pays. So an f32 pointwise conv whose filter exceeds
+half the L2 of machine T becomes
+
+    %x2 = ptensor.reshape %x    : N x H x W x C -> (N*H*W) x C
+    %w2 = ptensor.reshape %w    : 1 x 1 x C x F -> C x F
+    %m  = ptensor.matmul %x2, %w2
+    %y  = ptensor.add %m, %bias                      (when it has a bias)
+    %r  = ptensor.reshape %y    : (N*H*W) x F -> N x H x W x F
+
+and elementwise ops that alone use the result (the ReLU6 after it; a bias
+or scale of F values) move before the last reshape, so the matmul kernel
+fuses them. Reshapes are
+views after bufferize: nothing is copied. Smaller pointwise convs stay
+convs, which the conv kernel runs as fast or faster (docs/vectorize.md).
+
+Runs on the tensor level, before bufferize, where vectorize runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, f32
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+
+from pelemay_ir.dialects import ptensor as pt
+from pelemay_ir.ir import CompileError
+from pelemay_ir.machines import Vectors, machine
+
+PASS_NAME = "pointwise-to-matmul"
+
+
+def is_pointwise(conv: pt.Conv2DOp) -> bool:
+    """A 1x1 f32 conv that is a matmul over pixels."""
+    kh, kw = conv.filter.type.get_shape()[:2]  # pyright: ignore[reportAttributeAccessIssue]
+    return (
+        (kh, kw) == (1, 1)
+        and conv.groups.value.data == 1
+        and all(v == 1 for v in pt.ints(conv.strides) + pt.ints(conv.dilations))
+        and not any(pt.ints(conv.padding))
+        and all(pt.element(v.type) == f32 for v in (conv.input, conv.filter, conv.result))
+    )
+
+
+def filter_outgrows_l2(conv: pt.Conv2DOp, vectors: Vectors) -> bool:
+    c, f = conv.filter.type.get_shape()[2:]  # pyright: ignore[reportAttributeAccessIssue]
+    return 4 * c * f > vectors.l2_bytes // 2
+
+
+def _moves_through_reshape(op: Operation, value: SSAValue) -> bool:
+    """A unary elementwise op, or a binary one whose other operand is a
+    vector or scalar (a bias, a scale): it reads (pixels, F) as it read
+    (N, H, W, F)."""
+    if isinstance(op, pt.UnaryOp):
+        return True
+    if isinstance(op, pt.BinaryOp) and list(op.operands).count(value) == 1:
+        other = next(v for v in op.operands if v is not value)
+        return len(other.type.get_shape()) <= 1  # pyright: ignore[reportAttributeAccessIssue]
+    return False
+
+
+def _insert(op: Operation, before: Operation, like: Operation, hint: str | None) -> SSAValue:
+    op.location = like.location
+    before.parent_block().insert_op_before(op, before)  # pyright: ignore[reportOptionalMemberAccess]
+    result = op.results[0]
+    result.name_hint = hint
+    return result
+
+
+def rewrite(conv: pt.Conv2DOp) -> None:
+    n, h, w, c = conv.input.type.get_shape()  # pyright: ignore[reportAttributeAccessIssue]
+    f = conv.filter.type.get_shape()[3]  # pyright: ignore[reportAttributeAccessIssue]
+    hint = conv.result.name_hint
+    pixels = _insert(pt.ReshapeOp(conv.input, (n * h * w, c)), conv, conv, None)
+    weights = _insert(pt.ReshapeOp(conv.filter, (c, f)), conv, conv, None)
+    flat = _insert(pt.MatmulOp(pixels, weights), conv, conv, f"{hint}.matmul" if hint else None)
+    if conv.bias is not None:
+        flat = _insert(pt.AddOp(flat, conv.bias), conv, conv, f"{hint}.flat" if hint else None)
+    # elementwise ops that alone read the result run on the flat matmul output
+    last: Operation = conv
+    while len(uses := list(last.results[0].uses)) == 1:
+        user = uses[0].operation
+        if not _moves_through_reshape(user, last.results[0]) or user.parent_block() is not conv.parent_block():
+            break
+        operands = [flat if v is last.results[0] else v for v in user.operands]
+        moved = type(user).create(
+            operands=operands, result_types=[pt.TensorType(pt.element(user.results[0].type), flat.type.get_shape())],  # pyright: ignore[reportAttributeAccessIssue]
+            properties=dict(user.properties), attributes=dict(user.attributes),
+        )
+        flat = _insert(moved, user, user, f"{user.result.name_hint}.flat" if user.result.name_hint else None)
+        last = user
+    shaped = _insert(pt.ReshapeOp(flat, (n, h, w, f)), last, last, last.results[0].name_hint)
+    last.results[0].replace_all_uses_with(shaped)
+    block = conv.parent_block()
+    assert block is not None
+    while last is not conv:
+        previous = last.operands[0].owner
+        block.erase_op(last)
+        last = previous  # pyright: ignore[reportAssignmentType]
+    block.erase_op(conv)
+
+
+@dataclass(frozen=True)
+class PointwiseToMatmulPass(ModulePass):
+    """f32 1x1 convs whose filter outgrows half the L2 -> reshape, matmul, add, reshape."""
+
+    name = PASS_NAME
+
+    target: str = "host"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        vectors = machine(self.target).vectors
+        if vectors is None:
+            raise CompileError(
+                f"{PASS_NAME}: target '{self.target}' has no vector unit; the choice is between "
+                "its vector kernels (leave pointwise-to-matmul out)"
+            )
+        for function in [f for f in op.ops if isinstance(f, func.FuncOp) and f.body.blocks]:
+            for conv in [o for o in function.body.block.ops if isinstance(o, pt.Conv2DOp)]:
+                if is_pointwise(conv) and filter_outgrows_l2(conv, vectors):
+                    rewrite(conv)
