@@ -9,8 +9,11 @@ while it is cached. Given a scratch buffer (pbuf.packed_matmul, made by
 pack-operands), each panel's full blocks of columns are first copied into
 it, block after block, and the row blocks read them from there
 sequentially. Columns left over after the full blocks take one-vector
-blocks, then scalar columns, reading B in place; the rows left over take
-one block of fewer rows. The epilogue chain (bias, relu, ...) is applied in
+blocks, reading B in place; the last few (fewer than a vector) take one
+more vector block that ends at the last column and so recomputes some
+columns already stored, with the same result (where nothing the kernel
+reads lies in the output; else they take scalar columns). The rows left
+over take one block of fewer rows. The epilogue chain (bias, relu, ...) is applied in
 registers before the store.
 Batch dimensions broadcast as in NumPy, as in the scalar kernel.
 """
@@ -66,6 +69,15 @@ def _scratch_of(op: pbuf.DestinationOp, chain: Chain, vectors: Vectors, m: int, 
     return op.scratch
 
 
+def _rereadable(op: pbuf.DestinationOp, chain: Chain) -> bool:
+    """Whether columns may be computed twice: nothing the kernel reads (A, B,
+    the fused ops' other operands) shares bytes with what it writes."""
+    written = [op.output_, *(fused.output_ for fused in chain.ops)]
+    read = [*op.inputs_, *(v for fused in chain.ops for v in fused.inputs_)]
+    chained = {op.output_, *(fused.output_ for fused in chain.ops)}
+    return not any(pbuf.overlap(w, r) for w in written for r in read if r not in chained)
+
+
 def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation | None:
     a, b = op.inputs_
     if any(element_of(v) != f32 for v in (a, b, op.output_)):
@@ -84,6 +96,7 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
     full_columns = n - n % block_columns
     vector_columns = n - n % lanes
     scratch = _scratch_of(op, chain, vectors, m, k_size, n)
+    overlapping_tail = _rereadable(op, chain)
     if scratch is not None:
         panel = shape_of(scratch)[0] * block_columns
 
@@ -174,7 +187,9 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
         def leftover_columns(i0: Index, rows: int) -> None:
             if full_columns < vector_columns:
                 em.for_(full_columns, vector_columns, lambda j0, _: tile(i0, j0, rows, 1, in_place(j0)), step=lanes)
-            if vector_columns < n:
+            if vector_columns < n and overlapping_tail:
+                tile(i0, n - lanes, rows, 1, in_place(n - lanes))
+            elif vector_columns < n:
                 em.for_(vector_columns, n, lambda j, _: scalar_column(i0, j, rows))
 
         if full_columns < n:
