@@ -88,8 +88,8 @@ def rewrite(conv: pt.Conv2DOp) -> None:
     if conv.bias is not None:
         flat = _insert(pt.AddOp(flat, conv.bias), conv, conv, f"{hint}.flat" if hint else None)
     # elementwise ops that alone read the result run on the flat matmul output
-    last: Operation = conv
-    while len(uses := list(last.results[0].uses)) == 1:
+    replaced: list[Operation] = [conv]
+    while len(uses := list((last := replaced[-1]).results[0].uses)) == 1:
         user = uses[0].operation
         if not _moves_through_reshape(user, last.results[0]) or user.parent_block() is not conv.parent_block():
             break
@@ -98,17 +98,15 @@ def rewrite(conv: pt.Conv2DOp) -> None:
             operands=operands, result_types=[pt.TensorType(pt.element(user.results[0].type), flat.type.get_shape())],  # pyright: ignore[reportAttributeAccessIssue]
             properties=dict(user.properties), attributes=dict(user.attributes),
         )
-        flat = _insert(moved, user, user, f"{user.result.name_hint}.flat" if user.result.name_hint else None)
-        last = user
+        hint = user.results[0].name_hint
+        flat = _insert(moved, user, user, f"{hint}.flat" if hint else None)
+        replaced.append(user)
+    last = replaced[-1]
     shaped = _insert(pt.ReshapeOp(flat, (n, h, w, f)), last, last, last.results[0].name_hint)
     last.results[0].replace_all_uses_with(shaped)
-    block = conv.parent_block()
-    assert block is not None
-    while last is not conv:
-        previous = last.operands[0].owner
-        block.erase_op(last)
-        last = previous  # pyright: ignore[reportAssignmentType]
-    block.erase_op(conv)
+    for op in reversed(replaced):
+        op.detach()
+        op.erase()
 
 
 @dataclass(frozen=True)

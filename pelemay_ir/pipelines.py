@@ -65,16 +65,19 @@ class PipelineOptions:
         # One scratch per packed matmul: parallelize could not split its panel loop.
         self.packs = self.vectorize
 
+    def _integer(self, key: str, default: int, lowest: int, highest: int | None, what: str) -> int:
+        """An integer option in [lowest, highest], given as a number or its digits."""
+        value = self.values.get(key, default)
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < lowest or (highest is not None and value > highest):
+            raise CompileError(f"{self.pipeline}: option '{key.replace('_', '-')}' is {what}, got '{value}'")
+        return value
+
     def _threads(self) -> int:
         from pelemay_ir.passes.parallelize import MAX_THREADS
 
-        value = self.values.get("threads", 1)
-        if isinstance(value, str) and value.isdigit():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_THREADS:
-            raise CompileError(
-                f"{self.pipeline}: option 'threads' is a number of threads from 1 to {MAX_THREADS}, got '{value}'"
-            )
+        value = self._integer("threads", 1, 1, MAX_THREADS, f"a number of threads from 1 to {MAX_THREADS}")
         if value > 1 and not machine_table.machine(self.target).hosted:
             raise CompileError(
                 f"{self.pipeline}: threads={value} needs an operating system with threads; "
@@ -86,12 +89,7 @@ class PipelineOptions:
         """() for parallelize's default, else the one value given."""
         if "min_work" not in self.values:
             return ()
-        value = self.values["min_work"]
-        if isinstance(value, str) and value.isdigit():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise CompileError(f"{self.pipeline}: option 'min-work' is a count of statements, 0 or more, got '{value}'")
-        return (value,)
+        return (self._integer("min_work", 0, 0, None, "a count of statements, 0 or more"),)
 
     def _flag(self, key: str, default: bool) -> bool:
         value = self.values.get(key, default)

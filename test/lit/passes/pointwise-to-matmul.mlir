@@ -58,3 +58,14 @@ func.func @not_pointwise(%x: tensor<1x8x8x512xf32>, %w3: tensor<3x3x512x512xf32>
     %c = ptensor.conv2d %x, %wg {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, groups = 2 : i64} : tensor<1x8x8x512xf32>, tensor<1x1x256x512xf32> -> tensor<1x8x8x512xf32>
     func.return %a, %b, %c : tensor<1x6x6x512xf32>, tensor<1x4x4x512xf32>, tensor<1x8x8x512xf32>
 }
+
+// The chained value may be either operand of a binary op.
+// CHECK-LABEL: func.func @bias_first
+// CHECK:       %y.matmul = ptensor.matmul
+// CHECK-NEXT:  %s.flat = ptensor.sub %b, %y.matmul : tensor<512xf32>, tensor<49x512xf32> -> tensor<49x512xf32>
+// CHECK-NEXT:  %s = ptensor.reshape %s.flat : tensor<49x512xf32> -> tensor<1x7x7x512xf32>
+func.func @bias_first(%x: tensor<1x7x7x512xf32>, %w: tensor<1x1x512x512xf32>, %b: tensor<512xf32>) -> tensor<1x7x7x512xf32> {
+    %y = ptensor.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, groups = 1 : i64} : tensor<1x7x7x512xf32>, tensor<1x1x512x512xf32> -> tensor<1x7x7x512xf32>
+    %s = ptensor.sub %b, %y : tensor<512xf32>, tensor<1x7x7x512xf32> -> tensor<1x7x7x512xf32>
+    func.return %s : tensor<1x7x7x512xf32>
+}
