@@ -79,6 +79,7 @@ class Machine:
     index_bits: int  # width of `index`: the pointer width (size_t / ptrdiff_t)
     half_conversions: bool  # f16 <-> f32 in hardware (else inline integer code)
     module_flags: tuple[str, ...] = ()
+    fused_multiply_add: bool = True  # a fused multiply-add instruction (else libm's fmaf)
 
 
 _X86_64_DL = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
@@ -102,7 +103,7 @@ MACHINES: dict[str, Machine] = {
         # Cortex-A8: NEON and VFPv3 without the VFPv4 fused multiply-add.
         Machine("armv7-a8", "armv7-unknown-linux-gnueabihf", _ARM_DL, "cortex-a8",
                 "+armv7-a,+neon,+vfp3,+d32,+dsp,-vfp4,-vfp4d16,-vfp4d16sp,-vfp4sp,-fp16,"
-                "-hwdiv,-hwdiv-arm,-thumb-mode", 32, False),
+                "-hwdiv,-hwdiv-arm,-thumb-mode", 32, False, fused_multiply_add=False),
         Machine("riscv64", "riscv64-unknown-linux-gnu", _RISCV64_DL, "generic-rv64",
                 "+64bit,+m,+a,+f,+d,+c", 64, False,
                 ('!{i32 1, !"target-abi", !"lp64d"}',)),
@@ -142,13 +143,14 @@ def machine(name: str) -> Machine:
 
 def half_storage(m: Machine) -> str:
     """How an f16 sits in memory: LLVM's half where the machine converts it in
-    hardware, else its bits as i16 converted by F16_HELPERS (no runtime library)."""
+    hardware, else its bits as i16 converted by HELPERS (no runtime library)."""
     return "half" if m.half_conversions else "i16"
 
 
 F16_TO_F32 = "pelemay.f16_to_f32"
 F32_TO_F16 = "pelemay.f32_to_f16"
-F16_HELPERS = {
+FMA_LANES = "pelemay.fma_lanes"
+HELPERS = {
     # Exact: normal numbers rebias the exponent, subnormals are m * 2^-24.
     F16_TO_F32: f"""define internal float @{F16_TO_F32}(i16 %h) #0 {{
 entry:
@@ -226,9 +228,32 @@ entry:
   ret i16 %h
 }}
 """,
+    FMA_LANES: f"""define internal void @{FMA_LANES}(ptr %out, ptr %a, ptr %b, ptr %c, i32 %n) #0 {{
+entry:
+  br label %lane
+lane:
+  %i = phi i32 [ 0, %entry ], [ %next, %lane ]
+  %pa = getelementptr inbounds float, ptr %a, i32 %i
+  %pb = getelementptr inbounds float, ptr %b, i32 %i
+  %pc = getelementptr inbounds float, ptr %c, i32 %i
+  %pout = getelementptr inbounds float, ptr %out, i32 %i
+  %x = load float, ptr %pa, align 4
+  %y = load float, ptr %pb, align 4
+  %z = load float, ptr %pc, align 4
+  %r = call float @fmaf(float %x, float %y, float %z)
+  store float %r, ptr %pout, align 4
+  %next = add nuw i32 %i, 1
+  %more = icmp ult i32 %next, %n
+  br i1 %more, label %lane, label %done
+done:
+  ret void
+}}
+""",
 }
-"""f16 conversions in integer arithmetic, for machines without them in hardware
-(the C target's pl_f16_to_f32 / pl_f32_to_f16, without branches)."""
+"""Functions the printed module defines on demand: f16 conversions in integer
+arithmetic, for machines without them in hardware (the C target's
+pl_f16_to_f32 / pl_f32_to_f16, without branches); out[i] = fmaf(a[i], b[i],
+c[i]) for the n lanes of a vector fma on a machine without a fused instruction."""
 
 
 # -- literals and names -------------------------------------------------------------
@@ -349,6 +374,7 @@ class FunctionPrinter:
         self.counter = 0
         self.block = "entry"
         self.allocas: list[str] = []
+        self.fma_slots: dict[str, list[str]] = {}  # vector type -> FMA_LANES' out, a, b, c
         self.location_stack: list[str | None] = [None]
         self.half_of: dict[str, str] = {}  # float value -> the f16 it was widened from
 
@@ -1162,7 +1188,26 @@ class FunctionPrinter:
         machine without a fused instruction calls libm's fmaf per lane)."""
         vt, lanes = self.portable(op.res.type, op)
         args = [(vt, self.val(v, op)) for v in (op.lhs, op.rhs, op.acc)]
-        self.results(op, self.call_intrinsic(f"llvm.fma.v{lanes}f32", vt, args))
+        if self.m.fused_multiply_add:
+            self.results(op, self.call_intrinsic(f"llvm.fma.v{lanes}f32", vt, args))
+        else:
+            self.results(op, self.fma_by_lanes(vt, lanes, [a for _, a in args]))
+
+    def fma_by_lanes(self, vt: str, lanes: int, args: Sequence[str]) -> str:
+        """A vector fma on a machine without a fused instruction: the operands
+        go through stack slots to FMA_LANES, which calls libm's fmaf per lane.
+        (LLVM 16's ARM backend, expanding llvm.fma.v4f32 into fmaf calls
+        itself, can clobber an argument register with a splat constant.)"""
+        slots = self.fma_slots.get(vt)
+        if slots is None:
+            slots = self.fma_slots[vt] = [self.fresh("fma.slot") for _ in range(4)]
+            self.allocas += [f"  {slot} = alloca {vt}, align 16" for slot in slots]
+        for slot, value in zip(slots[1:], args, strict=True):
+            self.inst(f"store {vt} {value}, ptr {slot}, align 16")
+        self.module.use_helper(FMA_LANES)
+        self.module.declare("declare float @fmaf(float, float, float)")
+        self.inst(f"call void @{FMA_LANES}({', '.join(f'ptr {slot}' for slot in slots)}, i32 {lanes})")
+        return self.emit(f"load {vt}, ptr {slots[0]}, align 16")
 
     def p_vector_reduction(self, op: vector.ReductionOp) -> None:
         """add: llvm.vector.reduce.fadd without `reassoc`, so the lanes are
@@ -1652,7 +1697,7 @@ class ModulePrinter:
             owner = self.functions.get(name) or self.globals.get(name)
             if owner is not None:
                 raise CompileError(f"the symbol '@{name}' clashes with a helper of the llvm target", location_of(owner))
-            out.append(F16_HELPERS[name])
+            out.append(HELPERS[name])
         declarations = self.external_declarations()
         if declarations:
             out += [*declarations, ""]

@@ -6,6 +6,7 @@ lengths that are not a multiple of the lane count."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -218,6 +219,36 @@ def test_portable_vectors_run_on_aarch64():
 @pytest.mark.parametrize("lanes", [4, 8, 16])
 def test_portable_vectors_run_on_every_board(machine, lanes):
     check_portable(machine, lanes)
+
+
+SOFTMAX = """
+func.func @main(%x: tensor<4x1000xf32>) -> tensor<4x1000xf32> {
+  %y = ptensor.softmax %x {axis = -1 : i64} : tensor<4x1000xf32> -> tensor<4x1000xf32>
+  func.return %y : tensor<4x1000xf32>
+}
+"""
+
+
+def test_vector_fma_runs_lane_by_lane_on_a_machine_without_fused_multiply_add(monkeypatch):
+    """armv7-a8 has no fused multiply-add: each lane of a vector fma calls
+    fmaf, through memory. (LLVM 16 expanding llvm.fma.v4f32 into those calls
+    itself clobbered their first arguments with a splat constant.) The
+    program: a softmax vectorized for a host with 256-bit vectors and FMA,
+    whose exp is a chain of fmas with constant addends."""
+    from pelemay_ir import api, machines, reference
+
+    host = machines.MACHINES["host"]
+    avx2 = machines.Vectors("portable", 256, 16, True, 32 * 1024, 512 * 1024)
+    monkeypatch.setitem(machines.MACHINES, "host", dataclasses.replace(host, vectors=avx2))
+    module = ir.parse(SOFTMAX, "softmax.mlir")
+    lowered = api.lower(module, vectorize=True)
+    text = llvm.emit_llvm(lowered, "armv7-a8")
+    assert "@llvm.fma.v" not in text and f"call void @{llvm.FMA_LANES}(" in text
+    assert "@llvm.fma.v8f32" in llvm.emit_llvm(lowered, "armv7")
+    x = np.random.default_rng(RNG_SEED).standard_normal((4, 1000)).astype(np.float32)
+    (got,) = run_on("armv7-a8", lowered, [x])
+    (want,) = reference.evaluate(module, [x])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-12)
 
 
 @pytest.mark.parametrize("lanes", [4, 8, 16])
