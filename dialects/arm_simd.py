@@ -263,6 +263,58 @@ class StoreOp(_MemoryOp):
         self.verify_memory(key)
 
 
+PAIR_TYPES = (F32X4, I32X4, I16X8, I8X16)
+"""The types of the two-vector structure loads and stores."""
+
+
+@irdl_op_definition
+class Load2Op(_MemoryOp):
+    """`vld2q_f32(&m[i, j])`: two vectors' worth of consecutive elements,
+    deinterleaved: the even-numbered ones in `even`, the odd-numbered in `odd`.
+    One instruction with a post-increment for two vectors: ARMv7's vld1 takes
+    no immediate offset, so two vld1 need two address registers."""
+
+    name = "arm_simd.load2"
+    memref = operand_def(MEMREF)
+    indices = var_operand_def(IndexType)
+    even = result_def(VECTOR)
+    odd = result_def(VECTOR)
+    assembly_format = "$memref `[` $indices `]` attr-dict `:` type($memref) `->` type($even) `,` type($odd)"
+    KEY: ClassVar = "even"
+    INTRINSICS: ClassVar = _q_table("vld2", PAIR_TYPES)
+
+    def __init__(self, memref: SSAValue, indices: Sequence[SSAValue], type: VectorType):
+        super().__init__(operands=[memref, indices], result_types=[type, type])
+
+    def verify_types(self, key: VectorType) -> None:
+        self.expect("odd", key)
+        self.verify_memory(key)
+
+
+@irdl_op_definition
+class Store2Op(_MemoryOp):
+    """`vst2q_f32(&m[i, j], {even, odd})`: the inverse of load2, interleaving
+    `even` and `odd` into two vectors' worth of consecutive elements."""
+
+    name = "arm_simd.store2"
+    even = operand_def(VECTOR)
+    odd = operand_def(VECTOR)
+    memref = operand_def(MEMREF)
+    indices = var_operand_def(IndexType)
+    assembly_format = (
+        "$even `,` $odd `,` $memref `[` $indices `]` attr-dict `:` type($even) `,` type($odd) `,` type($memref)"
+    )
+    KEY: ClassVar = "even"
+    INTRINSICS: ClassVar = _q_table("vst2", PAIR_TYPES)
+
+    def __init__(self, even: SSAValue, odd: SSAValue, memref: SSAValue, indices: Sequence[SSAValue]):
+        super().__init__(operands=[even, odd, memref, indices])
+
+    def verify_types(self, key: VectorType) -> None:
+        self.expect("odd", key)
+        self.verify_memory(key)
+
+
 @irdl_op_definition
 class LoadLaneOp(_MemoryOp):
     """`vld1q_lane_f32(&m[i], v, lane)`: `vector` with one lane replaced from memory."""
@@ -881,7 +933,7 @@ class SdotOp(_AccumulateOp):
 
 
 OPS: tuple[type[ArmSimdOp], ...] = (
-    LoadOp, StoreOp, LoadLaneOp, StoreLaneOp, DupOp, GetLowOp, GetHighOp, CombineOp,
+    LoadOp, StoreOp, Load2Op, Store2Op, LoadLaneOp, StoreLaneOp, DupOp, GetLowOp, GetHighOp, CombineOp,
     GetLaneOp, SetLaneOp, NegOp, AbsOp, AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp,
     PairwiseAddOp, PairwiseMaxOp, PairwiseMinOp, FmaOp, MlaOp,
     CompareOp, SelectOp, ReduceAddOp, ReduceMaxOp, ReduceMinOp, ConvertOp, ReinterpretOp,

@@ -29,6 +29,12 @@ everything else (loops, scalar arith, memrefs) as it is:
   combined pairwise (`get_low`, `get_high`, `padd` / `pmax` / `pmin` twice,
   `get_lane` 0). Both sum as (l0 + l1) + (l2 + l3).
 
+- vector.load of vector<8xf32> whose only uses are the two vector.shuffle
+  taking its even and its odd lanes: `load2` (vld2q_f32), whose results are
+  those halves; vector.store of the vector.shuffle interleaving two
+  vector<4xf32>: `store2` (vst2q_f32). The elementwise kernel writes these
+  where vector accesses take no offset (ARMv7): one instruction moves two vectors.
+
 A vector of any other shape, an op outside the set, or a machine without
 NEON is a CompileError at the op. The converted module is then checked
 against the machine (verify-arm-simd), so what comes out builds for it.
@@ -44,13 +50,13 @@ from xdsl.dialects import arith, vector
 from xdsl.dialects.builtin import ModuleOp, VectorType, f32
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
-from xdsl.rewriter import Rewriter
+from xdsl.rewriter import InsertPoint, Rewriter
 
 from pelemay_ir.dialects import arm_simd
 from pelemay_ir.dialects.ptensor import type_str
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.machines import machine as machine_named
-from pelemay_ir.passes.vector_emitter import BITS_OPS, shift_amount
+from pelemay_ir.passes.vector_emitter import BITS_OPS, deinterleave_masks, interleave_mask, shift_amount
 from pelemay_ir.passes.verify_arm_simd import check_machine
 
 F32X4, I32X4 = arm_simd.F32X4, arm_simd.I32X4
@@ -83,6 +89,59 @@ def _is_shift_constant(op: Operation) -> bool:
         and op.result.type == I32X4
         and all(isinstance(use.operation, arith.ShLIOp) and use.index == 1 for use in op.result.uses)
     )
+
+
+F32X8 = VectorType(f32, [8])
+
+
+def _deinterleaving(op: Operation) -> list[Operation] | None:
+    """The shuffles of a vector<8xf32> load that take its even and odd lanes,
+    when they are all its uses (the load and they become one load2)."""
+    if not (isinstance(op, vector.LoadOp) and op.result.type == F32X8):
+        return None
+    shuffles = list(dict.fromkeys(use.operation for use in op.result.uses))  # each uses it twice
+    halves = deinterleave_masks(4)
+    if shuffles and all(
+        isinstance(s, vector.ShuffleOp) and s.v1 == s.v2 == op.result and list(s.mask.get_values()) in halves
+        for s in shuffles
+    ):
+        return shuffles
+    return None
+
+
+def _interleaving(op: Operation) -> vector.ShuffleOp | None:
+    """The shuffle interleaving two vector<4xf32> that a vector<8xf32> store
+    alone takes (the shuffle and the store become one store2)."""
+    if not (isinstance(op, vector.StoreOp) and op.vector.type == F32X8):
+        return None
+    shuffle = op.vector.owner
+    if (
+        isinstance(shuffle, vector.ShuffleOp)
+        and shuffle.v1.type == F32X4
+        and list(shuffle.mask.get_values()) == interleave_mask(4)
+        and shuffle.result.has_one_use()
+    ):
+        return shuffle
+    return None
+
+
+def _rewrite_load2(load: vector.LoadOp, shuffles: list[Operation]) -> None:
+    pair = arm_simd.Load2Op(load.base, list(load.indices), F32X4)
+    pair.location = load.location
+    Rewriter.insert_op(pair, InsertPoint.before(load))
+    even, _ = deinterleave_masks(4)
+    for shuffle in shuffles:
+        assert isinstance(shuffle, vector.ShuffleOp)
+        half = pair.even if list(shuffle.mask.get_values()) == even else pair.odd
+        Rewriter.replace_op(shuffle, [], [half])
+    Rewriter.erase_op(load)
+
+
+def _rewrite_store2(store: vector.StoreOp, shuffle: vector.ShuffleOp) -> None:
+    pair = arm_simd.Store2Op(shuffle.v1, shuffle.v2, store.base, list(store.indices))
+    pair.location = store.location
+    Rewriter.replace_op(store, [pair])
+    Rewriter.erase_op(shuffle)
 
 
 def _is_vector(value: SSAValue) -> bool:
@@ -263,9 +322,16 @@ def convert_vector_to_arm_simd(module: Operation, target: str) -> None:
     converter = _Converter(target)
     ops = [o for o in module.walk() if in_scope(o)]
     constants = [o for o in ops if _is_shift_constant(o)]
-    ops = [o for o in ops if o not in constants]
+    loads = {o: shuffles for o in ops if (shuffles := _deinterleaving(o)) is not None}
+    stores = {o: shuffle for o in ops if (shuffle := _interleaving(o)) is not None}
+    paired = {*loads, *stores, *stores.values(), *(s for shuffles in loads.values() for s in shuffles)}
+    ops = [o for o in ops if o not in constants and o not in paired]
     for o in ops:
         converter.check(o)
+    for load, shuffles in loads.items():
+        _rewrite_load2(load, shuffles)  # pyright: ignore[reportArgumentType]
+    for store, shuffle in stores.items():
+        _rewrite_store2(store, shuffle)  # pyright: ignore[reportArgumentType]
     for o in ops:
         converter.rewrite(o)
     for o in constants:

@@ -21,6 +21,7 @@ from xdsl.dialects.builtin import f32
 from xdsl.ir import Operation, SSAValue
 
 from pelemay_ir.dialects import pbuf
+from pelemay_ir.machines import Vectors
 from pelemay_ir.dialects import ptensor as pt
 from pelemay_ir.passes.loops_elementwise import broadcast_index, rounded_bound
 from pelemay_ir.passes.loops_emitter import Emitter, element_of, shape_of
@@ -118,10 +119,12 @@ class Chain:
     def output(self) -> SSAValue | None:
         return self.ops[-1].output_ if self.ops else None
 
-    def apply(self, em: Emitter, value: SSAValue, ivs: Sequence[SSAValue | int], vec: bool) -> SSAValue:
+    def apply(self, em: Emitter, value: SSAValue, ivs: Sequence[SSAValue | int], vec: bool,
+              read: Callable[[SSAValue], SSAValue] | None = None) -> SSAValue:
+        """`read` gives the value of another buffer (default: `operand` at `ivs`)."""
         previous = self.through
         for op in self.ops:
-            values = [value if v == previous else operand(em, v, ivs, vec) for v in op.inputs_]
+            values = [value if v == previous else read(v) if read else operand(em, v, ivs, vec) for v in op.inputs_]
             value = FUNCTIONS[op.TENSOR_OP](em, values, vec, op)
             previous = op.output_
         return value
@@ -132,9 +135,12 @@ UNROLL = 4
 and a quarter of the loop overhead, well within every register file."""
 
 
-def elementwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain) -> Operation | None:
+def elementwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation | None:
     """The loop nest of `op` followed by `chain`, or None when the rows are
-    shorter than one vector (the scalar kernel is as good)."""
+    shorter than one vector (the scalar kernel is as good). Where vector
+    accesses take no offset (ARMv7), the unrolled loop computes two vectors at
+    a time on deinterleaved halves (vload2/vstore2): every op is lane by lane,
+    so the lanes' order does not matter between the load and the store."""
     out = chain.output or op.output_
     shape = shape_of(out)
     lanes = em.lanes
@@ -149,9 +155,31 @@ def elementwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain) -> Oper
         value = chain.apply(em, FUNCTIONS[op.TENSOR_OP](em, values, vec, op), ivs, vec)
         em.put(value, out, ivs, vec)
 
+    def compute_pair(ivs: list[SSAValue | int]) -> None:
+        halves: dict[SSAValue, tuple[SSAValue, SSAValue]] = {}
+
+        def read(buffer: SSAValue, half: int) -> SSAValue:
+            shape = shape_of(buffer)
+            if not shape or shape[-1] == 1:
+                return operand(em, buffer, ivs, True)
+            if buffer not in halves:
+                halves[buffer] = em.vload2(buffer, broadcast_index(ivs, shape))  # pyright: ignore[reportArgumentType]
+            return halves[buffer][half]
+
+        results = []
+        for half in (0, 1):
+            values = [read(v, half) for v in op.inputs_]
+            value = FUNCTIONS[op.TENSOR_OP](em, values, True, op)
+            results.append(chain.apply(em, value, ivs, True, lambda v, h=half: read(v, h)))
+        em.vstore2(results[0], results[1], out, ivs)
+
     def unrolled(outer: list[SSAValue], j: SSAValue) -> None:
-        for u in range(UNROLL):
-            compute([*outer, em.add(j, u * lanes)], True)
+        if vectors.load_offsets:
+            for u in range(UNROLL):
+                compute([*outer, em.add(j, u * lanes)], True)
+        else:
+            for u in range(0, UNROLL, 2):
+                compute_pair([*outer, em.add(j, u * lanes)])
 
     def row(outer: list[SSAValue]) -> None:
         if unrolled_end:

@@ -14,7 +14,7 @@ import struct
 from collections.abc import Sequence
 
 from xdsl.dialects import arith, vector
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, VectorType, f32, i32
+from xdsl.dialects.builtin import DenseArrayBase, DenseIntOrFPElementsAttr, VectorType, f32, i32, i64
 from xdsl.ir import Block, OpResult, SSAValue
 
 from pelemay_ir.passes.loops_emitter import Emitter, Index
@@ -47,6 +47,16 @@ def shift_amount(op: arith.ShLIOp) -> int | None:
     return shift if 0 <= shift < 32 else None
 
 
+def deinterleave_masks(lanes: int) -> tuple[list[int], list[int]]:
+    """vector.shuffle masks taking the even and the odd lanes of 2W."""
+    return list(range(0, 2 * lanes, 2)), list(range(1, 2 * lanes, 2))
+
+
+def interleave_mask(lanes: int) -> list[int]:
+    """The vector.shuffle mask that interleaves two W-lane vectors into 2W."""
+    return [k // 2 + (k % 2) * lanes for k in range(2 * lanes)]
+
+
 class VectorEmitter(Emitter):
     """An Emitter that also builds W-lane f32 vector ops."""
 
@@ -69,6 +79,26 @@ class VectorEmitter(Emitter):
 
     def vstore(self, value: SSAValue, buffer: SSAValue, indices: Sequence[Index]) -> None:
         self.emit(vector.StoreOp.create(operands=[value, buffer, *(self.index(i) for i in indices)]))
+
+    def vload2(self, buffer: SSAValue, indices: Sequence[Index]) -> tuple[SSAValue, SSAValue]:
+        """2W consecutive elements from `indices` on, deinterleaved: (the even-
+        numbered, the odd-numbered). One vector.load of vector<2Wxf32> and two
+        vector.shuffle, which convert-vector-to-arm-simd makes one load2."""
+        wide = VectorType(f32, [2 * self.lanes])
+        both = self.value(
+            vector.LoadOp.create(operands=[buffer, *(self.index(i) for i in indices)], result_types=[wide])
+        )
+        return tuple(  # pyright: ignore[reportReturnType]
+            self.value(vector.ShuffleOp(both, both, DenseArrayBase.from_list(i64, mask), result_type=self.vtype))
+            for mask in deinterleave_masks(self.lanes)
+        )
+
+    def vstore2(self, even: SSAValue, odd: SSAValue, buffer: SSAValue, indices: Sequence[Index]) -> None:
+        """The inverse of vload2: `even` and `odd` interleaved into 2W elements."""
+        wide = VectorType(f32, [2 * self.lanes])
+        both = self.value(vector.ShuffleOp(even, odd, DenseArrayBase.from_list(i64, interleave_mask(self.lanes)),
+                                           result_type=wide))
+        self.vstore(both, buffer, indices)
 
     def put(self, value: SSAValue, buffer: SSAValue, indices: Sequence[Index], vec: bool) -> None:
         """A vector store, or a scalar one (the kernels' tails)."""

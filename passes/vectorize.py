@@ -136,7 +136,7 @@ def vectorize_function(function: func.FuncOp, vectors: Vectors) -> None:
             chain, after = Chain([], op.output_), i + 1
         em.insert_before(chain.ops[-1] if chain.ops else op)  # after what the fused ops read is made
         em.set_lanes(lanes_for(vectors, _row(op)))
-        nest = kernel(em, op, chain, vectors) if kernel else elementwise(em, op, chain)
+        nest = kernel(em, op, chain, vectors) if kernel else elementwise(em, op, chain, vectors)
         if nest is None:
             i += 1
             continue

@@ -31,6 +31,10 @@ class Vectors:
     fused_multiply_add: bool
     l1d_bytes: int
     l2_bytes: int
+    load_offsets: bool = True
+    """Whether a vector load or store takes an immediate offset from its
+    address register. ARMv7's vld1/vst1 take none, so unrolled elementwise
+    loops there load and store two vectors per instruction (load2/store2)."""
 
     @property
     def f32_lanes(self) -> int:
@@ -135,8 +139,8 @@ _STATIC = ("-static",)
 # Cortex-A8 (BeagleBone): 32 KiB / 256 KiB; Cortex-A55: 32 KiB / 256 KiB (per core).
 _A53 = Vectors("neon", 128, 32, True, 32 * 1024, 512 * 1024)
 _A55 = Vectors("neon", 128, 32, True, 32 * 1024, 256 * 1024)
-_A7 = Vectors("neon", 128, 16, True, 32 * 1024, 512 * 1024)
-_A8 = Vectors("neon", 128, 16, False, 32 * 1024, 256 * 1024)
+_A7 = Vectors("neon", 128, 16, True, 32 * 1024, 512 * 1024, load_offsets=False)
+_A8 = Vectors("neon", 128, 16, False, 32 * 1024, 256 * 1024, load_offsets=False)
 _HOST_VECTORS = _host_vectors()
 
 MACHINES: dict[str, Machine] = {

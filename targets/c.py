@@ -537,11 +537,9 @@ def int_literal(value: int, t: Attribute) -> str:
 
 # --- which values the C code needs ------------------------------------------------------
 
-_ROOT_OPS = (
-    memref.StoreOp, func.CallOp, func.ReturnOp, arm_simd.StoreOp, arm_simd.StoreLaneOp, vector.StoreOp
-)
-_STORES = (memref.StoreOp, arm_simd.StoreOp, arm_simd.StoreLaneOp, vector.StoreOp)
-"""Ops writing their operand 1 (a memref)."""
+_STORES = {memref.StoreOp: 1, arm_simd.StoreOp: 1, arm_simd.StoreLaneOp: 1, vector.StoreOp: 1, arm_simd.Store2Op: 2}
+"""Ops writing a memref: the operand number of the memref."""
+_ROOT_OPS = (func.CallOp, func.ReturnOp, *_STORES)
 _EFFECTFUL = (scf.ForOp, scf.IfOp, func.CallOp)
 
 
@@ -872,7 +870,7 @@ class _Printer(_HeaderPrinter):
     def _writes(self, v: SSAValue, written: dict[str, set[int]]) -> bool:
         for use in v.uses:
             op = use.operation
-            if isinstance(op, _STORES) and use.index == 1:
+            if _STORES.get(type(op)) == use.index:
                 return True
             if isinstance(op, memref.ViewOp) and self._writes(op.result, written):
                 return True
@@ -1807,7 +1805,7 @@ def _neon_pointer(fp: _FunctionPrinter, op: Operation, memref_value: SSAValue, i
     """`&buf[i * 16 + j]`: the address of memref[indices], typed as the
     intrinsic's element pointer (`float16_t *` for f16, stored as uint16_t)."""
     m = fp.memrefs[memref_value]
-    writes = isinstance(op, (arm_simd.StoreOp, arm_simd.StoreLaneOp))
+    writes = isinstance(op, (arm_simd.StoreOp, arm_simd.Store2Op, arm_simd.StoreLaneOp))
     if writes and m.const:
         raise _Unsupported(f"'{op.name}' into a read-only buffer ({m.origin})")
     idx = fp.index(m, indices)
@@ -1850,6 +1848,28 @@ def _arm_simd(fp: _FunctionPrinter, op: arm_simd.ArmSimdOp) -> None:
         fp.scalar(op, lambda: call)
     else:
         fp.emit(call + ";")
+
+
+def _neon_pair_ctype(t: Attribute) -> str:
+    """`float32x4x2_t`: the struct of two vectors vld2q returns and vst2q takes."""
+    assert isinstance(t, VectorType)
+    return neon_ctype(t).removesuffix("_t") + "x2_t"
+
+
+def _arm_simd_load2(fp: _FunctionPrinter, op: arm_simd.Load2Op) -> None:
+    """`const float32x4x2_t v = vld2q_f32(p);` whose halves are v.val[0] and v.val[1]."""
+    if not fp.live.any_live(op):
+        return
+    name = fp.names.fresh(op.even.name_hint or "pair")
+    pair = _neon_pair_ctype(op.even.type)
+    fp.emit(f"const {pair} {name} = {op.intrinsic()}({_neon_pointer(fp, op, op.memref, list(op.indices))});")
+    fp.exprs[op.even], fp.exprs[op.odd] = f"{name}.val[0]", f"{name}.val[1]"
+
+
+def _arm_simd_store2(fp: _FunctionPrinter, op: arm_simd.Store2Op) -> None:
+    pair = _neon_pair_ctype(op.even.type)
+    pointer = _neon_pointer(fp, op, op.memref, list(op.indices))
+    fp.emit(f"{op.intrinsic()}({pointer}, ({pair}){{{{{fp.expr(op.even)}, {fp.expr(op.odd)}}}}});")
 
 
 # --- portable vectors -----------------------------------------------------------------
@@ -2077,6 +2097,8 @@ _HANDLED = {
     **{f"math.{n}": _math_unary(n) for n in _MATH_UNARY},
     **{f"math.{n}": _math_binary(n) for n in _MATH_BINARY},
     **{op.name: _arm_simd for op in arm_simd.OPS},
+    "arm_simd.load2": _arm_simd_load2,
+    "arm_simd.store2": _arm_simd_store2,
 }
 
 _VECTOR_HANDLED = {

@@ -1279,6 +1279,27 @@ class FunctionPrinter:
         ptr, align = self.vector_pointer(op.memref, op.indices, op)
         self.inst(f"store {vt} {self.val(op.value, op)}, ptr {ptr}, align {align}")
 
+    def p_simd_load2(self, op: arm_simd.Load2Op) -> None:
+        """One load of both vectors, split into even and odd lanes by two
+        shufflevectors (LLVM's interleaved-access pass makes them vld2 / ld2)."""
+        vt, lane_t, t = self.simd_types(op.even, op)
+        lanes = t.get_shape()[0]
+        ptr, align = self.vector_pointer(op.memref, op.indices, op)
+        wide = self.emit(f"load <{2 * lanes} x {lane_t}>, ptr {ptr}, align {align}")
+        for result, first in ((op.even, 0), (op.odd, 1)):
+            mask = ", ".join(f"i32 {first + 2 * k}" for k in range(lanes))
+            self.bind(result, self.emit(
+                f"shufflevector <{2 * lanes} x {lane_t}> {wide}, <{2 * lanes} x {lane_t}> poison, <{lanes} x i32> <{mask}>"))
+
+    def p_simd_store2(self, op: arm_simd.Store2Op) -> None:
+        vt, lane_t, t = self.simd_types(op.even, op)
+        lanes = t.get_shape()[0]
+        ptr, align = self.vector_pointer(op.memref, op.indices, op)
+        mask = ", ".join(f"i32 {k // 2 + (k % 2) * lanes}" for k in range(2 * lanes))
+        even, odd = self.val(op.even, op), self.val(op.odd, op)
+        wide = self.emit(f"shufflevector {vt} {even}, {vt} {odd}, <{2 * lanes} x i32> <{mask}>")
+        self.inst(f"store <{2 * lanes} x {lane_t}> {wide}, ptr {ptr}, align {align}")
+
     def p_simd_load_lane(self, op: arm_simd.LoadLaneOp) -> None:
         vt, lane_t, _ = self.simd_types(op.result, op)
         ptr, align = self.vector_pointer(op.memref, op.indices, op)
@@ -1547,6 +1568,8 @@ _HANDLERS: dict[type[Operation], object] = {
 _SIMD_HANDLERS = {
     "load": FunctionPrinter.p_simd_load,
     "store": FunctionPrinter.p_simd_store,
+    "load2": FunctionPrinter.p_simd_load2,
+    "store2": FunctionPrinter.p_simd_store2,
     "load_lane": FunctionPrinter.p_simd_load_lane,
     "store_lane": FunctionPrinter.p_simd_store_lane,
     "get_lane": FunctionPrinter.p_simd_get_lane,

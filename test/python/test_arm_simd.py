@@ -29,6 +29,8 @@ def built_ops():
     return [
         (a.LoadOp(m, [i, i], F32X4), "vld1q_f32"),
         (a.StoreOp(q, m, [i, i]), "vst1q_f32"),
+        (a.Load2Op(m, [i, i], F32X4), "vld2q_f32"),
+        (a.Store2Op(q, q, m, [i, i]), "vst2q_f32"),
         (a.LoadLaneOp(m, [i, i], q, 3), "vld1q_lane_f32"),
         (a.StoreLaneOp(q, 0, m, [i, i]), "vst1q_lane_f32"),
         (a.DupOp(v(i16), I16X8), "vdupq_n_s16"),

@@ -186,6 +186,28 @@ func.func @sdot(%a: memref<32xi8>, %b: memref<32xi8>, %out: memref<4xi32>)
 """
 
 
+STRUCTURES = """
+func.func @pairs(%x: memref<16xf32>, %h: memref<32xi16>, %y: memref<16xf32>, %g: memref<32xi16>)
+    attributes {pelemay.entry, pelemay.num_inputs = 2 : i64} {
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  scf.for %i = %c0 to %c16 step %c8 {
+    %a, %b = arm_simd.load2 %x[%i] : memref<16xf32> -> vector<4xf32>, vector<4xf32>
+    %d = arm_simd.sub %b, %a : vector<4xf32>, vector<4xf32> -> vector<4xf32>
+    arm_simd.store2 %d, %a, %y[%i] : vector<4xf32>, vector<4xf32>, memref<16xf32>
+  }
+  scf.for %i = %c0 to %c32 step %c16 {
+    %a, %b = arm_simd.load2 %h[%i] : memref<32xi16> -> vector<8xi16>, vector<8xi16>
+    arm_simd.store2 %b, %a, %g[%i] : vector<8xi16>, vector<8xi16>, memref<32xi16>
+  }
+  func.return
+}
+"""
+"""load2 / store2: y[2k] = x[2k+1] - x[2k], y[2k+1] = x[2k]; g swaps each pair of h."""
+
+
 def sdot_reference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Lane l sums the four products at 4l..4l+3 of each 16-byte chunk."""
     products = (a.astype(np.int64) * b.astype(np.int64)).reshape(2, 4, 4)
@@ -261,6 +283,19 @@ def test_elementwise_with_scalar_tail(machine):
     x, y = (RNG.standard_normal(10).astype(np.float32) for _ in range(2))
     (z,) = run_on(machine, ELEMENTWISE, x, y)
     np.testing.assert_array_equal(z, elementwise_reference(x, y))
+
+
+@pytest.mark.parametrize("machine", ALL_NEON)
+def test_structure_loads_and_stores(machine):
+    _, source = c.emit_c(parsed(STRUCTURES), machine=machine)
+    assert "const float32x4x2_t a = vld2q_f32(&x[i]);" in source
+    assert "vst2q_s16(&g[i_1], (int16x8x2_t){{a_1.val[1], a_1.val[0]}});" in source
+    x = RNG.standard_normal(16).astype(np.float32)
+    h = RNG.integers(-30000, 30000, 32).astype(np.int16)
+    y, g = run_on(machine, STRUCTURES, x, h)
+    even, odd = x[0::2], x[1::2]
+    np.testing.assert_array_equal(y, np.stack([odd - even, even], axis=1).ravel())
+    np.testing.assert_array_equal(g, h.reshape(-1, 2)[:, ::-1].ravel())
 
 
 @pytest.mark.parametrize("machine", ALL_NEON)

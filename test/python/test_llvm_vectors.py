@@ -613,6 +613,35 @@ def fused_section(rng: np.random.Generator) -> Section:
                    lambda v: {"mo": fused(v["mx"], v["my"], v["mz"])})
 
 
+def structure_section(rng: np.random.Generator) -> Section:
+    """load2 / store2 of f32 and i8: po[2k] = px[2k+1] - px[2k], po[2k+1] =
+    px[2k]; pg swaps each pair of ph."""
+    x = (rng.integers(-40, 41, 16) / 8).astype(np.float32)
+    h = rng.integers(-128, 128, 64).astype(np.int8)
+    F, B = vec(4, "f32"), vec(16, "i8")
+    body = f"""
+  %c8 = arith.constant 8 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  scf.for %pi = %c0 to %c16 step %c8 {{
+    %pe, %po_ = arm_simd.load2 %px[%pi] : memref<16xf32> -> {F}, {F}
+    %pd = arm_simd.sub %po_, %pe : {F}, {F} -> {F}
+    arm_simd.store2 %pd, %pe, %po[%pi] : {F}, {F}, memref<16xf32>
+  }}
+  scf.for %pj = %c0 to %c64 step %c32 {{
+    %qe, %qo = arm_simd.load2 %ph[%pj] : memref<64xi8> -> {B}, {B}
+    arm_simd.store2 %qo, %qe, %pg[%pj] : {B}, {B}, memref<64xi8>
+  }}"""
+
+    def reference(v: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        even, odd = v["px"][0::2], v["px"][1::2]
+        return {"po": np.stack([odd - even, even], axis=1).ravel(),
+                "pg": v["ph"].reshape(-1, 2)[:, ::-1].ravel()}
+
+    return Section({"px": x, "ph": h}, {"po": ((16,), np.dtype(np.float32)), "pg": ((64,), np.dtype(np.int8))},
+                   body, reference)
+
+
 def reduce_section(rng: np.random.Generator) -> Section:
     """Across-vector add/max/min (AArch64) of two vectors per type, the
     integer sums wrapping to the lane width; and f32 division (AArch64)."""
@@ -748,7 +777,8 @@ def sections_for(machine: str) -> list[Section]:
     """The sections whose ops `machine` has (a fixed seed: the same data every run)."""
     rng = np.random.default_rng(RNG_SEED)
     sections = [f32_section(rng), int_section(rng, np.int32, 4, 2), int_section(rng, np.int16, 8, 3),
-                int_section(rng, np.int8, 16, 5), pairwise_section(rng), widening_section(rng)]
+                int_section(rng, np.int8, 16, 5), pairwise_section(rng), widening_section(rng),
+                structure_section(rng)]
     if machine in arm_simd.FUSED_MACHINES:
         sections.append(fused_section(rng))
     if machine in arm_simd.AARCH64_MACHINES:

@@ -44,3 +44,13 @@ func.func @shift_by_variable(%a: vector<4xi32>, %n: vector<4xi32>) -> vector<4xi
   %0 = arith.shli %a, %n : vector<4xi32>
   func.return %0 : vector<4xi32>
 }
+
+// -----
+
+func.func @not_a_deinterleave(%m: memref<16xf32>, %i: index) -> vector<4xf32> {
+  // A vector<8xf32> load is load2 only when its even and odd lanes are all it gives.
+  // CHECK: convert-vector-invalid.mlir:[[# @LINE + 1]]:3: error: 'vector.load' of vector<8xf32> has no NEON form on 'armv7'; NEON vectors hold 4 f32
+  %w = vector.load %m[%i] : memref<16xf32>, vector<8xf32>
+  %h = vector.shuffle %w, %w [0, 1, 2, 3] : vector<8xf32>, vector<8xf32>
+  func.return %h : vector<4xf32>
+}

@@ -111,3 +111,21 @@ func.func @power_of_two(%x: vector<4xf32>) -> vector<4xf32> {
   %p = arith.bitcast %s : vector<4xi32> to vector<4xf32>
   func.return %p : vector<4xf32>
 }
+
+// Two vectors moved by one instruction: a vector<8xf32> load split into its
+// even and odd lanes is load2; the interleaving of two vectors stored as
+// vector<8xf32> is store2.
+// CHECK-LABEL: func.func @pairs
+// CHECK-NEXT: %e, %o = arm_simd.load2 %x[%j] : memref<16xf32> -> vector<4xf32>, vector<4xf32>
+// CHECK-NEXT: %s = arm_simd.add %o, %e : vector<4xf32>, vector<4xf32> -> vector<4xf32>
+// CHECK-NEXT: arm_simd.store2 %s, %e, %y[%j] : vector<4xf32>, vector<4xf32>, memref<16xf32>
+// CHECK-NEXT: func.return
+func.func @pairs(%x: memref<16xf32>, %y: memref<16xf32>, %j: index) {
+  %w = vector.load %x[%j] : memref<16xf32>, vector<8xf32>
+  %e = vector.shuffle %w, %w [0, 2, 4, 6] : vector<8xf32>, vector<8xf32>
+  %o = vector.shuffle %w, %w [1, 3, 5, 7] : vector<8xf32>, vector<8xf32>
+  %s = arith.addf %o, %e : vector<4xf32>
+  %i = vector.shuffle %s, %e [0, 4, 1, 5, 2, 6, 3, 7] : vector<4xf32>, vector<4xf32>
+  vector.store %i, %y[%j] : memref<16xf32>, vector<8xf32>
+  func.return
+}

@@ -231,3 +231,19 @@ func.func @f(%a: vector<4xi32>) {
   %0 = arm_simd.div %a, %a : vector<4xi32>, vector<4xi32> -> vector<4xi32>
   func.return
 }
+
+// -----
+
+func.func @f(%m: memref<16xf32>, %i: index) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'arm_simd.load2' op odd has type vector<8xi16>; expected vector<4xf32>
+  %0, %1 = arm_simd.load2 %m[%i] : memref<16xf32> -> vector<4xf32>, vector<8xi16>
+  func.return
+}
+
+// -----
+
+func.func @f(%m: memref<16xf16>, %i: index, %v: vector<8xf16>) {
+  // CHECK: invalid.mlir:[[# @LINE + 1]]:3: error: 'arm_simd.store2' op even has type vector<8xf16>; expected one of vector<4xf32>, vector<4xi32>, vector<8xi16>, vector<16xi8>
+  arm_simd.store2 %v, %v, %m[%i] : vector<8xf16>, vector<8xf16>, memref<16xf16>
+  func.return
+}

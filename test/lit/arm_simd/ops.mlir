@@ -16,6 +16,14 @@ func.func @memory(%m: memref<4x16xf32>, %b: memref<64xi8>, %i: index, %j: index)
   %q = arm_simd.load %b[%i] : memref<64xi8> -> vector<16xi8>
   // CHECK-NEXT: arm_simd.store %q, %b[%j] : vector<16xi8>, memref<64xi8>
   arm_simd.store %q, %b[%j] : vector<16xi8>, memref<64xi8>
+  // CHECK-NEXT: %e, %o = arm_simd.load2 %m[%i, %j] : memref<4x16xf32> -> vector<4xf32>, vector<4xf32>
+  %e, %o = arm_simd.load2 %m[%i, %j] : memref<4x16xf32> -> vector<4xf32>, vector<4xf32>
+  // CHECK-NEXT: arm_simd.store2 %o, %e, %m[%j, %i] : vector<4xf32>, vector<4xf32>, memref<4x16xf32>
+  arm_simd.store2 %o, %e, %m[%j, %i] : vector<4xf32>, vector<4xf32>, memref<4x16xf32>
+  // CHECK-NEXT: %qe, %qo = arm_simd.load2 %b[%i] : memref<64xi8> -> vector<16xi8>, vector<16xi8>
+  %qe, %qo = arm_simd.load2 %b[%i] : memref<64xi8> -> vector<16xi8>, vector<16xi8>
+  // CHECK-NEXT: arm_simd.store2 %qe, %qo, %b[%j] : vector<16xi8>, vector<16xi8>, memref<64xi8>
+  arm_simd.store2 %qe, %qo, %b[%j] : vector<16xi8>, vector<16xi8>, memref<64xi8>
   func.return
 }
 
