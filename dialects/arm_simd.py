@@ -806,8 +806,20 @@ class ReduceMinOp(_ReduceOp):
 
 # --- conversions, shifts and widening integer arithmetic ---------------------------------------
 
+class _F32I32Op(ArmSimdOp):
+    """An op from f32 lanes to i32 lanes or back, its key the input's type."""
+
+    KEY: ClassVar = "input"
+
+    def __init__(self, input: SSAValue, type: VectorType):
+        super().__init__(operands=[input], result_types=[type])
+
+    def verify_types(self, key: VectorType) -> None:
+        self.expect("result", F32X4 if key == I32X4 else I32X4)
+
+
 @irdl_op_definition
-class ConvertOp(ArmSimdOp):
+class ConvertOp(_F32I32Op):
     """`vcvtq_f32_s32(v)` (i32 to f32, rounding to nearest) and
     `vcvtq_s32_f32(v)` (f32 to i32, rounding toward zero, saturating)."""
 
@@ -816,18 +828,11 @@ class ConvertOp(ArmSimdOp):
     result = result_def(VECTOR)
     traits = traits_def(Pure())
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
-    KEY: ClassVar = "input"
     INTRINSICS: ClassVar = {I32X4: "vcvtq_f32_s32", F32X4: "vcvtq_s32_f32"}
-
-    def __init__(self, input: SSAValue, type: VectorType):
-        super().__init__(operands=[input], result_types=[type])
-
-    def verify_types(self, key: VectorType) -> None:
-        self.expect("result", F32X4 if key == I32X4 else I32X4)
 
 
 @irdl_op_definition
-class ReinterpretOp(ArmSimdOp):
+class ReinterpretOp(_F32I32Op):
     """`vreinterpretq_s32_f32(v)` and `vreinterpretq_f32_s32(v)`: the same 128
     bits read as the other lane type, with no conversion (no instruction)."""
 
@@ -836,14 +841,7 @@ class ReinterpretOp(ArmSimdOp):
     result = result_def(VECTOR)
     traits = traits_def(Pure())
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
-    KEY: ClassVar = "input"
     INTRINSICS: ClassVar = {F32X4: "vreinterpretq_s32_f32", I32X4: "vreinterpretq_f32_s32"}
-
-    def __init__(self, input: SSAValue, type: VectorType):
-        super().__init__(operands=[input], result_types=[type])
-
-    def verify_types(self, key: VectorType) -> None:
-        self.expect("result", F32X4 if key == I32X4 else I32X4)
 
 
 @irdl_op_definition

@@ -71,10 +71,12 @@ class VectorEmitter(Emitter):
         self.vtype = VectorType(f32, [lanes])
         self.itype = VectorType(i32, [lanes])
 
-    def vload(self, buffer: SSAValue, indices: Sequence[Index]) -> SSAValue:
-        """W consecutive elements along the last dimension, from `indices` on."""
+    def vload(self, buffer: SSAValue, indices: Sequence[Index], vtype: VectorType | None = None) -> SSAValue:
+        """W consecutive elements along the last dimension, from `indices` on
+        (as many as `vtype` holds, if given)."""
         return self.value(
-            vector.LoadOp.create(operands=[buffer, *(self.index(i) for i in indices)], result_types=[self.vtype])
+            vector.LoadOp.create(operands=[buffer, *(self.index(i) for i in indices)],
+                                 result_types=[vtype or self.vtype])
         )
 
     def vstore(self, value: SSAValue, buffer: SSAValue, indices: Sequence[Index]) -> None:
@@ -84,10 +86,7 @@ class VectorEmitter(Emitter):
         """2W consecutive elements from `indices` on, deinterleaved: (the even-
         numbered, the odd-numbered). One vector.load of vector<2Wxf32> and two
         vector.shuffle, which convert-vector-to-arm-simd makes one load2."""
-        wide = VectorType(f32, [2 * self.lanes])
-        both = self.value(
-            vector.LoadOp.create(operands=[buffer, *(self.index(i) for i in indices)], result_types=[wide])
-        )
+        both = self.vload(buffer, indices, VectorType(f32, [2 * self.lanes]))
         return tuple(  # pyright: ignore[reportReturnType]
             self.value(vector.ShuffleOp(both, both, DenseArrayBase.from_list(i64, mask), result_type=self.vtype))
             for mask in deinterleave_masks(self.lanes)

@@ -52,7 +52,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from pelemay_ir.dialects import arm_simd
 from pelemay_ir.ir import CompileError, location_of
-from pelemay_ir.passes.vector_emitter import shift_amount
+from pelemay_ir.passes.vector_emitter import deinterleave_masks, interleave_mask, shift_amount
 from pelemay_ir.passes.verify_arm_simd import check_machine
 from pelemay_ir.targets import c as c_target
 
@@ -1286,8 +1286,8 @@ class FunctionPrinter:
         lanes = t.get_shape()[0]
         ptr, align = self.vector_pointer(op.memref, op.indices, op)
         wide = self.emit(f"load <{2 * lanes} x {lane_t}>, ptr {ptr}, align {align}")
-        for result, first in ((op.even, 0), (op.odd, 1)):
-            mask = ", ".join(f"i32 {first + 2 * k}" for k in range(lanes))
+        for result, lanes_taken in zip((op.even, op.odd), deinterleave_masks(lanes)):
+            mask = ", ".join(f"i32 {k}" for k in lanes_taken)
             self.bind(result, self.emit(
                 f"shufflevector <{2 * lanes} x {lane_t}> {wide}, <{2 * lanes} x {lane_t}> poison, <{lanes} x i32> <{mask}>"))
 
@@ -1295,7 +1295,7 @@ class FunctionPrinter:
         vt, lane_t, t = self.simd_types(op.even, op)
         lanes = t.get_shape()[0]
         ptr, align = self.vector_pointer(op.memref, op.indices, op)
-        mask = ", ".join(f"i32 {k // 2 + (k % 2) * lanes}" for k in range(2 * lanes))
+        mask = ", ".join(f"i32 {k}" for k in interleave_mask(lanes))
         even, odd = self.val(op.even, op), self.val(op.odd, op)
         wide = self.emit(f"shufflevector {vt} {even}, {vt} {odd}, <{2 * lanes} x i32> <{mask}>")
         self.inst(f"store <{2 * lanes} x {lane_t}> {wide}, ptr {ptr}, align {align}")
