@@ -602,7 +602,7 @@ class _Liveness:
 def _operands_read(op: Operation) -> Sequence[SSAValue]:
     """The operands whose values the C code of `op` reads: all of them, except
     that a relu (maximumf with a broadcast +0) reads only its other operand."""
-    relu = _relu_input(op)
+    relu = relu_input(op)
     return (relu,) if relu is not None else op.operands
 
 
@@ -623,7 +623,7 @@ def _is_positive_zero_vector(v: SSAValue) -> bool:
     return False
 
 
-def _relu_input(op: Operation) -> SSAValue | None:
+def relu_input(op: Operation) -> SSAValue | None:
     """x for `arith.maximumf x, zeros` (either order) on portable vectors, where
     zeros is +0.0 in every lane: printed as one compare and one and-not."""
     if not isinstance(op, arith.MaximumfOp) or not is_portable_vector(op.result.type):
@@ -2010,7 +2010,7 @@ def _vector_negf(fp: _FunctionPrinter, op: arith.NegfOp) -> None:
 def _vector_minmax(name: str):
     def handle(fp: _FunctionPrinter, op: Operation) -> None:
         v = fp.p.vector(op.result.type)
-        relu = _relu_input(op)
+        relu = relu_input(op)
         if relu is not None:
             helper = fp.p.helper(rt.vector_relu(v))
             args = f"&{fp.expr(relu)}"

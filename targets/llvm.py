@@ -755,10 +755,19 @@ class FunctionPrinter:
 
     def p_float_minmax(self, op: Operation) -> None:
         """maximumf/minimumf: a NaN operand gives NaN (the first NaN), and -0 < +0.
-        A select sequence: LLVM 16 cannot lower llvm.maximum on x86, ARM or RISC-V."""
-        a, b = self.operands(op)
+        A select sequence: LLVM 16 cannot lower llvm.maximum on x86, ARM or RISC-V.
+        A relu (maximumf with +0 in every lane) needs only one compare: x <= 0
+        (-0 included) gives +0, and a NaN compares false and stays."""
         rt = op.results[0].type
         t = self.ty(rt, op)
+        relu = c_target.relu_input(op)
+        if relu is not None:
+            x = self.val(relu, op)
+            cond = f"<{rt.get_shape()[0]} x i1>"
+            at_most_zero = self.emit(f"fcmp ole {t} {x}, zeroinitializer")
+            self.results(op, self.emit(f"select {cond} {at_most_zero}, {t} zeroinitializer, {t} {x}"))
+            return
+        a, b = self.operands(op)
         lanes = rt.get_shape()[0] if isinstance(rt, VectorType) else None
         lane_t = self.lane_ty(rt.element_type, op) if isinstance(rt, VectorType) else t
         self.results(op, self.float_minmax(a, b, lane_t, lanes, isinstance(op, arith.MaximumfOp)))

@@ -251,6 +251,47 @@ def test_vector_fma_runs_lane_by_lane_on_a_machine_without_fused_multiply_add(mo
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-12)
 
 
+def relu_program(lanes: int, n: int) -> str:
+    """Two relus per vector: maximumf with a +0 constant on either side, the
+    constant a dense vector or a broadcast scalar."""
+    V, M = f"vector<{lanes}xf32>", f"memref<{n}xf32>"
+    return f"""
+func.func @relu(%x: {M}, %y: {M}, %z: {M}) attributes {{pelemay.entry, pelemay.num_inputs = 1 : i64}} {{
+  %c0 = arith.constant 0 : index
+  %cw = arith.constant {lanes} : index
+  %n = arith.constant {n} : index
+  %zero = arith.constant 0.0 : f32
+  %zeros = arith.constant dense<0.0> : {V}
+  %splat = vector.broadcast %zero : f32 to {V}
+  scf.for %i = %c0 to %n step %cw {{
+    %a = vector.load %x[%i] : {M}, {V}
+    %r = arith.maximumf %a, %zeros : {V}
+    vector.store %r, %y[%i] : {M}, {V}
+    %r2 = arith.maximumf %splat, %a : {V}
+    vector.store %r2, %z[%i] : {M}, {V}
+  }}
+  func.return
+}}
+"""
+
+
+@pytest.mark.parametrize("machine", ["host", "aarch64"])
+@pytest.mark.parametrize("lanes", [4, 16])
+def test_relu_is_one_compare_and_keeps_nan_and_the_sign_rule(machine, lanes):
+    """maximumf(x, +0) prints as `x <= 0 ? +0 : x`, not the general
+    NaN-propagating sequence (which made a memory-bound relu chain 1.2x slower
+    on the host): -0 and negatives give +0, NaN stays NaN."""
+    special = [-0.0, 0.0, np.nan, -np.nan, -1.5, 2.5, -np.inf, np.inf, 1e-45, -1e-45, 3.0e38, -3.0e38]
+    x = np.resize(np.array(special, np.float32), 2 * 16)
+    module = ir.parse(relu_program(lanes, x.size), "relu.mlir")
+    text = llvm.emit_llvm(module, machine)
+    assert text.count(f"fcmp ole <{lanes} x float> ") == 2 and "fcmp uno" not in text
+    y, z = run_on(machine, module, [x])
+    want = nan_max(x, np.zeros_like(x))
+    assert_same_floats(y, want, f"maximumf(x, +0) W={lanes} on {machine}")
+    assert_same_floats(z, want, f"maximumf(+0, x) W={lanes} on {machine}")
+
+
 @pytest.mark.parametrize("lanes", [4, 8, 16])
 def test_portable_vectors_print_as_llvm_vector_ir(lanes):
     text = llvm.emit_llvm(ir.parse(portable_program(lanes)), "aarch64")
