@@ -140,23 +140,36 @@ def _analyse(function: func.FuncOp) -> _Decisions:
         else:
             copies.append((value, k))
 
-    in_place: dict[Operation, int] = {}
-    for index, op in enumerate(ops):
+    position = {op: index for index, op in enumerate(ops)}
+
+    def reusable(op: Operation) -> int | None:
+        """The operand an elementwise op may overwrite: an intermediate of the
+        result's type that no later op reads."""
         if pbuf.DESTINATION_OPS.get(type(op)) not in pbuf.ELEMENTWISE:
-            continue
-        result = op.results[0]
-        if result in destination:
-            continue
+            return None
         for j, value in enumerate(op.operands):
             root = _root(value)
             if (
                 computed(root)
                 and root not in destination
-                and value.type == result.type
-                and last_read.get(root) == index
+                and value.type == op.results[0].type
+                and last_read.get(root) == position[op]
             ):
-                in_place[op] = j
-                break
+                return j
+        return None
+
+    # A result's elementwise producer runs in place on an operand: that operand
+    # is then computed in the out-param too, and so on down the chain, so the
+    # steps of a chain that ends in a result take no arena.
+    for value, k in list(destination.items()):
+        while (j := reusable(value.owner)) is not None and value.owner.operands[j] == _root(value.owner.operands[j]):
+            value = value.owner.operands[j]
+            destination[value] = k
+
+    in_place: dict[Operation, int] = {}
+    for op in ops:
+        if op.results and op.results[0] not in destination and (j := reusable(op)) is not None:
+            in_place[op] = j
     return _Decisions(function, destination, in_place, copies)
 
 
@@ -167,6 +180,7 @@ class _Rewriter:
         self.d = decisions
         self.names: set[str] = set()
         self.buffer: dict[SSAValue, SSAValue] = {}
+        self.views: dict[tuple[SSAValue, MemRefType], SSAValue] = {}
 
     def unique(self, name: str) -> str:
         base, n = name, 1
@@ -237,9 +251,11 @@ class _Rewriter:
             target = out_params[self.d.destination[result]]
             if target.type == memref:
                 return target
-            view = self.emit(block, pbuf.ReshapeOp(target, memref), op)
-            view.results[0].name_hint = result.name_hint
-            return view.results[0]
+            if (target, memref) not in self.views:  # one view for every step of a chain
+                view = self.emit(block, pbuf.ReshapeOp(target, memref), op)
+                view.results[0].name_hint = result.name_hint
+                self.views[(target, memref)] = view.results[0]
+            return self.views[(target, memref)]
         if op in self.d.in_place:
             return self.buffer[op.operands[self.d.in_place[op]]]
         name = self.unique(result.name_hint or f"{op.name.split('.', 1)[1]}")

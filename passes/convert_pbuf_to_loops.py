@@ -300,8 +300,9 @@ class _FunctionLowering:
                     replacement.name_hint = op.results[0].name_hint
                     op.results[0].replace_all_uses_with(replacement)
             block.erase_op(op)
-        for op in [o for o in block.ops if isinstance(o, memref.GetGlobalOp) and not o.results[0].uses]:
-            block.erase_op(op)  # a weight read only through a reshaped copy
+        # a weight read only through a reshaped copy; a packing scratch a scalar kernel does not use
+        for op in [o for o in block.ops if isinstance(o, memref.GetGlobalOp | memref.ViewOp) and not o.results[0].uses]:
+            block.erase_op(op)
 
     # -- one op ------------------------------------------------------------------------
 

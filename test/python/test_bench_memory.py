@@ -26,5 +26,5 @@ def test_bench_writes_its_table(tmp_path):
     out = tmp_path / "memory.md"
     assert bench.main(["--models", "mlp", "lenet5", "--out", str(out)]) == 0
     text = out.read_text()
-    assert "| lenet5 | 32,384 | 23,520 | 23,520 |" in text
+    assert "| lenet5 | 32,336 | 23,520 | 23,520 |" in text
     assert "f32/4 (not int8)" in text

@@ -31,10 +31,9 @@ func.func @mlp(%x: tensor<2x8xf32>, %w: tensor<8x16xf32>) -> tensor<2x16xf32> {
 // CHECK-NEXT:    %e = pbuf.alloc {name = "e"} : memref<2x3xf32>
 // CHECK-NEXT:    pbuf.exp %x, %e : memref<2x3xf32>, memref<2x3xf32>
 // CHECK-NEXT:    %f = pbuf.reshape %e : memref<2x3xf32> -> memref<6xf32>
-// CHECK-NEXT:    %t = pbuf.alloc {name = "t"} : memref<2x3xf32>
-// CHECK-NEXT:    pbuf.tanh %e, %t : memref<2x3xf32>, memref<2x3xf32>
+// CHECK-NEXT:    pbuf.tanh %e, %out1 : memref<2x3xf32>, memref<2x3xf32>
 // CHECK-NEXT:    pbuf.neg %f, %out0 : memref<6xf32>, memref<6xf32>
-// CHECK-NEXT:    pbuf.mul %t, %w, %out1 : memref<2x3xf32>, memref<2x3xf32>, memref<2x3xf32>
+// CHECK-NEXT:    pbuf.mul %out1, %w, %out1 : memref<2x3xf32>, memref<2x3xf32>, memref<2x3xf32>
 // CHECK-NEXT:    func.return
 func.func @views(%x: tensor<2x3xf32>) -> (tensor<6xf32>, tensor<2x3xf32>) {
   %w = ptensor.weight "w" at 0 : tensor<2x3xf32>
@@ -44,6 +43,43 @@ func.func @views(%x: tensor<2x3xf32>) -> (tensor<6xf32>, tensor<2x3xf32>) {
   %n = ptensor.neg %f : tensor<6xf32>
   %m = ptensor.mul %t, %w : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
   func.return %n, %m : tensor<6xf32>, tensor<2x3xf32>
+}
+
+// -----
+
+// A result's elementwise producer runs in place on its operand, and so on down
+// the chain: the whole chain that ends in the result is computed in the
+// out-param (the matmul writes the caller's buffer; nothing is allocated).
+
+// CHECK-LABEL: func.func @chain(%x: memref<2x8xf32>, %w: memref<8x16xf32>, %out: memref<2x16xf32> {pbuf.output = 0 : i64}) {
+// CHECK-NEXT:    pbuf.matmul %x, %w, %out : memref<2x8xf32>, memref<8x16xf32>, memref<2x16xf32>
+// CHECK-NEXT:    %b = pbuf.constant dense<2.500000e-01> : tensor<16xf32>
+// CHECK-NEXT:    pbuf.add %out, %b, %out : memref<2x16xf32>, memref<16xf32>, memref<2x16xf32>
+// CHECK-NEXT:    pbuf.relu %out, %out : memref<2x16xf32>, memref<2x16xf32>
+// CHECK-NEXT:    func.return
+func.func @chain(%x: tensor<2x8xf32>, %w: tensor<8x16xf32>) -> tensor<2x16xf32> {
+  %h = ptensor.matmul %x, %w : tensor<2x8xf32>, tensor<8x16xf32> -> tensor<2x16xf32>
+  %b = ptensor.constant dense<0.25> : tensor<16xf32>
+  %hb = ptensor.add %h, %b : tensor<2x16xf32>, tensor<16xf32> -> tensor<2x16xf32>
+  %r = ptensor.relu %hb : tensor<2x16xf32>
+  func.return %r : tensor<2x16xf32>
+}
+
+// -----
+
+// The chain stops at a value read again later: %e has a buffer of its own.
+
+// CHECK-LABEL: func.func @stops(%x: memref<4xf32>, %out: memref<4xf32> {pbuf.output = 0 : i64}) {
+// CHECK-NEXT:    %e = pbuf.alloc {name = "e"} : memref<4xf32>
+// CHECK-NEXT:    pbuf.exp %x, %e : memref<4xf32>, memref<4xf32>
+// CHECK-NEXT:    pbuf.neg %e, %out : memref<4xf32>, memref<4xf32>
+// CHECK-NEXT:    pbuf.add %out, %e, %out : memref<4xf32>, memref<4xf32>, memref<4xf32>
+// CHECK-NEXT:    func.return
+func.func @stops(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %e = ptensor.exp %x : tensor<4xf32>
+  %n = ptensor.neg %e : tensor<4xf32>
+  %s = ptensor.add %n, %e : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  func.return %s : tensor<4xf32>
 }
 
 // -----

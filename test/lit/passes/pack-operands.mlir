@@ -11,18 +11,18 @@
 // read in place, unless packing is forced.
 
 // CHECK-LABEL: func.func @wide
-// CHECK:       %h.packed_b = pbuf.alloc {name = "h.packed_b"} : memref<8x512x16xf32>
-// CHECK-NEXT:  pbuf.packed_matmul %x, %w, %h.packed_b, %h : memref<64x512xf32>, memref<512x1024xf32>, memref<8x512x16xf32>, memref<64x1024xf32>
+// CHECK:       %out.packed_b = pbuf.alloc {name = "out.packed_b"} : memref<8x512x16xf32>
+// CHECK-NEXT:  pbuf.packed_matmul %x, %w, %out.packed_b, %out : memref<64x512xf32>, memref<512x1024xf32>, memref<8x512x16xf32>, memref<64x1024xf32>
 // CHECK-LABEL: func.func @narrow
 // CHECK-NOT:   pbuf.packed_matmul
 // CHECK:       pbuf.matmul
 
-// The scratch is an arena buffer beside the matmul's output (alive together).
+// The scratch is the arena's one buffer: the matmul, its bias add and its
+// relu write the result in place.
 // PLAN-LABEL: func.func @wide
-// PLAN:       pbuf.arena {size = 524288 : i64
-// PLAN-DAG:   %h = pbuf.view %arena[{{[0-9]+}}] {name = "h"} : memref<524288xi8> -> memref<64x1024xf32>
-// PLAN-DAG:   %h.packed_b = pbuf.view %arena[{{[0-9]+}}] {name = "h.packed_b"} : memref<524288xi8> -> memref<8x512x16xf32>
-// PLAN:       pbuf.packed_matmul %x, %w, %h.packed_b, %h
+// PLAN:       pbuf.arena {size = 262144 : i64
+// PLAN-NEXT:  %out.packed_b = pbuf.view %arena[0] {name = "out.packed_b"} : memref<262144xi8> -> memref<8x512x16xf32>
+// PLAN-NEXT:  pbuf.packed_matmul %x, %w, %out.packed_b, %out
 
 // The panel loop packs B row by row, block by block, then every row block
 // streams the packed block.
