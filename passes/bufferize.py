@@ -15,6 +15,9 @@ so that memory becomes something the compiler can see and plan:
   intermediate (not an argument, weight or constant), has the output's exact
   type and is read by no later op, also not through a view: input and output
   are then one buffer;
+- when the op producing a result could write in place that way, its input is
+  computed in the out-param too, and so on down the chain: the steps of an
+  elementwise chain that ends in a result take no arena;
 - every other result gets a fresh `pbuf.alloc`, named after the value
   (`%conv1` gives "conv1"), for `plan-memory` to place.
 
