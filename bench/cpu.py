@@ -353,17 +353,11 @@ def relative_error(out: np.ndarray, expected: np.ndarray) -> float:
 class Timing:
     knobs: dict
 
-    WARM_UP_BELOW = 0.1
-    """Seconds: a sample of calls shorter than this starts with one untimed
-    call, so that it finds the caches as the previous sample of the same
-    implementation left them, not as another implementation did."""
-
-    def calibrate(self, call: Callable[[], object]) -> tuple[int, int, list[float]]:
-        """(calls per sample, samples wanted, samples taken while calibrating).
-        Each sample is enough back-to-back calls to last `min_sample` seconds;
-        a call slower than that is a sample by itself, the first one included
-        (slow cells cost three calls, not five). `repeat` samples, fewer when
-        the per-cell budget runs out, never fewer than 3."""
+    def measure(self, call: Callable[[], object]) -> list[float]:
+        """Seconds per call: `repeat` samples (at least 3, fewer than `repeat`
+        when the per-cell budget runs out), each of enough back-to-back calls
+        to last `min_sample` seconds. A call slower than that is a sample by
+        itself, the first one included (slow cells cost three calls, not five)."""
         repeat, budget, min_sample = self.knobs["repeat"], self.knobs["budget"], self.knobs["min_sample"]
         start = time.perf_counter()
         call()
@@ -379,45 +373,12 @@ class Timing:
             per_call = (time.perf_counter() - start) / inner
             inner = max(1, math.ceil(min_sample / max(per_call, 1e-9)))
         samples = min(repeat, max(3, int(budget / (per_call * inner))))
-        return inner, samples, times
-
-    def sample(self, call: Callable[[], object], inner: int, warm_up: bool) -> float:
-        if warm_up:
-            call()
-        start = time.perf_counter()
-        for _ in range(inner):
-            call()
-        return (time.perf_counter() - start) / inner
-
-    def measure(self, call: Callable[[], object]) -> list[float]:
-        """Seconds per call, one sample after another."""
-        (times,) = self.measure_together([call])
-        assert isinstance(times, list)
+        while len(times) < samples:
+            start = time.perf_counter()
+            for _ in range(inner):
+                call()
+            times.append((time.perf_counter() - start) / inner)
         return times
-
-    def measure_together(self, calls: list[Callable[[], object]]) -> list[list[float] | Exception]:
-        """Seconds per call of each implementation, interleaved: round r takes
-        sample r of every call in turn, so that a slow spell of this shared
-        machine falls on all of them alike and their ratios hold. A call that
-        raises gives its exception instead and leaves the rounds."""
-        plans: list[tuple[int, int, list[float]] | Exception] = []
-        for call in calls:
-            try:
-                plans.append(self.calibrate(call))
-            except Exception as e:  # reported in the table by the caller
-                plans.append(e)
-        while True:
-            pending = [i for i, p in enumerate(plans) if not isinstance(p, Exception) and len(p[2]) < p[1]]
-            if not pending:
-                break
-            for i in pending:
-                inner, _, times = plans[i]  # pyright: ignore[reportGeneralTypeIssues]
-                warm_up = not times or times[-1] * inner < self.WARM_UP_BELOW
-                try:
-                    times.append(self.sample(calls[i], inner, warm_up))
-                except Exception as e:
-                    plans[i] = e
-        return [p if isinstance(p, Exception) else p[2] for p in plans]
 
 
 @dataclass
@@ -433,25 +394,13 @@ class Result:
         return float(np.median(self.times))
 
 
-def check(w: Workload, impl: str, call: Callable[[], object], output: Callable[[], np.ndarray]) -> Result:
-    """One call, its output against the reference: `ok` (to be timed) or `wrong`."""
-    call()
-    err = relative_error(output(), w.expected)
-    return Result(w.name, impl, "ok" if err <= TOLERANCE else "wrong", error=err)
-
-
 def check_and_time(w: Workload, impl: str, call: Callable[[], object], output: Callable[[], np.ndarray],
                    timing: Timing) -> Result:
-    r = check(w, impl, call, output)
-    if r.status == "ok":
-        r.times = timing.measure(call)
-    return r
-
-
-def failure(w: Workload, impl: str, e: Exception) -> Result:
-    """A build or run failure is a finding, reported in the table."""
-    first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
-    return Result(w.name, impl, f"failed: {type(e).__name__}: {first}")
+    call()
+    err = relative_error(output(), w.expected)
+    if not err <= TOLERANCE:
+        return Result(w.name, impl, "wrong", error=err)
+    return Result(w.name, impl, "ok", timing.measure(call), err)
 
 
 # --- implementations ---------------------------------------------------------
@@ -572,10 +521,14 @@ def naive_c(w: Workload):
         module = w.make_module()
         native = NativeCall(scalar_c_program(module), w.inputs, weights_blob(module))
         return native, native.output
+    from pelemay_ir.cbuild import aligned_array
+
     function_name, extra = w.naive
     fn = getattr(NAIVE.get(), function_name)
-    inputs = [np.ascontiguousarray(x) for x in w.inputs]
-    out = np.zeros(w.expected.shape, dtype=np.float32)
+    inputs = [aligned_array(x.shape, x.dtype) for x in w.inputs]  # on cache lines, as ours get them
+    for buffer, x in zip(inputs, w.inputs):
+        buffer[...] = x
+    out = aligned_array(w.expected.shape, np.dtype(np.float32))
     args = [x.ctypes.data for x in inputs] + [out.ctypes.data] + extra(inputs, out)
     fn.argtypes = [ctypes.c_void_p] * (len(inputs) + 1) + [ctypes.c_int] * (len(args) - len(inputs) - 1)
     fn.restype = None
@@ -986,30 +939,19 @@ def main(argv: list[str] | None = None) -> int:
         if impl.begin is not None:
             impl.begin(ws)
     for w in ws:
-        timed: list[tuple[Result, Callable[[], object], Callable[[], np.ndarray]]] = []
         for impl in impls:
             if impl.prepare is None or not impl.applies(w, ws):
                 continue
             try:
                 call, output = impl.prepare(w)
-                r = check(w, impl.key, call, output)
+                r = check_and_time(w, impl.key, call, output, timing)
             except Skip as e:
                 r = Result(w.name, impl.key, str(e))
             except Exception as e:  # a build or run failure is a finding, reported in the table
-                r = failure(w, impl.key, e)
+                r = Result(w.name, impl.key, f"failed: {type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else ''}")
             results[(w.name, impl.key)] = r
-            if r.status == "ok":
-                timed.append((r, call, output))
-        for (r, _, _), times in zip(timed, timing.measure_together([call for _, call, _ in timed])):
-            if isinstance(times, Exception):
-                results[(w.name, r.impl)] = failure(w, r.impl, times)
-            else:
-                r.times = times
-        for impl in impls:
-            if (w.name, impl.key) in results:
-                r = results[(w.name, impl.key)]
-                shown = fmt_time(r.median) if r.status == "ok" else status_text(r)
-                print(f"{w.name:24s} {impl.label:24s} {shown}", flush=True)
+            shown = fmt_time(r.median) if r.status == "ok" else status_text(r)
+            print(f"{w.name:24s} {impl.label:24s} {shown}", flush=True)
 
     context = {
         "quick": args.quick,
