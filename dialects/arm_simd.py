@@ -809,6 +809,10 @@ class ReduceMinOp(_ReduceOp):
 class _F32I32Op(ArmSimdOp):
     """An op from f32 lanes to i32 lanes or back, its key the input's type."""
 
+    input = operand_def(VECTOR)
+    result = result_def(VECTOR)
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
     KEY: ClassVar = "input"
 
     def __init__(self, input: SSAValue, type: VectorType):
@@ -824,10 +828,6 @@ class ConvertOp(_F32I32Op):
     `vcvtq_s32_f32(v)` (f32 to i32, rounding toward zero, saturating)."""
 
     name = "arm_simd.convert"
-    input = operand_def(VECTOR)
-    result = result_def(VECTOR)
-    traits = traits_def(Pure())
-    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
     INTRINSICS: ClassVar = {I32X4: "vcvtq_f32_s32", F32X4: "vcvtq_s32_f32"}
 
 
@@ -837,10 +837,6 @@ class ReinterpretOp(_F32I32Op):
     bits read as the other lane type, with no conversion (no instruction)."""
 
     name = "arm_simd.reinterpret"
-    input = operand_def(VECTOR)
-    result = result_def(VECTOR)
-    traits = traits_def(Pure())
-    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
     INTRINSICS: ClassVar = {F32X4: "vreinterpretq_s32_f32", I32X4: "vreinterpretq_f32_s32"}
 
 
