@@ -606,33 +606,57 @@ def _operands_read(op: Operation) -> Sequence[SSAValue]:
     return (relu,) if relu is not None else op.operands
 
 
-def _is_positive_zero_vector(v: SSAValue) -> bool:
-    """v is vector.broadcast of the constant +0.0, or a constant vector of +0.0."""
+def splat_constant(v: SSAValue) -> float | None:
+    """The value in every lane of v when v is a vector.broadcast of a float
+    arith.constant or a dense constant vector of one value; else None."""
     if not isinstance(v, OpResult):
-        return False
+        return None
     op = v.op
     if isinstance(op, vector.BroadcastOp):
         src = op.source
-        if not (isinstance(src, OpResult) and isinstance(src.op, arith.ConstantOp)):
-            return False
-        value = src.op.value
-        return isinstance(value, FloatAttr) and value.value.data == 0.0 and not np.signbit(value.value.data)
+        if isinstance(src, OpResult) and isinstance(src.op, arith.ConstantOp) and isinstance(src.op.value, FloatAttr):
+            return float(np.float32(src.op.value.value.data))
+        return None
     if isinstance(op, arith.ConstantOp) and isinstance(op.value, DenseIntOrFPElementsAttr):
         values = np.asarray(op.value.get_values(), dtype=np.float32)
-        return values.size > 0 and not values.any() and not np.signbit(values).any()
-    return False
+        if values.size and (values.view(np.uint32) == values.view(np.uint32)[0]).all():
+            return float(values[0])
+    return None
+
+
+@dataclass(frozen=True)
+class Bound:
+    """`arith.maximumf/minimumf x, c` (either order) on portable vectors, c a
+    splat constant that is not NaN: `x <predicate> c ? c : x` lane by lane, one
+    compare and one select. A NaN x compares false and stays; the predicate
+    keeps the sign rule of zeros (max(-0, +0) = +0, min(-0, +0) = -0): a max
+    takes c on ties when c has no sign bit, a min when it has one."""
+
+    x: SSAValue
+    c: SSAValue
+    predicate: str  # "le", "lt", "ge" or "gt"
+    relu: bool  # a max with +0: c's bits are zero, so the select is an and-not
+
+
+def bound_of(op: Operation) -> Bound | None:
+    if not isinstance(op, arith.MaximumfOp | arith.MinimumfOp) or not is_portable_vector(op.result.type):
+        return None
+    for x, c in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
+        value = splat_constant(c)
+        if value is None or np.isnan(value):
+            continue
+        is_max = isinstance(op, arith.MaximumfOp)
+        negative = bool(np.signbit(value))
+        predicate = ("lt" if negative else "le") if is_max else ("ge" if negative else "gt")
+        return Bound(x, c, predicate, relu=is_max and value == 0.0 and not negative)
+    return None
 
 
 def relu_input(op: Operation) -> SSAValue | None:
     """x for `arith.maximumf x, zeros` (either order) on portable vectors, where
     zeros is +0.0 in every lane: printed as one compare and one and-not."""
-    if not isinstance(op, arith.MaximumfOp) or not is_portable_vector(op.result.type):
-        return None
-    if _is_positive_zero_vector(op.rhs):
-        return op.lhs
-    if _is_positive_zero_vector(op.lhs):
-        return op.rhs
-    return None
+    bound = bound_of(op)
+    return bound.x if bound is not None and bound.relu else None
 
 
 # --- memrefs in C -------------------------------------------------------------------
@@ -2010,10 +2034,13 @@ def _vector_negf(fp: _FunctionPrinter, op: arith.NegfOp) -> None:
 def _vector_minmax(name: str):
     def handle(fp: _FunctionPrinter, op: Operation) -> None:
         v = fp.p.vector(op.result.type)
-        relu = relu_input(op)
-        if relu is not None:
+        bound = bound_of(op)
+        if bound is not None and bound.relu:
             helper = fp.p.helper(rt.vector_relu(v))
-            args = f"&{fp.expr(relu)}"
+            args = f"&{fp.expr(bound.x)}"
+        elif bound is not None:
+            helper = fp.p.helper(rt.vector_bound(bound.predicate, v))
+            args = f"&{fp.expr(bound.x)}, &{fp.expr(bound.c)}"
         else:
             helper = fp.p.helper(rt.vector_minmax(name, v))
             args = f"&{fp.expr(op.lhs)}, &{fp.expr(op.rhs)}"

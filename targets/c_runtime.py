@@ -377,6 +377,22 @@ def vector_relu(v: CVector) -> tuple[str, str]:
     return name, _fn("void", name, f"{v.c} *r, const {v.c} *a", body)
 
 
+BOUND_OPERATORS = {"le": "<=", "lt": "<", "ge": ">=", "gt": ">"}
+
+
+def vector_bound(predicate: str, v: CVector) -> tuple[str, str]:
+    """maximumf/minimumf with a constant lane by lane (targets.c.Bound): `a P c ? c : a`,
+    one comparison and one blend."""
+    name = f"pl_vec_bound_{predicate}_{v.suffix}"
+    m = v.mask
+    body = (
+        f"    /* A NaN lane compares false and stays; the predicate keeps the sign rule of zeros. */\n"
+        f"    const {m} take = ({m})(*a {BOUND_OPERATORS[predicate]} *c);\n"
+        f"    *r = ({v.c})((take & ({m})*c) | (~take & ({m})*a));\n"
+    )
+    return name, _fn("void", name, f"{v.c} *r, const {v.c} *a, const {v.c} *c", body)
+
+
 def vector_reduction(kind: str, v: CVector, with_acc: bool) -> tuple[str, str]:
     """vector.reduction <add|maximumf|minimumf>: the lanes combined in lane order,
     ((v[0] + v[1]) + v[2]) + ..., after `acc` when there is one."""

@@ -756,16 +756,17 @@ class FunctionPrinter:
     def p_float_minmax(self, op: Operation) -> None:
         """maximumf/minimumf: a NaN operand gives NaN (the first NaN), and -0 < +0.
         A select sequence: LLVM 16 cannot lower llvm.maximum on x86, ARM or RISC-V.
-        A relu (maximumf with +0 in every lane) needs only one compare: x <= 0
-        (-0 included) gives +0, and a NaN compares false and stays."""
+        With a constant (c_target.Bound: a relu, a clamp) it needs only one
+        compare and one select: `x P c ? c : x`."""
         rt = op.results[0].type
         t = self.ty(rt, op)
-        relu = c_target.relu_input(op)
-        if relu is not None:
-            x = self.val(relu, op)
+        bound = c_target.bound_of(op)
+        if bound is not None:
+            x = self.val(bound.x, op)
+            c = "zeroinitializer" if bound.relu else self.val(bound.c, op)
             cond = f"<{rt.get_shape()[0]} x i1>"
-            at_most_zero = self.emit(f"fcmp ole {t} {x}, zeroinitializer")
-            self.results(op, self.emit(f"select {cond} {at_most_zero}, {t} zeroinitializer, {t} {x}"))
+            take = self.emit(f"fcmp o{bound.predicate} {t} {x}, {c}")
+            self.results(op, self.emit(f"select {cond} {take}, {t} {c}, {t} {x}"))
             return
         a, b = self.operands(op)
         lanes = rt.get_shape()[0] if isinstance(rt, VectorType) else None

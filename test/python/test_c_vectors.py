@@ -281,11 +281,11 @@ func.func @relu(%x: memref<8xf32>, %y: memref<8xf32>) attributes {{pelemay.entry
     assert "zeros" not in source  # the broadcast is not printed (it would be an unused variable)
     assert "pl_vec_relu_f32x8(&r, &a);" in source and "pl_vec_maximumf" not in source
     negative = text.replace("0.0 : f32", "-0.0 : f32")
-    assert "pl_vec_maximumf_f32x8(&r, &a, &zeros);" in c.emit_c(parsed(negative))[1]  # not a relu
+    assert "pl_vec_bound_lt_f32x8(&r, &a, &zeros);" in c.emit_c(parsed(negative))[1]  # not a relu
     dense = text.replace("vector.broadcast %zero : f32 to", "arith.constant dense<0.0> :")
     assert "pl_vec_relu_f32x8(&r, &a);" in c.emit_c(parsed(dense))[1]
     negative_dense = dense.replace("dense<0.0>", "dense<-0.0>")
-    assert "pl_vec_maximumf_f32x8(&r, &a, &(pelemay_f32x8){(-0.0f), " in c.emit_c(parsed(negative_dense))[1]
+    assert "pl_vec_bound_lt_f32x8(&r, &a, &(pelemay_f32x8){(-0.0f), " in c.emit_c(parsed(negative_dense))[1]
     x = np.array([-1.0, -0.0, 0.0, np.nan, 2.0, -np.inf, np.inf, 1e-45], np.float32)
     zeros = np.zeros_like(x)
     swapped = text.replace("%a, %zeros :", "%zeros, %a :")

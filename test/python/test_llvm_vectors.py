@@ -292,6 +292,70 @@ def test_relu_is_one_compare_and_keeps_nan_and_the_sign_rule(machine, lanes):
     assert_same_floats(z, want, f"maximumf(+0, x) W={lanes} on {machine}")
 
 
+BOUNDS = [("maximumf", -87.33654), ("maximumf", -0.0), ("maximumf", 6.0), ("maximumf", 1e-45),
+          ("minimumf", 6.0), ("minimumf", 0.0), ("minimumf", -0.0), ("minimumf", -3.0e38)]
+
+
+def bound_program(lanes: int, n: int) -> str:
+    """maximumf/minimumf of x and each constant of BOUNDS (one output each),
+    the constant a broadcast scalar or a dense vector, on either side."""
+    V, M = f"vector<{lanes}xf32>", f"memref<{n}xf32>"
+    outputs = ", ".join(f"%y{k}: {M}" for k in range(len(BOUNDS)))
+    constants, body = [], []
+    for k, (kind, value) in enumerate(BOUNDS):
+        literal = repr(float(np.float32(value)))
+        if k % 2:
+            constants.append(f"%b{k} = arith.constant dense<{literal}> : {V}")
+        else:
+            constants.append(f"%s{k} = arith.constant {literal} : f32")
+            constants.append(f"%b{k} = vector.broadcast %s{k} : f32 to {V}")
+        operands = f"%b{k}, %a" if k % 4 >= 2 else f"%a, %b{k}"
+        body.append(f"%r{k} = arith.{kind} {operands} : {V}")
+        body.append(f"vector.store %r{k}, %y{k}[%i] : {M}, {V}")
+    lines = "\n  ".join(constants)
+    steps = "\n    ".join(body)
+    return f"""
+func.func @bounds(%x: {M}, {outputs}) attributes {{pelemay.entry, pelemay.num_inputs = 1 : i64}} {{
+  %c0 = arith.constant 0 : index
+  %cw = arith.constant {lanes} : index
+  %n = arith.constant {n} : index
+  {lines}
+  scf.for %i = %c0 to %n step %cw {{
+    %a = vector.load %x[%i] : {M}, {V}
+    {steps}
+  }}
+  func.return
+}}
+"""
+
+
+@pytest.mark.parametrize("emit,machine", [("c", "host"), ("llvm", "host"), ("llvm", "aarch64")])
+@pytest.mark.parametrize("lanes", [4, 16])
+def test_a_bound_is_one_compare_and_one_select(emit, machine, lanes):
+    """maximumf/minimumf with a constant (the clamp inside exp, relu6's upper
+    bound) prints as `x P c ? c : x` in both printers, not the general
+    NaN-propagating sequence, and keeps its meaning bit for bit: NaN stays
+    NaN, and the sign rule of zeros holds whichever zero the constant is."""
+    special = [-0.0, 0.0, np.nan, -np.nan, -1.5, 2.5, 6.0, -87.33654, -90.0, -np.inf, np.inf,
+               1e-45, -1e-45, 3.0e38, -3.0e38]
+    x = np.resize(np.array(special, np.float32), 2 * 16)
+    module = ir.parse(bound_program(lanes, x.size), "bounds.mlir")
+    if emit == "c":
+        from pelemay_ir import cbuild
+        from pelemay_ir.targets import c
+
+        text = c.emit_c(module)[1]
+        assert "pl_vec_maximumf" not in text and "pl_vec_minimumf" not in text
+        outputs = cbuild.compile_module(module)(x)
+    else:
+        text = llvm.emit_llvm(module, machine)
+        assert "fcmp uno" not in text and text.count(f"select <{lanes} x i1> ") == len(BOUNDS)
+        outputs = run_on(machine, module, [x])
+    for (kind, value), got in zip(BOUNDS, outputs):
+        want = nan_max(x, np.full_like(x, value), kind == "maximumf")
+        assert_same_floats(got, want, f"{kind}(x, {value}) W={lanes} {emit} on {machine}")
+
+
 @pytest.mark.parametrize("lanes", [4, 8, 16])
 def test_portable_vectors_print_as_llvm_vector_ir(lanes):
     text = llvm.emit_llvm(ir.parse(portable_program(lanes)), "aarch64")
