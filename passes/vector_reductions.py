@@ -24,7 +24,7 @@ from pelemay_ir.passes.loops_emitter import Index, element_of, shape_of
 from pelemay_ir.passes.loops_reductions import input_index, reduced_axes
 from pelemay_ir.passes.vector_elementwise import UNROLL, Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
-from pelemay_ir.passes.vector_math import exp_nonpositive
+from pelemay_ir.passes.vector_math import exp_nonpositive, interleaved
 from pelemay_ir.shapes import normalize_axis
 
 _KIND = {pt.ReduceSumOp: "add", pt.ReduceMeanOp: "add", pt.ReduceMaxOp: "max", pt.ReduceMinOp: "min"}
@@ -144,17 +144,30 @@ def softmax(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Ve
     size = shape[-1]
     lanes = em.lanes
     vector_end = size - size % lanes
+    side_by_side = interleaved(vectors.registers, UNROLL)
+    grouped_end = size - size % (side_by_side * lanes) if side_by_side > 1 else 0
 
     def row(ivs: list[SSAValue]) -> None:
         top = _along_last(em, "max", x, ivs, size)
         tops = em.splat(top)
 
-        def exp_stored(k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
-            e = exp_nonpositive(em, em.vsub(em.vload(x, [*ivs, k]), tops))
-            em.vstore(e, out, [*ivs, k])
-            return [em.vadd(acc[0], e)]
+        def exp_stored(count: int):
+            """`count` vectors a step; the sum adds them in order, as one at a time would."""
+            def step(k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+                at = [[*ivs, em.add(k, u * lanes)] for u in range(count)]
+                es = exp_nonpositive(em, [em.vsub(em.vload(x, index), tops) for index in at])
+                total = acc[0]
+                for e, index in zip(es, at):
+                    em.vstore(e, out, index)
+                    total = em.vadd(total, e)
+                return [total]
+            return step
 
-        (sums,) = em.for_(0, vector_end, exp_stored, [em.vconst(0.0)], step=lanes).results
+        sums = em.vconst(0.0)
+        if grouped_end:
+            (sums,) = em.for_(0, grouped_end, exp_stored(side_by_side), [sums], step=side_by_side * lanes).results
+        if grouped_end < vector_end:
+            (sums,) = em.for_(grouped_end, vector_end, exp_stored(1), [sums], step=lanes).results
         total = em.hreduce(sums, "add")
         if vector_end < size:
 
