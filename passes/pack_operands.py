@@ -36,7 +36,7 @@ from xdsl.passes import ModulePass
 from pelemay_ir.dialects import pbuf
 from pelemay_ir.dialects import ptensor as pt
 from pelemay_ir.ir import CompileError, location_of
-from pelemay_ir.machines import Vectors, machine
+from pelemay_ir.machines import Vectors, vector_unit
 from pelemay_ir.passes.loops_emitter import element_of, shape_of
 from pelemay_ir.passes.vector_cost import packed_b_shape, packs_b
 
@@ -85,12 +85,9 @@ class PackOperandsPass(ModulePass):
     force: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        vectors = machine(self.target).vectors
-        if vectors is None:
-            raise CompileError(
-                f"{PASS_NAME}: target '{self.target}' has no vector unit, and only its vector "
-                "kernels pack operands (leave pack-operands out)"
-            )
+        vectors = vector_unit(
+            self.target, PASS_NAME, ", and only its vector kernels pack operands (leave pack-operands out)"
+        )
         for node in op.walk():
             if isinstance(node, pbuf.ArenaOp):
                 raise CompileError(

@@ -35,8 +35,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from pelemay_ir.dialects import ptensor as pt
-from pelemay_ir.ir import CompileError
-from pelemay_ir.machines import Vectors, machine
+from pelemay_ir.machines import Vectors, vector_unit
 
 PASS_NAME = "pointwise-to-matmul"
 
@@ -118,12 +117,9 @@ class PointwiseToMatmulPass(ModulePass):
     target: str = "host"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        vectors = machine(self.target).vectors
-        if vectors is None:
-            raise CompileError(
-                f"{PASS_NAME}: target '{self.target}' has no vector unit; the choice is between "
-                "its vector kernels (leave pointwise-to-matmul out)"
-            )
+        vectors = vector_unit(
+            self.target, PASS_NAME, "; the choice is between its vector kernels (leave pointwise-to-matmul out)"
+        )
         for function in [f for f in op.ops if isinstance(f, func.FuncOp) and f.body.blocks]:
             for conv in [o for o in function.body.block.ops if isinstance(o, pt.Conv2DOp)]:
                 if is_pointwise(conv) and filter_outgrows_l2(conv, vectors):

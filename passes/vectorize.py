@@ -30,7 +30,7 @@ from xdsl.passes import ModulePass
 from pelemay_ir.dialects import pbuf
 from pelemay_ir.dialects import ptensor as pt
 from pelemay_ir.ir import CompileError, location_of
-from pelemay_ir.machines import Vectors, machine
+from pelemay_ir.machines import Vectors, vector_unit
 from pelemay_ir.passes.convert_pbuf_to_loops import SOURCE_ATTR
 from pelemay_ir.passes.loops_emitter import shape_of
 from pelemay_ir.passes.vector_cost import lanes_for
@@ -152,16 +152,6 @@ def vectorize_function(function: func.FuncOp, vectors: Vectors) -> None:
         i = after
 
 
-def _vectors_of(target: str) -> Vectors:
-    m = machine(target)
-    if m.vectors is None:
-        raise CompileError(
-            f"{PASS_NAME}: target '{target}' has no vector unit to generate code for; "
-            "its programs take the scalar loops (leave vectorize out)"
-        )
-    return m.vectors
-
-
 @dataclass(frozen=True)
 class VectorizePass(ModulePass):
     """f32 matmul/conv/pooling/elementwise pbuf ops -> vector loop nests with fused epilogues."""
@@ -171,7 +161,9 @@ class VectorizePass(ModulePass):
     target: str = "host"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        vectors = _vectors_of(self.target)
+        vectors = vector_unit(
+            self.target, PASS_NAME, " to generate code for; its programs take the scalar loops (leave vectorize out)"
+        )
         for node in op.walk():
             if node.name.startswith("ptensor.") and not isinstance(node, ModuleOp):
                 raise CompileError(

@@ -209,6 +209,15 @@ def machine(name: str) -> Machine:
         ) from None
 
 
+def vector_unit(name: str, user: str, remedy: str) -> Vectors:
+    """The vector unit of the machine called `name`, for a pass (`user`) that
+    works only on vector kernels; without one, an error saying so and `remedy`."""
+    vectors = machine(name).vectors
+    if vectors is None:
+        raise CompileError(f"{user}: target '{name}' has no vector unit{remedy}")
+    return vectors
+
+
 def packages() -> list[str]:
     """Every Debian package the machines need, for setup scripts."""
     return sorted({p for m in MACHINES.values() for p in m.packages})
