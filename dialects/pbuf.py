@@ -170,7 +170,7 @@ class DestinationOp(IRDLOperation):
 
     def tensor_twin(self) -> Operation:
         """The ptensor op computing what this op writes (cached, detached)."""
-        types = tuple(v.type for v in self.operands)
+        types = tuple(v.type for v in (*self.inputs_, self.output_))
         cached = _TWINS.get(self)
         if cached is not None and cached[0] == types:
             return cached[1]
@@ -295,21 +295,6 @@ class PackedMatmulOp(DestinationOp):
     @property
     def inputs_(self) -> Sequence[SSAValue]:
         return self.operands[:2]
-
-    def tensor_twin(self) -> Operation:
-        types = (self.lhs.type, self.rhs.type, self.output.type)
-        cached = _TWINS.get(self)
-        if cached is not None and cached[0] == types:
-            return cached[1]
-        block = Block(arg_types=[tensor_of(t) for t in types[:2]])  # pyright: ignore
-        twin = ptensor.MatmulOp.create(
-            operands=list(block.args),
-            result_types=[tensor_of(types[2])],  # pyright: ignore
-            attributes=dict(self.attributes),
-        )
-        twin.location = self.location
-        _TWINS[self] = (types, twin)
-        return twin
 
     def verify_(self) -> None:
         super().verify_()
@@ -558,6 +543,12 @@ class CopyOp(IRDLOperation):
             raise VerifyException(
                 f"copy source {type_str(src)} and target {type_str(dst)} differ"
             )
+
+
+NAMING_OPS = (AllocOp, ArenaOp, ViewOp, ReshapeOp, WeightOp, ConstantOp)
+"""Ops that do no work on buffer contents: they only name buffers or data."""
+PLANNED_NAMING_OPS = NAMING_OPS[1:]
+"""The naming ops left once plan-memory has made every alloc a view of the arena."""
 
 
 def extent(buffer: SSAValue) -> tuple[SSAValue, int, int]:

@@ -396,27 +396,23 @@ def _one_slice(group: list[Access], ranges: _Ranges, step: int) -> bool:
     return False
 
 
-def candidates(loop: scf.ForOp) -> Iterator[scf.ForOp]:
-    """The loops to mark in the nest of `loop` (one trip: look inside)."""
+def candidates(loop: scf.ForOp, around: int = 1) -> Iterator[tuple[scf.ForOp, int]]:
+    """The loops to mark in the nest of `loop` (one trip: look inside), each
+    with its statement executions over a whole call: its work times the trips
+    of the loops `around` it."""
     bounds = _trips(loop)
-    if bounds is not None and _count(*bounds) < 2:
-        if _count(*bounds) == 0:
-            return
-        for op in loop.body.block.ops:
-            if isinstance(op, scf.ForOp):
-                yield from candidates(op)
-        return
     if bounds is None:
         return
-    if not independent(loop):
-        if _count(*bounds) <= MAX_SEQUENTIAL_TRIPS:  # a few threads starts per inner loop
+    trips = _count(*bounds)
+    if trips < 2 or not independent(loop):
+        if 0 < trips <= MAX_SEQUENTIAL_TRIPS:  # a few threads starts per inner loop
             for op in loop.body.block.ops:
                 if isinstance(op, scf.ForOp):
-                    yield from candidates(op)
+                    yield from candidates(op, around * trips)
         return
-    if work(loop, _Ranges(loop, bounds[0], bounds[1])) < MIN_WORK:
-        return
-    yield loop
+    amount = work(loop, _Ranges(loop, bounds[0], bounds[1]))
+    if amount >= MIN_WORK:
+        yield loop, amount * around
 
 
 @dataclass(frozen=True)
@@ -440,21 +436,8 @@ class ParallelizePass(ModulePass):
         for fn in op.ops:
             if not isinstance(fn, func.FuncOp) or not fn.body.blocks:
                 continue
-            loops = [loop for top in fn.body.block.ops if isinstance(top, scf.ForOp) for loop in candidates(top)]
-            if sum(_total_work(loop) for loop in loops) < self.min_work:
+            found = [c for top in fn.body.block.ops if isinstance(top, scf.ForOp) for c in candidates(top)]
+            if sum(total for _, total in found) < self.min_work:
                 continue
-            for loop in loops:
+            for loop, _ in found:
                 loop.attributes[PARALLEL_ATTR] = IntegerAttr(self.threads, i64)
-
-
-def _total_work(loop: scf.ForOp) -> int:
-    """Statement executions of a candidate loop over a whole call: its work
-    times the trips of the (constant) loops around it."""
-    bounds = _trips(loop)
-    total = work(loop, _Ranges(loop, bounds[0], bounds[1])) if bounds else work(loop)
-    outer = loop.parent_op()
-    while isinstance(outer, scf.ForOp):
-        outer_bounds = _trips(outer)
-        total *= _count(*outer_bounds) if outer_bounds else 1
-        outer = outer.parent_op()
-    return total

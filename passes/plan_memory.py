@@ -50,17 +50,6 @@ from pelemay_ir.passes.bufferize import out_param_count
 ARENA_OFFSET_ATTR = "pbuf.arena_offset"
 """Argument attribute (io-in-arena): where the argument's copy lives in the arena."""
 
-# Ops that do no work on buffer contents: they only name buffers or data.
-NAMING_OPS = (
-    pbuf.AllocOp,
-    pbuf.ArenaOp,
-    pbuf.ViewOp,
-    pbuf.ReshapeOp,
-    pbuf.WeightOp,
-    pbuf.ConstantOp,
-)
-
-
 def is_step(op: Operation) -> bool:
     """An op that reads or writes buffer contents, numbered in liveness."""
     return isinstance(op, pbuf.DestinationOp | pbuf.CopyOp)
@@ -98,7 +87,7 @@ def _check_plannable(function: func.FuncOp) -> None:
                 f"function @{name} already has an arena; plan-memory runs once",
                 location_of(op),
             )
-        if not (isinstance(op, NAMING_OPS) or is_step(op) or isinstance(op, func.ReturnOp)):
+        if not (isinstance(op, pbuf.NAMING_OPS) or is_step(op) or isinstance(op, func.ReturnOp)):
             raise CompileError(
                 f"plan-memory does not know how '{op.name}' uses buffers",
                 location_of(op),

@@ -36,6 +36,7 @@ from xdsl.passes import ModulePass
 
 from pelemay_ir.dialects import ptensor as pt
 from pelemay_ir.machines import Vectors, vector_unit
+from pelemay_ir.passes.vector_cost import outgrows_half_l2
 
 PASS_NAME = "pointwise-to-matmul"
 
@@ -54,7 +55,7 @@ def is_pointwise(conv: pt.Conv2DOp) -> bool:
 
 def filter_outgrows_l2(conv: pt.Conv2DOp, vectors: Vectors) -> bool:
     c, f = conv.filter.type.get_shape()[2:]  # pyright: ignore[reportAttributeAccessIssue]
-    return 4 * c * f > vectors.l2_bytes // 2
+    return outgrows_half_l2(vectors, c * f)
 
 
 def _moves_through_reshape(op: Operation, value: SSAValue) -> bool:
@@ -69,8 +70,9 @@ def _moves_through_reshape(op: Operation, value: SSAValue) -> bool:
     return False
 
 
-def _insert(op: Operation, before: Operation, like: Operation, hint: str | None) -> SSAValue:
-    op.location = like.location
+def _insert(op: Operation, before: Operation, hint: str | None) -> SSAValue:
+    """op placed before `before`, with its location."""
+    op.location = before.location
     before.parent_block().insert_op_before(op, before)  # pyright: ignore[reportOptionalMemberAccess]
     result = op.results[0]
     result.name_hint = hint
@@ -81,11 +83,11 @@ def rewrite(conv: pt.Conv2DOp) -> None:
     n, h, w, c = conv.input.type.get_shape()  # pyright: ignore[reportAttributeAccessIssue]
     f = conv.filter.type.get_shape()[3]  # pyright: ignore[reportAttributeAccessIssue]
     hint = conv.result.name_hint
-    pixels = _insert(pt.ReshapeOp(conv.input, (n * h * w, c)), conv, conv, None)
-    weights = _insert(pt.ReshapeOp(conv.filter, (c, f)), conv, conv, None)
-    flat = _insert(pt.MatmulOp(pixels, weights), conv, conv, f"{hint}.matmul" if hint else None)
+    pixels = _insert(pt.ReshapeOp(conv.input, (n * h * w, c)), conv, None)
+    weights = _insert(pt.ReshapeOp(conv.filter, (c, f)), conv, None)
+    flat = _insert(pt.MatmulOp(pixels, weights), conv, f"{hint}.matmul" if hint else None)
     if conv.bias is not None:
-        flat = _insert(pt.AddOp(flat, conv.bias), conv, conv, f"{hint}.flat" if hint else None)
+        flat = _insert(pt.AddOp(flat, conv.bias), conv, f"{hint}.flat" if hint else None)
     # elementwise ops that alone read the result run on the flat matmul output
     replaced: list[Operation] = [conv]
     while len(uses := list((last := replaced[-1]).results[0].uses)) == 1:
@@ -98,10 +100,10 @@ def rewrite(conv: pt.Conv2DOp) -> None:
             properties=dict(user.properties), attributes=dict(user.attributes),
         )
         hint = user.results[0].name_hint
-        flat = _insert(moved, user, user, f"{hint}.flat" if hint else None)
+        flat = _insert(moved, user, f"{hint}.flat" if hint else None)
         replaced.append(user)
     last = replaced[-1]
-    shaped = _insert(pt.ReshapeOp(flat, (n, h, w, f)), last, last, last.results[0].name_hint)
+    shaped = _insert(pt.ReshapeOp(flat, (n, h, w, f)), last, last.results[0].name_hint)
     last.results[0].replace_all_uses_with(shaped)
     for op in reversed(replaced):
         op.detach()

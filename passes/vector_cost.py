@@ -38,14 +38,19 @@ MAX_ROWS = 8
 MAX_VECTORS = 4
 
 
+def _register_budget(v: Vectors) -> int:
+    """Vector registers the micro-kernel may fill: all but one in eight."""
+    return v.registers - v.registers // 8
+
+
 def register_block(v: Vectors, out_rows: int, out_columns: int, lanes: int | None = None) -> tuple[int, int]:
     """(rows, vectors) of the micro-kernel for an output of that many rows and
     columns, on vectors of `lanes` f32 (default: the machine's widest)."""
     lanes = lanes or v.f32_lanes
     most_vectors = max(1, min(MAX_VECTORS, out_columns // lanes))
     best: tuple[float, int, int] | None = None
+    budget = _register_budget(v)
     for vectors in range(1, most_vectors + 1):
-        budget = v.registers - v.registers // 8
         rows = min(MAX_ROWS, max(1, out_rows), (budget - 1 - vectors) // vectors)
         if rows < 1:
             continue
@@ -68,8 +73,13 @@ def matmul_block(v: Vectors, m: int, n: int, lanes: int | None = None) -> tuple[
     if m > 1:
         return register_block(v, m, n, lanes)
     lanes = lanes or v.f32_lanes
-    budget = v.registers - v.registers // 8
-    return 1, max(1, min(MAX_ROW_VECTORS, (budget - 1) // 2, n // lanes))
+    return 1, max(1, min(MAX_ROW_VECTORS, (_register_budget(v) - 1) // 2, n // lanes))
+
+
+def outgrows_half_l2(v: Vectors, f32_count: int) -> bool:
+    """Whether that many floats of an operand (B, a filter) are more than half
+    the L2 cache: then it is swept in L2-sized panels, not read whole per block."""
+    return 4 * f32_count > v.l2_bytes // 2
 
 
 def panel_columns(v: Vectors, reduction: int, block_columns: int) -> int:

@@ -72,10 +72,9 @@ def _scratch_of(op: pbuf.DestinationOp, chain: Chain, vectors: Vectors, m: int, 
 def _rereadable(op: pbuf.DestinationOp, chain: Chain) -> bool:
     """Whether columns may be computed twice: nothing the kernel reads (A, B,
     the fused ops' other operands) shares bytes with what it writes."""
-    written = [op.output_, *(fused.output_ for fused in chain.ops)]
+    written = {op.output_, *(fused.output_ for fused in chain.ops)}
     read = [*op.inputs_, *(v for fused in chain.ops for v in fused.inputs_)]
-    chained = {op.output_, *(fused.output_ for fused in chain.ops)}
-    return not any(pbuf.overlap(w, r) for w in written for r in read if r not in chained)
+    return not any(pbuf.overlap(w, r) for w in written for r in read if r not in written)
 
 
 def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation | None:

@@ -145,7 +145,7 @@ def softmax(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Ve
     lanes = em.lanes
     vector_end = size - size % lanes
     side_by_side = interleaved(vectors.registers, UNROLL)
-    grouped_end = size - size % (side_by_side * lanes) if side_by_side > 1 else 0
+    grouped_end = size - size % (side_by_side * lanes)
 
     def row(ivs: list[SSAValue]) -> None:
         top = _along_last(em, "max", x, ivs, size)

@@ -23,7 +23,7 @@ from pelemay_ir.dialects import ptensor as pt
 from pelemay_ir.machines import Vectors
 from pelemay_ir.passes.loops_emitter import Index, element_of, shape_of
 from pelemay_ir.passes.loops_windows import Window, window
-from pelemay_ir.passes.vector_cost import register_block
+from pelemay_ir.passes.vector_cost import outgrows_half_l2, register_block
 from pelemay_ir.passes.vector_elementwise import Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
 from pelemay_ir.passes.vector_matmul import outer_product_step
@@ -155,7 +155,7 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 
     # Filters larger than half the L2 cache are swept once per image, not once
     # per pixel block: the channel blocks go outside (vector_cost.py).
-    image = channels_outer if 4 * kh * kw * c_in * f > vectors.l2_bytes // 2 else pixels_outer
+    image = channels_outer if outgrows_half_l2(vectors, kh * kw * c_in * f) else pixels_outer
     return em.for_(0, batch, lambda n, _: image(n))
 
 

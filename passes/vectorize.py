@@ -56,10 +56,6 @@ KERNELS: dict[type[Operation], Kernel] = {
 
 TAKES_EPILOGUE = (pt.MatmulOp, pt.Conv2DOp, pt.MaxPool2DOp, pt.AvgPool2DOp)
 
-_PURE = (pbuf.ArenaOp, pbuf.ViewOp, pbuf.ReshapeOp, pbuf.WeightOp, pbuf.ConstantOp)
-"""Ops that only name memory: fusion looks past them."""
-
-
 def _overlap(x: SSAValue, y: SSAValue) -> str:
     """`none`, `same` (the very same bytes and shape) or `partial`."""
     if not pbuf.overlap(x, y):
@@ -96,7 +92,7 @@ def _chain(ops: list[Operation], at: int, producer: pbuf.DestinationOp) -> tuple
     chain = Chain([], producer.output_)
     i = at + 1
     while i < len(ops):
-        if isinstance(ops[i], _PURE):
+        if isinstance(ops[i], pbuf.PLANNED_NAMING_OPS):  # they only name memory: fusion looks past them
             i += 1
             continue
         if not _fusable(producer, chain, ops[i]):

@@ -36,9 +36,6 @@ class PlacedBuffer:
     last_use: int
 
 
-_PURE_NAMING = (pbuf.ArenaOp, pbuf.ViewOp, pbuf.ReshapeOp, pbuf.WeightOp, pbuf.ConstantOp)
-
-
 def _view_of(value: SSAValue) -> pbuf.ViewOp | None:
     owner = value.owner
     while isinstance(owner, pbuf.ReshapeOp):
@@ -77,7 +74,7 @@ def check_function(function: func.FuncOp) -> None:
     spans: dict[pbuf.ViewOp, list[int]] = {}
     step = 0
     for op in ops:
-        if isinstance(op, _PURE_NAMING) or isinstance(op, func.ReturnOp):
+        if isinstance(op, pbuf.PLANNED_NAMING_OPS) or isinstance(op, func.ReturnOp):
             continue
         if not isinstance(op, pbuf.DestinationOp | pbuf.CopyOp):
             raise CompileError(

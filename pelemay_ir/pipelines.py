@@ -62,8 +62,6 @@ class PipelineOptions:
         self.neon = self.vectorize and vectors is not None and vectors.isa == "neon"
         self.threads = self._threads()
         self.min_work = self._min_work()
-        # One scratch per packed matmul: parallelize could not split its panel loop.
-        self.packs = self.vectorize
 
     def _integer(self, key: str, default: int, lowest: int, highest: int | None, what: str) -> int:
         """An integer option in [lowest, highest], given as a number or its digits."""
@@ -123,7 +121,7 @@ def _to_loops(pipeline: str, parameters: dict[str, ParameterListType]) -> str:
         ArgSpec("canonicalize", {}),
         ArgSpec("cse", {}),
         ArgSpec("bufferize", {}),
-        *([ArgSpec("pack-operands", {"target": (options.target,)})] if options.packs else []),
+        *([ArgSpec("pack-operands", {"target": (options.target,)})] if options.vectorize else []),
         options.plan_memory(),
         ArgSpec("verify-memory-plan", {}),
         *([ArgSpec("vectorize", {"target": (options.target,)})] if options.vectorize else []),

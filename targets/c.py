@@ -1829,7 +1829,7 @@ def _neon_pointer(fp: _FunctionPrinter, op: Operation, memref_value: SSAValue, i
     """`&buf[i * 16 + j]`: the address of memref[indices], typed as the
     intrinsic's element pointer (`float16_t *` for f16, stored as uint16_t)."""
     m = fp.memrefs[memref_value]
-    writes = isinstance(op, (arm_simd.StoreOp, arm_simd.Store2Op, arm_simd.StoreLaneOp))
+    writes = type(op) in _STORES
     if writes and m.const:
         raise _Unsupported(f"'{op.name}' into a read-only buffer ({m.origin})")
     idx = fp.index(m, indices)
