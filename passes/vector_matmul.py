@@ -145,8 +145,8 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
             """Copy the panel of B's columns from jc into the scratch, block
             after block, then sweep it with every row block."""
             assert scratch is not None
-            if isinstance(jc, int) or full_columns % panel == 0:
-                count: Index = (min(panel, full_columns) if isinstance(jc, int) else panel) // block_columns
+            if full_columns % panel == 0:  # the scratch's panel never exceeds the full columns
+                count: Index = panel // block_columns
             else:  # the last panel is narrower
                 count = em.div(em.sub(em.min_(em.add(jc, panel), full_columns), jc), block_columns)
 
