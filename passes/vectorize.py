@@ -63,6 +63,19 @@ def _overlap(x: SSAValue, y: SSAValue) -> str:
     return "same" if pbuf.extent(x) == pbuf.extent(y) and x.type == y.type else "partial"
 
 
+def _seen_elsewhere(buffer: SSAValue, fused: tuple[Operation, ...]) -> bool:
+    """Does anything but the fused ops see the buffer's bytes: another op, a
+    reshaped name of it, or the caller (the buffer is, or reshapes, an argument)?"""
+    while True:
+        if any(u.operation not in fused for u in buffer.uses):
+            return True
+        owner = buffer.owner
+        if not isinstance(owner, pbuf.ReshapeOp):
+            return not isinstance(owner, Operation)  # a block argument: the caller's buffer
+        fused = (*fused, owner)
+        buffer = owner.source
+
+
 def _fusable(producer: pbuf.DestinationOp, chain: Chain, follower: Operation) -> bool:
     """May `follower` join `chain` as the next epilogue op of `producer`?"""
     if not is_elementwise(follower):
@@ -74,8 +87,8 @@ def _fusable(producer: pbuf.DestinationOp, chain: Chain, follower: Operation) ->
         return False
     if follower.output_.type != current.type:
         return False
-    if follower.output_ != current and any(u.operation not in fused for u in current.uses):
-        return False  # someone else reads the value the fused op would not write
+    if follower.output_ != current and _seen_elsewhere(current, fused):
+        return False  # the fused op would not write a value someone else reads
     elementwise_producer = is_elementwise(producer)
     reads = [*producer.inputs_, *(v for op in [*chain.ops, follower] for v in op.inputs_)]
     for read in reads:
