@@ -271,8 +271,7 @@ class _FunctionLowering:
             self.weights_arg = block.insert_arg(MemRefType(i8, [self.weights_bytes]), 0)
             self.weights_arg.name_hint = "weights"
             attrs.insert(0, DictionaryAttr({}))
-        # A zero-byte plan with views (buffers of no elements) still needs a base.
-        if arena is not None and (arena_bytes > 0 or arena.result.uses):
+        if arena is not None and arena_bytes > 0:
             self.arena_arg = block.insert_arg(arena.result.type, len(block.args))
             self.arena_arg.name_hint = "arena"
             attrs.append(DictionaryAttr({}))
@@ -308,10 +307,13 @@ class _FunctionLowering:
 
     def lower(self, op: Operation) -> SSAValue | None:
         if isinstance(op, pbuf.ArenaOp):
+            if self.arena_arg is None and op.result.uses:
+                # A zero-byte plan still names its buffers of no elements: they are
+                # never read or written, but need a base; the interface keeps no arena.
+                return self.em.value(memref.AllocaOp.get(i8, shape=[1]))
             return self.arena_arg
         if isinstance(op, pbuf.ViewOp):
-            assert self.arena_arg is not None
-            return self.view(self.arena_arg, op.offset.value.data, op.result.type, op)  # pyright: ignore
+            return self.view(op.source, op.offset.value.data, op.result.type, op)  # pyright: ignore
         if isinstance(op, pbuf.WeightOp):
             return self.weight(op)
         if isinstance(op, pbuf.ConstantOp):
