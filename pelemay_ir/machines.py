@@ -60,8 +60,67 @@ def _cache_bytes(level: int, fallback: int) -> int:
     return fallback
 
 
+_X86_UNITS = {
+    "avx512": (512, 32, True),
+    "avx2": (256, 16, True),
+    "sse": (128, 16, False),
+}
+"""x86 vector units: register bits, registers, fused multiply-add."""
+
+HOST_PROBE_VARIABLE = "PELEMAY_HOST_CPU"
+"""Replaces the probe of the host's vector unit and caches, e.g.
+`avx2,l1=32K,l2=512K`: to tune host builds for another x86 machine, and to
+run the test suite as if on one."""
+
+MODELLED_HOSTS = {
+    "intel-xeon-avx512": "avx512,l1=48K,l2=2M",
+    "amd-epyc-avx2": "avx2,l1=32K,l2=512K",
+}
+"""Hosts the tests and docs name, as `PELEMAY_HOST_CPU` values."""
+
+
+def _size(text: str) -> int:
+    units = {"K": 1024, "M": 1024 * 1024}
+    return int(text[:-1]) * units[text[-1]] if text[-1:] in units else int(text)
+
+
+def parse_host_cpu(text: str) -> Vectors:
+    """A `PELEMAY_HOST_CPU` value: an x86 unit (avx512, avx2, sse), then
+    optional `l1=` and `l2=` sizes (bytes, or with K or M)."""
+    unit, *fields = [f.strip() for f in text.split(",") if f.strip()]
+    if unit not in _X86_UNITS:
+        raise CompileError(
+            f"{HOST_PROBE_VARIABLE}: unknown vector unit '{unit}'; valid units: " + ", ".join(_X86_UNITS)
+        )
+    sizes = {"l1": 32 * 1024, "l2": 512 * 1024}
+    for field in fields:
+        key, _, value = field.partition("=")
+        try:
+            if key not in sizes:
+                raise ValueError
+            sizes[key] = _size(value)
+        except (ValueError, IndexError):
+            raise CompileError(
+                f"{HOST_PROBE_VARIABLE}: bad field '{field}'; expected l1=SIZE or l2=SIZE (e.g. l2=2M)"
+            ) from None
+    return Vectors("portable", *_X86_UNITS[unit], sizes["l1"], sizes["l2"])
+
+
+_HOST_PROBE_ERROR: CompileError | None = None
+
+
 def _host_vectors() -> Vectors | None:
-    """The SIMD unit of the machine running Pelemay IR, as `gcc -march=native` uses it."""
+    """The SIMD unit of the machine running Pelemay IR, as `gcc -march=native`
+    uses it, unless PELEMAY_HOST_CPU names another."""
+    import os
+
+    if os.environ.get(HOST_PROBE_VARIABLE):
+        try:
+            return parse_host_cpu(os.environ[HOST_PROBE_VARIABLE])
+        except CompileError as e:
+            global _HOST_PROBE_ERROR
+            _HOST_PROBE_ERROR = e  # reported where the host is first asked for
+            return None
     arch = platform.machine().lower()
     l1, l2 = _cache_bytes(1, 32 * 1024), _cache_bytes(2, 512 * 1024)
     if arch in ("x86_64", "amd64"):
@@ -71,10 +130,12 @@ def _host_vectors() -> Vectors | None:
         except OSError:
             flags = []
         if "avx512f" in flags:
-            return Vectors("portable", 512, 32, True, l1, l2)
-        if "avx2" in flags and "fma" in flags:
-            return Vectors("portable", 256, 16, True, l1, l2)
-        return Vectors("portable", 128, 16, False, l1, l2)
+            unit = "avx512"
+        elif "avx2" in flags and "fma" in flags:
+            unit = "avx2"
+        else:
+            unit = "sse"
+        return Vectors("portable", *_X86_UNITS[unit], l1, l2)
     if arch in ("aarch64", "arm64"):
         return Vectors("portable", 128, 32, True, l1, l2)
     return None
@@ -201,6 +262,8 @@ MACHINES: dict[str, Machine] = {
 
 def machine(name: str) -> Machine:
     """The machine called `name`, or an error listing the valid names."""
+    if name == "host" and _HOST_PROBE_ERROR is not None:
+        raise _HOST_PROBE_ERROR
     try:
         return MACHINES[name]
     except (KeyError, TypeError):

@@ -16,7 +16,8 @@ from pelemay_ir.ir import CompileError
 from pelemay_ir.machines import MACHINES
 from pelemay_ir.passes.vector_cost import packed_b_shape, packs_b, panel_columns, register_block
 
-HOST = MACHINES["host"].vectors
+INTEL = machines.parse_host_cpu(machines.MODELLED_HOSTS["intel-xeon-avx512"])
+AMD = machines.parse_host_cpu(machines.MODELLED_HOSTS["amd-epyc-avx2"])
 
 
 def _rand(rng, shape):
@@ -78,9 +79,9 @@ def test_packed_matmul_with_epilogue_matches_the_reference_on_the_host(shape):
 
 
 def test_several_panels_with_a_narrower_last_one():
-    """256x300x517 takes B's 512 full block columns in panels narrower than that."""
-    assert HOST is not None
-    shape = packed_b_shape(HOST, 256, 300, 517)
+    """256x300x517 takes B's 512 full block columns in panels narrower than
+    that on an AVX2 host with 512 KiB of L2."""
+    shape = packed_b_shape(AMD, 256, 300, 517)
     assert shape is not None
     blocks, k, columns = shape
     full_columns = 517 - 517 % columns
@@ -102,10 +103,11 @@ def test_scalar_lowering_ignores_the_scratch():
     _close(program(*inputs), reference.evaluate(module, inputs))
 
 
-def test_the_default_pipeline_packs_an_aliasing_b_and_plans_one_panel(tmp_path):
+@pytest.mark.parametrize("host", ["intel-xeon-avx512", "amd-epyc-avx2"])
+def test_the_default_pipeline_packs_an_aliasing_b_and_plans_one_panel(tmp_path, model_host, host):
     """N = 1024 floats: B's rows are 4 KiB apart. The scratch is an arena
     buffer in the memory report, one panel of B, not the whole of it."""
-    assert HOST is not None
+    HOST = model_host(host)
     m, k, n = 64, 512, 1024
     assert packs_b(HOST, m, k, n)
     module, inputs = dense(m, k, n, seed=3)
@@ -122,12 +124,12 @@ def test_the_default_pipeline_packs_an_aliasing_b_and_plans_one_panel(tmp_path):
     _close(api.compile(module)(*inputs), reference.evaluate(module, inputs))
 
 
-def test_cost_model_packs_only_where_it_pays():
-    assert HOST is not None
-    assert packs_b(HOST, 1024, 1024, 1024)
-    assert not packs_b(HOST, 64, 784, 256)  # the MLP's first layer: rows 1 KiB apart, B stays in L2
-    assert not packs_b(HOST, 5, 1024, 1024)  # one row block reads B once
-    assert not packs_b(HOST, 64, 64, 8)  # no full block of columns
+@pytest.mark.parametrize("host", [INTEL, AMD], ids=["intel-xeon-avx512", "amd-epyc-avx2"])
+def test_cost_model_packs_only_where_it_pays(host):
+    assert packs_b(host, 1024, 1024, 1024)
+    assert not packs_b(host, 64, 784, 256)  # the MLP's first layer: rows 1 KiB apart, B stays in L2
+    assert not packs_b(host, 5, 1024, 1024)  # one row block reads B once
+    assert not packs_b(host, 64, 64, 8)  # no full block of columns
     for machine in MACHINES.values():
         v = machine.vectors
         if v is None:
@@ -144,7 +146,8 @@ def test_packing_runs_with_vectors_only():
     assert "pack-operands" not in pipelines.pass_list("pelemay-to-c", target="host", vectorize=False)
 
 
-def test_bad_uses_are_clear_errors():
+def test_bad_uses_are_clear_errors(model_host):
+    model_host("intel-xeon-avx512")  # its panels differ from armv7's
     module, _ = dense(67, 129, 75)
     with pytest.raises(CompileError, match="no vector unit"):
         _lower(module, "bufferize,pack-operands{target=riscv64}")
@@ -188,10 +191,12 @@ func.func @f(%a: memref<67x129xf32>, %w: memref<129x75xf32>, %out: memref<67x75x
 
 
 @pytest.mark.parametrize("offset, packs", [(0, False), (12912, False), (53136, True)])
-def test_a_fused_output_on_the_scratch_bytes_leaves_b_unpacked(offset, packs):
+def test_a_fused_output_on_the_scratch_bytes_leaves_b_unpacked(offset, packs, model_host):
     """The plan may put a buffer that starts after the matmul (the fused relu's)
     on the scratch's bytes; the relu then writes while the kernel still reads
-    the scratch, so the kernel reads B in place instead."""
+    the scratch, so the kernel reads B in place instead. The plan is written
+    for an AVX-512 host (panels of 64 columns)."""
+    model_host("intel-xeon-avx512")
     module = ir.parse(PLANNED.replace("OFFSET", str(offset)), "planned.mlir")
     lowered = _lower(module, "verify-memory-plan,vectorize{target=host},convert-pbuf-to-loops")
     assert (_packed_stores(lowered) > 0) == packs

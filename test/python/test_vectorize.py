@@ -239,11 +239,10 @@ def test_cost_model_fits_the_register_file():
     assert armv7 is not None and register_block(armv7, 512, 512) == (3, 3)
 
 
-def test_narrow_rows_take_narrower_vectors():
+def test_narrow_rows_take_narrower_vectors(model_host):
     from pelemay_ir.passes.vector_cost import lanes_for
 
-    host = MACHINES["host"].vectors
-    assert host is not None
+    host = model_host("intel-xeon-avx512")
     widest = host.f32_lanes
     assert lanes_for(host, 1000) == widest
     assert lanes_for(host, 6) == 4 and lanes_for(host, 3) == 4
