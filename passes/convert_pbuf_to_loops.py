@@ -347,6 +347,7 @@ class _FunctionLowering:
         t: MemRefType = op.result.type  # pyright: ignore
         key, offset = op.key.data, op.offset.value.data
         if self.weights_arg is not None:
+            self._check_in_place(op)
             return self.view(self.weights_arg, offset, t, op)
 
         def data() -> DenseIntOrFPElementsAttr:
@@ -358,6 +359,28 @@ class _FunctionLowering:
 
         g = self.globals.get(("weight", key, offset, t), key, data, t)
         return self.em.value(memref.GetGlobalOp(g.sym_name.data, t))
+
+    def _check_in_place(self, op: pbuf.WeightOp) -> None:
+        """External weights are read in place from the caller's file: each
+        must start on its element size and, where the file is at hand, lie
+        inside it."""
+        key, offset = op.key.data, op.offset.value.data
+        size = pbuf.buffer_bytes(op.result.type)  # pyright: ignore[reportArgumentType]
+        itemsize = dtypes.numpy_dtype(op.result.type.element_type).itemsize  # pyright: ignore
+        if offset % itemsize:
+            raise CompileError(
+                f"weight '{key}' at byte offset {offset} is not aligned to its {itemsize}-byte "
+                "elements; external weights are read in place, so each starts on its element size",
+                location_of(op),
+            )
+        try:
+            blob = weights.blob_of(self.module)
+        except weights.WeightsError:
+            return  # not at hand: the caller passes the file at run time
+        try:
+            weights.check_extent(blob, key, offset, size)
+        except weights.WeightsError as e:
+            raise CompileError(str(e), location_of(op)) from None
 
     def reshape(self, op: pbuf.ReshapeOp) -> SSAValue:
         t: MemRefType = op.result.type  # pyright: ignore

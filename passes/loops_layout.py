@@ -37,7 +37,7 @@ def _transpose(em: Emitter, op: pbuf.DestinationOp):
     perm = pt.ints(op.permutation)  # pyright: ignore[reportAttributeAccessIssue]
 
     def body(ivs: list[SSAValue]) -> None:
-        index: list[SSAValue] = [ivs[0]] * len(perm)
+        index: list[SSAValue] = list(ivs)  # each entry is set below
         for d, p in enumerate(perm):
             index[p] = ivs[d]  # result[i] = input[j] with j[perm[d]] = i[d]
         em.store_raw(em.load_raw(x, index), out, ivs)

@@ -41,6 +41,7 @@ def _own_copy(module_or_path: ModuleOp | str | Path, ctx: Context) -> ModuleOp:
         )
     ir.verify(module_or_path)
     copy = module_or_path.clone()
+    weights_file.inherit_origin(copy, module_or_path)
     if weights_file.WEIGHTS_ATTR in module_or_path.attributes:
         try:
             weights_file.attach(copy, weights_file.blob_of(module_or_path))

@@ -511,6 +511,8 @@ def _concat(op, args, module) -> np.ndarray:
 def _pad(op, args, module) -> np.ndarray:
     x = args[0]
     value = np.array(op.value.value.data).astype(x.dtype)
+    if x.ndim == 0:
+        return x.copy()  # nothing to pad (np.pad refuses a rank-0 array)
     return np.pad(
         x, list(zip(_props(op, "low"), _props(op, "high"))), constant_values=value
     )

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from xdsl.dialects import func
 
-from pelemay_ir import api, cbuild, cross, dtypes, ir, reference
+from pelemay_ir import api, cbuild, cross, dtypes, ir, reference, weights
 from pelemay_ir.ir import CompileError
 from pelemay_ir.machines import MACHINES, machine
 from pelemay_ir.pipelines import WEIGHTS_MODES
@@ -310,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = _one_line(e)
         elif isinstance(e, subprocess.TimeoutExpired):
             message = f"pelemay-run: error: {' '.join(map(str, e.cmd))} ran past {e.timeout:.0f} s"
-        elif isinstance(e, (UsageError, cbuild.BuildError, cbuild.RunError)) or type(e).__name__ == "LLVMToolError":
+        elif isinstance(e, (UsageError, weights.WeightsError, cbuild.BuildError, cbuild.RunError)) or type(e).__name__ == "LLVMToolError":
             message = f"pelemay-run: error: {_one_line(e)}"
         else:
             message = f"pelemay-run: internal error: {type(e).__name__}: {_one_line(e)}"

@@ -68,6 +68,12 @@ def remember_origin(module: ModuleOp, mlir_path: Path) -> None:
     _origins[module] = mlir_path.resolve().parent
 
 
+def inherit_origin(copy: ModuleOp, original: ModuleOp) -> None:
+    """A copy of a module finds its weights file where the original would."""
+    if original in _origins:
+        _origins[copy] = _origins[original]
+
+
 def weights_path(module: ModuleOp) -> Path | None:
     attr = module.attributes.get(WEIGHTS_ATTR)
     if not isinstance(attr, StringAttr):
@@ -93,18 +99,22 @@ def blob_of(module: ModuleOp) -> bytes | np.ndarray:
     return blob
 
 
+def check_extent(blob: bytes | np.ndarray, key: str, offset: int, size: int) -> None:
+    """A weight's bytes lie inside the weights file."""
+    if offset + size > len(blob):
+        raise WeightsError(
+            f"weight '{key}' needs bytes {offset}..{offset + size} but the weights file "
+            f"holds {len(blob)} bytes"
+        )
+
+
 def read(module: ModuleOp, key: str, offset: int, type: TensorType) -> np.ndarray:
     """One weight tensor as a NumPy array (a read-only view when memory-mapped)."""
     dtype = dtypes.numpy_dtype(type.element_type)
     shape = tuple(type.get_shape())
     count = int(np.prod(shape, dtype=np.int64))
     blob = blob_of(module)
-    end = offset + count * dtype.itemsize
-    if end > len(blob):
-        raise WeightsError(
-            f"weight '{key}' needs bytes {offset}..{end} but the weights file "
-            f"holds {len(blob)} bytes"
-        )
+    check_extent(blob, key, offset, count * dtype.itemsize)
     return np.frombuffer(blob, dtype=dtype.newbyteorder("<"), count=count, offset=offset).reshape(shape)
 
 

@@ -81,3 +81,78 @@ def test_a_zero_size_intermediate_adds_no_parameter():
 
     header = c.emit_header(api.lower(ir.parse(ZERO_SIZE_INTERMEDIATE)))
     assert "int z_run(const float *x, float *out, void *arena);" in header
+
+
+RANK_0_IDENTITIES = """
+func.func @r(%x: tensor<f32>) -> (tensor<f32>, tensor<f32>) {
+  %p = ptensor.pad %x {low = array<i64>, high = array<i64>, value = 0.0 : f32} : tensor<f32> -> tensor<f32>
+  %t = ptensor.transpose %x {permutation = array<i64>} : tensor<f32> -> tensor<f32>
+  func.return %p, %t : tensor<f32>, tensor<f32>
+}"""
+
+
+@pytest.mark.parametrize("path", ["C", "LLVM", "armv7"])
+def test_pad_and_transpose_of_a_rank_0_tensor_are_the_identity(path: str):
+    got = run_and_compare(RANK_0_IDENTITIES, **PATHS[path])
+    assert all(g.shape == () for g in got)
+
+
+def _model_with_weights(folder, text: str, blob: bytes):
+    (folder / "m.mlir").write_text('module attributes {ptensor.weights = "m.weights"} {' + text + "}")
+    (folder / "m.weights").write_bytes(blob)
+    return folder / "m.mlir"
+
+
+WEIGHTED = """
+func.func @m(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
+  %w = ptensor.weight "w" at OFFSET : tensor<4x3xf32>
+  %y = ptensor.matmul %x, %w : tensor<2x4xf32>, tensor<4x3xf32> -> tensor<2x3xf32>
+  func.return %y : tensor<2x3xf32>
+}"""
+
+
+def _pelemay_run(*args: str, cwd=None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "pelemay_ir.run", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize("weights", ["embedded", "external"])
+@pytest.mark.parametrize("offset, blob_bytes, message", [
+    (0, 20, "weight 'w' needs bytes 0..48 but the weights file holds 20 bytes"),  # a truncated file
+    (48, 64, "weight 'w' needs bytes 48..96 but the weights file holds 64 bytes"),  # stored past its end
+])
+def test_a_weight_outside_its_file_is_a_located_error(tmp_path, weights, offset, blob_bytes, message):
+    path = _model_with_weights(tmp_path, WEIGHTED.replace("OFFSET", str(offset)), bytes(blob_bytes))
+    done = _pelemay_run(str(path), "--weights", weights)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == f"{path}:3:3: error: {message}"
+
+
+def test_an_unaligned_external_weight_is_a_located_error(tmp_path):
+    path = _model_with_weights(tmp_path, WEIGHTED.replace("OFFSET", "2"), bytes(64))
+    assert _pelemay_run(str(path)).returncode == 0  # embedded: copied, so any offset reads
+    done = _pelemay_run(str(path), "--weights", "external")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        f"{path}:3:3: error: weight 'w' at byte offset 2 is not aligned to its 4-byte elements; "
+        "external weights are read in place, so each starts on its element size"
+    )
+
+
+def test_weights_are_found_beside_the_mlir_not_in_the_working_directory(tmp_path, monkeypatch):
+    """A module parsed from a folder without its weights file, compiled while
+    the working directory holds a file of that name: the error names the
+    module's folder, and the stray file is not read."""
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "m.mlir").write_text('module attributes {ptensor.weights = "m.weights"} {'
+                                  + WEIGHTED.replace("OFFSET", "0") + "}")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "m.weights").write_bytes(bytes(48))
+    monkeypatch.chdir(elsewhere)
+    module = ir.load(model / "m.mlir")
+    with pytest.raises(Exception, match=f"weights file '{model / 'm.weights'}' does not exist"):
+        pelemay_ir.compile(module)
