@@ -1,9 +1,10 @@
 """`pelemay-opt`: parse, run a pass pipeline, print with a target.
 
 It speaks xdsl-opt's flags, but owns its error handling: every failure is one
-`FILE:LINE:COL: error: ...` line (or a message naming the bad pass, option or
-target) and exit code 1, never a Python traceback, and an output file is only
-replaced once the whole run has succeeded.
+line, `FILE:LINE:COL: error: ...` where there is a position and
+`pelemay-opt: error: ...` where there is none, with exit code 1 and never a
+Python traceback; an output file is only replaced once the whole run has
+succeeded.
 """
 
 from __future__ import annotations
@@ -35,8 +36,7 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse, but a bad command line exits 1 like every other failure."""
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(1, f"{self.prog}: error: {message}\n")
+        self.exit(1, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -156,9 +156,9 @@ class Driver:
                 out = self.process(chunk, name, offset)
             except ir.CompileError as e:
                 if self.args.verify_diagnostics or self.args.parsing_diagnostics:
-                    print(e)
+                    print(diagnostic(e))
                     continue
-                print(e, file=sys.stderr)
+                print(diagnostic(e), file=sys.stderr)
                 self.failed = True
                 continue
             outputs.append(out)
@@ -180,15 +180,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.list_passes:
-            for name in sorted([*registry.passes(), *registry.pipelines()]):
-                print(name)
+            print(registry.pass_listing(), end="")
             return 0
         return Driver(args).run()
     except UsageError as e:
-        print(f"pelemay-opt: error: {e}", file=sys.stderr)
+        print(f"pelemay-opt: error: {one_line(str(e))}", file=sys.stderr)
         return 1
     except ir.CompileError as e:
-        print(e, file=sys.stderr)
+        print(diagnostic(e), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -196,18 +195,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("PELEMAY_DEBUG"):
             raise
         print(
-            f"pelemay-opt: internal error: {type(e).__name__}: {e} "
+            f"pelemay-opt: internal error: {type(e).__name__}: {one_line(str(e))} "
             "(set PELEMAY_DEBUG=1 for a traceback)",
             file=sys.stderr,
         )
         return 1
 
 
+def one_line(text: str) -> str:
+    """A message on one line: its lines joined, blank ones dropped."""
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def diagnostic(e: ir.CompileError) -> str:
+    """The one line a CompileError prints as: at its position when it has one,
+    else under the tool's name, as every other message of pelemay-opt."""
+    text = one_line(e.message)
+    return f"{e.location}: error: {text}" if e.location else f"pelemay-opt: error: {text}"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Replace `path` only once the new content is complete."""
+    """Replace `path` only once the new content is complete; the file gets
+    the mode a plain open() would give it (0666 less the umask), not
+    mkstemp's private 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
         os.replace(tmp, path)

@@ -139,8 +139,9 @@ def pelemay_to_loops(spec: ArgSpec) -> str:
 
 
 def pelemay_to_c(spec: ArgSpec) -> str:
-    """ptensor -> the loop level the C printer (`-t c`) prints, for machine `target`
-    (the same passes as pelemay-to-loops)."""
+    """ptensor -> the loops the C printer (`-t c`) prints, for machine `target`.
+
+    The same passes as pelemay-to-loops, under the name of what follows it."""
     return _to_loops(spec.name, spec.parameters)
 
 

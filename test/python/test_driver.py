@@ -132,26 +132,68 @@ def test_split_input_file_reports_each_chunk_at_its_line(tmp_path: Path):
 @pytest.mark.parametrize(
     "args,pattern",
     [
-        (["-p", "canonicalise"], r"^pelemay-opt: error: unknown pass 'canonicalise' \(did you mean 'canonicalize'\?\); available passes: .*\bcse\b"),
+        (["-p", "canonicalise"], r"^pelemay-opt: error: unknown pass 'canonicalise' \(did you mean 'canonicalize'\?\); `pelemay-opt --list-passes` lists them all$"),
+        (["-p", "bufferise,cse"], r"^pelemay-opt: error: unknown pass 'bufferise' \(did you mean 'bufferize'\?\);"),
+        (["-p", "pelemay-to-cc"], r"^pelemay-opt: error: unknown pass 'pelemay-to-cc' \(did you mean 'pelemay-to-c'\?\);"),
         (["-p", "cse{depth=2}"], r"^pelemay-opt: error: bad options for pass 'cse': .*; valid options: none$"),
         (["-p", "cse,{"], r"^pelemay-opt: error: cannot parse pass pipeline 'cse,\{'"),
         (["-t", "verilog"], r"^pelemay-opt: error: unknown target 'verilog'; available targets: .*\bmlir\b"),
         (["--frobnicate"], r"^pelemay-opt: error: unrecognized arguments: --frobnicate$"),
     ],
-    ids=["unknown-pass", "bad-option", "bad-pipeline", "unknown-target", "unknown-flag"],
+    ids=["unknown-pass", "unknown-own-pass", "unknown-pipeline", "bad-option", "bad-pipeline", "unknown-target", "unknown-flag"],
 )
 def test_bad_command_line_names_the_problem(tmp_path: Path, args: list[str], pattern: str):
     path = tmp_path / "ok.mlir"
     path.write_text(VALID)
-    assert_clean_failure(run(str(path), *args), pattern)
+    proc = run(str(path), *args)
+    assert_clean_failure(proc, pattern)
+    assert proc.stderr.count("\n") == 1, proc.stderr  # one line, no usage block
+
+
+def test_list_passes_shows_ours_first_with_a_description():
+    proc = run("--list-passes")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    ours_end = lines.index("Pelemay IR pipelines:")
+    xdsl_start = lines.index("xDSL passes:")
+    assert lines[0] == "Pelemay IR passes:" and ours_end < xdsl_start
+    ours = dict(line.split(maxsplit=1) for line in lines[1:ours_end])
+    assert "bufferize" in ours and "plan-memory" in ours
+    assert all(len(doc) > 10 for doc in ours.values()), ours
+    pipelines = dict(line.split(maxsplit=1) for line in lines[ours_end + 1:xdsl_start])
+    assert set(pipelines) >= {"pelemay-to-c", "pelemay-to-loops"}
+    xdsl = [line.strip() for line in lines[xdsl_start + 1:]]
+    assert "canonicalize" in xdsl and "cse" in xdsl and "bufferize" not in xdsl
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_output_file_mode_follows_the_umask(tmp_path: Path, umask: int):
+    src = tmp_path / "in.mlir"
+    src.write_text(VALID)
+    out = tmp_path / "out.mlir"
+    proc = subprocess.run(
+        ["sh", "-c", f'umask {umask:03o} && exec "$@"', "sh", PELEMAY_OPT, str(src), "-o", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+    c_out = tmp_path / "f.c"
+    proc = subprocess.run(
+        ["sh", "-c", f'umask {umask:03o} && exec "$@"', "sh", PELEMAY_OPT, str(src),
+         "-p", "pelemay-to-c", "-t", "c", "-o", str(c_out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for written in (c_out, tmp_path / "f.h"):
+        assert written.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 @pytest.mark.parametrize(
     "make,pattern",
     [
-        (lambda d: d / "missing.mlir", r"^error: cannot read '.*missing.mlir': No such file or directory$"),
-        (lambda d: d, r"^error: cannot read '.*': Is a directory$"),
-        (lambda d: (d / "latin1.mlir", (d / "latin1.mlir").write_bytes(b"// caf\xe9\n"))[0], r"^error: '.*latin1.mlir' is not UTF-8 text$"),
+        (lambda d: d / "missing.mlir", r"^pelemay-opt: error: cannot read '.*missing.mlir': No such file or directory$"),
+        (lambda d: d, r"^pelemay-opt: error: cannot read '.*': Is a directory$"),
+        (lambda d: (d / "latin1.mlir", (d / "latin1.mlir").write_bytes(b"// caf\xe9\n"))[0], r"^pelemay-opt: error: '.*latin1.mlir' is not UTF-8 text$"),
     ],
     ids=["missing", "directory", "not-utf8"],
 )
