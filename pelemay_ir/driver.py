@@ -19,11 +19,11 @@ from typing import NoReturn
 from pathlib import Path
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.utils.arg_spec import parse_spec as parse_target_spec
 from xdsl.utils.exceptions import DiagnosticException
 
-from pelemay_ir import ir, registry
+from pelemay_ir import ir, registry, weights
 
 SPLIT_MARKER = "// -----"
 
@@ -87,6 +87,7 @@ class Driver:
             )
         self.target = target
         self.failed = False
+        self.weight_copies: dict[Path, Path] = {}  # destination -> source, written with -o
 
     def read_input(self) -> tuple[str, str]:
         name = self.args.input_file
@@ -125,11 +126,36 @@ class Driver:
         ctx.allow_unregistered = self.args.allow_unregistered_dialect
         module = ir.parse(chunk, name, ctx, line_offset)
         if self.args.input_file and self.args.input_file != "-":
-            from pelemay_ir import weights
-
             weights.remember_origin(module, Path(self.args.input_file))
         self.run_passes(ctx, module)
+        self.keep_weights_beside_output(module)
         return registry.emit(self.target, module, self.args)
+
+    def keep_weights_beside_output(self, module: ModuleOp) -> None:
+        """`-o DIR/M.mlir` must run where it is written: its `ptensor.weights`
+        names a path relative to DIR. If the input's name already reaches the
+        same file from DIR (an output beside the input) it stays; otherwise
+        the weights are copied to DIR/M.weights and the attribute names that,
+        so the output travels as a pair like `-t c`'s M.c and M.h."""
+        path = self.args.output_file
+        if path in (None, "-") or self.target.name != "mlir":
+            return
+        source = weights.weights_path(module)
+        if source is None or not source.is_file():
+            return  # nothing to carry: no weights, or already missing in the input
+        out_dir = Path(path).resolve().parent
+        named = out_dir / module.attributes[weights.WEIGHTS_ATTR].data  # pyright: ignore
+        if named.is_file() and named.samefile(source):
+            return
+        destination = out_dir / f"{Path(path).stem}.weights"
+        earlier = self.weight_copies.setdefault(destination, source)
+        if earlier != source:
+            raise ir.CompileError(
+                f"the chunks name different weights files ('{earlier}' and '{source}') "
+                f"but -o '{path}' has room for one: write them to separate outputs",
+                ir.location_of(module),
+            )
+        module.attributes[weights.WEIGHTS_ATTR] = StringAttr(destination.name)
 
     def run_passes(self, ctx: Context, module: ModuleOp) -> None:
         for i, p in enumerate(self.passes):
@@ -172,6 +198,9 @@ class Driver:
         if path is None or path == "-":
             sys.stdout.write(text)
             return
+        for destination, source in self.weight_copies.items():
+            if not (destination.exists() and destination.samefile(source)):
+                atomic_write(destination, source.read_bytes())
         registry.write_output(self.target, Path(path), text)
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pelemay_ir import driver
@@ -321,3 +322,55 @@ def test_xdsl_opt_parses_the_bundled_mlp():
     assert proc.returncode == 0, proc.stderr
     assert 'ptensor.weight "fc1.w" at 0 : tensor<784x256xf32>' in proc.stdout
     assert "func.func @mlp" in proc.stdout
+
+
+# --- -o keeps the weights reachable ---------------------------------------------
+
+WITH_WEIGHTS = """\
+module attributes {ptensor.weights = "w.weights"} {
+  func.func @f(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+    %w = ptensor.weight "w" at 0 : tensor<2x3xf32>
+    %0 = ptensor.add %x, %w : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
+    func.return %0 : tensor<2x3xf32>
+  }
+}
+"""
+
+
+def _model_with_weights(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "w.weights").write_bytes(np.arange(6, dtype="<f4").tobytes())
+    src = folder / "m.mlir"
+    src.write_text(WITH_WEIGHTS)
+    return src
+
+
+def test_output_elsewhere_carries_its_weights_and_runs(tmp_path: Path, monkeypatch):
+    from pelemay_ir import run as pelemay_run
+
+    src = _model_with_weights(tmp_path / "in")
+    out = tmp_path / "out" / "lowered.mlir"
+    proc = run(str(src), "-p", "canonicalize", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.parent.iterdir()) == ["lowered.mlir", "lowered.weights"]
+    assert 'ptensor.weights = "lowered.weights"' in out.read_text()
+    assert (out.parent / "lowered.weights").read_bytes() == (src.parent / "w.weights").read_bytes()
+    monkeypatch.chdir(tmp_path)  # neither folder: the output finds its weights by itself
+    result = pelemay_run.run_model(str(out), scalar=True)
+    assert result["ok"] and result["max_abs_error"] == 0.0, result
+
+
+def test_output_beside_input_keeps_naming_the_same_weights(tmp_path: Path):
+    src = _model_with_weights(tmp_path / "in")
+    out = src.parent / "copy.mlir"
+    assert run(str(src), "-o", str(out)).returncode == 0
+    assert 'ptensor.weights = "w.weights"' in out.read_text()
+    assert sorted(p.name for p in src.parent.iterdir()) == ["copy.mlir", "m.mlir", "w.weights"]
+
+
+def test_failed_run_writes_no_weights(tmp_path: Path):
+    src = _model_with_weights(tmp_path / "in")
+    src.write_text(WITH_WEIGHTS + "// -----\nfunc.func @g(%x: tensor<2xi8>) {\n  %0 = ptensor.exp %x : tensor<2xi8>\n  func.return\n}\n")
+    out = tmp_path / "out" / "m.mlir"
+    assert run(str(src), "--split-input-file", "-o", str(out)).returncode == 1
+    assert not out.parent.exists() or not any(out.parent.iterdir())
