@@ -26,6 +26,11 @@ from pelemay_ir.ir import CompileError
 def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Pelemay IR's passes, imported only when used."""
 
+    def inline_calls():
+        from pelemay_ir.passes.inline_calls import InlineCallsPass
+
+        return InlineCallsPass
+
     def bufferize():
         from pelemay_ir.passes.bufferize import BufferizePass
 
@@ -79,6 +84,7 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     return {
         "verify-arm-simd": verify_arm_simd,
         "pointwise-to-matmul": pointwise_to_matmul,
+        "inline-calls": inline_calls,
         "bufferize": bufferize,
         "pack-operands": pack_operands,
         "plan-memory": plan_memory,
