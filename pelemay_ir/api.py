@@ -102,6 +102,9 @@ def compile(
     the list of outputs. On the host it is a `cbuild.CompiledProgram` (ctypes);
     for another machine a `cross.EmulatedProgram`, which runs the machine's
     build under qemu-user (cortex-m4 is bare metal: use `pelemay-run`).
+    Both check each call's inputs alike (`cbuild.check_inputs`): TypeError
+    for the wrong count, a non-array or the wrong dtype, ValueError for the
+    wrong shape.
     """
     if emit not in EMITS:
         raise CompileError(f"unknown emit '{emit}'; valid choices: " + ", ".join(EMITS))

@@ -92,6 +92,29 @@ def build_harness(
     return _build(files, name, (*STRICT_FLAGS, *cflags), cc)
 
 
+def check_inputs(iface: c_target.Interface, inputs: Sequence[object]) -> list[np.ndarray]:
+    """The inputs of one call, checked against the run function's interface,
+    as C-contiguous arrays. Every way of calling a program (ctypes on the
+    host, the harness under qemu) checks here, so one mistake raises one type:
+    TypeError for the wrong number of inputs, a non-array or the wrong dtype,
+    ValueError for the wrong shape."""
+    if len(inputs) != len(iface.inputs):
+        raise TypeError(f"{iface.run} takes {len(iface.inputs)} inputs, got {len(inputs)}")
+    arrays = []
+    for k, (given, want) in enumerate(zip(inputs, iface.inputs)):
+        if not isinstance(given, np.ndarray):
+            raise TypeError(
+                f"input {k} ('{want.name}') must be a NumPy array, got {type(given).__name__} "
+                f"(numpy.asarray(x, dtype=numpy.{want.dtype}) makes one)"
+            )
+        if given.dtype != want.dtype:
+            raise TypeError(f"input {k} ('{want.name}') must have dtype {want.dtype}, got {given.dtype}")
+        if given.shape != want.shape:
+            raise ValueError(f"input {k} ('{want.name}') must have shape {want.shape}, got {given.shape}")
+        arrays.append(np.ascontiguousarray(given))
+    return arrays
+
+
 class CompiledProgram:
     """A generated program loaded with ctypes: call it with NumPy arrays in
     argument order; it returns the outputs as a list of new arrays."""
@@ -117,17 +140,7 @@ class CompiledProgram:
 
     def __call__(self, *inputs: np.ndarray) -> list[np.ndarray]:
         iface = self.interface
-        if len(inputs) != len(iface.inputs):
-            raise TypeError(f"{iface.run} takes {len(iface.inputs)} inputs, got {len(inputs)}")
-        arrays = []
-        for k, (given, want) in enumerate(zip(inputs, iface.inputs)):
-            if not isinstance(given, np.ndarray):
-                raise TypeError(f"input {k} ('{want.name}') must be a NumPy array, got {type(given).__name__}")
-            if given.dtype != want.dtype:
-                raise TypeError(f"input {k} ('{want.name}') must have dtype {want.dtype}, got {given.dtype}")
-            if given.shape != want.shape:
-                raise ValueError(f"input {k} ('{want.name}') must have shape {want.shape}, got {given.shape}")
-            arrays.append(np.ascontiguousarray(given))
+        arrays = check_inputs(iface, inputs)
         outputs = [aligned_array(b.shape, b.dtype) for b in iface.outputs]
         arena = aligned(iface.arena_bytes, iface.arena_align)
         pointers = [a.ctypes.data for a in (*arrays, *outputs, arena)]

@@ -69,14 +69,7 @@ def run_program(
     if not m.runs:
         raise ValueError(f"programs for target '{m.name}' cannot run here")
     iface = c_target.interface(module)
-    if len(inputs) != len(iface.inputs):
-        raise TypeError(f"{iface.run} takes {len(iface.inputs)} inputs, got {len(inputs)}")
-    for k, (given, want) in enumerate(zip(inputs, iface.inputs)):
-        if given.dtype != want.dtype or given.shape != want.shape:
-            raise ValueError(
-                f"input {k} ('{want.name}') must be {want.dtype} of shape {want.shape}, "
-                f"got {given.dtype} of shape {given.shape}"
-            )
+    inputs = cbuild.check_inputs(iface, inputs)
     if iface.external_weights and weights is None:
         weights = bytes(weights_file.blob_of(module))
     spec = [(b.shape, b.dtype) for b in iface.outputs]

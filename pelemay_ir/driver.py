@@ -1,9 +1,10 @@
 """`pelemay-opt`: parse, run a pass pipeline, print with a target.
 
 It speaks xdsl-opt's flags, but owns its error handling: every failure is one
-`FILE:LINE:COL: error: ...` line (or a message naming the bad pass, option or
-target) and exit code 1, never a Python traceback, and an output file is only
-replaced once the whole run has succeeded.
+line, `FILE:LINE:COL: error: ...` where there is a position and
+`pelemay-opt: error: ...` where there is none, with exit code 1 and never a
+Python traceback; an output file is only replaced once the whole run has
+succeeded.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import NoReturn
 from pathlib import Path
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.utils.arg_spec import parse_spec as parse_target_spec
 from xdsl.utils.exceptions import DiagnosticException
 
-from pelemay_ir import ir, registry
+from pelemay_ir import ir, registry, weights
 
 SPLIT_MARKER = "// -----"
 
@@ -35,8 +36,7 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse, but a bad command line exits 1 like every other failure."""
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(1, f"{self.prog}: error: {message}\n")
+        self.exit(1, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -87,6 +87,7 @@ class Driver:
             )
         self.target = target
         self.failed = False
+        self.weight_copies: dict[Path, Path] = {}  # destination -> source, written with -o
 
     def read_input(self) -> tuple[str, str]:
         name = self.args.input_file
@@ -125,11 +126,36 @@ class Driver:
         ctx.allow_unregistered = self.args.allow_unregistered_dialect
         module = ir.parse(chunk, name, ctx, line_offset)
         if self.args.input_file and self.args.input_file != "-":
-            from pelemay_ir import weights
-
             weights.remember_origin(module, Path(self.args.input_file))
         self.run_passes(ctx, module)
+        self.keep_weights_beside_output(module)
         return registry.emit(self.target, module, self.args)
+
+    def keep_weights_beside_output(self, module: ModuleOp) -> None:
+        """`-o DIR/M.mlir` must run where it is written: its `ptensor.weights`
+        names a path relative to DIR. If the input's name already reaches the
+        same file from DIR (an output beside the input) it stays; otherwise
+        the weights are copied to DIR/M.weights and the attribute names that,
+        so the output travels as a pair like `-t c`'s M.c and M.h."""
+        path = self.args.output_file
+        if path in (None, "-") or self.target.name != "mlir":
+            return
+        source = weights.weights_path(module)
+        if source is None or not source.is_file():
+            return  # nothing to carry: no weights, or already missing in the input
+        out_dir = Path(path).resolve().parent
+        named = out_dir / module.attributes[weights.WEIGHTS_ATTR].data  # pyright: ignore
+        if named.is_file() and named.samefile(source):
+            return
+        destination = out_dir / f"{Path(path).stem}.weights"
+        earlier = self.weight_copies.setdefault(destination, source)
+        if earlier != source:
+            raise ir.CompileError(
+                f"the chunks name different weights files ('{earlier}' and '{source}') "
+                f"but -o '{path}' has room for one: write them to separate outputs",
+                ir.location_of(module),
+            )
+        module.attributes[weights.WEIGHTS_ATTR] = StringAttr(destination.name)
 
     def run_passes(self, ctx: Context, module: ModuleOp) -> None:
         for i, p in enumerate(self.passes):
@@ -156,9 +182,9 @@ class Driver:
                 out = self.process(chunk, name, offset)
             except ir.CompileError as e:
                 if self.args.verify_diagnostics or self.args.parsing_diagnostics:
-                    print(e)
+                    print(diagnostic(e))
                     continue
-                print(e, file=sys.stderr)
+                print(diagnostic(e), file=sys.stderr)
                 self.failed = True
                 continue
             outputs.append(out)
@@ -172,6 +198,9 @@ class Driver:
         if path is None or path == "-":
             sys.stdout.write(text)
             return
+        for destination, source in self.weight_copies.items():
+            if not (destination.exists() and destination.samefile(source)):
+                atomic_write(destination, source.read_bytes())
         registry.write_output(self.target, Path(path), text)
 
 
@@ -180,15 +209,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.list_passes:
-            for name in sorted([*registry.passes(), *registry.pipelines()]):
-                print(name)
+            print(registry.pass_listing(), end="")
             return 0
         return Driver(args).run()
     except UsageError as e:
-        print(f"pelemay-opt: error: {e}", file=sys.stderr)
+        print(f"pelemay-opt: error: {one_line(str(e))}", file=sys.stderr)
         return 1
     except ir.CompileError as e:
-        print(e, file=sys.stderr)
+        print(diagnostic(e), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -196,18 +224,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("PELEMAY_DEBUG"):
             raise
         print(
-            f"pelemay-opt: internal error: {type(e).__name__}: {e} "
+            f"pelemay-opt: internal error: {type(e).__name__}: {one_line(str(e))} "
             "(set PELEMAY_DEBUG=1 for a traceback)",
             file=sys.stderr,
         )
         return 1
 
 
+def one_line(text: str) -> str:
+    """A message on one line: its lines joined, blank ones dropped."""
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def diagnostic(e: ir.CompileError) -> str:
+    """The one line a CompileError prints as: at its position when it has one,
+    else under the tool's name, as every other message of pelemay-opt."""
+    text = one_line(e.message)
+    return f"{e.location}: error: {text}" if e.location else f"pelemay-opt: error: {text}"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Replace `path` only once the new content is complete."""
+    """Replace `path` only once the new content is complete; the file gets
+    the mode a plain open() would give it (0666 less the umask), not
+    mkstemp's private 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
         os.replace(tmp, path)

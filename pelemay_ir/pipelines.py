@@ -21,6 +21,9 @@ passes. Options:
 - `algorithm`, `alignment`, `io-in-arena`, `reorder`, `report`, `table`,
   `plot` (plan-memory).
 
+Every pipeline starts with `inline-calls`: calls between the program's
+functions have no buffer form, so each entry function becomes one body.
+
 No canonicalize runs after the lowering: xDSL's canonicalize inlines loops
 of one trip, and with them the location and `pelemay.source` of the nest
 they carry; the lowering already creates each constant once per function.
@@ -117,6 +120,7 @@ class PipelineOptions:
 def _to_loops(pipeline: str, parameters: dict[str, ParameterListType]) -> str:
     options = PipelineOptions(pipeline, parameters)
     passes = [
+        ArgSpec("inline-calls", {}),
         *([ArgSpec("pointwise-to-matmul", {"target": (options.target,)})] if options.vectorize else []),
         ArgSpec("canonicalize", {}),
         ArgSpec("cse", {}),
@@ -139,8 +143,9 @@ def pelemay_to_loops(spec: ArgSpec) -> str:
 
 
 def pelemay_to_c(spec: ArgSpec) -> str:
-    """ptensor -> the loop level the C printer (`-t c`) prints, for machine `target`
-    (the same passes as pelemay-to-loops)."""
+    """ptensor -> the loops the C printer (`-t c`) prints, for machine `target`.
+
+    The same passes as pelemay-to-loops, under the name of what follows it."""
     return _to_loops(spec.name, spec.parameters)
 
 

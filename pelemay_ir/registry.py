@@ -26,6 +26,11 @@ from pelemay_ir.ir import CompileError
 def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Pelemay IR's passes, imported only when used."""
 
+    def inline_calls():
+        from pelemay_ir.passes.inline_calls import InlineCallsPass
+
+        return InlineCallsPass
+
     def bufferize():
         from pelemay_ir.passes.bufferize import BufferizePass
 
@@ -79,6 +84,7 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     return {
         "verify-arm-simd": verify_arm_simd,
         "pointwise-to-matmul": pointwise_to_matmul,
+        "inline-calls": inline_calls,
         "bufferize": bufferize,
         "pack-operands": pack_operands,
         "plan-memory": plan_memory,
@@ -129,11 +135,10 @@ def make_pipeline(spec: str, available: dict[str, Callable[[], type[ModulePass]]
             result.extend(make_pipeline(expanded, available))
             continue
         if s.name not in available:
-            names = sorted([*available, *PIPELINES])
-            close = difflib.get_close_matches(s.name, names, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            close = nearest_pass(s.name, available)
+            hint = f" (did you mean '{close}'?)" if close else ""
             raise CompileError(
-                f"unknown pass '{s.name}'{hint}; available passes: " + ", ".join(names)
+                f"unknown pass '{s.name}'{hint}; `pelemay-opt --list-passes` lists them all"
             )
         cls = available[s.name]()
         try:
@@ -145,6 +150,38 @@ def make_pipeline(spec: str, available: dict[str, Callable[[], type[ModulePass]]
                 + (", ".join(fields) if fields else "none")
             ) from None
     return result
+
+
+def nearest_pass(name: str, available: dict[str, Callable[[], type[ModulePass]]]) -> str | None:
+    """The pass or pipeline name closest to a misspelt one: ours first, since
+    a user of pelemay-opt most likely meant one of them, else xDSL's."""
+    ours = [*own_passes(), *PIPELINES]
+    for names in (ours, [n for n in available if n not in ours]):
+        close = difflib.get_close_matches(name, names, n=1)
+        if close:
+            return close[0]
+    return None
+
+
+def _summary(doc: str | None) -> str:
+    """The first line of a docstring (the one-line description)."""
+    lines = (doc or "").strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def pass_listing() -> str:
+    """`--list-passes`: our passes and pipelines, each with the first line of
+    its docstring, then xDSL's pass names."""
+    ours = {name: _summary(factory().__doc__) for name, factory in sorted(own_passes().items())}
+    pipelines = {name: _summary(build.__doc__) for name, build in sorted(PIPELINES.items())}
+    width = max(map(len, [*ours, *pipelines])) + 2
+    lines = ["Pelemay IR passes:"]
+    lines += [f"  {name:<{width}}{doc}" for name, doc in ours.items()]
+    lines.append("Pelemay IR pipelines:")
+    lines += [f"  {name:<{width}}{doc}" for name, doc in pipelines.items()]
+    lines.append("xDSL passes:")
+    lines += [f"  {name}" for name in sorted(set(passes()) - set(ours))]
+    return "\n".join(lines) + "\n"
 
 
 def print_mlir(module: ModuleOp, args: argparse.Namespace) -> str:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pelemay_ir import driver
@@ -132,26 +133,68 @@ def test_split_input_file_reports_each_chunk_at_its_line(tmp_path: Path):
 @pytest.mark.parametrize(
     "args,pattern",
     [
-        (["-p", "canonicalise"], r"^pelemay-opt: error: unknown pass 'canonicalise' \(did you mean 'canonicalize'\?\); available passes: .*\bcse\b"),
+        (["-p", "canonicalise"], r"^pelemay-opt: error: unknown pass 'canonicalise' \(did you mean 'canonicalize'\?\); `pelemay-opt --list-passes` lists them all$"),
+        (["-p", "bufferise,cse"], r"^pelemay-opt: error: unknown pass 'bufferise' \(did you mean 'bufferize'\?\);"),
+        (["-p", "pelemay-to-cc"], r"^pelemay-opt: error: unknown pass 'pelemay-to-cc' \(did you mean 'pelemay-to-c'\?\);"),
         (["-p", "cse{depth=2}"], r"^pelemay-opt: error: bad options for pass 'cse': .*; valid options: none$"),
         (["-p", "cse,{"], r"^pelemay-opt: error: cannot parse pass pipeline 'cse,\{'"),
         (["-t", "verilog"], r"^pelemay-opt: error: unknown target 'verilog'; available targets: .*\bmlir\b"),
         (["--frobnicate"], r"^pelemay-opt: error: unrecognized arguments: --frobnicate$"),
     ],
-    ids=["unknown-pass", "bad-option", "bad-pipeline", "unknown-target", "unknown-flag"],
+    ids=["unknown-pass", "unknown-own-pass", "unknown-pipeline", "bad-option", "bad-pipeline", "unknown-target", "unknown-flag"],
 )
 def test_bad_command_line_names_the_problem(tmp_path: Path, args: list[str], pattern: str):
     path = tmp_path / "ok.mlir"
     path.write_text(VALID)
-    assert_clean_failure(run(str(path), *args), pattern)
+    proc = run(str(path), *args)
+    assert_clean_failure(proc, pattern)
+    assert proc.stderr.count("\n") == 1, proc.stderr  # one line, no usage block
+
+
+def test_list_passes_shows_ours_first_with_a_description():
+    proc = run("--list-passes")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    ours_end = lines.index("Pelemay IR pipelines:")
+    xdsl_start = lines.index("xDSL passes:")
+    assert lines[0] == "Pelemay IR passes:" and ours_end < xdsl_start
+    ours = dict(line.split(maxsplit=1) for line in lines[1:ours_end])
+    assert "bufferize" in ours and "plan-memory" in ours
+    assert all(len(doc) > 10 for doc in ours.values()), ours
+    pipelines = dict(line.split(maxsplit=1) for line in lines[ours_end + 1:xdsl_start])
+    assert set(pipelines) >= {"pelemay-to-c", "pelemay-to-loops"}
+    xdsl = [line.strip() for line in lines[xdsl_start + 1:]]
+    assert "canonicalize" in xdsl and "cse" in xdsl and "bufferize" not in xdsl
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_output_file_mode_follows_the_umask(tmp_path: Path, umask: int):
+    src = tmp_path / "in.mlir"
+    src.write_text(VALID)
+    out = tmp_path / "out.mlir"
+    proc = subprocess.run(
+        ["sh", "-c", f'umask {umask:03o} && exec "$@"', "sh", PELEMAY_OPT, str(src), "-o", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+    c_out = tmp_path / "f.c"
+    proc = subprocess.run(
+        ["sh", "-c", f'umask {umask:03o} && exec "$@"', "sh", PELEMAY_OPT, str(src),
+         "-p", "pelemay-to-c", "-t", "c", "-o", str(c_out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for written in (c_out, tmp_path / "f.h"):
+        assert written.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 @pytest.mark.parametrize(
     "make,pattern",
     [
-        (lambda d: d / "missing.mlir", r"^error: cannot read '.*missing.mlir': No such file or directory$"),
-        (lambda d: d, r"^error: cannot read '.*': Is a directory$"),
-        (lambda d: (d / "latin1.mlir", (d / "latin1.mlir").write_bytes(b"// caf\xe9\n"))[0], r"^error: '.*latin1.mlir' is not UTF-8 text$"),
+        (lambda d: d / "missing.mlir", r"^pelemay-opt: error: cannot read '.*missing.mlir': No such file or directory$"),
+        (lambda d: d, r"^pelemay-opt: error: cannot read '.*': Is a directory$"),
+        (lambda d: (d / "latin1.mlir", (d / "latin1.mlir").write_bytes(b"// caf\xe9\n"))[0], r"^pelemay-opt: error: '.*latin1.mlir' is not UTF-8 text$"),
     ],
     ids=["missing", "directory", "not-utf8"],
 )
@@ -279,3 +322,55 @@ def test_xdsl_opt_parses_the_bundled_mlp():
     assert proc.returncode == 0, proc.stderr
     assert 'ptensor.weight "fc1.w" at 0 : tensor<784x256xf32>' in proc.stdout
     assert "func.func @mlp" in proc.stdout
+
+
+# --- -o keeps the weights reachable ---------------------------------------------
+
+WITH_WEIGHTS = """\
+module attributes {ptensor.weights = "w.weights"} {
+  func.func @f(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+    %w = ptensor.weight "w" at 0 : tensor<2x3xf32>
+    %0 = ptensor.add %x, %w : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
+    func.return %0 : tensor<2x3xf32>
+  }
+}
+"""
+
+
+def _model_with_weights(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "w.weights").write_bytes(np.arange(6, dtype="<f4").tobytes())
+    src = folder / "m.mlir"
+    src.write_text(WITH_WEIGHTS)
+    return src
+
+
+def test_output_elsewhere_carries_its_weights_and_runs(tmp_path: Path, monkeypatch):
+    from pelemay_ir import run as pelemay_run
+
+    src = _model_with_weights(tmp_path / "in")
+    out = tmp_path / "out" / "lowered.mlir"
+    proc = run(str(src), "-p", "canonicalize", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.parent.iterdir()) == ["lowered.mlir", "lowered.weights"]
+    assert 'ptensor.weights = "lowered.weights"' in out.read_text()
+    assert (out.parent / "lowered.weights").read_bytes() == (src.parent / "w.weights").read_bytes()
+    monkeypatch.chdir(tmp_path)  # neither folder: the output finds its weights by itself
+    result = pelemay_run.run_model(str(out), scalar=True)
+    assert result["ok"] and result["max_abs_error"] == 0.0, result
+
+
+def test_output_beside_input_keeps_naming_the_same_weights(tmp_path: Path):
+    src = _model_with_weights(tmp_path / "in")
+    out = src.parent / "copy.mlir"
+    assert run(str(src), "-o", str(out)).returncode == 0
+    assert 'ptensor.weights = "w.weights"' in out.read_text()
+    assert sorted(p.name for p in src.parent.iterdir()) == ["copy.mlir", "m.mlir", "w.weights"]
+
+
+def test_failed_run_writes_no_weights(tmp_path: Path):
+    src = _model_with_weights(tmp_path / "in")
+    src.write_text(WITH_WEIGHTS + "// -----\nfunc.func @g(%x: tensor<2xi8>) {\n  %0 = ptensor.exp %x : tensor<2xi8>\n  func.return\n}\n")
+    out = tmp_path / "out" / "m.mlir"
+    assert run(str(src), "--split-input-file", "-o", str(out)).returncode == 1
+    assert not out.parent.exists() or not any(out.parent.iterdir())
