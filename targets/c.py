@@ -2207,11 +2207,23 @@ def write(path: Path, text: str) -> None:
     atomic_write(path, source)
 
 
+HARNESS_CANARY_BYTES = 16
+"""Canary bytes the test harness puts right after the arena."""
+HARNESS_EXIT_OVERRUN = 4
+"""The harness's exit code when the run function wrote past its arena."""
+
+
 def emit_harness(module: ModuleOp, header_name: str | None = None) -> str:
     """A C99 test program: `prog INPUTS OUTPUTS [WEIGHTS]` reads all inputs as raw
     bytes (in argument order) from INPUTS, runs the model, writes all outputs as
     raw bytes to OUTPUTS. It uses malloc and stdio (it is a test driver, not
-    model code) so the same program runs natively, under qemu and sanitizers."""
+    model code) so the same program runs natively, under qemu-user and
+    sanitizers, and on a bare-metal board model through semihosting.
+
+    The arena is exactly `<NAME>_ARENA_BYTES` long and followed by
+    HARNESS_CANARY_BYTES canary bytes, checked after the run: a run function
+    that writes past its declared arena exits with HARNESS_EXIT_OVERRUN even
+    where no memory protection would catch it."""
     i = interface(module)
     header_name = header_name or f"{i.base}.h"
     bufs = [*i.inputs, *i.outputs]
@@ -2241,6 +2253,12 @@ def emit_harness(module: ModuleOp, header_name: str | None = None) -> str:
         "        return 0;",
         "    }",
         "    return 1;",
+        "}",
+        "",
+        "/* The canary byte at offset k after the arena: a pattern no zeroing or copy leaves by chance. */",
+        "static unsigned char canary(size_t k)",
+        "{",
+        "    return (unsigned char)(0xA5u ^ (unsigned)(k * 29u));",
         "}",
         "",
         "static unsigned char *allocate(size_t size)",
@@ -2276,7 +2294,7 @@ def emit_harness(module: ModuleOp, header_name: str | None = None) -> str:
         "    return 2;",
         "}",
         f"all_inputs = allocate({total_in});",
-        f"arena_block = allocate((size_t){i.macro}_ARENA_BYTES + (size_t){i.macro}_ARENA_ALIGN);",
+        f"arena_block = allocate((size_t){i.macro}_ARENA_BYTES + (size_t){i.macro}_ARENA_ALIGN + {HARNESS_CANARY_BYTES});",
         "if (all_inputs == NULL || arena_block == NULL) {",
         "    fprintf(stderr, \"out of memory\\n\");",
         "    return 2;",
@@ -2285,6 +2303,9 @@ def emit_harness(module: ModuleOp, header_name: str | None = None) -> str:
         "    return 2;",
         "}",
         f"arena = arena_block + ((size_t){i.macro}_ARENA_ALIGN - (size_t)((uintptr_t)arena_block % (size_t){i.macro}_ARENA_ALIGN)) % (size_t){i.macro}_ARENA_ALIGN;",
+        f"for (k = 0; k < {HARNESS_CANARY_BYTES}; k++) {{",
+        f"    arena[{i.macro}_ARENA_BYTES + k] = canary(k);",
+        "}",
         "at = 0;",
         f"for (k = 0; k < {len(bufs)}; k++) {{",
         "    buffers[k] = allocate(sizes[k]);",
@@ -2321,6 +2342,12 @@ def emit_harness(module: ModuleOp, header_name: str | None = None) -> str:
         "if (rc != PELEMAY_OK) {",
         f"    fprintf(stderr, \"{i.run} returned %d\\n\", rc);",
         "    return 3;",
+        "}",
+        f"for (k = 0; k < {HARNESS_CANARY_BYTES}; k++) {{",
+        f"    if (arena[{i.macro}_ARENA_BYTES + k] != canary(k)) {{",
+        f"        fprintf(stderr, \"{i.run} wrote past the end of its arena ({i.macro}_ARENA_BYTES = %lu)\\n\", (unsigned long){i.macro}_ARENA_BYTES);",
+        f"        return {HARNESS_EXIT_OVERRUN};",
+        "    }",
         "}",
         "out = fopen(argv[2], \"wb\");",
         "if (out == NULL) {",
