@@ -131,6 +131,8 @@ class ProgramBuilder:
         self._weight_keys: set[str] = set()
         self._results: list[Tensor] | None = None
         self._module: ModuleOp | None = None
+        self.location: Attribute | None = None
+        """The location given to every op made from now on (a frontend's source node)."""
 
     # --- program structure ---------------------------------------------------
 
@@ -490,6 +492,8 @@ class ProgramBuilder:
             raise BuildError(f"{op_name}: {e}") from None
         if name is not None:
             _set_name(op.results[0], name)
+        if self.location is not None:
+            op.location = self.location
         self._block.add_op(op)
         return Tensor(op.results[0], self)
 

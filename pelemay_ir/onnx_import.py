@@ -1,0 +1,559 @@
+"""Import an ONNX model as a ptensor program: `pelemay_ir.import_onnx` and
+the `pelemay-import-onnx` console script.
+
+The graph walk, its values and their layout live here; what each ONNX op
+becomes is in `pelemay_ir.onnx_ops`. Three rules, each decided once:
+
+- **Compile-time values.** Initializers, `Constant` nodes and every node
+  whose inputs are all known (Shape, Gather, Unsqueeze, Concat chains) are
+  folded at import with onnx's own reference evaluator, so a Reshape's shape
+  or a Slice's bounds are plain numbers by the time a translator needs them.
+  Where such a value is a graph input, the model is rejected naming the node
+  (or the caller fixes it with `constants=`).
+- **Layout.** The function keeps the graph's interface (inputs and outputs
+  in graph order, ONNX element types, NCHW). A 4-D activation that enters a
+  convolution is transposed to NHWC once and stays NHWC through the ops that
+  do not care (elementwise, pooling, batch norm, concat); it goes back to
+  NCHW only where an op needs the ONNX order (a reshape, a graph output).
+  Filters are rearranged to HWCF at import.
+- **Locations.** Every op made for a node carries `loc("NODE"("MODEL":I:1))`,
+  I the node's 1-based position in the graph, so diagnostics and the C
+  comments name the ONNX node.
+
+Anything the importer cannot translate raises `OnnxImportError`: one line
+naming the node, its op and the feature.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, NameLoc, StringAttr
+
+from pelemay_ir import weights as weights_file
+from pelemay_ir.builder import BuildError, ProgramBuilder, Tensor, module_text
+from pelemay_ir.ir import CompileError
+from pelemay_ir.shapes import ShapeError
+
+INLINE_LIMIT = 16
+"""Constants with at most this many elements are printed inline; larger ones
+go to the weights file."""
+
+NCHW_TO_NHWC = (0, 2, 3, 1)
+NHWC_TO_NCHW = (0, 3, 1, 2)
+
+NOT_FOLDED = frozenset(
+    {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
+)
+"""Ops whose result is not a function of their inputs: never folded."""
+
+
+class OnnxImportError(CompileError):
+    """The one exception `import_onnx` raises: the model (or a node of it)
+    uses an op, attribute, element type or dynamic value the importer cannot
+    translate, or is not a valid ONNX model. `str()` is one line."""
+
+
+def _element_types():
+    from onnx import TensorProto
+
+    return {
+        TensorProto.FLOAT: "f32",
+        TensorProto.FLOAT16: "f16",
+        TensorProto.INT32: "i32",
+        TensorProto.INT8: "i8",
+        TensorProto.BOOL: "i1",
+    }
+
+
+SUPPORTED_NUMPY = (np.dtype(np.float32), np.dtype(np.float16), np.dtype(np.int32), np.dtype(np.int8), np.dtype(np.bool_))
+
+
+@dataclass(eq=False)
+class Held:
+    """A runtime value: a ptensor tensor, NCHW as in ONNX or held as NHWC."""
+
+    tensor: Tensor
+    nhwc: bool = False
+    _other: Tensor | None = field(default=None, repr=False)  # the same value in the other layout
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The ONNX shape (NCHW for a value held as NHWC)."""
+        s = self.tensor.shape
+        return (s[0], s[3], s[1], s[2]) if self.nhwc else s
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.tensor.dtype
+
+
+Value = "np.ndarray | Held"
+
+
+class Node:
+    """One ONNX node being translated: its inputs, attributes and the builder."""
+
+    def __init__(self, importer: _Importer, proto, index: int):
+        from onnx import helper
+
+        self.importer = importer
+        self.proto = proto
+        self.index = index
+        self.op = proto.op_type
+        self.name = proto.name or f"{proto.op_type}_{index}"
+        self.b = importer.builder
+        self.opset = importer.opset
+        self.attrs = {a.name: helper.get_attribute_value(a) for a in proto.attribute}
+
+    # --- diagnostics -----------------------------------------------------------
+
+    def fail(self, feature: str) -> OnnxImportError:
+        return OnnxImportError(f"node '{self.name}' ({self.op}): {feature}", self.importer.where(self.index))
+
+    def reject_attrs(self, **allowed_defaults) -> None:
+        """Reject any attribute that is set to something other than its allowed value."""
+        for name, ok in allowed_defaults.items():
+            if name in self.attrs and self.attrs[name] not in (ok if isinstance(ok, tuple) else (ok,)):
+                raise self.fail(f"attribute {name}={_show(self.attrs[name])} is not supported")
+
+    # --- inputs ----------------------------------------------------------------
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.proto.input)
+
+    def has(self, i: int) -> bool:
+        return i < len(self.proto.input) and self.proto.input[i] != ""
+
+    def value(self, i: int):
+        return self.importer.values[self.proto.input[i]]
+
+    def const(self, i: int, what: str) -> np.ndarray:
+        """Input i, which must be known at import time."""
+        v = self.value(i)
+        if isinstance(v, Held):
+            raise self.fail(
+                f"{what} (input '{self.proto.input[i]}') must be known at compile time, "
+                "but it is computed at run time or is a graph input"
+            )
+        return v
+
+    def ints(self, attr: str, i: int, what: str) -> list[int] | None:
+        """Integers given as attribute `attr` (older opsets) or as input i (newer)."""
+        if attr in self.attrs:
+            return [int(v) for v in np.atleast_1d(self.attrs[attr])]
+        if self.has(i):
+            return [int(v) for v in np.atleast_1d(self.const(i, what))]
+        return None
+
+    def shape(self, i: int) -> tuple[int, ...]:
+        v = self.value(i)
+        return v.shape if isinstance(v, Held) else tuple(v.shape)
+
+    def dtype(self, i: int) -> np.dtype:
+        return self.value(i).dtype
+
+    def tensor(self, i: int) -> Tensor:
+        """Input i as a ptensor value in the ONNX layout."""
+        return self.importer.plain(self.value(i), self)
+
+    def as_tensor(self, v) -> Tensor:
+        return self.importer.plain(v, self)
+
+    def nhwc(self, i: int) -> Tensor:
+        """Rank-4 input i held as NHWC."""
+        return self.importer.nhwc(self.value(i), self)
+
+    def as_nhwc(self, v) -> Tensor:
+        return self.importer.nhwc(v, self)
+
+    def constant(self, array) -> Tensor:
+        return self.importer.materialize(np.asarray(array), self)
+
+    def scalar(self, value, like: Tensor) -> Tensor:
+        """A rank-0 constant of `like`'s element type."""
+        return self.constant(np.array(value, dtype=like.dtype))
+
+
+def _show(v) -> str:
+    if isinstance(v, bytes):
+        return v.decode(errors="replace")
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return str(list(np.asarray(v).tolist()))
+    return str(v)
+
+
+_SSA = re.compile(r"[^\w$.-]")
+_C_ID = re.compile(r"[^A-Za-z0-9_]")
+
+
+def _ssa_name(name: str) -> str:
+    hint = _SSA.sub("_", name)
+    return hint if hint and not hint[0].isdigit() else f"v{hint}"
+
+
+def _function_name(graph_name: str) -> str:
+    name = _C_ID.sub("_", graph_name).strip("_")
+    if not name:
+        return "model"
+    return name if not name[0].isdigit() else f"model_{name}"
+
+
+class _Importer:
+    def __init__(self, model, source: str, shapes: Mapping[str, Sequence[int]], constants: Mapping[str, np.ndarray]):
+        self.model = model
+        self.source = source
+        self.opset = next(
+            (o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1
+        )
+        self.builder = ProgramBuilder(_function_name(model.graph.name))
+        self.values: dict[str, object] = {}
+        self.shapes = dict(shapes)
+        self.constants = dict(constants)
+        self._weight_names: set[str] = set()
+
+    def where(self, index: int | None) -> str:
+        return f"{self.source}:{index + 1}:1" if index is not None else self.source
+
+    def location(self, node: Node):
+        return NameLoc(
+            StringAttr(node.name),
+            FileLineColLoc(StringAttr(self.source), IntAttr(node.index + 1), IntAttr(1)),
+        )
+
+    # --- the interface ---------------------------------------------------------
+
+    def run(self) -> ModuleOp:
+        from onnx import numpy_helper
+
+        graph = self.model.graph
+        for init in graph.initializer:
+            self.values[init.name] = numpy_helper.to_array(init)
+        for name, array in self.constants.items():
+            self.values[name] = np.asarray(array)
+        elem_types = _element_types()
+        unknown = set(self.shapes) - {i.name for i in graph.input}
+        if unknown:
+            raise OnnxImportError(f"--shape names '{sorted(unknown)[0]}', which is not a graph input", self.source)
+        for inp in graph.input:
+            if inp.name in self.values:
+                continue  # an initializer listed as an input (IR version < 4), or fixed by the caller
+            tt = inp.type.tensor_type
+            if not inp.type.HasField("tensor_type"):
+                raise OnnxImportError(f"graph input '{inp.name}' is not a tensor", self.source)
+            if tt.elem_type not in elem_types:
+                raise OnnxImportError(
+                    f"graph input '{inp.name}' has element type {_type_name(tt.elem_type)}; "
+                    "supported: float, float16, int32, int8, bool",
+                    self.source,
+                )
+            shape = self._input_shape(inp)
+            arg = self.builder.argument(self._unique_name(inp.name), shape, elem_types[tt.elem_type])
+            self.values[inp.name] = Held(arg)
+        for index, proto in enumerate(graph.node):
+            self._node(Node(self, proto, index))
+        results = []
+        for out in graph.output:
+            v = self.values.get(out.name)
+            if v is None:
+                raise OnnxImportError(f"graph output '{out.name}' is not computed by any node", self.source)
+            tt = out.type.tensor_type
+            if out.type.HasField("tensor_type") and tt.elem_type and tt.elem_type not in elem_types:
+                raise OnnxImportError(
+                    f"graph output '{out.name}' has element type {_type_name(tt.elem_type)}; "
+                    "supported: float, float16, int32, int8, bool",
+                    self.source,
+                )
+            self.builder.location = None
+            t = self.plain(v, None)
+            declared = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim] if tt.HasField("shape") else None
+            if declared is not None and (
+                len(declared) != len(t.shape) or any(d is not None and d != s for d, s in zip(declared, t.shape))
+            ):
+                raise OnnxImportError(
+                    f"graph output '{out.name}' is declared with shape {declared} but computes {list(t.shape)}",
+                    self.source,
+                )
+            results.append(t)
+        if not results:
+            raise OnnxImportError("the graph has no outputs", self.source)
+        self.builder.returns(*results)
+        try:
+            module = self.builder.build()
+        except (BuildError, ShapeError) as e:
+            raise OnnxImportError(f"the imported program is invalid: {e}", self.source) from None
+        module.location = FileLineColLoc(StringAttr(self.source), IntAttr(0), IntAttr(0))
+        return module
+
+    def _input_shape(self, inp) -> list[int]:
+        dims = inp.type.tensor_type.shape.dim
+        if inp.name in self.shapes:
+            given = [int(d) for d in self.shapes[inp.name]]
+            if len(given) != len(dims) and inp.type.tensor_type.HasField("shape"):
+                raise OnnxImportError(
+                    f"--shape gives input '{inp.name}' rank {len(given)} but the graph declares rank {len(dims)}",
+                    self.source,
+                )
+            for g, d in zip(given, dims):
+                if d.HasField("dim_value") and d.dim_value != g:
+                    raise OnnxImportError(
+                        f"--shape gives input '{inp.name}' the shape {given} but the graph fixes a dimension to {d.dim_value}",
+                        self.source,
+                    )
+            return given
+        shape = []
+        for d in dims:
+            if not d.HasField("dim_value"):
+                sym = d.dim_param or "?"
+                raise OnnxImportError(
+                    f"graph input '{inp.name}' has the symbolic dimension '{sym}'; "
+                    f"give its shape with --shape {inp.name}=1x... (shapes= in Python)",
+                    self.source,
+                )
+            shape.append(int(d.dim_value))
+        return shape
+
+    def _unique_name(self, onnx_name: str) -> str:
+        name = _ssa_name(onnx_name)
+        base, k = name, 1
+        while name in self._weight_names:
+            name, k = f"{base}_{k}", k + 1
+        self._weight_names.add(name)
+        return name
+
+    # --- nodes -----------------------------------------------------------------
+
+    def _node(self, node: Node) -> None:
+        from pelemay_ir.onnx_ops import OPS
+
+        proto = node.proto
+        if proto.domain not in ("", "ai.onnx"):
+            raise node.fail(f"operators of domain '{proto.domain}' are not supported")
+        for i, name in enumerate(proto.input):
+            if name and name not in self.values:
+                raise node.fail(f"input '{name}' is not defined before the node")
+        self.builder.location = self.location(node)
+        inputs = [self.values[n] for n in proto.input if n]
+        if node.op == "Constant":
+            outputs = [self._constant_attr(node)]
+        elif all(not isinstance(v, Held) for v in inputs) and node.op not in NOT_FOLDED and node.op in _FOLDABLE:
+            outputs = self._fold(node)
+        else:
+            translate = OPS.get(node.op)
+            if translate is None:
+                raise node.fail("this operator is not supported")
+            try:
+                outputs = translate(node)
+            except OnnxImportError:
+                raise
+            except (BuildError, ShapeError) as e:
+                raise node.fail(f"cannot be expressed: {e}") from None
+        named = [n for n in proto.output]
+        if len(outputs) < len([n for n in named if n]):
+            missing = [n for n in named[len(outputs):] if n]
+            if missing:
+                raise node.fail(f"output '{missing[0]}' (output #{named.index(missing[0])}) is not supported")
+        for name, v in zip(named, outputs):
+            if not name:
+                continue
+            if isinstance(v, Held) and v.tensor.value.name_hint is None:
+                v.tensor.value.name_hint = _ssa_name(name)
+            self.values[name] = v
+        self.builder.location = None
+
+    def _constant_attr(self, node: Node) -> np.ndarray:
+        from onnx import numpy_helper
+
+        a = node.proto.attribute[0] if node.proto.attribute else None
+        if a is None:
+            raise node.fail("a Constant node needs a value attribute")
+        if a.name == "value":
+            return numpy_helper.to_array(a.t)
+        v = node.attrs[a.name]
+        if a.name in ("value_float", "value_int"):
+            return np.array(v, dtype=np.float32 if a.name == "value_float" else np.int64)
+        if a.name in ("value_floats", "value_ints"):
+            return np.array(v, dtype=np.float32 if a.name == "value_floats" else np.int64)
+        raise node.fail(f"attribute {a.name} is not supported")
+
+    def _fold(self, node: Node) -> list[np.ndarray]:
+        """Evaluate a node on known inputs with onnx's reference evaluator."""
+        from onnx.reference import ReferenceEvaluator
+
+        feeds = {n: self.values[n] for n in node.proto.input if n}
+        try:
+            evaluator = ReferenceEvaluator(node.proto, opsets={"": self.opset})
+            outputs = evaluator.run(None, feeds)
+        except Exception as e:  # noqa: BLE001 - onnx raises many types; report one line
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise node.fail(f"cannot be evaluated at compile time: {first}") from None
+        return [np.asarray(o) for o in outputs]
+
+    # --- values and layouts ----------------------------------------------------
+
+    def materialize(self, array: np.ndarray, node: Node | None) -> Tensor:
+        """A known array as a ptensor value (inline when small, else a weight)."""
+        if array.dtype not in SUPPORTED_NUMPY:
+            what = f"a compile-time value of element type {array.dtype}"
+            raise (node.fail(f"{what} is used at run time; supported: float32, float16, int32, int8, bool")
+                   if node else OnnxImportError(what + " is a graph output", self.source))
+        if array.size <= INLINE_LIMIT or array.dtype == np.bool_:
+            return self.builder.constant(array)
+        key = self._unique_name(node.proto.output[0] if node and node.proto.output else "const")
+        return self.builder.weight(key, np.ascontiguousarray(array))
+
+    def plain(self, v, node: Node | None) -> Tensor:
+        if not isinstance(v, Held):
+            return self.materialize(np.asarray(v), node)
+        if not v.nhwc:
+            return v.tensor
+        if v._other is None:
+            v._other = self.builder.transpose(v.tensor, NHWC_TO_NCHW)
+        return v._other
+
+    def nhwc(self, v, node: Node) -> Tensor:
+        if not isinstance(v, Held):
+            a = np.asarray(v)
+            return self.materialize(np.ascontiguousarray(np.transpose(a.reshape((1,) * (4 - a.ndim) + a.shape), NCHW_TO_NHWC)), node)
+        if v.nhwc:
+            return v.tensor
+        if len(v.shape) < 4:
+            return self.builder.transpose(
+                self.builder.reshape(v.tensor, (1,) * (4 - len(v.shape)) + v.shape), NCHW_TO_NHWC
+            )
+        if v._other is None:
+            v._other = self.builder.transpose(v.tensor, NCHW_TO_NHWC)
+        return v._other
+
+
+def _fold_table() -> frozenset[str]:
+    """Every op of the default domain: any of them is folded when its inputs are known."""
+    from onnx import defs
+
+    return frozenset(s.name for s in defs.get_all_schemas() if s.domain in ("", "ai.onnx"))
+
+
+class _LazyFoldable:
+    _ops: frozenset[str] | None = None
+
+    def __contains__(self, op: str) -> bool:
+        if self._ops is None:
+            _LazyFoldable._ops = _fold_table()
+        return op in self._ops  # pyright: ignore[reportOperatorIssue]
+
+
+_FOLDABLE = _LazyFoldable()
+
+
+def _type_name(elem_type: int) -> str:
+    from onnx import TensorProto
+
+    try:
+        return TensorProto.DataType.Name(elem_type).lower()
+    except ValueError:
+        return f"#{elem_type}"
+
+
+def _load(model_or_path):
+    import onnx
+
+    if isinstance(model_or_path, (str, Path)):
+        path = Path(model_or_path)
+        try:
+            model = onnx.load(str(path))
+        except FileNotFoundError:
+            raise OnnxImportError(f"cannot read '{path}': no such file") from None
+        except Exception as e:  # noqa: BLE001 - protobuf's decode errors have no common base
+            raise OnnxImportError(f"'{path}' is not an ONNX model: {type(e).__name__}: {e}".splitlines()[0]) from None
+        return model, path.name
+    if isinstance(model_or_path, onnx.ModelProto):
+        return model_or_path, f"{model_or_path.graph.name or 'model'}.onnx"
+    raise TypeError(f"import_onnx expects an onnx.ModelProto or a path, got {type(model_or_path).__name__}")
+
+
+def import_onnx(
+    model_or_path,
+    shapes: Mapping[str, Sequence[int]] | None = None,
+    constants: Mapping[str, np.ndarray] | None = None,
+) -> ModuleOp:
+    """An ONNX model (a path or an `onnx.ModelProto`) as a verified ptensor
+    module that `pelemay_ir.compile` accepts as it is: its weights are
+    attached in memory under the name `FUNCTION.weights`.
+
+    `shapes` fixes the symbolic dimensions of graph inputs (`{"x": (1, 3, 224,
+    224)}`); `constants` fixes graph inputs to known values, which leave the
+    function's interface (for a Reshape's shape that is a graph input, say).
+    Raises `OnnxImportError` (one line: node, op, feature) for anything it
+    cannot translate.
+    """
+    import onnx
+
+    model, source = _load(model_or_path)
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as e:
+        raise OnnxImportError(f"not a valid ONNX model: {str(e).strip().splitlines()[0]}", source) from None
+    if model.graph.sparse_initializer:
+        raise OnnxImportError("sparse initializers are not supported", source)
+    importer = _Importer(model, source, shapes or {}, constants or {})
+    return importer.run()
+
+
+def save(module: ModuleOp, mlir_path: str | Path) -> Path:
+    """Write an imported module as MLIR text and its weights file beside it."""
+    path = Path(mlir_path)
+    if weights_file.WEIGHTS_ATTR in module.attributes:
+        weights_file.attach(module, weights_file.blob_of(module), path.with_suffix(".weights").name)
+    text = module_text(module)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    weights_file.save(module, path)
+    return path
+
+
+def parse_shape_option(text: str) -> tuple[str, list[int]]:
+    """`input=1x3x224x224` as ("input", [1, 3, 224, 224])."""
+    name, sep, dims = text.rpartition("=")
+    if not sep or not name or not re.fullmatch(r"\d+(x\d+)*|", dims):
+        raise ValueError(f"--shape expects NAME=D1xD2x..., got '{text}'")
+    return name, [int(d) for d in dims.split("x")] if dims else []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`pelemay-import-onnx model.onnx -o out/model.mlir [--shape input=1x3x224x224]`."""
+    parser = argparse.ArgumentParser(
+        prog="pelemay-import-onnx",
+        description="Import an ONNX model as a ptensor program (MODEL.mlir and MODEL.weights).",
+    )
+    parser.add_argument("model", help="the .onnx file")
+    parser.add_argument("-o", "--output", required=True, help="the .mlir file to write (its .weights beside it)")
+    parser.add_argument(
+        "--shape", action="append", default=[], metavar="NAME=DxDx...",
+        help="fix the shape of a graph input with symbolic dimensions (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        shapes = dict(parse_shape_option(s) for s in args.shape)
+        module = import_onnx(args.model, shapes=shapes)
+        save(module, args.output)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except CompileError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"error: cannot write '{args.output}': {e.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
