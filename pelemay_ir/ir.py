@@ -57,7 +57,12 @@ def own_dialects():
 
         return ArmSimd
 
-    return {"ptensor": ptensor, "pbuf": pbuf, "arm_simd": arm_simd}
+    def units():
+        from pelemay_ir.dialects.units import Units
+
+        return Units
+
+    return {"ptensor": ptensor, "pbuf": pbuf, "arm_simd": arm_simd, "units": units}
 
 
 def _vector():

@@ -81,6 +81,11 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ParallelizePass
 
+    def partition():
+        from pelemay_ir.passes.partition import PartitionPass
+
+        return PartitionPass
+
     return {
         "verify-arm-simd": verify_arm_simd,
         "pointwise-to-matmul": pointwise_to_matmul,
@@ -93,6 +98,7 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "convert-pbuf-to-loops": convert_pbuf_to_loops,
         "convert-vector-to-arm-simd": convert_vector_to_arm_simd,
         "parallelize": parallelize,
+        "partition": partition,
     }
 
 

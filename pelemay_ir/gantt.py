@@ -1,0 +1,81 @@
+"""Gantt charts as SVG: stages of a partitioned program on units (or Dask
+workers) over time, predicted by the cost model or measured.
+
+One drawing function for both, so a predicted and a measured chart of the
+same run can be laid side by side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+Bar = tuple[str, float, float, str, str]
+"""(row, start s, end s, label, kind): kinds share a colour; `transfer` is drawn thin."""
+
+_WIDTH, _LEFT, _RIGHT, _TOP, _ROW, _BOTTOM = 960, 110, 20, 44, 34, 40
+
+
+def _colour(kind: str) -> str:
+    if kind == "transfer":
+        return "#555555"
+    h = int(hashlib.sha256(kind.encode()).hexdigest()[:6], 16)
+    return f"hsl({h % 360},60%,{62 + h % 15}%)"
+
+
+def _tick(span: float) -> float:
+    raw = span / 8 if span > 0 else 1.0
+    step = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 5, 10):
+        if raw <= m * step:
+            return m * step
+    return 10 * step
+
+
+def svg(rows: Sequence[str], bars: Sequence[Bar], title: str) -> str:
+    """Rows top to bottom, time left to right in milliseconds; hover a bar for its times."""
+    rows = list(dict.fromkeys([*rows, *(b[0] for b in bars)]))
+    end = max((b[2] for b in bars), default=1.0) or 1.0
+    height = _TOP + _ROW * len(rows) + _BOTTOM
+    plot_w = _WIDTH - _LEFT - _RIGHT
+
+    def x(t: float) -> float:
+        return _LEFT + plot_w * t / end
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{height}" '
+        f'viewBox="0 0 {_WIDTH} {height}" font-family="sans-serif" font-size="12">',
+        f"<title>{escape(title)}</title>",
+        f'<rect width="{_WIDTH}" height="{height}" fill="white"/>',
+        f'<text x="{_WIDTH / 2:.1f}" y="22" text-anchor="middle" font-size="15">{escape(title)}</text>',
+    ]
+    for k, row in enumerate(rows):
+        y = _TOP + k * _ROW
+        out.append(f'<text x="{_LEFT - 8}" y="{y + _ROW / 2 + 4:.1f}" text-anchor="end">{escape(row)}</text>')
+        out.append(f'<line x1="{_LEFT}" y1="{y + _ROW}" x2="{_WIDTH - _RIGHT}" y2="{y + _ROW}" stroke="#dddddd"/>')
+    step = _tick(end)
+    axis_y = _TOP + _ROW * len(rows)
+    t = 0.0
+    while t <= end * 1.0001:
+        out.append(f'<line x1="{x(t):.2f}" y1="{_TOP}" x2="{x(t):.2f}" y2="{axis_y + 4}" stroke="#bbbbbb"/>')
+        out.append(f'<text x="{x(t):.2f}" y="{axis_y + 18}" text-anchor="middle">{t * 1e3:g}</text>')
+        t += step
+    out.append(f'<text x="{_LEFT + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">time (ms)</text>')
+    for row, start, stop, label, kind in bars:
+        k = rows.index(row)
+        thin = kind == "transfer"
+        y = _TOP + k * _ROW + (_ROW - 8 if thin else 4)
+        h = 4 if thin else _ROW - 12
+        w = max(x(stop) - x(start), 0.5)
+        tip = f"{label} ({kind}): {start * 1e3:.3f}-{stop * 1e3:.3f} ms"
+        out.append(
+            f'<rect x="{x(start):.2f}" y="{y}" width="{w:.2f}" height="{h}" fill={quoteattr(_colour(kind))} '
+            f'stroke="black" stroke-width="0.4"><title>{escape(tip)}</title></rect>'
+        )
+        if not thin and w > 7 * len(label):
+            out.append(f'<text x="{x(start) + w / 2:.2f}" y="{y + h / 2 + 4:.1f}" text-anchor="middle" '
+                       f'font-size="10">{escape(label)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
