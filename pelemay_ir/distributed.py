@@ -214,8 +214,10 @@ def program(part: Part):
             from pelemay_ir import api
 
             module = ir.parse(part.text, part.name)
-            weights_file.attach(module, part.weights)
-            _PROGRAMS[part.key] = api.compile(module, target=part.machine, weights="external")
+            if part.weights:
+                weights_file.attach(module, part.weights)
+            mode = "external" if part.weights else "embedded"  # a part that reads no weights takes none
+            _PROGRAMS[part.key] = api.compile(module, target=part.machine, weights=mode)
         return _PROGRAMS[part.key]
 
 
