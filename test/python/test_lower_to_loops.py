@@ -514,7 +514,8 @@ def test_pipelines_expand_for_every_machine():
         text = pipelines.pass_list("pelemay-to-c", target=machine, weights="external", io_in_arena=True)
         vector = machine in neon or machine == "host"
         assert text == (
-            (f'pointwise-to-matmul{{target="{machine}"}},' if vector else "")
+            "inline-calls,"
+            + (f'pointwise-to-matmul{{target="{machine}"}},' if vector else "")
             + "canonicalize,cse,bufferize,"
             + (f'pack-operands{{target="{machine}"}},' if vector else "")
             + "plan-memory{io-in-arena=true},verify-memory-plan,"
