@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== lit (test/lit)"
-lit -q test/lit
+lit -s test/lit
 echo "== pytest (test/python)"
 pytest -q "$@"
