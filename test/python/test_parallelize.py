@@ -27,6 +27,13 @@ TSAN_FLAGS = ("-fsanitize=thread", "-g", "-pthread")
 pytestmark = pytest.mark.usefixtures("private_cache")
 
 
+@pytest.fixture(autouse=True)
+def xeon_host(model_host):
+    """Block sizes and packing follow the host's vector unit and L2: these
+    tests model an AVX-512 Xeon whatever machine runs them."""
+    model_host("intel-xeon-avx512")
+
+
 def matmul(m: int, k: int, n: int):
     b = ProgramBuilder("mm")
     x, y = b.argument("a", (m, k), "f32"), b.argument("b", (k, n), "f32")
