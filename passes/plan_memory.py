@@ -16,6 +16,9 @@ Runs on bufferized functions (pbuf). Per function:
 5. rewrite: `pbuf.arena` first in the function, each `pbuf.alloc` becomes a
    `pbuf.view` of it at its offset.
 
+`target=T` (default host) names the machine: a buffer, or an arena, larger
+than the machine can index (PTRDIFF_MAX) is a located error.
+
 `report=PATH` writes the plan as JSON (docs/memory.md), `table=PATH` as text,
 `plot=PATH` as SVG. `verify-memory-plan` re-checks the result independently.
 """
@@ -42,6 +45,7 @@ from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from pelemay_ir.dialects import pbuf
+from pelemay_ir import machines
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.memory import planner, report, schedule
 from pelemay_ir.memory.planner import Buffer, Plan
@@ -92,6 +96,29 @@ def _check_plannable(function: func.FuncOp) -> None:
                 f"plan-memory does not know how '{op.name}' uses buffers",
                 location_of(op),
             )
+
+
+def _check_addressable(function: func.FuncOp, machine: machines.Machine) -> None:
+    """Every buffer the function touches fits the machine's index arithmetic."""
+    for value in function.body.block.args:
+        if isinstance(value.type, MemRefType):
+            _check_size(f"argument '{value.name_hint or value.index}'",
+                        pbuf.buffer_bytes(value.type), machine, function)
+    for op in function.walk():
+        for value in op.results:
+            if isinstance(value.type, MemRefType):
+                _check_size(f"buffer '{value.name_hint or op.name}'",
+                            pbuf.buffer_bytes(value.type), machine, op)
+
+
+def _check_size(what: str, size: int, machine: machines.Machine, at: Operation) -> None:
+    limit = machine.largest_object_bytes
+    if size > limit:
+        raise CompileError(
+            f"plan-memory: {what} needs {size} bytes; target '{machine.name}' "
+            f"({machine.pointer_bits}-bit) addresses at most {limit} bytes in one buffer",
+            location_of(at),
+        )
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -163,8 +190,10 @@ class PlanMemoryPass(ModulePass):
     plot: str | None = None
     io_in_arena: bool = False
     reorder: bool = False
+    target: str = "host"
 
     def check_options(self) -> None:
+        machines.machine(self.target)
         if self.algorithm not in planner.ALGORITHMS:
             raise CompileError(
                 f"plan-memory: unknown algorithm '{self.algorithm}'; valid algorithms: "
@@ -181,8 +210,10 @@ class PlanMemoryPass(ModulePass):
         functions = [
             f for f in op.ops if isinstance(f, func.FuncOp) and f.body.blocks
         ]
+        machine = machines.machine(self.target)
         for function in functions:
             _check_plannable(function)
+            _check_addressable(function, machine)
         plans = [self.plan_function(f) for f in functions]
         self.write_reports(plans)
 
@@ -213,6 +244,8 @@ class PlanMemoryPass(ModulePass):
             placement = planner.plan(buffers, self.algorithm, self.alignment)
         except ValueError as e:
             raise CompileError(f"plan-memory: {e}", location_of(function)) from None
+        _check_size(f"the arena of '{function.sym_name.data}'", placement.arena_bytes,
+                    machines.machine(self.target), function)
 
         arena = pbuf.ArenaOp(placement.arena_bytes, self.alignment)
         arena.location = function.location

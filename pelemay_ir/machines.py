@@ -165,6 +165,14 @@ class Machine:
     """The board flash_bytes and ram_bytes are taken from."""
     vectors: Vectors | None = None
     """The SIMD unit `vectorize` generates code for; None: scalar loops only."""
+    pointer_bits: int = 64
+    """Width of an address: generated C indexes with `ptrdiff_t`."""
+
+    @property
+    def largest_object_bytes(self) -> int:
+        """PTRDIFF_MAX: the largest buffer (or arena) whose every byte offset
+        the generated index arithmetic can hold without overflow."""
+        return (1 << (self.pointer_bits - 1)) - 1
 
     @property
     def runs(self) -> bool:
@@ -232,14 +240,14 @@ MACHINES: dict[str, Machine] = {
             "arm-linux-gnueabihf-gcc",
             ("-mcpu=cortex-a7", "-mfpu=neon-vfpv4", "-mfloat-abi=hard"),
             ("qemu-arm", "-cpu", "cortex-a7", "-L", "/usr/arm-linux-gnueabihf"),
-            ("gcc-arm-linux-gnueabihf", "qemu-user"), ldflags=_STATIC, vectors=_A7,
+            ("gcc-arm-linux-gnueabihf", "qemu-user"), ldflags=_STATIC, vectors=_A7, pointer_bits=32,
         ),
         Machine(
             "armv7-a8", "Cortex-A8 (BeagleBone: NEON without fused multiply-add)",
             "arm-linux-gnueabihf-gcc",
             ("-mcpu=cortex-a8", "-mfpu=neon", "-mfloat-abi=hard"),
             ("qemu-arm", "-cpu", "cortex-a8", "-L", "/usr/arm-linux-gnueabihf"),
-            ("gcc-arm-linux-gnueabihf", "qemu-user"), ldflags=_STATIC, vectors=_A8,
+            ("gcc-arm-linux-gnueabihf", "qemu-user"), ldflags=_STATIC, vectors=_A8, pointer_bits=32,
         ),
         Machine(
             "riscv64", "RV64GC Linux boards", "riscv64-linux-gnu-gcc",
@@ -254,7 +262,7 @@ MACHINES: dict[str, Machine] = {
             ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16",
              "-ffreestanding"),
             None, ("gcc-arm-none-eabi",), hosted=False,
-            flash_bytes=1024 * 1024, ram_bytes=128 * 1024, sized_board="STM32F407VG",
+            flash_bytes=1024 * 1024, ram_bytes=128 * 1024, sized_board="STM32F407VG", pointer_bits=32,
         ),
     ]
 }

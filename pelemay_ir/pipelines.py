@@ -114,7 +114,7 @@ class PipelineOptions:
             for k in PLAN_OPTIONS
             if k in self.values
         }
-        return ArgSpec("plan-memory", params)
+        return ArgSpec("plan-memory", {"target": (self.target,), **params})
 
 
 def _to_loops(pipeline: str, parameters: dict[str, ParameterListType]) -> str:

@@ -163,11 +163,11 @@ def run_model(
         _llvm_available()
     module = ir.load(model)
     function = reference.entry_function(module)
-    inputs = read_inputs(inputs_path, function) if inputs_path else random_inputs(function, seed)
     with tempfile.TemporaryDirectory(prefix="pelemay-run-") as tmp:
         lowered, plan = _plan(
             module, target, weights, tmp, vectorize=not scalar and m.vectors is not None, threads=threads
         )
+    inputs = read_inputs(inputs_path, function) if inputs_path else random_inputs(function, seed)
     iface = c_target.interface(lowered)
     result: dict[str, object] = {
         "model": model,

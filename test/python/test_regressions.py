@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import pelemay_ir
-from pelemay_ir import ir, reference
+from pelemay_ir import api, ir, reference
 from pelemay_ir.run import compare
 
 EPILOGUE_OF_A_RETURNED_RESULT = {
@@ -156,3 +156,48 @@ def test_weights_are_found_beside_the_mlir_not_in_the_working_directory(tmp_path
     module = ir.load(model / "m.mlir")
     with pytest.raises(Exception, match=f"weights file '{model / 'm.weights'}' does not exist"):
         pelemay_ir.compile(module)
+
+
+AN_INTERMEDIATE_OF_4_GIB = """func.func @f(%x: tensor<1x4xf32>, %y: tensor<268435456x1xf32>) -> tensor<1x4xf32> {
+  %e = ptensor.add %x, %y : tensor<1x4xf32>, tensor<268435456x1xf32> -> tensor<268435456x4xf32>
+  %r = ptensor.reduce_sum %e {axes = array<i64: 0>, keepdims} : tensor<268435456x4xf32> -> tensor<1x4xf32>
+  func.return %r : tensor<1x4xf32>
+}"""
+
+AN_ARENA_OF_3_GIB = """func.func @f(%x: tensor<1x4xf32>, %y: tensor<100663296x1xf32>) -> tensor<1x4xf32> {
+  %e = ptensor.add %x, %y : tensor<1x4xf32>, tensor<100663296x1xf32> -> tensor<100663296x4xf32>
+  %f = ptensor.neg %e : tensor<100663296x4xf32>
+  %g = ptensor.mul %e, %f : tensor<100663296x4xf32>, tensor<100663296x4xf32> -> tensor<100663296x4xf32>
+  %r = ptensor.reduce_sum %g {axes = array<i64: 0>, keepdims} : tensor<100663296x4xf32> -> tensor<1x4xf32>
+  func.return %r : tensor<1x4xf32>
+}"""
+
+A_TENSOR_OF_2_POW_64_ELEMENTS = """func.func @f(%x: tensor<4294967296x4294967296xf32>) -> tensor<4294967296x4294967296xf32> {
+  %e = ptensor.exp %x : tensor<4294967296x4294967296xf32>
+  func.return %e : tensor<4294967296x4294967296xf32>
+}"""
+
+ARMV7_LIMIT = "target 'armv7' (32-bit) addresses at most 2147483647 bytes in one buffer"
+
+
+@pytest.mark.parametrize("program, target, message", [
+    (AN_INTERMEDIATE_OF_4_GIB, "armv7", f"2:3: error: plan-memory: buffer 'e' needs 4294967296 bytes; {ARMV7_LIMIT}"),
+    (AN_ARENA_OF_3_GIB, "armv7", f"1:1: error: plan-memory: the arena of 'f' needs 3221225472 bytes; {ARMV7_LIMIT}"),
+    (A_TENSOR_OF_2_POW_64_ELEMENTS, "host",
+     "1:1: error: plan-memory: argument 'x' needs 73786976294838206464 bytes; "
+     "target 'host' (64-bit) addresses at most 9223372036854775807 bytes in one buffer"),
+])
+def test_a_size_the_machine_cannot_address_is_a_located_error(tmp_path, program, target, message):
+    path = tmp_path / "big.mlir"
+    path.write_text(program)
+    done = _pelemay_run(str(path), "--target", target)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == f"{path}:{message}"
+
+
+def test_a_64_bit_machine_plans_what_a_32_bit_one_cannot(tmp_path):
+    import json
+
+    report = tmp_path / "plan.json"
+    api.lower(ir.parse(AN_INTERMEDIATE_OF_4_GIB), target="aarch64", report=str(report))
+    assert json.loads(report.read_text())["arena_bytes"] == 4 << 30
