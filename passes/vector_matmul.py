@@ -8,8 +8,8 @@ taken one L2-sized panel at a time, and every row block sweeps the panel
 while it is cached. Given a scratch buffer (pbuf.packed_matmul, made by
 pack-operands), each panel's full blocks of columns are first copied into
 it, block after block, and the row blocks read them from there
-sequentially. Columns left over after the full blocks take one-vector
-blocks, reading B in place; the last few (fewer than a vector) take one
+sequentially. The whole vectors of columns left over after the full
+blocks take one narrower block, reading B in place; the last few (fewer than a vector) take one
 more vector block that ends at the last column and so recomputes some
 columns already stored, with the same result (where nothing the kernel
 reads lies in the output; else they take scalar columns). The rows left
@@ -185,7 +185,7 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 
         def leftover_columns(i0: Index, rows: int) -> None:
             if full_columns < vector_columns:
-                em.for_(full_columns, vector_columns, lambda j0, _: tile(i0, j0, rows, 1, in_place(j0)), step=lanes)
+                tile(i0, full_columns, rows, (vector_columns - full_columns) // lanes, in_place(full_columns))
             if vector_columns < n and overlapping_tail:
                 tile(i0, n - lanes, rows, 1, in_place(n - lanes))
             elif vector_columns < n:
