@@ -504,7 +504,7 @@ def test_plot_svg_uses_hex_colours_and_names_the_largest_buffers_in_place_or_in_
     for buf in largest:
         size = f"{buf.size // 1024} KiB"
         assert f"{buf.name} {size}" in in_place or any(f" {buf.name} {size}, ops " in line for line in legend)
-    assert any(f" spike7 15 KiB, ops 150..150" in line for line in legend)  # too thin to label in place
+    assert any(" spike7 15 KiB, ops 150..150" in line for line in legend)  # too thin to label in place
     assert "wide7 32 KiB" in in_place
 
     # Labels sit in their own box; the legend under the plot, inside the picture.
