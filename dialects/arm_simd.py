@@ -2,8 +2,9 @@
 
 Each op is one NEON intrinsic family; `intrinsic()` names the intrinsic an op
 prints to for its vector type, and `machines()` names the machines of the
-DESIGN vocabulary whose NEON has it. The op set is the one the vectorizer
-needs for elementwise ops, reductions, matmul and int8 dot products.
+machine vocabulary (docs/design.md) whose NEON has it. The op set is the one
+the vectorizer needs for elementwise ops, reductions, matmul and int8 dot
+products.
 
 Vectors are 128-bit (Q registers): vector<4xf32>, vector<4xi32>,
 vector<8xi16>, vector<16xi8>, vector<8xf16>; 64-bit halves (D registers:

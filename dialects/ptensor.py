@@ -321,56 +321,78 @@ class FloatUnaryOp(UnaryOp):
 
 @irdl_op_definition
 class NegOp(UnaryOp):
+    """`-x` elementwise; integers wrap (`-INT_MIN` is `INT_MIN`)."""
+
     name = "ptensor.neg"
 
 
 @irdl_op_definition
 class AbsOp(UnaryOp):
+    """`|x|` elementwise; integers wrap (`abs(INT_MIN)` is `INT_MIN`)."""
+
     name = "ptensor.abs"
 
 
 @irdl_op_definition
 class ReluOp(UnaryOp):
+    """max(x, 0) elementwise; NaN stays NaN."""
+
     name = "ptensor.relu"
 
 
 @irdl_op_definition
 class Relu6Op(UnaryOp):
+    """min(max(x, 0), 6) elementwise; NaN stays NaN."""
+
     name = "ptensor.relu6"
 
 
 @irdl_op_definition
 class ExpOp(FloatUnaryOp):
+    """e^x elementwise (floats)."""
+
     name = "ptensor.exp"
 
 
 @irdl_op_definition
 class LogOp(FloatUnaryOp):
+    """The natural logarithm elementwise (floats)."""
+
     name = "ptensor.log"
 
 
 @irdl_op_definition
 class SqrtOp(FloatUnaryOp):
+    """The square root elementwise (floats)."""
+
     name = "ptensor.sqrt"
 
 
 @irdl_op_definition
 class RsqrtOp(FloatUnaryOp):
+    """1 / sqrt(x) elementwise (floats)."""
+
     name = "ptensor.rsqrt"
 
 
 @irdl_op_definition
 class TanhOp(FloatUnaryOp):
+    """tanh(x) elementwise (floats)."""
+
     name = "ptensor.tanh"
 
 
 @irdl_op_definition
 class SigmoidOp(FloatUnaryOp):
+    """1 / (1 + exp(-x)) elementwise (floats)."""
+
     name = "ptensor.sigmoid"
 
 
 @irdl_op_definition
 class GeluOp(FloatUnaryOp):
+    """0.5 * x * (1 + erf(x / sqrt(2))) elementwise, the exact erf form (floats)."""
+
     name = "ptensor.gelu"
 
 
@@ -439,31 +461,43 @@ class BinaryOp(TensorOp):
 
 @irdl_op_definition
 class AddOp(BinaryOp):
+    """a + b with NumPy broadcasting; integers wrap."""
+
     name = "ptensor.add"
 
 
 @irdl_op_definition
 class SubOp(BinaryOp):
+    """a - b with NumPy broadcasting; integers wrap."""
+
     name = "ptensor.sub"
 
 
 @irdl_op_definition
 class MulOp(BinaryOp):
+    """a * b with NumPy broadcasting; integers wrap."""
+
     name = "ptensor.mul"
 
 
 @irdl_op_definition
 class DivOp(BinaryOp):
+    """a / b with NumPy broadcasting; integers truncate toward zero, and x / 0 is 0."""
+
     name = "ptensor.div"
 
 
 @irdl_op_definition
 class MaxOp(BinaryOp):
+    """The larger of a and b with NumPy broadcasting; a NaN operand gives NaN."""
+
     name = "ptensor.max"
 
 
 @irdl_op_definition
 class MinOp(BinaryOp):
+    """The smaller of a and b with NumPy broadcasting; a NaN operand gives NaN."""
+
     name = "ptensor.min"
 
 
@@ -597,21 +631,32 @@ class ReduceOp(TensorOp):
 
 @irdl_op_definition
 class ReduceSumOp(ReduceOp):
+    """The sum over `axes` (`keepdims` keeps them as size-1 dimensions); integers wrap."""
+
     name = "ptensor.reduce_sum"
 
 
 @irdl_op_definition
 class ReduceMaxOp(ReduceOp):
+    """The maximum over `axes` (`keepdims` keeps them as size-1 dimensions); NaN if any
+    element is NaN."""
+
     name = "ptensor.reduce_max"
 
 
 @irdl_op_definition
 class ReduceMinOp(ReduceOp):
+    """The minimum over `axes` (`keepdims` keeps them as size-1 dimensions); NaN if any
+    element is NaN."""
+
     name = "ptensor.reduce_min"
 
 
 @irdl_op_definition
 class ReduceMeanOp(ReduceOp):
+    """The mean over `axes` (`keepdims` keeps them as size-1 dimensions); integers divide
+    the exact sum, truncating toward zero."""
+
     name = "ptensor.reduce_mean"
 
 
@@ -689,6 +734,8 @@ class ShapedResultOp(TensorOp):
 
 @irdl_op_definition
 class ReshapeOp(ShapedResultOp):
+    """The same elements in row-major order, in the result type's shape."""
+
     name = "ptensor.reshape"
 
     def verify_shapes(self) -> None:
@@ -698,6 +745,8 @@ class ReshapeOp(ShapedResultOp):
 
 @irdl_op_definition
 class BroadcastOp(ShapedResultOp):
+    """NumPy `broadcast_to` the result type's shape."""
+
     name = "ptensor.broadcast"
 
     def verify_shapes(self) -> None:
@@ -709,6 +758,8 @@ class BroadcastOp(ShapedResultOp):
 
 @irdl_op_definition
 class TransposeOp(TensorOp):
+    """Dimensions permuted: result dimension d is input dimension `permutation[d]`."""
+
     name = "ptensor.transpose"
     input = operand_def(RANKED_TENSOR)
     permutation = prop_def(DenseArrayBase[I64])
@@ -774,6 +825,8 @@ class SliceOp(TensorOp):
 
 @irdl_op_definition
 class ConcatOp(TensorOp):
+    """The operands joined along `axis` (negative counts from the end), in operand order."""
+
     name = "ptensor.concat"
     inputs = var_operand_def(RANKED_TENSOR)
     axis = prop_def(IntegerAttr[I64])
@@ -984,6 +1037,8 @@ class AvgPool2DOp(Pool2DOp):
 
 @irdl_op_definition
 class SoftmaxOp(TensorOp):
+    """exp(x - max) / sum(exp(x - max)) along `axis` (floats)."""
+
     name = "ptensor.softmax"
     input = operand_def(RANKED_TENSOR)
     axis = prop_def(IntegerAttr[I64])

@@ -38,7 +38,7 @@ def seeded_inputs(func, seed: int = 0) -> list[np.ndarray]:
 
 
 def within_tolerance(got: np.ndarray, want: np.ndarray) -> tuple[bool, float, float]:
-    """DESIGN's rule: floats within 1e-4 * max(1, max|reference|), integers exact."""
+    """The rule of docs/semantics.md: floats within 1e-4 * max(1, max|reference|), integers exact."""
     err = float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64)))) if got.size else 0.0
     if want.dtype.kind != "f":
         return err == 0, err, 0.0

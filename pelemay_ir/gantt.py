@@ -7,6 +7,7 @@ same run can be laid side by side.
 
 from __future__ import annotations
 
+import colorsys
 import hashlib
 import math
 from collections.abc import Sequence
@@ -22,7 +23,8 @@ def _colour(kind: str) -> str:
     if kind == "transfer":
         return "#555555"
     h = int(hashlib.sha256(kind.encode()).hexdigest()[:6], 16)
-    return f"hsl({h % 360},60%,{62 + h % 15}%)"
+    red, green, blue = colorsys.hls_to_rgb(h % 360 / 360, (62 + h % 15) / 100, 0.60)
+    return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"  # SVG 1.1 has no hsl()
 
 
 def _tick(span: float) -> float:

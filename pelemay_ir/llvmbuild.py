@@ -9,7 +9,7 @@ the compiler's version (under $PELEMAY_CACHE, else ~/.cache/pelemay-ir).
 For the Linux machines, `run` links `llc`'s object with the C
 target's test driver using the machine's GNU cross compiler, and `run` runs
 it under qemu-user with the board's CPU named, so an instruction the board
-lacks fails instead of passing in emulation (DESIGN section 6).
+lacks fails instead of passing in emulation (docs/design.md, Machines).
 
 The tools are LLVM 16 (Debian's `llvm-16` and `clang-16` packages, which
 install `opt-16`, `llc-16`, `clang-16`); a newer LLVM reads the same text.

@@ -1,4 +1,4 @@
-"""The machines generated C is built for: one table of the DESIGN vocabulary.
+"""The machines generated C is built for: one table of the machine vocabulary (docs/design.md).
 
 Each machine says which C compiler builds for it, with which flags, and how a
 built program runs off the board: natively (host), under qemu-user with the

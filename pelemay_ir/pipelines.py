@@ -4,7 +4,7 @@ Each pipeline is a function from its options (an xDSL ArgSpec) to a pass-list
 string, so `pelemay-opt`, `pelemay_ir.compile` and the docs run the same
 passes. Options:
 
-- `target=T`: the machine (DESIGN section 5): host, aarch64, aarch64-dotprod,
+- `target=T`: the machine (docs/design.md): host, aarch64, aarch64-dotprod,
   armv7, armv7-a8, riscv64, cortex-m4;
 - `vectorize=true|false`: run `vectorize{target=T}` (and, on the NEON
   machines, `convert-vector-to-arm-simd{target=T}`; and

@@ -388,7 +388,7 @@ def _int_attr(fn: func.FuncOp, name: str) -> int | None:
 
 
 def interface(module: ModuleOp) -> Interface:
-    """The entry function's calling convention (DESIGN section 5)."""
+    """The entry function's calling convention (docs/design.md)."""
     fn = entry_function(module)
     name = fn.sym_name.data
     args = list(fn.args)

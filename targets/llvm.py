@@ -4,7 +4,7 @@ Input is what `convert-pbuf-to-loops` leaves: `func`, `scf`, `memref`, `arith`
 and `math` ops on static memrefs, one function marked `pelemay.entry`, the
 arena and (with external weights) the weights blob as `memref<Nxi8>`
 arguments. Output is one LLVM module (opaque pointers, LLVM 16 syntax) for one
-machine of the DESIGN vocabulary, exporting what the C target exports:
+machine of the vocabulary (docs/design.md), exporting what the C target exports:
 
     i32 @mlp_run([ptr %weights,] ptr %in0, ..., ptr %out0, ..., ptr %arena)
     @mlp_arena_bytes, @mlp_arena_align [, @mlp_weights_bytes, @mlp_weights_align]: constant i64
@@ -69,7 +69,7 @@ def native_host() -> bool:
 
 @dataclass(frozen=True)
 class Machine:
-    """What LLVM needs to know about one machine of the DESIGN vocabulary."""
+    """What LLVM needs to know about one machine of the vocabulary (docs/design.md)."""
 
     name: str
     triple: str

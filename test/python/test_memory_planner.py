@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -458,3 +459,62 @@ def test_plot_svg_is_xml_with_one_rect_per_buffer():
 def test_plot_svg_of_an_empty_plan_is_valid():
     root = ET.fromstring(plot_svg([], plan([]), "empty"))
     assert root.findall(".//{http://www.w3.org/2000/svg}rect") == []
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _rects_by_name(root: ET.Element) -> dict[str, tuple[float, float, float, float]]:
+    boxes = {}
+    for rect in root.iter(SVG + "rect"):
+        name = rect.find(SVG + "title").text.split(":")[0]
+        x, y = float(rect.get("x")), float(rect.get("y"))
+        boxes[name] = (x, y, x + float(rect.get("width")), y + float(rect.get("height")))
+    return boxes
+
+
+def _texts(root: ET.Element, group: str) -> list[ET.Element]:
+    return [text for g in root.iter(SVG + "g") if g.get("class") == group for text in g.iter(SVG + "text")]
+
+
+def test_plot_svg_uses_hex_colours_and_names_the_largest_buffers_in_place_or_in_the_legend():
+    # Long-lived buffers get wide boxes with room for a label; one-op buffers of 200 are 3.6 px wide.
+    buffers = [Buffer(f"wide{i}", 4096 * (i + 1), 20 * i, 20 * i + 40) for i in range(8)]
+    buffers += [Buffer(f"spike{i}", 8192 + 1024 * i, 20 * i + 10, 20 * i + 10) for i in range(8)]
+    buffers += [Buffer(f"tiny{i}", 16, i, i) for i in range(200)]
+    result = plan(buffers)
+    svg = plot_svg(buffers, result, "labels")
+    assert "hsl(" not in svg
+    root = ET.fromstring(svg)
+    for element in root.iter():
+        for attribute in ("fill", "stroke"):
+            value = element.get(attribute)
+            assert value is None or value == "none" or re.fullmatch(r"#[0-9a-f]{6}", value), (attribute, value)
+
+    boxes = _rects_by_name(root)
+    in_place = {text.text: text for text in _texts(root, "labels") if not text.text.isdigit()}
+    legend = [text.text for text in _texts(root, "legend")]
+    largest = sorted(buffers, key=lambda b: (-b.size, b.name))[:8]
+    for buf in largest:
+        size = f"{buf.size // 1024} KiB"
+        assert f"{buf.name} {size}" in in_place or any(f" {buf.name} {size}, ops " in line for line in legend)
+    assert any(" spike7 15 KiB, ops 150..150" in line for line in legend)  # too thin to label in place
+    assert "wide7 32 KiB" in in_place
+
+    # Labels sit in their own box; the legend under the plot, inside the picture.
+    for label, text in in_place.items():
+        x0, y0, x1, y1 = boxes[label.split()[0]]
+        assert x0 < float(text.get("x")) < x1 and y0 < float(text.get("y")) - 4 < y1, label
+    axis_bottom = max(y1 for _, _, _, y1 in boxes.values())
+    for text in _texts(root, "legend"):
+        assert axis_bottom + 20 < float(text.get("y")) <= float(root.get("height"))
+
+
+@FAST
+@given(buffer_sets())
+def test_plot_svg_always_names_the_largest_buffers(buffers):
+    svg = plot_svg(buffers, plan(buffers), "any")
+    root = ET.fromstring(svg)
+    words = {word for text in root.iter(SVG + "text") for word in (text.text or "").split()}
+    for buf in sorted(buffers, key=lambda b: (-b.size, b.name))[:8]:
+        assert buf.name in words
