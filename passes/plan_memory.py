@@ -17,7 +17,8 @@ Runs on bufferized functions (pbuf). Per function:
    `pbuf.view` of it at its offset.
 
 `target=T` (default host) names the machine: a buffer, or an arena, larger
-than the machine can index (PTRDIFF_MAX) is a located error.
+than the machine can index (PTRDIFF_MAX) is a located error. A target given
+is recorded on the module (`pelemay.target`), so the printers print for it.
 
 `report=PATH` writes the plan as JSON (docs/memory.md), `table=PATH` as text,
 `plot=PATH` as SVG. `verify-memory-plan` re-checks the result independently.
@@ -38,6 +39,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     MemRefType,
     ModuleOp,
+    StringAttr,
     TensorType,
     i64,
 )
@@ -190,10 +192,10 @@ class PlanMemoryPass(ModulePass):
     plot: str | None = None
     io_in_arena: bool = False
     reorder: bool = False
-    target: str = "host"
+    target: str | None = None
 
     def check_options(self) -> None:
-        machines.machine(self.target)
+        machines.machine(self.target or "host")
         if self.algorithm not in planner.ALGORITHMS:
             raise CompileError(
                 f"plan-memory: unknown algorithm '{self.algorithm}'; valid algorithms: "
@@ -210,7 +212,9 @@ class PlanMemoryPass(ModulePass):
         functions = [
             f for f in op.ops if isinstance(f, func.FuncOp) and f.body.blocks
         ]
-        machine = machines.machine(self.target)
+        machine = machines.machine(self.target or "host")
+        if self.target is not None:
+            op.attributes[machines.TARGET_ATTR] = StringAttr(self.target)
         for function in functions:
             _check_plannable(function)
             _check_addressable(function, machine)
@@ -245,7 +249,7 @@ class PlanMemoryPass(ModulePass):
         except ValueError as e:
             raise CompileError(f"plan-memory: {e}", location_of(function)) from None
         _check_size(f"the arena of '{function.sym_name.data}'", placement.arena_bytes,
-                    machines.machine(self.target), function)
+                    machines.machine(self.target or "host"), function)
 
         arena = pbuf.ArenaOp(placement.arena_bytes, self.alignment)
         arena.location = function.location

@@ -268,6 +268,28 @@ MACHINES: dict[str, Machine] = {
 }
 
 
+TARGET_ATTR = "pelemay.target"
+"""Module attribute: the machine the module was lowered for (plan-memory
+records it), so a printer prints for that machine without being told again."""
+
+
+def printed_machine(module, asked: str | None, printer: str) -> str:
+    """The machine printer `printer` prints `module` for: the one `asked`, else
+    the one the module was lowered for, else host. Asking for another machine
+    than the module was lowered for is an error."""
+    recorded = module.attributes.get(TARGET_ATTR)
+    lowered_for = getattr(recorded, "data", None)
+    if asked is None:
+        return machine(lowered_for or "host").name
+    machine(asked)
+    if lowered_for is not None and asked != lowered_for:
+        raise CompileError(
+            f"-t {printer}{{target={asked}}}: the module was lowered for target '{lowered_for}' "
+            f"({TARGET_ATTR}); lower it for '{asked}', or leave the printer's target out"
+        )
+    return asked
+
+
 def machine(name: str) -> Machine:
     """The machine called `name`, or an error listing the valid names."""
     if name == "host" and _HOST_PROBE_ERROR is not None:

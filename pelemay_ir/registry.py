@@ -210,12 +210,28 @@ def _c_target():
 def _print_llvm(module: ModuleOp, args: argparse.Namespace, spec: ArgSpec) -> str:
     from pelemay_ir.targets import llvm
 
-    return llvm.emit_for_spec(module, spec.parameters)
+    return llvm.emit_llvm(module, printer_machine(module, spec))
+
+
+def printer_machine(module: ModuleOp, spec: ArgSpec) -> str:
+    """`-t c{target=T}`, `-t llvm{target=T}`: the printers' one option,
+    checked; without it, the machine the module was lowered for."""
+    from pelemay_ir import machines
+
+    unknown = sorted(set(spec.parameters) - {"target"})
+    if unknown:
+        raise CompileError(f"unknown option '{unknown[0]}' of the {spec.name} target; valid options: target")
+    values = spec.parameters.get("target")
+    if values is not None and (len(values) != 1 or not isinstance(values[0], str)):
+        raise CompileError(
+            f"the {spec.name} target's option 'target' takes one machine name: " + ", ".join(machines.MACHINES)
+        )
+    return machines.printed_machine(module, values[0] if values else None, spec.name)
 
 
 TARGETS: dict[str, Callable[[ModuleOp, argparse.Namespace, ArgSpec], str]] = {
     "mlir": lambda module, args, spec: print_mlir(module, args),
-    "c": lambda module, args, spec: _c_target().stdout_text(module),
+    "c": lambda module, args, spec: _c_target().stdout_text(module, printer_machine(module, spec)),
     "llvm": _print_llvm,
 }
 """Printers of `-t`. Only pelemay-opt has them: xDSL owns the name `llvm`."""

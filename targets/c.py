@@ -765,8 +765,9 @@ class _HeaderPrinter:
 
 
 class _Printer(_HeaderPrinter):
-    def __init__(self, module: ModuleOp):
+    def __init__(self, module: ModuleOp, machine: str | None = None):
         super().__init__(module)
+        self.machine = machine
         self.entry = entry_function(module)
         self.helpers: dict[str, str] = {}
         self.vector_typedefs: dict[str, str] = {}
@@ -915,6 +916,15 @@ class _Printer(_HeaderPrinter):
 
     # -- output ---------------------------------------------------------------------
 
+    def _neon_build_note(self) -> str:
+        """How to compile this NEON source: the machine's compiler and flags."""
+        from pelemay_ir import machines
+
+        if self.machine is None:
+            return "/* NEON intrinsics: build with the -mcpu/-mfpu flags of a machine that has them (docs/arm-simd.md). */"
+        m = machines.machine(self.machine)
+        return f"/* NEON intrinsics for {m.name} ({m.board}): build with {m.cc} {' '.join(m.cflags)} */"
+
     def source(self, header_name: str) -> str:
         functions = []
         prototypes = []
@@ -937,7 +947,7 @@ class _Printer(_HeaderPrinter):
             "",
         ]
         if self.uses_neon:
-            out[-1:-1] = ["#include <arm_neon.h>"]
+            out[-1:-1] = [self._neon_build_note(), "#include <arm_neon.h>"]
         if self.workers:
             out[1:1] = list(rt.PARALLEL_FEATURES)
             out[-1:-1] = list(rt.PARALLEL_INCLUDES)
@@ -2158,13 +2168,18 @@ def emit_c(
     """(header, source) of the module's entry function as C99.
 
     arm_simd ops print as the arm_neon.h intrinsics they name, whatever the
-    machine; given `machine`, a program using NEON that machine lacks is an
-    error first (the check of `verify-arm-simd{target=machine}`)."""
+    machine; given `machine` (or recorded on the module by the pipeline), a
+    program using NEON that machine lacks is an error first (the check of
+    `verify-arm-simd{target=machine}`), and the source says how to build it."""
+    from pelemay_ir import machines
+
+    recorded = module.attributes.get(machines.TARGET_ATTR)
+    machine = machine or getattr(recorded, "data", None)
     if machine is not None:
         from pelemay_ir.passes.verify_arm_simd import check_machine
 
         check_machine(module, machine)
-    printer = _Printer(module)
+    printer = _Printer(module, machine)
     name = header_name or f"{printer.iface.base}.h"
     source = printer.source(name)
     return printer.header(name), source
@@ -2176,9 +2191,9 @@ def emit_header(module: ModuleOp, header_name: str | None = None) -> str:
     return printer.header(header_name or f"{printer.iface.base}.h")
 
 
-def stdout_text(module: ModuleOp) -> str:
+def stdout_text(module: ModuleOp, machine: str | None = None) -> str:
     """What `pelemay-opt -t c` prints: the header, then the source."""
-    header, source = emit_c(module)
+    header, source = emit_c(module, machine=machine)
     return header + "\n" + source
 
 

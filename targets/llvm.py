@@ -1909,14 +1909,3 @@ class ModulePrinter:
 def emit_llvm(module: ModuleOp, target: str = "host") -> str:
     """The module as textual LLVM IR for the machine `target`."""
     return ModulePrinter(module, machine(target)).print()
-
-
-def emit_for_spec(module: ModuleOp, options: dict[str, tuple[object, ...]]) -> str:
-    """`-t 'llvm{target=aarch64}'`: the printer's options, checked."""
-    unknown = sorted(set(options) - {"target"})
-    if unknown:
-        raise CompileError(f"unknown option '{unknown[0]}' of the llvm target; valid options: target")
-    values = options.get("target", ("host",))
-    if len(values) != 1 or not isinstance(values[0], str):
-        raise CompileError("the llvm target's option 'target' takes one machine name: " + ", ".join(MACHINES))
-    return emit_llvm(module, values[0])

@@ -374,3 +374,30 @@ def test_failed_run_writes_no_weights(tmp_path: Path):
     out = tmp_path / "out" / "m.mlir"
     assert run(str(src), "--split-input-file", "-o", str(out)).returncode == 1
     assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+MATMUL = """func.func @mm(%x: tensor<2x8xf32>, %w: tensor<8x8xf32>) -> tensor<2x8xf32> {
+  %y = ptensor.matmul %x, %w : tensor<2x8xf32>, tensor<8x8xf32> -> tensor<2x8xf32>
+  func.return %y : tensor<2x8xf32>
+}
+"""
+
+
+def test_printers_print_for_the_machine_the_module_was_lowered_for():
+    lowered = ["-p", "pelemay-to-c{target=armv7}"]
+    llvm = run(*lowered, "-t", "llvm", stdin=MATMUL)
+    assert llvm.returncode == 0 and 'target triple = "armv7-unknown-linux-gnueabihf"' in llvm.stdout
+    c = run(*lowered, "-t", "c", stdin=MATMUL)
+    assert c.returncode == 0
+    assert ("/* NEON intrinsics for armv7 (Cortex-A7/A15 (NEON with VFPv4 fused multiply-add)): build with "
+            "arm-linux-gnueabihf-gcc -mcpu=cortex-a7 -mfpu=neon-vfpv4 -mfloat-abi=hard */\n#include <arm_neon.h>") in c.stdout
+    assert_clean_failure(run(*lowered, "-t", "c{target=host}", stdin=MATMUL),
+                         r"-t c\{target=host\}: the module was lowered for target 'armv7' \(pelemay.target\)")
+    assert run(*lowered, "-t", "llvm{target=armv7}", stdin=MATMUL).stdout == llvm.stdout
+
+
+@pytest.mark.parametrize("printer", ["c", "llvm"])
+def test_printer_options_are_checked(printer: str):
+    assert_clean_failure(run("-t", f"{printer}{{cpu=a53}}", stdin=MATMUL),
+                         rf"unknown option 'cpu' of the {printer} target; valid options: target")
+    assert_clean_failure(run("-t", f"{printer}{{target=vax}}", stdin=MATMUL), "unknown target 'vax'; valid machines: host")

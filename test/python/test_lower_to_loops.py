@@ -511,7 +511,7 @@ def test_pipelines_expand_for_every_machine():
             + (f'pointwise-to-matmul{{target="{machine}"}},' if vector else "")
             + "canonicalize,cse,bufferize,"
             + (f'pack-operands{{target="{machine}"}},' if vector else "")
-            + f'plan-memory{{target="{machine}",io-in-arena=true}},verify-memory-plan,'
+            + f'plan-memory{{target="{machine}" io-in-arena=true}},verify-memory-plan,'
             + (f'vectorize{{target="{machine}"}},' if vector else "")
             + 'convert-pbuf-to-loops{weights="external"}'
             + (f',convert-vector-to-arm-simd{{target="{machine}"}}' if machine in neon else "")

@@ -22,7 +22,7 @@
 // RV:  !0 = !{i32 1, !"target-abi", !"lp64d"}
 // M4:  target triple = "thumbv7em-none-unknown-eabihf"
 // M4:  "target-cpu"="cortex-m4" "target-features"="+armv7e-m,+thumb-mode,+dsp,+hwdiv,+vfp4d16sp,
-// BAD: error: unknown machine 'vax' for the llvm target; valid: host, aarch64, aarch64-dotprod, armv7, armv7-a8, riscv64, cortex-m4
+// BAD: error: unknown target 'vax'; valid machines: host, aarch64, aarch64-dotprod, armv7, armv7-a8, riscv64, cortex-m4
 
 func.func @scale(%x: memref<4xf32>, %y: memref<4xf32>) attributes {pelemay.entry, pelemay.num_inputs = 1 : i64} {
   %c0 = arith.constant 0 : index
