@@ -215,17 +215,13 @@ _UNKNOWN_ROOT = "unknown memory"
 
 
 def _byte_size(t: MemRefType) -> int | None:
-    from pelemay_ir.targets.c import numpy_dtype
-
     n = 1
     for d in t.get_shape():
         if d < 0:
             return None
         n *= d
-    try:
-        return n * numpy_dtype(t.element_type).itemsize
-    except Exception:  # a type the C target cannot hold: its size is unknown
-        return None
+    element_bytes = getattr(t.element_type, "size", None)  # none for index: its width is the machine's
+    return n * element_bytes if isinstance(element_bytes, int) else None
 
 
 def storage_of(v: SSAValue) -> Storage:

@@ -412,7 +412,7 @@ class PartitionPass(ModulePass):
         entry = entry_function(op).sym_name.data
         stages = partition(op, cluster, self.objective)
         from pelemay_ir import gantt
-        from pelemay_ir.driver import atomic_write
+        from pelemay_ir.files import atomic_write
 
         if self.plan:
             atomic_write(Path(self.plan), plan_text(entry, stages, self.objective))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from typing import NoReturn
@@ -24,6 +23,7 @@ from xdsl.utils.arg_spec import parse_spec as parse_target_spec
 from xdsl.utils.exceptions import DiagnosticException
 
 from pelemay_ir import ir, registry, weights
+from pelemay_ir.files import atomic_write
 
 SPLIT_MARKER = "// -----"
 
@@ -241,28 +241,6 @@ def diagnostic(e: ir.CompileError) -> str:
     else under the tool's name, as every other message of pelemay-opt."""
     text = one_line(e.message)
     return f"{e.location}: error: {text}" if e.location else f"pelemay-opt: error: {text}"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Replace `path` only once the new content is complete; the file gets
-    the mode a plain open() would give it (0666 less the umask), not
-    mkstemp's private 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 if __name__ == "__main__":

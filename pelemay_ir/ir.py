@@ -23,20 +23,7 @@ from xdsl.utils.lexer import Span
 from xdsl.utils.mlir_lexer import MLIRLexer
 
 from pelemay_ir import weights
-
-
-class CompileError(Exception):
-    """A user-facing diagnostic: printed as `FILE:LINE:COL: error: MESSAGE`."""
-
-    def __init__(self, message: str, location: str | None = None, context: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.location = location
-        self.context = context
-
-    def __str__(self) -> str:
-        head = f"{self.location}: error: " if self.location else "error: "
-        return head + self.message + (f"\n{self.context}" if self.context else "")
+from pelemay_ir.errors import CompileError  # noqa: F401  (re-exported: most modules import it from here)
 
 
 def own_dialects():

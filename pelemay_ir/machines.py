@@ -14,7 +14,7 @@ import platform
 import shutil
 from dataclasses import dataclass
 
-from pelemay_ir.ir import CompileError
+from pelemay_ir.errors import CompileError
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,6 @@ def write_output(spec: ArgSpec, path: Path, text: str) -> None:
     if spec.name == "c":
         _c_target().write(path, text)
         return
-    from pelemay_ir.driver import atomic_write
+    from pelemay_ir.files import atomic_write
 
     atomic_write(path, text)

@@ -2210,7 +2210,7 @@ def split_output(text: str) -> tuple[str, str]:
 
 def write(path: Path, text: str) -> None:
     """`-t c -o out/NAME.c`: writes out/NAME.c and out/NAME.h (each atomically)."""
-    from pelemay_ir.driver import atomic_write
+    from pelemay_ir.files import atomic_write
 
     path = Path(path)
     if path.suffix != ".c":

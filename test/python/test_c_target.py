@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from pelemay_ir import cbuild, ir
+from pelemay_ir import cbuild, files, ir
 from pelemay_ir.targets import c
 
 STRICT = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
@@ -634,7 +634,7 @@ def test_driver_writes_c_and_h_when_the_target_is_registered(tmp_path, monkeypat
         if spec.name == "c":
             c.write(path, text)
         else:
-            driver.atomic_write(path, text)
+            files.atomic_write(path, text)
 
     monkeypatch.setattr(registry, "write_output", write_output)
     src = tmp_path / "mlp.mlir"
