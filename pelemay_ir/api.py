@@ -101,7 +101,8 @@ def compile(
     Returns a callable: call it with the inputs in argument order; it returns
     the list of outputs. On the host it is a `cbuild.CompiledProgram` (ctypes);
     for another machine a `cross.EmulatedProgram`, which runs the machine's
-    build under qemu-user (cortex-m4 is bare metal: use `pelemay-run`).
+    build under qemu-user, or for cortex-m4 on qemu-system-arm's Cortex-M4F
+    board model (a model that does not fit the STM32F407VG is refused).
     Both check each call's inputs alike (`cbuild.check_inputs`): TypeError
     for the wrong count, a non-array or the wrong dtype, ValueError for the
     wrong shape.
@@ -115,10 +116,7 @@ def compile(
     from pelemay_ir import machines
 
     if not machines.machine(target).runs:
-        raise CompileError(
-            f"target '{target}' is bare metal: nothing runs it here; `pelemay-run "
-            f"--target {target}` builds it and reports its sizes"
-        )
+        raise CompileError(f"target '{target}': nothing runs its programs here")
     module = lower(
         module_or_path, target=target, weights=weights, vectorize=vectorize, threads=threads, **plan_options
     )

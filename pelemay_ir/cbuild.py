@@ -13,7 +13,7 @@ import hashlib
 import os
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,11 +85,24 @@ def build_shared(
 
 
 def build_harness(
-    header: str, source: str, harness: str, name: str, cflags: Sequence[str] = (), cc: str = "gcc"
+    header: str,
+    source: str,
+    harness: str,
+    name: str,
+    cflags: Sequence[str] = (),
+    cc: str = "gcc",
+    sources: Mapping[str, str] | None = None,
 ) -> Path:
-    """A standalone executable: the program plus `c.emit_harness`'s main()."""
-    files = {f"{name}.h": header, f"{name}.c": source, f"{name}_main.c": harness}
+    """A standalone executable: the program plus `c.emit_harness`'s main(),
+    and `sources` (file name -> C text: a bare-metal board's start-up code)."""
+    files = {f"{name}.h": header, f"{name}.c": source, f"{name}_main.c": harness, **(sources or {})}
     return _build(files, name, (*STRICT_FLAGS, *cflags), cc)
+
+
+def exit_meaning(code: int) -> str:
+    """A test program's exit code, with what it means where the harness says."""
+    meaning = c_target.HARNESS_EXITS.get(code)
+    return f"{code} ({meaning})" if meaning else str(code)
 
 
 def check_inputs(iface: c_target.Interface, inputs: Sequence[object]) -> list[np.ndarray]:
@@ -201,22 +214,24 @@ def run_harness(
     exe: Path,
     inputs: Sequence[np.ndarray],
     outputs_spec: Sequence[tuple[tuple[int, ...], np.dtype]],
-    runner: Sequence[str] = (),
+    launch: Callable[[str, Sequence[str]], list[str]] | None = None,
     weights: bytes | None = None,
     timeout: float = 120,
 ) -> list[np.ndarray]:
-    """Run a harness executable (optionally under `runner`, e.g. qemu) on raw bytes."""
+    """Run a harness executable on raw bytes: natively, or with the command
+    line `launch(program, args)` makes (a machine's emulator, `Machine.command`)."""
     with tempfile.TemporaryDirectory(prefix="pelemay-run-") as tmp:
         in_path, out_path = Path(tmp) / "inputs.bin", Path(tmp) / "outputs.bin"
         in_path.write_bytes(b"".join(np.ascontiguousarray(a).tobytes() for a in inputs))
-        command = [*runner, str(exe), str(in_path), str(out_path)]
+        args = [str(in_path), str(out_path)]
         if weights is not None:
             w_path = Path(tmp) / "weights.bin"
             w_path.write_bytes(bytes(weights))
-            command.append(str(w_path))
+            args.append(str(w_path))
+        command = launch(str(exe), args) if launch is not None else [str(exe), *args]
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
-            raise RunError(f"{' '.join(command)} exited with {done.returncode}:\n{done.stderr}")
+            raise RunError(f"{' '.join(command)} exited with {exit_meaning(done.returncode)}:\n{done.stderr}")
         data = out_path.read_bytes()
     results, at = [], 0
     for shape, dtype in outputs_spec:

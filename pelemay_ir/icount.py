@@ -1,12 +1,13 @@
-"""Guest instruction counts of a program's run function under qemu-user.
+"""Guest instruction counts of a program's run function under qemu.
 
 Wall time under emulation says nothing about a board, but the number of guest
 instructions one call of `<name>_run` executes (its callees, such as libm's
 `expf`, included) is exact and repeatable, so it serves as the cost figure of
-code built for an emulated machine. The count comes from a small TCG plugin of
-our own (tools/qemu_icount/icount.c, built here with the host gcc), given the
-run function's entry address and the return address of `main`'s call to it,
-both read from the static executable with the machine's binutils
+code built for an emulated machine (qemu-user, or the bare-metal board model
+under qemu-system). The count comes from a small TCG plugin of our own
+(tools/qemu_icount/icount.c, built here with the host gcc), given the run
+function's entry address and the return address of `main`'s call to it, both
+read from the static executable with the machine's binutils
 (docs/instruction-count.md).
 """
 
@@ -107,7 +108,7 @@ def count_instructions(
     m = target if isinstance(target, Machine) else machine(target)
     if not m.emulated:
         raise CountError(f"target '{m.name}' does not run under qemu; instruction counts "
-                         "need an emulated machine (aarch64, armv7, ...)")
+                         "need an emulated machine (aarch64, armv7, cortex-m4, ...)")
     m.require_tools()
     exe = Path(executable)
     name = function or _called_run(exe, m)
@@ -116,7 +117,7 @@ def count_instructions(
     with tempfile.TemporaryDirectory(prefix="pelemay-icount-") as tmp:
         report = Path(tmp) / "icount.txt"
         spec = f"{plugin()},entry={entry:#x},return={back:#x},out={report}"
-        command = [m.runner[0], "-plugin", spec, *m.runner[1:], str(exe), *map(str, args)]
+        command = m.command(str(exe), [str(a) for a in args], plugin=spec)
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
             raise CountError(f"{' '.join(command)} exited with {done.returncode}:\n{done.stderr}")
@@ -137,10 +138,22 @@ def count_model(
 ) -> int:
     """Guest instructions one run of a loop-level module executes on `inputs`
     (argument order), built with `cross.build_program` for `target`."""
-    iface = c_target.interface(module)
-    if len(inputs) != len(iface.inputs):
-        raise TypeError(f"{iface.run} takes {len(iface.inputs)} inputs, got {len(inputs)}")
     exe = cross.build_program(module, target, cflags)
+    return count_program(exe, module, target, inputs, weights)
+
+
+def count_program(
+    executable: Path,
+    module: ModuleOp,
+    target: str | Machine,
+    inputs: Sequence[np.ndarray],
+    weights: bytes | None = None,
+) -> int:
+    """Guest instructions one run of a module's harness executable already
+    built for `target` (by `cross.build_program` or `build_llvm_program`)
+    executes on `inputs` (argument order)."""
+    iface = c_target.interface(module)
+    inputs = cbuild.check_inputs(iface, inputs)
     if iface.external_weights and weights is None:
         weights = bytes(weights_file.blob_of(module))
     with tempfile.TemporaryDirectory(prefix="pelemay-icount-") as tmp:
@@ -150,4 +163,4 @@ def count_model(
         if weights is not None:
             (Path(tmp) / "weights.bin").write_bytes(weights)
             args.append(str(Path(tmp) / "weights.bin"))
-        return count_instructions(exe, target, args, function=iface.run)
+        return count_instructions(executable, target, args, function=iface.run)

@@ -139,7 +139,8 @@ def compile_module(module: ModuleOp, weights: bytes | None = None) -> cbuild.Com
 
 
 RUNNABLE = tuple(name for name, m in machines.MACHINES.items() if m.runs)
-"""Machines whose programs run here (natively or under qemu-user)."""
+"""Machines whose programs run here (natively, under qemu-user, or on a
+qemu-system board model)."""
 
 
 def can_run(machine: str) -> bool:
@@ -149,13 +150,12 @@ def can_run(machine: str) -> bool:
 def run(
     module: ModuleOp, machine: str, inputs: Sequence[np.ndarray], weights: bytes | None = None
 ) -> list[np.ndarray]:
-    """Run the module for `machine` (under qemu-user off the host) on NumPy
+    """Run the module for `machine` (under qemu off the host) on NumPy
     inputs: `llc`'s object linked with the C target's harness (pelemay_ir.cross)."""
     from pelemay_ir import cross
 
     m = machines.machine(machine)
     iface = c_target.interface(module)
     exe = cross.build_llvm_program(module, m)
-    spec = [(b.shape, b.dtype) for b in iface.outputs]
     arrays = [np.ascontiguousarray(a, dtype=b.dtype) for a, b in zip(inputs, iface.inputs)]
-    return cbuild.run_harness(exe, arrays, spec, runner=m.runner or (), weights=weights)
+    return cross.run_program(exe, module, m, arrays, weights)

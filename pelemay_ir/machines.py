@@ -3,16 +3,20 @@
 Each machine says which C compiler builds for it, with which flags, and how a
 built program runs off the board: natively (host), under qemu-user with the
 board's own CPU named (so an instruction the board lacks traps instead of
-passing in emulation), or not at all (a microcontroller: a build check only).
-Cross programs are linked statically, so qemu needs no target libraries at
-run time.
+passing in emulation), or, for a microcontroller, booted by qemu-system on a
+board model with the same core, its file I/O and exit code passed through
+semihosting. Cross programs are linked statically, so qemu needs no target
+libraries at run time.
 """
 
 from __future__ import annotations
 
 import platform
 import shutil
+import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pelemay_ir.errors import CompileError
 
@@ -150,12 +154,16 @@ class Machine:
     cc: str
     cflags: tuple[str, ...]
     runner: tuple[str, ...] | None
-    """The emulator command a program runs under: () runs it natively, None
-    means programs for this machine are built but never run here."""
+    """The emulator command a program runs under: () runs it natively, a
+    qemu-user command, or for bare metal a qemu-system command (the board
+    model) that boots the program; None means programs for this machine are
+    built but never run here."""
     packages: tuple[str, ...]
-    """Debian packages that provide `cc` and the runner."""
+    """Debian packages that provide `cc`, its C library and the runner."""
     hosted: bool = True
-    """False for bare metal: no operating system, no libc I/O, no `main` harness."""
+    """False for bare metal: no operating system. The model itself needs
+    nothing but libm; the test harness's files and exit code go through
+    semihosting to the emulator."""
     ldflags: tuple[str, ...] = ()
     flash_bytes: int | None = None
     """Flash (read-only memory) of the typical board, for bare-metal size checks."""
@@ -187,20 +195,54 @@ class Machine:
         """The binutils `size` that reads this machine's objects."""
         return self.cc[: -len("gcc")] + "size" if self.cc.endswith("-gcc") else "size"
 
+    def command(self, program: str, args: Sequence[str] = (), plugin: str | None = None) -> list[str]:
+        """The command line that runs `program args...` on this machine, with
+        qemu's `plugin` (`FILE.so,arg=...`) loaded when given.
+
+        Under qemu-user the program is a Linux process; a bare-metal program is
+        the kernel the board model boots, and its arguments reach `main`
+        through semihosting (QEMU's option syntax doubles a comma)."""
+        if self.runner is None:
+            raise ValueError(f"programs for target '{self.name}' cannot run here")
+        if plugin is not None and not self.emulated:
+            raise ValueError(f"target '{self.name}' runs natively: no qemu to load a plugin into")
+        loads = ["-plugin", plugin] if plugin is not None else []
+        if self.hosted:
+            return [*self.runner[:1], *loads, *self.runner[1:], program, *args]
+        command_line = ",".join(f"arg={a.replace(',', ',,')}" for a in (program, *args))
+        return [*self.runner, *loads, "-semihosting-config", f"enable=on,target=native,{command_line}",
+                "-kernel", program]
+
     def missing_tools(self) -> list[str]:
-        """The commands this machine needs that are not on PATH."""
+        """The commands this machine needs that are not on PATH, and the
+        compiler's specs files (a bare-metal C library) it cannot find."""
         tools = [self.cc, *(self.runner[:1] if self.runner else ())]
         if not self.hosted:
             tools.append(self.size_tool)
-        return [t for t in tools if shutil.which(t) is None]
+        missing = [t for t in tools if shutil.which(t) is None]
+        if self.cc not in missing:
+            specs = [f.split("=", 1)[1] for f in self.ldflags if f.startswith("--specs=")]
+            missing += [s for s in specs if not _compiler_finds(self.cc, s)]
+        return missing
 
     def require_tools(self) -> None:
         missing = self.missing_tools()
         if missing:
             raise CompileError(
-                f"target '{self.name}' needs {', '.join(missing)}, not found on PATH; "
+                f"target '{self.name}' needs {', '.join(missing)}, not found; "
                 f"install the Debian packages: {' '.join(self.packages)}"
             )
+
+
+@lru_cache(maxsize=None)
+def _compiler_finds(cc: str, file: str) -> bool:
+    """Whether `cc` finds `file` in its own directories (it prints the bare
+    name back when it does not)."""
+    try:
+        done = subprocess.run([cc, f"-print-file-name={file}"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0 and done.stdout.strip() not in ("", file)
 
 
 _STATIC = ("-static",)
@@ -211,6 +253,9 @@ _A55 = Vectors("neon", 128, 32, True, 32 * 1024, 256 * 1024)
 _A7 = Vectors("neon", 128, 16, True, 32 * 1024, 512 * 1024, load_offsets=False)
 _A8 = Vectors("neon", 128, 16, False, 32 * 1024, 256 * 1024, load_offsets=False)
 _HOST_VECTORS = _host_vectors()
+AN386_PSRAM = 0x21000000
+"""Start of the 16 MiB PSRAM of qemu's mps2-an386 board, where the bare-metal
+heap begins (newlib's `end`); semihosting puts the stack at its top."""
 
 MACHINES: dict[str, Machine] = {
     m.name: m
@@ -256,12 +301,19 @@ MACHINES: dict[str, Machine] = {
             ("gcc-riscv64-linux-gnu", "qemu-user"), ldflags=_STATIC,
         ),
         # A typical Cortex-M4F board: STM32F407VG, 1 MiB flash, 128 KiB SRAM
-        # (plus 64 KiB core-coupled memory that DMA cannot reach).
+        # (plus 64 KiB core-coupled memory that DMA cannot reach). Programs run
+        # on qemu's MPS2 board with the AN386 image, a Cortex-M4F: newlib's
+        # semihosting start-up (rdimon) with our vector table at address 0
+        # (cross.BOARD_STARTUP) and the heap in the board's 16 MiB PSRAM.
         Machine(
             "cortex-m4", "Cortex-M4F microcontroller (STM32F4), bare metal", "arm-none-eabi-gcc",
             ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16",
              "-ffreestanding"),
-            None, ("gcc-arm-none-eabi",), hosted=False,
+            ("qemu-system-arm", "-M", "mps2-an386", "-display", "none", "-monitor", "none",
+             "-serial", "none"),
+            ("gcc-arm-none-eabi", "libnewlib-arm-none-eabi", "qemu-system-arm"), hosted=False,
+            ldflags=("--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
+                     f"-Wl,--defsym=end={AN386_PSRAM:#x}"),
             flash_bytes=1024 * 1024, ram_bytes=128 * 1024, sized_board="STM32F407VG", pointer_bits=32,
         ),
     ]

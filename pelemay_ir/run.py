@@ -3,16 +3,19 @@ it against the reference evaluator.
 
 The end-to-end proof for one model on one machine: the `pelemay-to-c{target=T}`
 pipeline, the C (or LLVM) printer, the host or cross compiler, the run (ctypes
-on the host, qemu-user for the other Linux machines), then every output
-compared with `pelemay_ir.reference.evaluate` on the same inputs. A
-bare-metal machine (cortex-m4) cannot run here: its check is the build and
-what it takes (sections, stack, arena).
+on the host, qemu-user for the other Linux machines, a qemu-system board model
+for bare metal), then every output compared with
+`pelemay_ir.reference.evaluate` on the same inputs. A bare-metal machine
+(cortex-m4) is also measured against its typical board (sections, stack,
+arena): a model that does not fit is reported and not run; one that fits
+runs, and its instructions per inference are counted.
 
     pelemay-run MODEL.mlir [--target T] [--emit c|llvm] [--weights embedded|external]
                            [--inputs F.npz] [--seed N] [--threads N] [--json]
 
-Exit 0 when every output is within tolerance (bare metal: when it builds),
-1 otherwise; errors are one line on stderr, never a traceback.
+Exit 0 when every output is within tolerance, 1 otherwise (and for a model
+that does not fit its bare-metal board); errors are one line on stderr,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from xdsl.dialects import func
 
-from pelemay_ir import api, cbuild, cross, dtypes, ir, reference, weights
+from pelemay_ir import api, cbuild, cross, dtypes, icount, ir, reference, weights
 from pelemay_ir.ir import CompileError
 from pelemay_ir.machines import MACHINES, machine
 from pelemay_ir.pipelines import WEIGHTS_MODES
@@ -184,11 +187,14 @@ def run_model(
         "run_seconds": None,
         "max_abs_error": None,
     }
+    instructions = None
     if not m.hosted:
         build = cross.build_bare_metal(lowered, m, emit=emit)
         result.update(build.as_dict())
-        result["ok"] = True
-        return result
+        result["runner"] = " ".join(m.runner or ())
+        if not build.fits:
+            result.update(ran=False, ok=False, not_run=build.misfit)
+            return result
     if target == "host":
         if emit == "c":
             program = cbuild.compile_module(lowered, cflags=(*m.cflags, *(("-pthread",) if threads > 1 else ())))
@@ -203,6 +209,8 @@ def run_model(
         exe = build(lowered, m)
         outputs = cross.run_program(exe, lowered, m, inputs)
         result["runner"] = " ".join(m.runner or ())
+        if not m.hosted:  # the cost figure of code for an emulated microcontroller
+            instructions = icount.count_program(exe, lowered, m, inputs)
     expected = reference.evaluate(module, inputs)
     checks = []
     for buffer, got, want in zip(iface.outputs, outputs, expected):
@@ -218,6 +226,9 @@ def run_model(
     result["outputs"] = checks
     result["max_abs_error"] = max((c["max_abs_error"] for c in checks), default=0.0)
     result["ok"] = all(c["ok"] for c in checks)
+    if not m.hosted:
+        result["ran"] = True
+        result["instructions"] = instructions
     return result
 
 
@@ -246,8 +257,10 @@ def summary(result: dict[str, object]) -> str:
             if what == "flash" and result["external_weights_bytes"] is not None:
                 extra = f" (program only; the {result['external_weights_bytes']} B of external weights live apart)"
             lines.append(f"  {what}: {used} B{extra}; {verdict} the {result[limit]} B of an {result['board']}")
-        lines.append("  ok: builds (bare metal: not run)")
-        return "\n".join(lines)
+        if not result["ran"]:
+            lines.append(f"  not run: {result['not_run']}")
+            lines.append("  FAILED: does not fit its board")
+            return "\n".join(lines)
     lines.append(f"  inputs: {result['inputs']}")
     outputs = result["outputs"]
     assert isinstance(outputs, list)
@@ -258,16 +271,22 @@ def summary(result: dict[str, object]) -> str:
         )
     if result["run_seconds"] is not None:
         lines.append(f"  run: {result['run_seconds'] * 1e3:.3f} ms (median on the host)")
+    elif result.get("instructions") is not None:
+        lines.append(f"  run: once under {result.get('runner')}: "
+                     f"{result['instructions']:,} instructions per inference")
     else:
         lines.append(f"  run: once under {result.get('runner')} (emulated time is not reported)")
-    lines.append("  ok" if result["ok"] else "  FAILED: outputs differ from the reference")
+    verdict = "ok" if result["ok"] else "FAILED: outputs differ from the reference"
+    if result.get("ran"):
+        verdict += f" (ran on the board model; fits the {result['board']})"
+    lines.append("  " + verdict)
     return "\n".join(lines)
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pelemay-run",
-        description="Compile a model for a machine, run it (qemu-user off the host) "
+        description="Compile a model for a machine, run it (under qemu off the host) "
         "and compare its outputs with the reference evaluator.",
     )
     p.add_argument("model", help="the program (.mlir)")
@@ -310,7 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = _one_line(e)
         elif isinstance(e, subprocess.TimeoutExpired):
             message = f"pelemay-run: error: {' '.join(map(str, e.cmd))} ran past {e.timeout:.0f} s"
-        elif isinstance(e, (UsageError, weights.WeightsError, cbuild.BuildError, cbuild.RunError)) or type(e).__name__ == "LLVMToolError":
+        elif isinstance(e, (UsageError, weights.WeightsError, cbuild.BuildError, cbuild.RunError,
+                            icount.CountError)) or type(e).__name__ == "LLVMToolError":
             message = f"pelemay-run: error: {_one_line(e)}"
         else:
             message = f"pelemay-run: internal error: {type(e).__name__}: {_one_line(e)}"

@@ -2226,6 +2226,16 @@ HARNESS_CANARY_BYTES = 16
 """Canary bytes the test harness puts right after the arena."""
 HARNESS_EXIT_OVERRUN = 4
 """The harness's exit code when the run function wrote past its arena."""
+HARNESS_EXIT_FAULT = 5
+"""The exit code of a bare-metal test program that stopped on a processor
+fault (the board start-up's fault handler, pelemay_ir.cross.BOARD_STARTUP)."""
+HARNESS_EXITS = {
+    2: "bad arguments or input files, or out of memory",
+    3: "the run function returned an error code",
+    HARNESS_EXIT_OVERRUN: "the run function wrote past the end of its arena",
+    HARNESS_EXIT_FAULT: "a processor fault on the board",
+}
+"""What a test program's exit code means."""
 
 
 def emit_harness(module: ModuleOp, header_name: str | None = None) -> str:

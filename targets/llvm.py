@@ -80,6 +80,11 @@ class Machine:
     half_conversions: bool  # f16 <-> f32 in hardware (else inline integer code)
     module_flags: tuple[str, ...] = ()
     fused_multiply_add: bool = True  # a fused multiply-add instruction (else libm's fmaf)
+    libm_roundeven: bool = True
+    """Whether the C library has roundeven/roundevenf (C23), which `llc` calls
+    where the CPU has no such instruction. Newlib, the bare-metal C library,
+    lacks them: there roundeven is printed as llvm.rint (libm's rintf), the
+    same value in the default rounding mode, as the C target's rint."""
 
 
 _X86_64_DL = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
@@ -110,7 +115,7 @@ MACHINES: dict[str, Machine] = {
         # Cortex-M4F: single-precision FPv4-SP-D16, hard-float ABI, no NEON.
         Machine("cortex-m4", "thumbv7em-none-unknown-eabihf", _ARM_DL, "cortex-m4",
                 "+armv7e-m,+thumb-mode,+dsp,+hwdiv,+vfp4d16sp,+fp16,+strict-align,"
-                "-fp64,-d32,-neon", 32, True),
+                "-fp64,-d32,-neon", 32, True, libm_roundeven=False),
     ]
 }
 
@@ -845,7 +850,8 @@ class FunctionPrinter:
         args = self.operands(op)
         t = self.ty(op.results[0].type, op)
         name = (_FLOAT_INTRINSIC_UNARY | _FLOAT_INTRINSIC_BINARY)[type(op)]
-        value = self.call_intrinsic(f"llvm.{name}.{_suffix(t)}", t, [(t, a) for a in args])
+        intrinsic = "rint" if name == "roundeven" and not self.m.libm_roundeven else name
+        value = self.call_intrinsic(f"llvm.{intrinsic}.{_suffix(t)}", t, [(t, a) for a in args])
         self.results(op, value if name in _EXACT_ON_F16 else self.rounded(op, value))
 
     def p_fma(self, op: math.FmaOp) -> None:

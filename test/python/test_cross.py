@@ -1,11 +1,14 @@
 """Generated C off the host: every bundled model cross compiled, run under
-qemu-user with the board's CPU named, and compared with the reference; the
-Cortex-M4 build measured; every model's harness run under ASan/UBSan on the host.
+qemu-user with the board's CPU named (Cortex-M4: booted on qemu-system-arm's
+board model), and compared with the reference; the Cortex-M4 build measured;
+every model's harness run under ASan/UBSan on the host.
 
 Default tier: mlp and lenet5 on every emulated machine (each well under a
-second), the Cortex-M4 build of mlp and the sanitizer runs of the small
-models. `-m slow`: resblock on every machine (seconds each under emulation)
-and the MobileNets (tens of seconds).
+second), the Cortex-M4 build of mlp, the board's canary, fault and argument
+passing, and the sanitizer runs of the small models. `-m slow`: resblock on
+every machine (seconds each under emulation; on the Cortex-M4 board model,
+which has more memory than the STM32F407VG it does not fit) and the
+MobileNets (tens of seconds).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pytest
 from pelemay_ir import api, cbuild, cross, ir, machines, pipelines, reference
 from pelemay_ir.ir import CompileError
 from pelemay_ir.run import compare, random_inputs
+from pelemay_ir.targets import c as c_target
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EMULATED = [m.name for m in machines.MACHINES.values() if m.emulated]
@@ -81,13 +85,21 @@ def test_every_machine_has_its_tools_installed():
 
 def test_cross_programs_are_for_the_board():
     """The executable really is an ELF for the machine (not a host binary that
-    happens to run)."""
-    elf_machine = {"aarch64": 183, "aarch64-dotprod": 183, "armv7": 40, "armv7-a8": 40, "riscv64": 243}
+    happens to run); the bare-metal one starts with its vector table at
+    address 0, where the Cortex-M4 reads the initial stack pointer and reset."""
+    elf_machine = {"aarch64": 183, "aarch64-dotprod": 183, "armv7": 40, "armv7-a8": 40, "riscv64": 243,
+                   "cortex-m4": 40}
     for target in EMULATED:
         exe = cross.build_program(lowered("mlp", target, "embedded"), target)
         header = exe.read_bytes()[:20]
         assert header[:4] == b"\x7fELF"
         assert int.from_bytes(header[18:20], "little") == elf_machine[target], target
+    m = machines.machine("cortex-m4")
+    exe = cross.build_program(lowered("mlp", "cortex-m4", "embedded"), m)
+    sections = subprocess.run([m.cc[: -len("gcc")] + "objdump", "-h", str(exe)],
+                              capture_output=True, text=True, check=True).stdout
+    vectors = next(line.split() for line in sections.splitlines() if ".vectors" in line)
+    assert int(vectors[2], 16) == 16 * 4 and int(vectors[3], 16) == 0  # 16 entries at VMA 0
 
 
 FMA_PROGRAM = """
@@ -177,9 +189,104 @@ def test_cortex_m4_stack_counts_called_functions():
     assert depth == 116 and external == {"expf"}
 
 
-def test_bare_metal_has_no_harness():
-    with pytest.raises(ValueError, match="bare metal"):
-        cross.build_program(lowered("mlp", "cortex-m4", "embedded"), "cortex-m4")
+def test_bare_metal_harness_gets_its_arguments_through_semihosting(tmp_path):
+    """The board model passes the command line and the files to `main`, and
+    its exit code back: a path with a comma (QEMU's option separator) arrives
+    whole, and a wrong input file is the harness's usage error, exit 2."""
+    m = machines.machine("cortex-m4")
+    module = lowered("mlp", "cortex-m4", "embedded")
+    exe = cross.build_program(module, m)
+    inputs, expected = inputs_and_expected("mlp")
+    where = tmp_path / "a,b"
+    where.mkdir()
+    (where / "in.bin").write_bytes(inputs[0].tobytes())
+    done = subprocess.run(m.command(str(exe), [str(where / "in.bin"), str(where / "out.bin")]),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    got = np.fromfile(where / "out.bin", np.float32).reshape(expected[0].shape)
+    assert compare(got, expected[0])[1]
+    (where / "short.bin").write_bytes(b"\0" * 8)
+    done = subprocess.run(m.command(str(exe), [str(where / "short.bin"), str(where / "out.bin")]),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "expected exactly 3136 bytes" in done.stderr
+
+
+SPILL = """
+func.func @spill(%x: memref<4xf32>, %y: memref<4xf32>, %arena: memref<16xi8>)
+    attributes {pelemay.entry, pelemay.num_inputs = 1 : i64, pelemay.arena_bytes = 16 : i64, pelemay.arena_align = 16 : i64} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c6 = arith.constant 6 : index
+  %t = memref.view %arena[%c0][] : memref<16xi8> to memref<4xf32>
+  scf.for %i = %c0 to %c6 step %c1 {
+    %j = arith.remui %i, %c4 : index
+    %v = memref.load %x[%j] : memref<4xf32>
+    memref.store %v, %t[%i] : memref<4xf32>
+  }
+  scf.for %i = %c0 to %c4 step %c1 {
+    %v = memref.load %t[%i] : memref<4xf32>
+    memref.store %v, %y[%i] : memref<4xf32>
+  }
+  func.return
+}
+"""
+"""A run function that stores six floats into a four-float view filling its
+16-byte arena: 8 bytes past the end, which no memory protection of the board
+would catch."""
+
+
+@pytest.mark.parametrize("target", ("host", "cortex-m4"))
+def test_canary_catches_a_write_past_the_arena(target):
+    module = ir.parse(SPILL, "spill.mlir")
+    exe = cross.build_program(module, target)
+    with pytest.raises(cbuild.RunError) as e:
+        cross.run_program(exe, module, target, [np.ones(4, np.float32)])
+    message = str(e.value)
+    assert "exited with 4 (the run function wrote past the end of its arena)" in message
+    assert "spill_run wrote past the end of its arena (SPILL_ARENA_BYTES = 16)" in message
+
+
+FAULT_PROGRAM = """
+#include <stdint.h>
+int main(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1) {
+        __builtin_trap();
+    }
+    return *(volatile uint32_t *)0xF0000000u == 7u; /* nothing is mapped there */
+}
+"""
+
+
+@pytest.mark.parametrize("argument", ([], ["trap"]))
+def test_board_fault_exits_instead_of_hanging(tmp_path, argument):
+    """An invalid access or an undefined instruction ends the run with the
+    fault handler's exit code and message, not a hang until the timeout."""
+    m = machines.machine("cortex-m4")
+    files = {"fault.c": FAULT_PROGRAM, **cross.board_sources(m)}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    exe = tmp_path / "fault.elf"
+    subprocess.run([m.cc, *cbuild.STRICT_FLAGS, *m.cflags, *m.ldflags, *sorted(files), "-o", str(exe)],
+                   cwd=tmp_path, check=True)
+    done = subprocess.run(m.command(str(exe), argument), capture_output=True, text=True, timeout=60)
+    assert done.returncode == c_target.HARNESS_EXIT_FAULT
+    assert "processor fault" in done.stderr
+
+
+def test_compile_runs_on_the_board_and_refuses_what_does_not_fit():
+    """`pelemay_ir.compile` for cortex-m4: a callable that boots the board model
+    at each call; a model larger than the STM32F407VG is refused before it runs."""
+    inputs, expected = inputs_and_expected("mlp")
+    program = api.compile(EXAMPLES / "mlp.mlir", target="cortex-m4", weights="external")
+    assert isinstance(program, cross.EmulatedProgram)
+    (got,) = program(*inputs)
+    assert compare(got, expected[0])[1]
+    with pytest.raises(CompileError, match=r"does not fit the STM32F407VG \(RAM 802816 B"):
+        api.compile(EXAMPLES / "resblock.mlir", target="cortex-m4")
 
 
 # --- sanitizers on the host ---------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Instruction counts under qemu-user: exact, repeatable, and callees included."""
+"""Instruction counts under qemu-user and on the Cortex-M4 board model under
+qemu-system-arm: exact, repeatable, and callees included."""
 
 import re
 import subprocess
@@ -7,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pelemay_ir import api, icount
+from pelemay_ir import api, cross, icount
 from pelemay_ir.machines import machine
 from pelemay_ir.targets import c as c_target
 
@@ -44,14 +45,16 @@ int main(int argc, char **argv)
 
 def _loop_program(tmp_path, target):
     m = machine(target)
-    source = tmp_path / "loop.c"
-    source.write_text(LOOP_PROGRAM)
+    files = {"loop.c": LOOP_PROGRAM, **cross.board_sources(m)}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
     exe = tmp_path / f"loop-{target}"
-    subprocess.run([m.cc, "-O2", *m.cflags, *m.ldflags, str(source), "-o", str(exe)], check=True)
+    subprocess.run([m.cc, "-O2", *m.cflags, *m.ldflags, *sorted(files), "-o", str(exe)],
+                   cwd=tmp_path, check=True)
     return exe
 
 
-@pytest.mark.parametrize("target", ["aarch64", "armv7"])
+@pytest.mark.parametrize("target", ["aarch64", "armv7", "cortex-m4"])
 def test_count_is_linear_in_trip_count_and_repeatable(tmp_path, target):
     exe = _loop_program(tmp_path, target)
     counts = {n: icount.count_instructions(exe, target, [str(n)], function="work")
@@ -79,7 +82,7 @@ def test_host_target_is_refused(tmp_path):
         icount.count_instructions(tmp_path / "x", "host", [])
 
 
-@pytest.mark.parametrize("target", ["aarch64", "armv7"])
+@pytest.mark.parametrize("target", ["aarch64", "armv7", "cortex-m4"])
 def test_model_harness_count_is_stable(target):
     module = api.lower(MLP, target=target)
     iface = c_target.interface(module)

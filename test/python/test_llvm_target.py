@@ -706,9 +706,18 @@ def test_pipeline_output_runs_like_the_reference(model, machine):
     check_model_against_reference(model, machine)
 
 
+# The MobileNets' weights and arena (20 MB each) exceed even the 16 MiB heap
+# of the Cortex-M4 board model, let alone the STM32F407VG's memory.
+TOO_BIG_FOR_THE_BOARD = {("mobilenet_v1", "cortex-m4"), ("mobilenet_v2", "cortex-m4")}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("machine", list(llvmbuild.RUNNABLE))
-@pytest.mark.parametrize("model", sorted(p.stem for p in EXAMPLES.glob("*.mlir")))
+@pytest.mark.parametrize("model,machine", [
+    (model, machine)
+    for model in sorted(p.stem for p in EXAMPLES.glob("*.mlir"))
+    for machine in llvmbuild.RUNNABLE
+    if (model, machine) not in TOO_BIG_FOR_THE_BOARD
+])
 def test_every_model_runs_like_the_reference_on_every_machine(model, machine):
     if not llvmbuild.can_run(machine):
         pytest.fail(f"LLVM tools, a cross compiler or qemu-user for {machine} are missing: run tools/setup.sh")

@@ -497,8 +497,6 @@ def test_bad_options_name_the_valid_choices():
         pipelines.pass_list("pelemay-to-loops", colour="red")
     with pytest.raises(CompileError, match="valid choices: c, llvm"):
         api.compile(EXAMPLES / "mlp.mlir", emit="wasm")
-    with pytest.raises(CompileError, match="bare metal"):
-        api.compile(EXAMPLES / "mlp.mlir", target="cortex-m4")
 
 
 def test_pipelines_expand_for_every_machine():

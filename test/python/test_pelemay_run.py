@@ -169,14 +169,30 @@ def test_cross_target_runs_once_under_qemu(capsys):
     assert result["runner"].startswith("qemu-arm -cpu cortex-a8")
 
 
-def test_cortex_m4_reports_the_build(capsys):
-    code, out, err = run_main(capsys, MLP, "--target", "cortex-m4", "--json")
+@pytest.mark.parametrize("model", ("mlp", "lenet5"))
+def test_cortex_m4_runs_on_the_board_model_and_reports_the_fit(capsys, model):
+    """`ok` comes from the run on qemu-system-arm's Cortex-M4F; the fit against
+    the STM32F407VG is reported beside it."""
+    code, out, err = run_main(capsys, str(EXAMPLES / f"{model}.mlir"), "--target", "cortex-m4", "--json")
     assert code == 0, err
     result = json.loads(out)
-    assert result["ok"] is True and result["run_seconds"] is None and result["max_abs_error"] is None
-    assert result["text"] > 900_000 and result["data"] == 0 and result["bss"] == 0
+    assert result["ran"] is True and result["ok"] is True and result["run_seconds"] is None
+    assert result["runner"].startswith("qemu-system-arm -M mps2-an386")
+    assert 0 <= result["max_abs_error"] <= result["outputs"][0]["tolerance"]
+    assert result["instructions"] > 100_000
+    assert result["fits"] is result["fits_flash"] is result["fits_ram"] is True
+    assert result["board"] == "STM32F407VG" and result["data"] == 0 and result["bss"] == 0
     assert 0 < result["stack_bytes"] < 1024
-    assert result["arena_bytes"] == 1536
+    if model == "mlp":
+        assert result["text"] > 900_000 and result["arena_bytes"] == 1536
+
+
+def test_cortex_m4_model_that_does_not_fit_is_not_run(capsys):
+    code, out, err = run_main(capsys, str(EXAMPLES / "resblock.mlir"), "--target", "cortex-m4")
+    assert code == 1, err
+    assert "RAM: 802816 B (data + bss + arena; the stack comes on top); does NOT fit" in out
+    assert "not run: the model does not fit the STM32F407VG (RAM 802816 B + stack" in out
+    assert "output" not in out
 
 
 def test_tolerance_rules():
