@@ -452,3 +452,15 @@ def _worst_stack(
     if entry not in frames:
         raise cbuild.BuildError(f"the compiler reported no stack use for {entry}")
     return depth(entry, ()), external
+
+
+def run_llvm(
+    module: ModuleOp, target: str | Machine, inputs: Sequence[np.ndarray], weights: bytes | None = None
+) -> list[np.ndarray]:
+    """Run the module from the llvm target on NumPy inputs (under qemu off the
+    host): build_llvm_program, then run_program."""
+    m = _machine(target)
+    iface = c_target.interface(module)
+    exe = build_llvm_program(module, m)
+    arrays = [np.ascontiguousarray(a, dtype=b.dtype) for a, b in zip(inputs, iface.inputs)]
+    return run_program(exe, module, m, arrays, weights)

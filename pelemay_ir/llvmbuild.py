@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from pelemay_ir import cbuild, machines
@@ -145,17 +144,3 @@ qemu-system board model)."""
 
 def can_run(machine: str) -> bool:
     return have_tools() and not machines.machine(machine).missing_tools()
-
-
-def run(
-    module: ModuleOp, machine: str, inputs: Sequence[np.ndarray], weights: bytes | None = None
-) -> list[np.ndarray]:
-    """Run the module for `machine` (under qemu off the host) on NumPy
-    inputs: `llc`'s object linked with the C target's harness (pelemay_ir.cross)."""
-    from pelemay_ir import cross
-
-    m = machines.machine(machine)
-    iface = c_target.interface(module)
-    exe = cross.build_llvm_program(module, m)
-    arrays = [np.ascontiguousarray(a, dtype=b.dtype) for a, b in zip(inputs, iface.inputs)]
-    return cross.run_program(exe, module, m, arrays, weights)

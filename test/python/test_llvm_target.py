@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from xdsl.utils.arg_spec import ArgSpec
 
-from pelemay_ir import cbuild, ir, llvmbuild, registry
+from pelemay_ir import cbuild, cross, ir, llvmbuild, registry
 from pelemay_ir.ir import CompileError
 from pelemay_ir.targets import c as c_target
 from pelemay_ir.targets import llvm
@@ -648,7 +648,7 @@ def test_program_runs_on_board_under_qemu(name, machine):
         pytest.fail(f"no cross compiler or qemu-user for {machine}: run tools/setup.sh")
 
     def run_on_board(program: str, *inputs: np.ndarray, weights: bytes | None = None):
-        return llvmbuild.run(parse(program), machine, inputs, weights)
+        return cross.run_llvm(parse(program), machine, inputs, weights)
 
     CHECKS[name](run_on_board)
 
@@ -694,7 +694,7 @@ def check_model_against_reference(model: str, machine: str) -> None:
     if machine == "host":
         outputs = llvmbuild.compile_module(lowered)(*inputs)
     else:
-        outputs = llvmbuild.run(lowered, machine, inputs, bytes(weights_file.blob_of(lowered)))
+        outputs = cross.run_llvm(lowered, machine, inputs, bytes(weights_file.blob_of(lowered)))
     for got, want in zip(outputs, reference.evaluate(source, inputs), strict=True):
         assert np.max(np.abs(got - want)) <= 1e-4 * max(1.0, float(np.max(np.abs(want))))
 

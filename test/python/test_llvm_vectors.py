@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from pelemay_ir import ir, llvmbuild
+from pelemay_ir import cross, ir, llvmbuild
 from pelemay_ir.dialects import arm_simd
 from pelemay_ir.ir import CompileError
 from pelemay_ir.targets import llvm
@@ -35,7 +35,7 @@ def run_on(machine: str, module, inputs: list[np.ndarray]) -> list[np.ndarray]:
         return llvmbuild.compile_module(module)(*inputs)
     if not llvmbuild.can_run(machine):
         pytest.fail(f"no cross compiler or qemu-user for {machine}: run tools/setup.sh")
-    return llvmbuild.run(module, machine, inputs)
+    return cross.run_llvm(module, machine, inputs)
 
 
 def assert_same_floats(got: np.ndarray, want: np.ndarray, what: str) -> None:
@@ -1071,7 +1071,7 @@ def check_vectorized_model(model: str, machine: str) -> None:
     if machine == "host":
         outputs = llvmbuild.compile_module(lowered, blob)(*inputs)
     else:
-        outputs = llvmbuild.run(lowered, machine, inputs, blob)
+        outputs = cross.run_llvm(lowered, machine, inputs, blob)
     for got, want in zip(outputs, reference.evaluate(source, inputs), strict=True):
         assert np.max(np.abs(got - want)) <= 1e-4 * max(1.0, float(np.max(np.abs(want))))
 
