@@ -57,16 +57,18 @@ from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 from pelemay_ir.dialects.ptensor import type_str
+from pelemay_ir.machines import MACHINES
 
 # --- machines ----------------------------------------------------------------
 
-NEON_MACHINES = ("armv7-a8", "armv7", "aarch64", "aarch64-dotprod")
+# Read off the one machine table (pelemay_ir.machines), in its order.
+NEON_MACHINES = tuple(n for n, m in MACHINES.items() if m.vectors is not None and m.vectors.isa == "neon")
 """Every machine with NEON: the base ARMv7 Advanced SIMD set."""
-FUSED_MACHINES = ("armv7", "aarch64", "aarch64-dotprod")
+FUSED_MACHINES = tuple(n for n in NEON_MACHINES if MACHINES[n].vectors.fused_multiply_add)  # pyright: ignore
 """VFPv4 fused multiply-add: Cortex-A7/A15 and every AArch64 core, not Cortex-A8."""
-AARCH64_MACHINES = ("aarch64", "aarch64-dotprod")
+AARCH64_MACHINES = tuple(n for n in NEON_MACHINES if MACHINES[n].pointer_bits == 64)
 """The A64 additions to NEON (across-vector reductions, ...)."""
-DOTPROD_MACHINES = ("aarch64-dotprod",)
+DOTPROD_MACHINES = tuple(n for n in NEON_MACHINES if "+dotprod" in MACHINES[n].llvm.features.split(","))  # pyright: ignore
 """ARMv8.2-A dot product (SDOT) and FP16 arithmetic."""
 FP16_MACHINES = DOTPROD_MACHINES
 

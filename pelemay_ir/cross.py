@@ -284,7 +284,7 @@ def build_bare_metal(
         text = llvm_target.emit_llvm(module, m.name)
         llvmbuild.verify(text)
         clang = llvmbuild.find_tool("clang")
-        triple = llvm_target.machine(m.name).triple
+        triple = llvm_target.machine(m.name).llvm.triple
         command = [clang, f"--target={triple}", "-O2", "-fstack-usage", *cflags,
                    "-c", f"{name}.ll", "-o", f"{name}.o"]
         where = _build_in_cache({f"{name}.ll": text}, command, f"{name}.o", clang)

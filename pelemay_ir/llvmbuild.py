@@ -87,7 +87,7 @@ def compile_object(text: str, machine: str = "host", opt_level: int = 2) -> byte
     can lower every instruction for that CPU."""
     m = llvm_target.machine(machine)
     done = _run(
-        [find_tool("llc"), f"-mtriple={m.triple}", f"-O{opt_level}", "-filetype=obj", "-o", "-"],
+        [find_tool("llc"), f"-mtriple={m.llvm.triple}", f"-O{opt_level}", "-filetype=obj", "-o", "-"],
         text,
         f"llc for '{machine}'",
     )

@@ -146,6 +146,32 @@ def _host_vectors() -> Vectors | None:
 
 
 @dataclass(frozen=True)
+class LlvmTarget:
+    """What the llvm target (targets/llvm.py) prints for a machine."""
+
+    triple: str
+    datalayout: str
+    cpu: str
+    features: str
+    half_conversions: bool
+    """f16 <-> f32 in hardware (else inline integer code)."""
+    module_flags: tuple[str, ...] = ()
+    fused_multiply_add: bool = True
+    """A fused multiply-add instruction (else libm's fmaf)."""
+    libm_roundeven: bool = True
+    """Whether the C library has roundeven/roundevenf (C23), which `llc` calls
+    where the CPU has no such instruction. Newlib, the bare-metal C library,
+    lacks them: there roundeven is printed as llvm.rint (libm's rintf), the
+    same value in the default rounding mode, as the C target's rint."""
+
+
+_X86_64_DL = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
+_AARCH64_DL = "e-m:e-i8:8:32-i16:16:32-i64:64-i128:128-n32:64-S128"
+_ARM_DL = "e-m:e-p:32:32-Fi8-i64:64-v128:64:128-a:0:32-n32-S64"
+_RISCV64_DL = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
+
+
+@dataclass(frozen=True)
 class Machine:
     """How to build for, and run on, one machine."""
 
@@ -175,6 +201,7 @@ class Machine:
     """The SIMD unit `vectorize` generates code for; None: scalar loops only."""
     pointer_bits: int = 64
     """Width of an address: generated C indexes with `ptrdiff_t`."""
+    llvm: LlvmTarget | None = None
 
     @property
     def largest_object_bytes(self) -> int:
@@ -265,12 +292,16 @@ MACHINES: dict[str, Machine] = {
             ("-march=native", "-mtune=generic", "-ffp-contract=fast") if _HOST_VECTORS is not None else (),
             (), ("gcc",),
             vectors=_HOST_VECTORS,
+            llvm=LlvmTarget("x86_64-pc-linux-gnu", _X86_64_DL, "x86-64", "+cx8,+fxsr,+mmx,+sse,+sse2,+x87", False),
         ),
         Machine(
             "aarch64", "Cortex-A53/A72 (Raspberry Pi 3/4)", "aarch64-linux-gnu-gcc",
             ("-mcpu=cortex-a53",),
             ("qemu-aarch64", "-cpu", "cortex-a53", "-L", "/usr/aarch64-linux-gnu"),
             ("gcc-aarch64-linux-gnu", "qemu-user"), ldflags=_STATIC, vectors=_A53,
+            # Raspberry Pi 3/4 (BCM2837/BCM2711) have no crypto extension.
+            llvm=LlvmTarget("aarch64-unknown-linux-gnu", _AARCH64_DL, "cortex-a53",
+                            "+v8a,+neon,+fp-armv8,+crc,-crypto,-aes,-sha2", True),
         ),
         # qemu 7.2 (Debian 12) has no cortex-a55; cortex-a76 is the ARMv8.2 core
         # with the same dot-product and fp16 extensions.
@@ -279,6 +310,9 @@ MACHINES: dict[str, Machine] = {
             ("-mcpu=cortex-a55+dotprod",),
             ("qemu-aarch64", "-cpu", "cortex-a76", "-L", "/usr/aarch64-linux-gnu"),
             ("gcc-aarch64-linux-gnu", "qemu-user"), ldflags=_STATIC, vectors=_A55,
+            llvm=LlvmTarget("aarch64-unknown-linux-gnu", _AARCH64_DL, "cortex-a55",
+                            "+v8.2a,+neon,+fp-armv8,+crc,+lse,+rdm,+rcpc,+ras,+fullfp16,+dotprod,"
+                            "-crypto,-aes,-sha2", True),
         ),
         Machine(
             "armv7", "Cortex-A7/A15 (NEON with VFPv4 fused multiply-add)",
@@ -286,6 +320,8 @@ MACHINES: dict[str, Machine] = {
             ("-mcpu=cortex-a7", "-mfpu=neon-vfpv4", "-mfloat-abi=hard"),
             ("qemu-arm", "-cpu", "cortex-a7", "-L", "/usr/arm-linux-gnueabihf"),
             ("gcc-arm-linux-gnueabihf", "qemu-user"), ldflags=_STATIC, vectors=_A7, pointer_bits=32,
+            llvm=LlvmTarget("armv7-unknown-linux-gnueabihf", _ARM_DL, "cortex-a7",
+                            "+armv7-a,+neon,+vfp4,+fp16,+d32,+dsp,+hwdiv,+hwdiv-arm,-thumb-mode", True),
         ),
         Machine(
             "armv7-a8", "Cortex-A8 (BeagleBone: NEON without fused multiply-add)",
@@ -293,12 +329,18 @@ MACHINES: dict[str, Machine] = {
             ("-mcpu=cortex-a8", "-mfpu=neon", "-mfloat-abi=hard"),
             ("qemu-arm", "-cpu", "cortex-a8", "-L", "/usr/arm-linux-gnueabihf"),
             ("gcc-arm-linux-gnueabihf", "qemu-user"), ldflags=_STATIC, vectors=_A8, pointer_bits=32,
+            # NEON and VFPv3 without the VFPv4 fused multiply-add.
+            llvm=LlvmTarget("armv7-unknown-linux-gnueabihf", _ARM_DL, "cortex-a8",
+                            "+armv7-a,+neon,+vfp3,+d32,+dsp,-vfp4,-vfp4d16,-vfp4d16sp,-vfp4sp,-fp16,"
+                            "-hwdiv,-hwdiv-arm,-thumb-mode", False, fused_multiply_add=False),
         ),
         Machine(
             "riscv64", "RV64GC Linux boards", "riscv64-linux-gnu-gcc",
             ("-march=rv64gc", "-mabi=lp64d"),
             ("qemu-riscv64", "-cpu", "rv64", "-L", "/usr/riscv64-linux-gnu"),
             ("gcc-riscv64-linux-gnu", "qemu-user"), ldflags=_STATIC,
+            llvm=LlvmTarget("riscv64-unknown-linux-gnu", _RISCV64_DL, "generic-rv64", "+64bit,+m,+a,+f,+d,+c",
+                            False, ('!{i32 1, !"target-abi", !"lp64d"}',)),
         ),
         # A typical Cortex-M4F board: STM32F407VG, 1 MiB flash, 128 KiB SRAM
         # (plus 64 KiB core-coupled memory that DMA cannot reach). Programs run
@@ -315,6 +357,10 @@ MACHINES: dict[str, Machine] = {
             ldflags=("--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
                      f"-Wl,--defsym=end={AN386_PSRAM:#x}"),
             flash_bytes=1024 * 1024, ram_bytes=128 * 1024, sized_board="STM32F407VG", pointer_bits=32,
+            # single-precision FPv4-SP-D16, hard-float ABI, no NEON
+            llvm=LlvmTarget("thumbv7em-none-unknown-eabihf", _ARM_DL, "cortex-m4",
+                            "+armv7e-m,+thumb-mode,+dsp,+hwdiv,+vfp4d16sp,+fp16,+strict-align,"
+                            "-fp64,-d32,-neon", True, libm_roundeven=False),
         ),
     ]
 }

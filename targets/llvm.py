@@ -52,6 +52,8 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from pelemay_ir.dialects import arm_simd
 from pelemay_ir.ir import CompileError, location_of
+from pelemay_ir.machines import Machine
+from pelemay_ir.machines import machine as machine_named
 from pelemay_ir.passes.vector_emitter import deinterleave_masks, interleave_mask, shift_amount
 from pelemay_ir.passes.verify_arm_simd import check_machine
 from pelemay_ir.targets import c as c_target
@@ -62,62 +64,8 @@ from pelemay_ir.targets import c as c_target
 def native_host() -> bool:
     """Whether host code is built for the CPU running it (machines.py gives the
     host `-march=native` when it has a vector unit to vectorize for)."""
-    from pelemay_ir.machines import machine as c_machine
+    return "-march=native" in machine_named("host").cflags
 
-    return "-march=native" in c_machine("host").cflags
-
-
-@dataclass(frozen=True)
-class Machine:
-    """What LLVM needs to know about one machine of the vocabulary (docs/design.md)."""
-
-    name: str
-    triple: str
-    datalayout: str
-    cpu: str
-    features: str
-    index_bits: int  # width of `index`: the pointer width (size_t / ptrdiff_t)
-    half_conversions: bool  # f16 <-> f32 in hardware (else inline integer code)
-    module_flags: tuple[str, ...] = ()
-    fused_multiply_add: bool = True  # a fused multiply-add instruction (else libm's fmaf)
-    libm_roundeven: bool = True
-    """Whether the C library has roundeven/roundevenf (C23), which `llc` calls
-    where the CPU has no such instruction. Newlib, the bare-metal C library,
-    lacks them: there roundeven is printed as llvm.rint (libm's rintf), the
-    same value in the default rounding mode, as the C target's rint."""
-
-
-_X86_64_DL = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
-_AARCH64_DL = "e-m:e-i8:8:32-i16:16:32-i64:64-i128:128-n32:64-S128"
-_ARM_DL = "e-m:e-p:32:32-Fi8-i64:64-v128:64:128-a:0:32-n32-S64"
-_RISCV64_DL = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
-
-MACHINES: dict[str, Machine] = {
-    m.name: m
-    for m in [
-        Machine("host", "x86_64-pc-linux-gnu", _X86_64_DL, "x86-64",
-                "+cx8,+fxsr,+mmx,+sse,+sse2,+x87", 64, False),
-        # Raspberry Pi 3/4 (BCM2837/BCM2711) have no crypto extension.
-        Machine("aarch64", "aarch64-unknown-linux-gnu", _AARCH64_DL, "cortex-a53",
-                "+v8a,+neon,+fp-armv8,+crc,-crypto,-aes,-sha2", 64, True),
-        Machine("aarch64-dotprod", "aarch64-unknown-linux-gnu", _AARCH64_DL, "cortex-a55",
-                "+v8.2a,+neon,+fp-armv8,+crc,+lse,+rdm,+rcpc,+ras,+fullfp16,+dotprod,"
-                "-crypto,-aes,-sha2", 64, True),
-        Machine("armv7", "armv7-unknown-linux-gnueabihf", _ARM_DL, "cortex-a7",
-                "+armv7-a,+neon,+vfp4,+fp16,+d32,+dsp,+hwdiv,+hwdiv-arm,-thumb-mode", 32, True),
-        # Cortex-A8: NEON and VFPv3 without the VFPv4 fused multiply-add.
-        Machine("armv7-a8", "armv7-unknown-linux-gnueabihf", _ARM_DL, "cortex-a8",
-                "+armv7-a,+neon,+vfp3,+d32,+dsp,-vfp4,-vfp4d16,-vfp4d16sp,-vfp4sp,-fp16,"
-                "-hwdiv,-hwdiv-arm,-thumb-mode", 32, False, fused_multiply_add=False),
-        Machine("riscv64", "riscv64-unknown-linux-gnu", _RISCV64_DL, "generic-rv64",
-                "+64bit,+m,+a,+f,+d,+c", 64, False,
-                ('!{i32 1, !"target-abi", !"lp64d"}',)),
-        # Cortex-M4F: single-precision FPv4-SP-D16, hard-float ABI, no NEON.
-        Machine("cortex-m4", "thumbv7em-none-unknown-eabihf", _ARM_DL, "cortex-m4",
-                "+armv7e-m,+thumb-mode,+dsp,+hwdiv,+vfp4d16sp,+fp16,+strict-align,"
-                "-fp64,-d32,-neon", 32, True, libm_roundeven=False),
-    ]
-}
 
 # Return codes of `<name>_run`: the C target's (docs/c-target.md).
 _CODES = {name: value for name, value, _ in c_target.ERROR_CODES}
@@ -131,25 +79,25 @@ SOURCE_ATTR = "pelemay.source"  # the ptensor op a loop nest was lowered from
 def neon_family(m: Machine) -> str | None:
     """Whose NEON intrinsics the machine takes: `aarch64` (llvm.aarch64.neon.*),
     `arm` (llvm.arm.neon.*, ARMv7), or None (no NEON)."""
-    if m.triple.startswith("aarch64"):
+    if m.llvm.triple.startswith("aarch64"):
         return "aarch64"
-    if m.triple.startswith("armv7") and "+neon" in m.features.split(","):
+    if m.llvm.triple.startswith("armv7") and "+neon" in m.llvm.features.split(","):
         return "arm"
     return None
 
 
 def machine(name: str) -> Machine:
-    if name not in MACHINES:
-        raise CompileError(
-            f"unknown machine '{name}' for the llvm target; valid: " + ", ".join(MACHINES)
-        )
-    return MACHINES[name]
+    """The machine called `name`, which the llvm target prints for."""
+    m = machine_named(name)
+    if m.llvm is None:
+        raise CompileError(f"target '{name}' has no LLVM description in pelemay_ir.machines")
+    return m
 
 
 def half_storage(m: Machine) -> str:
     """How an f16 sits in memory: LLVM's half where the machine converts it in
     hardware, else its bits as i16 converted by HELPERS (no runtime library)."""
-    return "half" if m.half_conversions else "i16"
+    return "half" if m.llvm.half_conversions else "i16"
 
 
 F16_TO_F32 = "pelemay.f16_to_f32"
@@ -305,7 +253,7 @@ def float_bits(t: Attribute) -> int:
 
 def int_bits(t: Attribute, m: Machine) -> int:
     if isinstance(t, IndexType):
-        return m.index_bits
+        return m.pointer_bits
     assert isinstance(t, IntegerType)
     return t.width.data
 
@@ -412,7 +360,7 @@ class FunctionPrinter:
         if isinstance(t, IntegerType):
             return f"i{t.width.data}"
         if isinstance(t, IndexType):
-            return f"i{self.m.index_bits}"
+            return f"i{self.m.pointer_bits}"
         if isinstance(t, Float32Type):
             return "float"
         if isinstance(t, Float16Type):
@@ -470,7 +418,7 @@ class FunctionPrinter:
         return [int(s) for s in strides]  # pyright: ignore[reportArgumentType]
 
     def index_ty(self) -> str:
-        return f"i{self.m.index_bits}"
+        return f"i{self.m.pointer_bits}"
 
     def add_index(self, a: int | str, b: int | str) -> int | str:
         if isinstance(a, int) and isinstance(b, int):
@@ -524,7 +472,7 @@ class FunctionPrinter:
         if isinstance(t, IntegerType):
             return max(1, (t.width.data + 7) // 8)
         if isinstance(t, IndexType):
-            return self.m.index_bits // 8
+            return self.m.pointer_bits // 8
         return float_bits(t) // 8
 
     def call_intrinsic(self, name: str, ret: str, args: Sequence[tuple[str, str]]) -> str:
@@ -535,7 +483,7 @@ class FunctionPrinter:
 
     def half_to_float(self, stored: str) -> str:
         """An f16 in memory (half, or its bits as i16) as the float that holds it."""
-        if self.m.half_conversions:
+        if self.m.llvm.half_conversions:
             value = self.emit(f"fpext half {stored} to float")
         else:
             self.module.use_helper(F16_TO_F32)
@@ -547,7 +495,7 @@ class FunctionPrinter:
         """A float rounded to f16 (nearest even, overflow to infinity), as stored."""
         if value in self.half_of:
             return self.half_of[value]
-        if self.m.half_conversions:
+        if self.m.llvm.half_conversions:
             return self.emit(f"fptrunc float {value} to half")
         self.module.use_helper(F32_TO_F16)
         return self.emit(f"call i16 @{F32_TO_F16}(float {value})")
@@ -809,11 +757,11 @@ class FunctionPrinter:
         st, dt = self.ty(src, op), self.ty(dst, op)
         if isinstance(op, arith.BitcastOp) and isinstance(src, Float16Type):
             stored = self.float_to_half(a)  # the f16's bits
-            self.results(op, stored if stored.startswith("%") and not self.m.half_conversions
+            self.results(op, stored if stored.startswith("%") and not self.m.llvm.half_conversions
                          else self.emit(f"bitcast half {stored} to i16"))
             return
         if isinstance(op, arith.BitcastOp) and isinstance(dst, Float16Type):
-            stored = a if not self.m.half_conversions else self.emit(f"bitcast i16 {a} to half")
+            stored = a if not self.m.llvm.half_conversions else self.emit(f"bitcast i16 {a} to half")
             self.results(op, self.half_to_float(stored))
             return
         if st == dt:  # f16 <-> f32: the float already holds the f16 value
@@ -850,7 +798,7 @@ class FunctionPrinter:
         args = self.operands(op)
         t = self.ty(op.results[0].type, op)
         name = (_FLOAT_INTRINSIC_UNARY | _FLOAT_INTRINSIC_BINARY)[type(op)]
-        intrinsic = "rint" if name == "roundeven" and not self.m.libm_roundeven else name
+        intrinsic = "rint" if name == "roundeven" and not self.m.llvm.libm_roundeven else name
         value = self.call_intrinsic(f"llvm.{intrinsic}.{_suffix(t)}", t, [(t, a) for a in args])
         self.results(op, value if name in _EXACT_ON_F16 else self.rounded(op, value))
 
@@ -1204,7 +1152,7 @@ class FunctionPrinter:
         machine without a fused instruction calls libm's fmaf per lane)."""
         vt, lanes = self.portable(op.res.type, op)
         args = [(vt, self.val(v, op)) for v in (op.lhs, op.rhs, op.acc)]
-        if self.m.fused_multiply_add:
+        if self.m.llvm.fused_multiply_add:
             self.results(op, self.call_intrinsic(f"llvm.fma.v{lanes}f32", vt, args))
         else:
             self.results(op, self.fma_by_lanes(vt, lanes, [a for _, a in args]))
@@ -1719,8 +1667,8 @@ class ModulePrinter:
         m = self.machine
         out = [
             f"; Pelemay IR: entry @{entry.entry}, machine '{m.name}'",
-            f'target datalayout = "{m.datalayout}"',
-            f'target triple = "{m.triple}"',
+            f'target datalayout = "{m.llvm.datalayout}"',
+            f'target triple = "{m.llvm.triple}"',
             "",
         ]
         out += self.export_globals(entry)
@@ -1743,12 +1691,12 @@ class ModulePrinter:
         if m.name == "host" and native_host():
             out.append("attributes #0 = { nounwind }")  # the CPU the build names (-march=native)
         else:
-            out.append(f'attributes #0 = {{ nounwind "target-cpu"="{m.cpu}" "target-features"="{m.features}" }}')
-        if m.module_flags:
-            ids = ", ".join(f"!{i}" for i in range(len(m.module_flags)))
+            out.append(f'attributes #0 = {{ nounwind "target-cpu"="{m.llvm.cpu}" "target-features"="{m.llvm.features}" }}')
+        if m.llvm.module_flags:
+            ids = ", ".join(f"!{i}" for i in range(len(m.llvm.module_flags)))
             out.append("")
             out.append(f"!llvm.module.flags = !{{{ids}}}")
-            out += [f"!{i} = {flag}" for i, flag in enumerate(m.module_flags)]
+            out += [f"!{i} = {flag}" for i, flag in enumerate(m.llvm.module_flags)]
         return "\n".join(out) + "\n"
 
     def check_level(self) -> None:
@@ -1881,7 +1829,7 @@ class ModulePrinter:
                 else:
                     any_null = f"%{n}.null"
             blocks.append((any_null, body, str(RUN_NULL_POINTER)))
-        it = f"i{self.machine.index_bits}"
+        it = f"i{self.machine.pointer_bits}"
         for name, align, needed in (
             (arena, entry.arena_align, entry.arena_bytes > 0 and entry.arena_align > 1),
             (weights, entry.weights_align, entry.external_weights and entry.weights_align > 1),

@@ -335,7 +335,7 @@ def one_op(line: str, args: str = "%a: vector<4xf32>, %b: vector<4xf32>") -> str
          "'aarch64'; it broadcasts an f32 scalar"),
         (WIDE_LOAD.replace("vector<8xf32>", "vector<4xf32>"), "riscv64",
          "prog.mlir:2:3: error: 'vector.load' needs NEON, which target 'riscv64' lacks; "
-         "NEON machines: armv7-a8, armv7, aarch64, aarch64-dotprod"),
+         "NEON machines: aarch64, aarch64-dotprod, armv7, armv7-a8"),
         (WIDE_LOAD, "armv9", "error: unknown target 'armv9'; valid machines: host, aarch64"),
         # Already at the arm_simd level but beyond the machine: the final check.
         (one_op("%r = arm_simd.reduce_add %a : vector<4xf32> -> f32"), "armv7",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from pelemay_ir import cross, ir, llvmbuild
+from pelemay_ir import cross, ir, llvmbuild, machines
 from pelemay_ir.dialects import arm_simd
 from pelemay_ir.ir import CompileError
 from pelemay_ir.targets import llvm
@@ -371,7 +371,7 @@ def test_portable_vectors_print_as_llvm_vector_ir(lanes):
     assert f"shufflevector {v} %" in text
 
 
-@pytest.mark.parametrize("machine", sorted(llvm.MACHINES))
+@pytest.mark.parametrize("machine", sorted(machines.MACHINES))
 def test_portable_vectors_verify_and_compile_for_every_machine(machine):
     for lanes in (4, 8, 16):
         text = llvm.emit_llvm(ir.parse(portable_program(lanes)), machine)

@@ -17,7 +17,7 @@
 // V7-OK-LABEL: func.func @everywhere
 // A64-OK-LABEL: func.func @everywhere
 // DOT-LABEL: func.func @everywhere
-// RV: availability.mlir:[[# @LINE + 2]]:3: error: 'arm_simd.mla' (vmlaq_f32) is not available on target 'riscv64'; machines that have it: armv7-a8, armv7, aarch64, aarch64-dotprod
+// RV: availability.mlir:[[# @LINE + 2]]:3: error: 'arm_simd.mla' (vmlaq_f32) is not available on target 'riscv64'; machines that have it: aarch64, aarch64-dotprod, armv7, armv7-a8
 func.func @everywhere(%a: vector<4xf32>, %d: vector<2xf32>, %b: vector<8xi8>) {
   %0 = arm_simd.mla %a, %a, %a : vector<4xf32>, vector<4xf32>, vector<4xf32> -> vector<4xf32>
   %1 = arm_simd.padd %d, %d : vector<2xf32>, vector<2xf32> -> vector<2xf32>
@@ -32,7 +32,7 @@ func.func @everywhere(%a: vector<4xf32>, %d: vector<2xf32>, %b: vector<8xi8>) {
 // -----
 
 // Fused multiply-add needs VFPv4: armv7 has it, armv7-a8 does not.
-// A8: availability.mlir:[[# @LINE + 6]]:3: error: 'arm_simd.fma' (vfmaq_f32) is not available on target 'armv7-a8'; machines that have it: armv7, aarch64, aarch64-dotprod
+// A8: availability.mlir:[[# @LINE + 6]]:3: error: 'arm_simd.fma' (vfmaq_f32) is not available on target 'armv7-a8'; machines that have it: aarch64, aarch64-dotprod, armv7
 // A8-OK-NOT: @fused
 // V7-OK-LABEL: func.func @fused
 // V7-OK: arm_simd.fma

@@ -7,7 +7,7 @@
 
 func.func @wide(%m: memref<16xf32>, %i: index) {
   // CHECK: convert-vector-invalid.mlir:[[# @LINE + 2]]:3: error: 'vector.load' of vector<8xf32> has no NEON form on 'armv7'; NEON vectors hold 4 f32
-  // RV: convert-vector-invalid.mlir:[[# @LINE + 1]]:3: error: 'vector.load' needs NEON, which target 'riscv64' lacks; NEON machines: armv7-a8, armv7, aarch64, aarch64-dotprod
+  // RV: convert-vector-invalid.mlir:[[# @LINE + 1]]:3: error: 'vector.load' needs NEON, which target 'riscv64' lacks; NEON machines: aarch64, aarch64-dotprod, armv7, armv7-a8
   %v = vector.load %m[%i] : memref<16xf32>, vector<8xf32>
   func.return
 }
