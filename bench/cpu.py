@@ -316,7 +316,8 @@ def workloads(quick: bool) -> list[Workload]:
     return [
         *(matmul_workload(n) for n in (128, 256, 512, 1024)),
         model_workload("mlp-b1", "mlp"), model_workload("mlp-b64", "mlp", 64),
-        model_workload("lenet5", "lenet5"), model_workload("mobilenet_v1", "mobilenet_v1"),
+        model_workload("lenet5", "lenet5"), model_workload("resblock", "resblock"),
+        model_workload("mobilenet_v1", "mobilenet_v1"), model_workload("mobilenet_v2", "mobilenet_v2"),
         chain_workload(1 << 20, "1M"), softmax_workload(1024, 1024), conv_workload(56, 64, 64),
     ]  # fmt: skip
 
@@ -611,7 +612,11 @@ class Iree:
         return call, output
 
 
-def onnxruntime(w: Workload):
+def onnxruntime(threads: int) -> Callable:
+    return lambda w: _onnxruntime(w, threads)
+
+
+def _onnxruntime(w: Workload, threads: int):
     if importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None:
         raise Skip("not installed (pip install onnx onnxruntime)")
     import onnxruntime as ort
@@ -623,7 +628,7 @@ def onnxruntime(w: Workload):
     except ptensor_to_onnx.NotExpressible as e:
         raise Skip(f"not run ({e})") from None
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     session = ort.InferenceSession(program.model.SerializeToString(), options, providers=["CPUExecutionProvider"])
@@ -655,6 +660,12 @@ def largest_matmul(w: Workload, ws: list[Workload]) -> bool:
     return bool(matmuls) and w is max(matmuls, key=lambda x: x.flops or 0)
 
 
+def two_thread_rows(w: Workload, ws: list[Workload]) -> bool:
+    """Where two threads are compared: every model (a user runs them on both
+    cores of a board) and the largest matmul."""
+    return w.family not in ("matmul", "chain", "softmax", "conv3x3") or largest_matmul(w, ws)
+
+
 def all_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
@@ -665,12 +676,13 @@ def implementations() -> list[Impl]:
     return [
         Impl("ours-c", "ours (C)", ours("c")),
         Impl("ours-llvm", "ours (LLVM)", ours("llvm")),
-        Impl("ours-c-2t", "ours (C), 2 threads", ours("c", threads=2), largest_matmul),
+        Impl("ours-c-2t", "ours (C), 2 threads", ours("c", threads=2), two_thread_rows),
         Impl("numpy-1t", "NumPy, 1 thread", None),
         Impl(f"numpy-{n}t", f"NumPy, {n} threads", None),
         Impl("naive-c", "naive C", naive_c),
         Impl("iree", "IREE llvm-cpu", iree, begin=iree.begin),
-        Impl("onnxruntime", "onnxruntime, 1 thread", onnxruntime),
+        Impl("onnxruntime", "onnxruntime, 1 thread", onnxruntime(1)),
+        Impl("onnxruntime-2t", "onnxruntime, 2 threads", onnxruntime(2), two_thread_rows),
     ]
 
 
@@ -834,7 +846,7 @@ def render(ws: list[Workload], impls: list[Impl], results: dict, context: dict) 
         "**naive C** the loops in bench/cpu_naive.c for the kernels (textbook i-j-k matmul) and, for the "
         "models, our scalar C (`pelemay-to-loops{vectorize=false}`), all built with `gcc -O3 -march=native`; **IREE** "
         "llvm-cpu with `--iree-llvmcpu-target-cpu=host`, `local-sync` driver (one thread), weights passed "
-        "as arguments; **onnxruntime** CPU provider, `intra_op_num_threads=1`, NCHW. Every result is "
+        "as arguments; **onnxruntime** CPU provider, `intra_op_num_threads=1` (and 2 in its two-thread column), NCHW. Every result is "
         f"checked first (max error / max magnitude <= {TOLERANCE:g}) against NumPy float64 for kernels and "
         "`pelemay_ir.reference` for models.",
         "",
