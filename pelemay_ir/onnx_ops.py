@@ -375,7 +375,8 @@ def _where(node: Node):
     return [_elementwise(node, fn, [0, 1, 2])]
 
 
-_ONNX_TO_PTENSOR = {1: "f32", 10: "f16", 6: "i32", 3: "i8", 9: "i1"}
+_ONNX_TO_PTENSOR = {1: "f32", 10: "f16", 6: "i32", 3: "i8", 9: "i1", 7: "i32"}
+INT64 = 7
 
 
 @op("Cast")
@@ -385,6 +386,8 @@ def _cast(node: Node):
         from pelemay_ir.onnx_import import _type_name
 
         raise node.fail(f"cast to {_type_name(to)} is not supported")
+    if to == INT64 and node.dtype(0).kind == "f":
+        raise node.fail("cast from a float to int64 is not supported (ptensor has no 64-bit integers)")
     node.reject_attrs(saturate=1, round_mode=(b"up", "up"))
     return [_elementwise(node, lambda x: node.b.cast(x, _ONNX_TO_PTENSOR[to]), [0])]
 
@@ -392,6 +395,8 @@ def _cast(node: Node):
 @op("CastLike")
 def _cast_like(node: Node):
     target = node.dtype(1)
+    if node.importer.is_int64(node.proto.input[1]) and node.dtype(0).kind == "f":
+        raise node.fail("cast from a float to int64 is not supported (ptensor has no 64-bit integers)")
     name = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16", np.dtype(np.int32): "i32", np.dtype(np.int8): "i8", np.dtype(np.bool_): "i1"}.get(np.dtype(target))
     if name is None:
         raise node.fail(f"cast to {target} is not supported")
@@ -442,9 +447,28 @@ _reduction("ReduceLogSum", lambda n, x, a, k: n.b.log(n.b.reduce_sum(x, a, k)), 
 _reduction("ReduceLogSumExp", lambda n, x, a, k: n.b.log(n.b.reduce_sum(n.b.exp(x), a, k)), floats=True)
 
 
-@op("ArgMax")
-def _argmax(node: Node):
-    raise node.fail("its int64 result is not supported (ptensor has no 64-bit integers)")
+@op("ArgMax", "ArgMin")
+def _arg_extreme(node: Node):
+    """ptensor's argmax (first maximum); ArgMin on -x (floats) or -1 - x
+    (integers, which cannot overflow); the last index by reversing the axis."""
+    b = node.b
+    x = node.tensor(0)
+    shape = x.shape
+    if not shape:
+        raise node.fail("a rank-0 input is not supported")
+    axis = node.attrs.get("axis", 0) % len(shape)
+    keep = bool(node.attrs.get("keepdims", 1))
+    last = bool(node.attrs.get("select_last_index", 0))
+    if x.dtype == np.bool_:
+        x = b.cast(x, "i32")
+    if last:
+        x = _take(node, x, axis, list(range(shape[axis] - 1, -1, -1)))
+    if node.op == "ArgMin":
+        x = b.neg(x) if x.dtype.kind == "f" else b.sub(node.scalar(-1, x), x)
+    y = b.argmax(x, axis, keep)
+    if last:
+        y = b.sub(node.scalar(shape[axis] - 1, y), y)
+    return [Held(y)]
 
 
 # --- linear algebra ----------------------------------------------------------
@@ -706,7 +730,10 @@ def _depth_space(node: Node):
     x = node.tensor(0)
     if node.op == "SpaceToDepth":
         t = b.reshape(x, (n, c, h // bs, bs, w // bs, bs))
-        t = b.transpose(t, (0, 3, 5, 1, 2, 4))
+        mode = _text(node.attrs.get("mode", b"DCR"))
+        if mode not in ("DCR", "CRD"):
+            raise node.fail(f"attribute mode={mode} is not supported")
+        t = b.transpose(t, (0, 3, 5, 1, 2, 4) if mode == "DCR" else (0, 1, 3, 5, 2, 4))
         return [Held(b.reshape(t, (n, c * bs * bs, h // bs, w // bs)))]
     if _text(node.attrs.get("mode", b"DCR")) == "DCR":
         t = b.transpose(b.reshape(x, (n, bs, bs, c // (bs * bs), h, w)), (0, 3, 4, 1, 5, 2))
@@ -1018,3 +1045,15 @@ def _lstm(node: Node):
         outputs.append(b.reshape(h, (1, 1, batch, hidden)))
     y = b.concat(outputs, 0) if len(outputs) > 1 else outputs[0]
     return [Held(y), Held(b.reshape(h, (1, batch, hidden))), Held(b.reshape(c, (1, batch, hidden)))]
+
+
+@op("ConstantOfShape")
+def _constant_of_shape(node: Node):
+    """Reached only when the shape is a graph input the declared output fixes."""
+    from onnx import numpy_helper
+
+    shape = [int(d) for d in node.const(0, "the shape")]
+    fill = numpy_helper.to_array(node.attrs["value"]).reshape(-1) if "value" in node.attrs else np.zeros(1, np.float32)
+    if 0 in shape:
+        raise node.fail("an empty result is not supported")
+    return [Held(node.constant(np.full(shape, fill[0], dtype=fill.dtype)))]

@@ -76,6 +76,9 @@ PARALLEL_ATTR = "pelemay.parallel"
 """On an scf.for: run its iterations on this many threads (passes/parallelize.py)."""
 MAX_THREADS = 256
 
+FIXED_INPUTS_ATTR = "pelemay.fixed_inputs"
+"""Rules for inputs a program was compiled for one meaning of (see pelemay_ir.onnx_fixed)."""
+
 ERROR_CODES = (
     ("PELEMAY_OK", 0, "success"),
     ("PELEMAY_ERR_NULL", 1, "a pointer argument is NULL"),
@@ -352,6 +355,7 @@ class Interface:
     weights_name: str | None
     weights_bytes: int | None
     weights_align: int
+    fixed_inputs: str | None = None  # pelemay_ir.onnx_fixed's rules: inputs compiled for one meaning
 
     @property
     def run(self) -> str:
@@ -451,6 +455,7 @@ def interface(module: ModuleOp) -> Interface:
         weights_name=weights_name,
         weights_bytes=weights_bytes,
         weights_align=weights_align,
+        fixed_inputs=fn.attributes[FIXED_INPUTS_ATTR].data if FIXED_INPUTS_ATTR in fn.attributes else None,
     )
 
 
