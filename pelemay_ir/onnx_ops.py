@@ -542,7 +542,8 @@ def _reshape(node: Node):
 @op("Flatten")
 def _flatten(node: Node):
     shape = node.shape(0)
-    axis = node.attrs.get("axis", 1) % (len(shape) + 1) if shape else 0
+    axis = node.attrs.get("axis", 1)
+    axis = axis + len(shape) if axis < 0 else axis  # -1 is the last axis, not the end
     return [Held(node.b.reshape(node.tensor(0), (int(np.prod(shape[:axis])), int(np.prod(shape[axis:])))))]
 
 
@@ -909,8 +910,6 @@ def _batch_norm(node: Node):
 @op("LayerNormalization")
 def _layer_norm(node: Node):
     b = node.b
-    if any(o for o in node.proto.output[1:]):
-        raise node.fail("the Mean and InvStdDev outputs are not supported")
     if node.attrs.get("stash_type", 1) != 1:
         raise node.fail("attribute stash_type other than float is not supported")
     x = node.tensor(0)
@@ -925,7 +924,17 @@ def _layer_norm(node: Node):
             t = b.broadcast(t, trailing) if len(t.shape) <= len(trailing) else b.reshape(t, trailing)
         return t
 
-    return [Held(b.layer_norm(x, param(1, 1), param(2, 0), axis, node.attrs.get("epsilon", 1e-5)))]
+    eps = node.attrs.get("epsilon", 1e-5)
+    y = Held(b.layer_norm(x, param(1, 1), param(2, 0), axis, eps))
+    if not any(o for o in node.proto.output[1:]):
+        return [y]
+    # Mean and InvStdDev (stash type float), as the ONNX function computes them
+    xf = b.cast(x, "f32") if x.dtype != np.float32 else x
+    axes = list(range(axis, len(x.shape)))
+    mean = b.reduce_mean(xf, axes, True)
+    centred = b.sub(xf, mean)
+    var = b.reduce_mean(b.mul(centred, centred), axes, True)
+    return [y, Held(mean), Held(b.rsqrt(b.add(var, node.scalar(eps, var))))]
 
 
 @op("InstanceNormalization")
