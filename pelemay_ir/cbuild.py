@@ -116,7 +116,7 @@ def check_inputs(iface: c_target.Interface, inputs: Sequence[object]) -> list[np
     if iface.fixed_inputs:
         from pelemay_ir import onnx_fixed
 
-        onnx_fixed.check(iface.fixed_inputs, arrays)
+        arrays = onnx_fixed.check(iface.fixed_inputs, arrays)
     return arrays
 
 

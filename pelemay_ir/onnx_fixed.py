@@ -10,8 +10,11 @@ how a Pad splits its padding) nothing is fixed and the importer rejects the
 model naming the node.
 
 The rules travel on the entry function as the `pelemay.fixed_inputs`
-attribute (JSON), which `cbuild.check_inputs` reads, so the host, LLVM and
-qemu paths all check a call the same way.
+attribute (JSON). The generated run function (C and LLVM) accepts exactly
+the value it was compiled for and returns PELEMAY_ERR_INPUT for any other;
+`cbuild.check_inputs`, which every Python call goes through (host, LLVM,
+qemu), accepts any value with the same meaning, raises a ValueError naming
+the node otherwise, and passes the compiled value on.
 """
 
 from __future__ import annotations
@@ -184,8 +187,11 @@ def encode(rules: Sequence[dict]) -> str:
     return json.dumps(list(rules), separators=(",", ":"))
 
 
-def check(encoded: str, inputs: Sequence[np.ndarray]) -> None:
-    """Raise ValueError when a call passes a fixed input another meaning."""
+def check(encoded: str, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The inputs with each fixed one replaced by the value it was compiled
+    for (the generated code accepts that one only, PELEMAY_ERR_INPUT else);
+    ValueError when a call passes a fixed input another meaning."""
+    arrays = list(inputs)
     for rule in json.loads(encoded):
         k = rule["input"]
         if not accepts(rule, inputs[k]):
@@ -194,3 +200,5 @@ def check(encoded: str, inputs: Sequence[np.ndarray]) -> None:
                 f"input {k} ('{rule['name']}') was fixed when the model was compiled "
                 f"(node '{rule['node']}', {rule['op']}): it {meaning(rule)}, got {given}"
             )
+        arrays[k] = np.array(rule["value"], dtype=inputs[k].dtype).reshape(inputs[k].shape)
+    return arrays

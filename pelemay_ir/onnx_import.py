@@ -466,6 +466,7 @@ class _Importer:
                 raise node.fail(f"{what} (input '{name}') is fixed to another value by an earlier node")
             value = self.fixed[name]
         self.fixed[name] = value
+        rule["value"] = [int(v) for v in np.asarray(value).reshape(-1)]  # what the generated code accepts
         self.fixed_rules.append(rule)
         return value
 

@@ -117,6 +117,33 @@ def test_reshape_shape_input_is_fixed_and_checked():
         run(x, np.array([4, 3, 2], dtype=np.int32))
 
 
+@pytest.mark.parametrize("emit", ["c", "llvm"])
+def test_generated_code_checks_a_fixed_input(emit):
+    """Called directly (as from C), the run function accepts the compiled
+    value only and returns PELEMAY_ERR_INPUT for any other."""
+    from onnx import TensorProto, helper
+
+    import pelemay_ir
+    from pelemay_ir.cbuild import aligned, aligned_array
+    from pelemay_ir.targets import c as c_target
+
+    model = _model(
+        [helper.make_node("Reshape", ["x", "shape"], ["y"])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 12]),
+         helper.make_tensor_value_info("shape", TensorProto.INT64, [3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3, 4])],
+    )
+    run = pelemay_ir.compile(pelemay_ir.import_onnx(model), emit=emit)
+    codes = {name: value for name, value, _ in c_target.ERROR_CODES}
+    x = np.arange(24, dtype=np.float32).reshape(2, 12)
+    y = aligned_array((2, 3, 4), np.float32)
+    arena = aligned(max(run.interface.arena_bytes, 1), run.interface.arena_align)
+    for shape, code in (([2, 3, 4], "PELEMAY_OK"), ([2, -1, 4], "PELEMAY_ERR_INPUT"), ([4, 3, 2], "PELEMAY_ERR_INPUT")):
+        s = np.array(shape, dtype=np.int32)
+        assert run.call_raw(x.ctypes.data, s.ctypes.data, y.ctypes.data, arena.ctypes.data) == codes[code]
+    np.testing.assert_array_equal(y, x.reshape(2, 3, 4))
+
+
 def test_reduce_axes_input_is_fixed_where_the_shape_decides():
     from onnx import TensorProto, helper
 
