@@ -114,11 +114,19 @@ def meaning(rule: dict) -> str:
 # --- fixing a value at import --------------------------------------------------
 
 
-def determine(op: str, attrs: dict, index: int, data: tuple[int, ...], out: tuple[int, ...] | None,
-              outs: Sequence[tuple[int, ...] | None] = ()) -> tuple[np.ndarray, dict]:
-    """The value of input `index` of an `op` node whose first input has shape
-    `data` and whose first output is declared `out` (all outputs: `outs`),
-    and the rule a call's value must follow. Raises Undetermined."""
+def determine(op: str, attrs: dict, index: int, length: int, data: tuple[int, ...],
+              out: tuple[int, ...] | None, outs: Sequence[tuple[int, ...] | None] = ()) -> tuple[np.ndarray, dict]:
+    """The value (`length` integers) of input `index` of an `op` node whose
+    first input has shape `data` and whose first output is declared `out`
+    (all outputs: `outs`), and the rule a call's value must follow. Raises
+    Undetermined."""
+    value, rule = _determine(op, attrs, index, length, data, out, outs)
+    if value.size != length or not accepts(rule, value):
+        raise Undetermined(f"no value of {length} integers gives the declared output shape")
+    return value, rule
+
+
+def _determine(op, attrs, index, length, data, out, outs) -> tuple[np.ndarray, dict]:
     if op == "Split" and index == 1:
         axis = attrs.get("axis", 0) % len(data)
         if not outs or any(o is None for o in outs):
@@ -137,9 +145,8 @@ def determine(op: str, attrs: dict, index: int, data: tuple[int, ...], out: tupl
             raise Undetermined("the declared output shape does not fit the input")
         return np.array(out, np.int64), {"rule": "reshape", "data": list(data), "shape": list(out), "allowzero": allowzero}
     if op == "Expand" and index == 1:
-        if expand_to(data, out) != out:
-            raise Undetermined("the declared output shape does not fit the input")
-        return np.array(out, np.int64), {"rule": "expand", "data": list(data), "shape": list(out)}
+        value = out[len(out) - length:] if length <= len(out) else (1,) * (length - len(out)) + out
+        return np.array(value, np.int64), {"rule": "expand", "data": list(data), "shape": list(out)}
     if op == "Tile" and index == 1:
         if len(out) != len(data) or any(d == 0 or o % d for d, o in zip(data, out)):
             raise Undetermined("the declared output shape is not a tiling of the input")
@@ -148,35 +155,39 @@ def determine(op: str, attrs: dict, index: int, data: tuple[int, ...], out: tupl
     if op in ("Squeeze", "Unsqueeze") and index == 1:
         small, big = (out, data) if op == "Squeeze" else (data, out)
         fn = squeeze_to if op == "Squeeze" else unsqueeze_to
-        base = data
-        for axes in itertools.combinations(range(len(big)), len(big) - len(small)):
-            if axes and fn(base, list(axes)) == out:
-                return np.array(axes, np.int64), {"rule": op.lower(), "data": list(data), "shape": list(out)}
+        rule = {"rule": op.lower(), "data": list(data), "shape": list(out)}
+        for axes in itertools.combinations(range(len(big)), length):
+            if fn(data, list(axes)) == out:
+                return np.array(axes, np.int64), rule
         raise Undetermined("the declared output shape does not fit the input")
     if op.startswith("Reduce") and index == 1:
-        return _reduce_axes(op, attrs, data, out)
+        return _reduce_axes(op, attrs, length, data, out)
     raise Undetermined("the declared shapes do not determine it")
 
 
-def _reduce_axes(op: str, attrs: dict, data: tuple[int, ...], out: tuple[int, ...]) -> tuple[np.ndarray, dict]:
+def _reduce_axes(op: str, attrs: dict, length: int, data: tuple[int, ...], out: tuple[int, ...]) -> tuple[np.ndarray, dict]:
     rank = len(data)
     keep = bool(attrs.get("keepdims", 1))
     noop = bool(attrs.get("noop_with_empty_axes", 0))
     rule = {"rule": "axes", "rank": rank, "noop": noop, "axes": [],
             "ignore": [a for a, d in enumerate(data) if d == 1] if op in IDENTITY_ON_ONE else []}
-    meanings: dict[frozenset, list[int]] = {}
-    for k in range(rank + 1):
-        for axes in itertools.combinations(range(rank), k):
-            if not axes and not noop:
-                continue
-            shape = tuple(1 if i in axes else d for i, d in enumerate(data)) if keep and axes else \
-                tuple(d for i, d in enumerate(data) if i not in axes)
-            if shape == out:
-                meanings.setdefault(frozenset(reduced_axes(rule, list(axes))), list(axes))
+
+    def result(axes: tuple[int, ...]) -> tuple[int, ...]:
+        chosen = set(axes) if axes or noop else set(range(rank))
+        if not chosen:
+            return tuple(data)
+        return tuple(1 if i in chosen else d for i, d in enumerate(data)) if keep else \
+            tuple(d for i, d in enumerate(data) if i not in chosen)
+
+    fitting = [axes for k in range(rank + 1) for axes in itertools.combinations(range(rank), k) if result(axes) == out]
+    meanings = {frozenset(reduced_axes(rule, list(axes))) for axes in fitting}
     if len(meanings) != 1:
         raise Undetermined("the declared output shape leaves " + ("no choice" if not meanings else "a choice of axes"))
-    (reduced, value), = meanings.items()
+    (reduced,) = meanings
     rule["axes"] = sorted(reduced)
+    value = next((axes for axes in fitting if len(axes) == length), None)
+    if value is None:
+        raise Undetermined(f"no {length} axes give the declared output shape")
     return np.array(value, np.int64), rule
 
 

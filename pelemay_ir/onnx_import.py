@@ -454,7 +454,8 @@ class _Importer:
         data = node.shape(0)
         outs = [node.declared(k) for k in range(len(node.proto.output))]
         try:
-            value, rule = onnx_fixed.determine(node.op, node.attrs, i, data, outs[0] if outs else None, outs)
+            length = int(np.prod(node.shape(i)))
+            value, rule = onnx_fixed.determine(node.op, node.attrs, i, length, data, outs[0] if outs else None, outs)
         except onnx_fixed.Undetermined as e:
             raise node.fail(
                 f"{what} (input '{name}') must be known at compile time, but it is a graph input "

@@ -1117,6 +1117,8 @@ class _FunctionPrinter:
                 checks.append("    return PELEMAY_ERR_ALIGN;")
                 checks.append("}")
         for k, values in sorted(i.fixed_values.items()):
+            if not values:
+                continue  # an empty input has one value only
             b = i.inputs[k]
             checks.append(f"/* '{b.name}' was fixed when the program was compiled: {{{', '.join(map(str, values))}}} */")
             checks.append(f"if ({' || '.join(f'{b.name}[{j}] != {v}' for j, v in enumerate(values))}) {{")

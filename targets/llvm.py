@@ -1889,6 +1889,8 @@ class ModulePrinter:
                 ]
                 blocks.append((f"%{name}.misaligned", body, str(RUN_MISALIGNED)))
         for k, values in sorted(entry.fixed_values.items()):
+            if not values:
+                continue  # an empty input has one value only
             b = entry.inputs[k]
             n, et = local(b.name), f"i{np.dtype(b.dtype).itemsize * 8}"
             body, any_bad = [], ""
