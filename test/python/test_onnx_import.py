@@ -234,3 +234,12 @@ def test_fixed_input_rules(rule, value, ok):
     from pelemay_ir import onnx_fixed
 
     assert onnx_fixed.accepts(rule, np.array(value, dtype=np.int64)) is ok
+
+
+@pytest.mark.slow
+def test_report_survives_a_test_that_overruns(cases):
+    """A test past its timeout is an error and its worker is replaced; the
+    run goes on to the next test."""
+    outcomes = onnx_node_report.run_all([cases["test_abs"], cases["test_relu"]], "c", jobs=1, timeout=0.01)
+    assert sorted(o.name for o in outcomes) == ["test_abs", "test_relu"]
+    assert all(o.status == "error" and "timed out" in o.reason for o in outcomes)
