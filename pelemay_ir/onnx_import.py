@@ -305,6 +305,8 @@ class _Importer:
             if v is None:
                 raise OnnxImportError(f"graph output '{out.name}' is not computed by any node", self.source)
             tt = out.type.tensor_type
+            if out.type.WhichOneof("value") not in (None, "tensor_type"):
+                raise OnnxImportError(f"graph output '{out.name}' is not a tensor", self.source)
             if out.type.HasField("tensor_type") and tt.elem_type and tt.elem_type not in elem_types:
                 raise OnnxImportError(
                     f"graph output '{out.name}' has element type {_type_name(tt.elem_type)}; "
@@ -390,7 +392,10 @@ class _Importer:
         inputs = [self.values[n] for n in proto.input if n]
         if node.op == "Constant":
             outputs = [self._constant_attr(node)]
-        elif all(not isinstance(v, Held) for v in inputs) and node.op not in NOT_FOLDED and node.op in _FOLDABLE:
+        elif (
+            all(not isinstance(v, Held) for v in inputs) and node.op not in NOT_FOLDED and node.op in _FOLDABLE
+            and not any(isinstance(self.values.get(n), Held) for n in _outer_names(proto))
+        ):
             outputs = self._fold(node)
         else:
             translate = OPS.get(node.op)
@@ -432,17 +437,47 @@ class _Importer:
             return np.array(v, dtype=np.float32 if a.name == "value_floats" else np.int64)
         raise node.fail(f"attribute {a.name} is not supported")
 
-    def _fold(self, node: Node) -> list[np.ndarray]:
+    def inline(self, node: Node, graph) -> list:
+        """A subgraph's nodes imported in place of `node`; its outputs are the node's."""
+        from onnx import numpy_helper
+
+        for init in graph.initializer:
+            self.values[init.name] = numpy_helper.to_array(init)
+        for proto in graph.node:
+            self._node(Node(self, proto, node.index))
+        self.builder.location = self.location(node)
+        return [self.values[o.name] for o in graph.output]
+
+    def fold_with(self, node: Node, stand_ins: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Fold a node whose result does not depend on the values of the
+        run-time inputs given stand-ins for (CastLike's `target_type`)."""
+        return self._fold(node, stand_ins)
+
+    def _fold(self, node: Node, stand_ins: dict[str, np.ndarray] | None = None) -> list[np.ndarray]:
         """Evaluate a node on known inputs with onnx's reference evaluator."""
         from onnx.reference import ReferenceEvaluator
 
-        feeds = {n: self.values[n] for n in node.proto.input if n}
+        feeds = {n: (stand_ins or {}).get(n, self.values[n]) for n in node.proto.input if n}
+        outer = {n: self.values[n] for n in _outer_names(node.proto) if n in self.values}
         try:
-            evaluator = ReferenceEvaluator(node.proto, opsets={"": self.opset})
+            if outer:  # a subgraph (If, Loop) reads known values of the enclosing graph
+                from onnx import helper
+
+                feeds.update(outer)
+                graph = helper.make_graph(
+                    [node.proto], "fold",
+                    [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for n, v in feeds.items()],
+                    [helper.make_empty_tensor_value_info(o) for o in node.proto.output if o],
+                )
+                evaluator = ReferenceEvaluator(graph, opsets={"": self.opset})
+            else:
+                evaluator = ReferenceEvaluator(node.proto, opsets={"": self.opset})
             outputs = evaluator.run(None, feeds)
         except Exception as e:  # noqa: BLE001 - onnx raises many types; report one line
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise node.fail(f"cannot be evaluated at compile time: {first}") from None
+        if any(not isinstance(o, (np.ndarray, np.generic)) for o in outputs):
+            raise node.fail("its result is a sequence or an optional, which is not supported (tensors only)")
         return [np.asarray(o) for o in outputs]
 
     def fix_input(self, node: Node, i: int, what: str) -> np.ndarray:
@@ -549,6 +584,18 @@ def _value_types(model) -> dict[str, ValueType]:
         )
         out[vi.name] = ValueType(tt.elem_type, shape)
     return out
+
+
+def _outer_names(proto) -> set[str]:
+    """Names a node's subgraphs read from the enclosing graph."""
+    found: set[str] = set()
+    for a in proto.attribute:
+        for g in (*([a.g] if a.HasField("g") else []), *a.graphs):
+            made = {i.name for i in g.input} | {i.name for i in g.initializer}
+            for n in g.node:
+                found |= {i for i in (*n.input, *_outer_names(n)) if i and i not in made}
+                made |= set(n.output)
+    return found
 
 
 def _fold_table() -> frozenset[str]:

@@ -394,6 +394,9 @@ def _cast(node: Node):
 
 @op("CastLike")
 def _cast_like(node: Node):
+    if not isinstance(node.value(0), Held):  # a known value cast like a run-time one: fold it
+        like = np.int64 if node.importer.is_int64(node.proto.input[1]) else node.dtype(1)
+        return node.importer.fold_with(node, {node.proto.input[1]: np.zeros((), dtype=like)})
     target = node.dtype(1)
     if node.importer.is_int64(node.proto.input[1]) and node.dtype(0).kind == "f":
         raise node.fail("cast from a float to int64 is not supported (ptensor has no 64-bit integers)")
@@ -1110,3 +1113,13 @@ def _constant_of_shape(node: Node):
     if 0 in shape:
         raise node.fail("an empty result is not supported")
     return [Held(node.constant(np.full(shape, fill[0], dtype=fill.dtype)))]
+
+
+@op("If")
+def _if(node: Node):
+    """An If on a condition known at compile time: the taken branch's nodes
+    are imported in its place (they read the enclosing graph's values)."""
+    cond = np.asarray(node.const(0, "the condition"))
+    if cond.size != 1:
+        raise node.fail("the condition must hold one value")
+    return node.importer.inline(node, node.attrs["then_branch" if bool(cond.reshape(())) else "else_branch"])

@@ -243,3 +243,35 @@ def test_report_survives_a_test_that_overruns(cases):
     outcomes = onnx_node_report.run_all([cases["test_abs"], cases["test_relu"]], "c", jobs=1, timeout=0.01)
     assert sorted(o.name for o in outcomes) == ["test_abs", "test_relu"]
     assert all(o.status == "error" and "timed out" in o.reason for o in outcomes)
+
+
+@pytest.mark.parametrize("name,status,reason", [
+    # an optional sequence, folded at import, is never taken for a tensor
+    ("test_if_opt", "rejected", "a sequence or an optional"),
+    # Slice bounds that nothing in the graph determines: only the test's own data fixes them
+    ("test_slice", "bound", "axes, ends, starts, steps"),
+    ("test_add_uint8", "rejected", "element type uint8"),
+])
+def test_node_test_outcome_and_reason(cases, name, status, reason):
+    outcome = onnx_node_report.run_case(cases[name])
+    assert (outcome.status, reason in outcome.reason) == (status, True), outcome
+
+
+def test_if_on_a_known_condition_imports_the_taken_branch():
+    from onnx import TensorProto, helper, numpy_helper
+
+    import pelemay_ir
+
+    def branch(op):
+        return helper.make_graph([helper.make_node(op, ["x"], ["y_" + op])], op, [],
+                                 [helper.make_tensor_value_info("y_" + op, TensorProto.FLOAT, [3])])
+
+    for flag, want in ((True, np.abs), (False, np.negative)):
+        model = _model(
+            [helper.make_node("If", ["flag"], ["y"], then_branch=branch("Abs"), else_branch=branch("Neg"))],
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])],
+            [numpy_helper.from_array(np.array(flag), "flag")],
+        )
+        x = np.array([-1.5, 0.0, 2.0], np.float32)
+        np.testing.assert_array_equal(pelemay_ir.compile(pelemay_ir.import_onnx(model))(x)[0], want(x))
