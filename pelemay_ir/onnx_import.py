@@ -417,7 +417,7 @@ class _Importer:
                 continue
             if isinstance(v, Held) and v.tensor.value.name_hint is None:
                 v.tensor.value.name_hint = _ssa_name(name)
-            if isinstance(v, Held) and v.dtype == np.int32 and self.is_int64(name) and not v.wide:
+            if isinstance(v, Held) and v.dtype == np.int32 and not v.wide and self._int64_result(name, inputs):
                 v = Held(v.tensor, v.nhwc, wide=True)
             self.values[name] = v
         self.builder.location = None
@@ -505,6 +505,18 @@ class _Importer:
         rule["value"] = [int(v) for v in np.asarray(value).reshape(-1)]  # what the generated code accepts
         self.fixed_rules.append(rule)
         return value
+
+    def _int64_result(self, name: str, inputs: list) -> bool:
+        """Whether an int32 result holds an ONNX int64 value: as the graph's
+        types say, or (where they are unknown) when an int64 operand made it."""
+        from onnx import TensorProto
+
+        t = self.types.get(name)
+        if t is not None and t.elem_type:
+            return t.elem_type == TensorProto.INT64
+        return any(isinstance(v, Held) and v.wide for v in inputs) or any(
+            isinstance(v, np.ndarray) and v.dtype == np.int64 for v in inputs
+        )
 
     def is_int64(self, name: str) -> bool:
         from onnx import TensorProto
