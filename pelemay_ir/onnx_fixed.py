@@ -86,6 +86,19 @@ def reduced_axes(rule: dict, axes: Sequence[int]) -> set[int] | None:
     return chosen - set(rule["ignore"])
 
 
+def reduce_to(data: Sequence[int], axes: Sequence[int], keepdims: bool, noop: bool) -> tuple[int, ...] | None:
+    """The shape a Reduce with these axes makes of `data`."""
+    rank = len(data)
+    if any(not -rank <= a < rank for a in axes):
+        return None
+    chosen = {a % rank for a in axes} if len(axes) else (set() if noop else set(range(rank)))
+    if not chosen:
+        return tuple(data)
+    if keepdims:
+        return tuple(1 if i in chosen else d for i, d in enumerate(data))
+    return tuple(d for i, d in enumerate(data) if i not in chosen)
+
+
 SHAPED = {"reshape": reshape_to, "squeeze": squeeze_to, "unsqueeze": unsqueeze_to, "expand": expand_to}
 
 
@@ -96,7 +109,8 @@ def accepts(rule: dict, value: np.ndarray) -> bool:
     if kind == "equal":
         return v == rule["value"]
     if kind == "axes":
-        return reduced_axes(rule, v) == set(rule["axes"])
+        return (reduced_axes(rule, v) == set(rule["axes"])
+                and reduce_to(rule["data"], v, rule["keepdims"], rule["noop"]) == tuple(rule["shape"]))
     if kind == "reshape":
         return reshape_to(rule["data"], v, rule["allowzero"]) == tuple(rule["shape"])
     return SHAPED[kind](rule["data"], v) == tuple(rule["shape"])
@@ -107,7 +121,7 @@ def meaning(rule: dict) -> str:
     if kind == "equal":
         return f"must be {rule['value']}"
     if kind == "axes":
-        return f"must reduce the axes {sorted(rule['axes'])} of a rank-{rule['rank']} input"
+        return f"must reduce the axes {sorted(rule['axes'])} of {list(rule['data'])} to {list(rule['shape'])}"
     return f"must give the shape {list(rule['shape'])} from {list(rule['data'])}"
 
 
@@ -169,17 +183,10 @@ def _reduce_axes(op: str, attrs: dict, length: int, data: tuple[int, ...], out: 
     rank = len(data)
     keep = bool(attrs.get("keepdims", 1))
     noop = bool(attrs.get("noop_with_empty_axes", 0))
-    rule = {"rule": "axes", "rank": rank, "noop": noop, "axes": [],
-            "ignore": [a for a, d in enumerate(data) if d == 1] if op in IDENTITY_ON_ONE else []}
-
-    def result(axes: tuple[int, ...]) -> tuple[int, ...]:
-        chosen = set(axes) if axes or noop else set(range(rank))
-        if not chosen:
-            return tuple(data)
-        return tuple(1 if i in chosen else d for i, d in enumerate(data)) if keep else \
-            tuple(d for i, d in enumerate(data) if i not in chosen)
-
-    fitting = [axes for k in range(rank + 1) for axes in itertools.combinations(range(rank), k) if result(axes) == out]
+    rule = {"rule": "axes", "rank": rank, "noop": noop, "keepdims": keep, "data": list(data), "shape": list(out),
+            "axes": [], "ignore": [a for a, d in enumerate(data) if d == 1] if op in IDENTITY_ON_ONE else []}
+    fitting = [axes for k in range(rank + 1) for axes in itertools.combinations(range(rank), k)
+               if reduce_to(data, axes, keep, noop) == out]
     meanings = {frozenset(reduced_axes(rule, list(axes))) for axes in fitting}
     if len(meanings) != 1:
         raise Undetermined("the declared output shape leaves " + ("no choice" if not meanings else "a choice of axes"))

@@ -225,8 +225,15 @@ def test_int64_values_are_indices_not_arithmetic():
     ({"rule": "squeeze", "data": [1, 3, 1], "shape": [3]}, [], True),
     ({"rule": "squeeze", "data": [1, 3, 1], "shape": [3]}, [0], False),
     ({"rule": "unsqueeze", "data": [3], "shape": [1, 3, 1]}, [0, -1], True),
-    ({"rule": "axes", "rank": 3, "noop": False, "ignore": [0], "axes": [2]}, [0, 2], True),
-    ({"rule": "axes", "rank": 3, "noop": False, "ignore": [], "axes": [0, 1, 2]}, [], True),
+    ({"rule": "axes", "rank": 3, "noop": False, "keepdims": True, "data": [1, 3, 4], "shape": [1, 3, 1],
+      "ignore": [0], "axes": [2]}, [0, 2], True),
+    ({"rule": "axes", "rank": 3, "noop": False, "keepdims": True, "data": [2, 3, 4], "shape": [1, 1, 1],
+      "ignore": [], "axes": [0, 1, 2]}, [], True),
+    # reducing the size-1 axis too changes nothing but the shape, which keepdims=0 makes visible
+    ({"rule": "axes", "rank": 2, "noop": True, "keepdims": False, "data": [1, 3], "shape": [3],
+      "ignore": [0], "axes": []}, [], False),
+    ({"rule": "axes", "rank": 2, "noop": True, "keepdims": False, "data": [1, 3], "shape": [3],
+      "ignore": [0], "axes": []}, [-2], True),
     ({"rule": "equal", "value": [2, 2]}, [2, 2], True),
     ({"rule": "equal", "value": [2, 2]}, [2, 3], False),
 ])
