@@ -110,7 +110,8 @@ def check_inputs(iface: c_target.Interface, inputs: Sequence[object]) -> list[np
     as C-contiguous arrays. Every way of calling a program (ctypes on the
     host, the harness under qemu) checks here, so one mistake raises one type:
     TypeError for the wrong number of inputs, a non-array or the wrong dtype,
-    ValueError for the wrong shape."""
+    ValueError for the wrong shape, or for a value other than the one an
+    input was compiled for (`pelemay_ir.onnx_fixed`)."""
     if len(inputs) != len(iface.inputs):
         raise TypeError(f"{iface.run} takes {len(iface.inputs)} inputs, got {len(inputs)}")
     arrays = []
@@ -125,6 +126,10 @@ def check_inputs(iface: c_target.Interface, inputs: Sequence[object]) -> list[np
         if given.shape != want.shape:
             raise ValueError(f"input {k} ('{want.name}') must have shape {want.shape}, got {given.shape}")
         arrays.append(np.ascontiguousarray(given))
+    if iface.fixed_inputs:
+        from pelemay_ir import onnx_fixed
+
+        arrays = onnx_fixed.check(iface.fixed_inputs, arrays)
     return arrays
 
 

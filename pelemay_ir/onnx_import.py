@@ -69,10 +69,26 @@ def _element_types():
         TensorProto.INT32: "i32",
         TensorProto.INT8: "i8",
         TensorProto.BOOL: "i1",
+        TensorProto.INT64: "i32",  # narrowed: see WIDE_SAFE
     }
 
 
+SUPPORTED_TYPES = "float, float16, int32, int8, bool, int64 (held as int32)"
+
 SUPPORTED_NUMPY = (np.dtype(np.float32), np.dtype(np.float16), np.dtype(np.int32), np.dtype(np.int8), np.dtype(np.bool_))
+
+INT32_RANGE = (np.iinfo(np.int32).min, np.iinfo(np.int32).max)
+
+WIDE_SAFE = frozenset({
+    "Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Concat",
+    "Split", "Expand", "Tile", "Gather", "Pad", "DepthToSpace", "SpaceToDepth", "Shape", "Size",
+    "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Where", "Max", "Min",
+    "ReduceMax", "ReduceMin", "Cast", "CastLike", "ArgMax", "ArgMin",
+})
+"""Ops that only move, compare or select values (or read them as indices):
+on these an ONNX int64 value held as int32 gives ONNX's result exactly.
+ptensor has no 64-bit integers, so an int64 graph input is an int32 argument
+(its values must fit) and int64 arithmetic is rejected, never wrapped."""
 
 
 @dataclass(eq=False)
@@ -81,6 +97,7 @@ class Held:
 
     tensor: Tensor
     nhwc: bool = False
+    wide: bool = False  # an ONNX int64 value, held as int32
     _other: Tensor | None = field(default=None, repr=False)  # the same value in the other layout
 
     @property
@@ -139,11 +156,20 @@ class Node:
         """Input i, which must be known at import time."""
         v = self.value(i)
         if isinstance(v, Held):
+            name = self.proto.input[i]
+            if name in self.importer.graph_inputs:
+                return self.importer.fix_input(self, i, what)
             raise self.fail(
-                f"{what} (input '{self.proto.input[i]}') must be known at compile time, "
-                "but it is computed at run time or is a graph input"
+                f"{what} (input '{name}') must be known at compile time, but it is computed at run time"
             )
         return v
+
+    def declared(self, k: int = 0) -> tuple[int, ...] | None:
+        """Output k's static shape as the graph (or shape inference) declares it."""
+        t = self.importer.types.get(self.proto.output[k]) if k < len(self.proto.output) else None
+        if t is None or t.shape is None or any(d is None for d in t.shape):
+            return None
+        return t.shape
 
     def ints(self, attr: str, i: int, what: str) -> list[int] | None:
         """Integers given as attribute `attr` (older opsets) or as input i (newer)."""
@@ -162,17 +188,26 @@ class Node:
 
     def tensor(self, i: int) -> Tensor:
         """Input i as a ptensor value in the ONNX layout."""
-        return self.importer.plain(self.value(i), self)
+        return self.importer.plain(self._runtime(self.value(i)), self)
 
     def as_tensor(self, v) -> Tensor:
-        return self.importer.plain(v, self)
+        return self.importer.plain(self._runtime(v), self)
 
     def nhwc(self, i: int) -> Tensor:
         """Rank-4 input i held as NHWC."""
-        return self.importer.nhwc(self.value(i), self)
+        return self.importer.nhwc(self._runtime(self.value(i)), self)
 
     def as_nhwc(self, v) -> Tensor:
-        return self.importer.nhwc(v, self)
+        return self.importer.nhwc(self._runtime(v), self)
+
+    def _runtime(self, v):
+        """v, used as a run-time operand: an int64 one only by ops that cannot overflow."""
+        if isinstance(v, Held) and v.wide and self.op not in WIDE_SAFE:
+            raise self.fail(
+                "int64 arithmetic is not supported (ptensor has no 64-bit integers; "
+                "int64 values are only moved, compared and used as indices)"
+            )
+        return v
 
     def constant(self, array) -> Tensor:
         return self.importer.materialize(np.asarray(array), self)
@@ -218,6 +253,10 @@ class _Importer:
         self.shapes = dict(shapes)
         self.constants = dict(constants)
         self._weight_names: set[str] = set()
+        self.graph_inputs: dict[str, int] = {}  # name -> argument position
+        self.fixed: dict[str, np.ndarray] = {}  # graph inputs fixed at compile time
+        self.fixed_rules: list[dict] = []
+        self.types = _value_types(model)
 
     def where(self, index: int | None) -> str:
         return f"{self.source}:{index + 1}:1" if index is not None else self.source
@@ -231,7 +270,7 @@ class _Importer:
     # --- the interface ---------------------------------------------------------
 
     def run(self) -> ModuleOp:
-        from onnx import numpy_helper
+        from onnx import TensorProto, numpy_helper
 
         graph = self.model.graph
         for init in graph.initializer:
@@ -251,12 +290,13 @@ class _Importer:
             if tt.elem_type not in elem_types:
                 raise OnnxImportError(
                     f"graph input '{inp.name}' has element type {_type_name(tt.elem_type)}; "
-                    "supported: float, float16, int32, int8, bool",
+                    f"supported: {SUPPORTED_TYPES}",
                     self.source,
                 )
             shape = self._input_shape(inp)
             arg = self.builder.argument(self._unique_name(inp.name), shape, elem_types[tt.elem_type])
-            self.values[inp.name] = Held(arg)
+            self.values[inp.name] = Held(arg, wide=tt.elem_type == TensorProto.INT64)
+            self.graph_inputs[inp.name] = len(self.graph_inputs)
         for index, proto in enumerate(graph.node):
             self._node(Node(self, proto, index))
         results = []
@@ -265,10 +305,12 @@ class _Importer:
             if v is None:
                 raise OnnxImportError(f"graph output '{out.name}' is not computed by any node", self.source)
             tt = out.type.tensor_type
+            if out.type.WhichOneof("value") not in (None, "tensor_type"):
+                raise OnnxImportError(f"graph output '{out.name}' is not a tensor", self.source)
             if out.type.HasField("tensor_type") and tt.elem_type and tt.elem_type not in elem_types:
                 raise OnnxImportError(
                     f"graph output '{out.name}' has element type {_type_name(tt.elem_type)}; "
-                    "supported: float, float16, int32, int8, bool",
+                    f"supported: {SUPPORTED_TYPES}",
                     self.source,
                 )
             self.builder.location = None
@@ -290,6 +332,13 @@ class _Importer:
         except (BuildError, ShapeError) as e:
             raise OnnxImportError(f"the imported program is invalid: {e}", self.source) from None
         module.location = FileLineColLoc(StringAttr(self.source), IntAttr(0), IntAttr(0))
+        if self.fixed_rules:
+            from xdsl.dialects import func
+
+            from pelemay_ir import onnx_fixed
+
+            entry = next(op for op in module.ops if isinstance(op, func.FuncOp))
+            entry.attributes[onnx_fixed.ATTR] = StringAttr(onnx_fixed.encode(self.fixed_rules))
         return module
 
     def _input_shape(self, inp) -> list[int]:
@@ -343,7 +392,10 @@ class _Importer:
         inputs = [self.values[n] for n in proto.input if n]
         if node.op == "Constant":
             outputs = [self._constant_attr(node)]
-        elif all(not isinstance(v, Held) for v in inputs) and node.op not in NOT_FOLDED and node.op in _FOLDABLE:
+        elif (
+            all(not isinstance(v, Held) for v in inputs) and node.op not in NOT_FOLDED and node.op in _FOLDABLE
+            and not any(isinstance(self.values.get(n), Held) for n in _outer_names(proto))
+        ):
             outputs = self._fold(node)
         else:
             translate = OPS.get(node.op)
@@ -365,6 +417,8 @@ class _Importer:
                 continue
             if isinstance(v, Held) and v.tensor.value.name_hint is None:
                 v.tensor.value.name_hint = _ssa_name(name)
+            if isinstance(v, Held) and v.dtype == np.int32 and not v.wide and self._int64_result(name, inputs):
+                v = Held(v.tensor, v.nhwc, wide=True)
             self.values[name] = v
         self.builder.location = None
 
@@ -383,23 +437,102 @@ class _Importer:
             return np.array(v, dtype=np.float32 if a.name == "value_floats" else np.int64)
         raise node.fail(f"attribute {a.name} is not supported")
 
-    def _fold(self, node: Node) -> list[np.ndarray]:
+    def inline(self, node: Node, graph) -> list:
+        """A subgraph's nodes imported in place of `node`; its outputs are the node's."""
+        from onnx import numpy_helper
+
+        for init in graph.initializer:
+            self.values[init.name] = numpy_helper.to_array(init)
+        for proto in graph.node:
+            self._node(Node(self, proto, node.index))
+        self.builder.location = self.location(node)
+        return [self.values[o.name] for o in graph.output]
+
+    def fold_with(self, node: Node, stand_ins: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Fold a node whose result does not depend on the values of the
+        run-time inputs given stand-ins for (CastLike's `target_type`)."""
+        return self._fold(node, stand_ins)
+
+    def _fold(self, node: Node, stand_ins: dict[str, np.ndarray] | None = None) -> list[np.ndarray]:
         """Evaluate a node on known inputs with onnx's reference evaluator."""
         from onnx.reference import ReferenceEvaluator
 
-        feeds = {n: self.values[n] for n in node.proto.input if n}
+        feeds = {n: (stand_ins or {}).get(n, self.values[n]) for n in node.proto.input if n}
+        outer = {n: self.values[n] for n in _outer_names(node.proto) if n in self.values}
         try:
-            evaluator = ReferenceEvaluator(node.proto, opsets={"": self.opset})
+            if outer:  # a subgraph (If, Loop) reads known values of the enclosing graph
+                from onnx import helper
+
+                feeds.update(outer)
+                graph = helper.make_graph(
+                    [node.proto], "fold",
+                    [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for n, v in feeds.items()],
+                    [helper.make_empty_tensor_value_info(o) for o in node.proto.output if o],
+                )
+                evaluator = ReferenceEvaluator(graph, opsets={"": self.opset})
+            else:
+                evaluator = ReferenceEvaluator(node.proto, opsets={"": self.opset})
             outputs = evaluator.run(None, feeds)
         except Exception as e:  # noqa: BLE001 - onnx raises many types; report one line
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise node.fail(f"cannot be evaluated at compile time: {first}") from None
+        if any(not isinstance(o, (np.ndarray, np.generic)) for o in outputs):
+            raise node.fail("its result is a sequence or an optional, which is not supported (tensors only)")
         return [np.asarray(o) for o in outputs]
+
+    def fix_input(self, node: Node, i: int, what: str) -> np.ndarray:
+        """A graph input node needs at compile time, fixed from the declared
+        shapes (`pelemay_ir.onnx_fixed`); it stays an argument, checked at each call."""
+        from pelemay_ir import onnx_fixed
+
+        name = node.proto.input[i]
+        data = node.shape(0)
+        outs = [node.declared(k) for k in range(len(node.proto.output))]
+        try:
+            length = int(np.prod(node.shape(i)))
+            value, rule = onnx_fixed.determine(node.op, node.attrs, i, length, data, outs[0] if outs else None, outs)
+        except onnx_fixed.Undetermined as e:
+            raise node.fail(
+                f"{what} (input '{name}') must be known at compile time, but it is a graph input "
+                f"and nothing in the graph determines it ({e})"
+            ) from None
+        rule.update(input=self.graph_inputs[name], name=name, node=node.name, op=node.op)
+        if name in self.fixed:
+            if not onnx_fixed.accepts(rule, self.fixed[name]):
+                raise node.fail(f"{what} (input '{name}') is fixed to another value by an earlier node")
+            value = self.fixed[name]
+        self.fixed[name] = value
+        rule["value"] = [int(v) for v in np.asarray(value).reshape(-1)]  # what the generated code accepts
+        self.fixed_rules.append(rule)
+        return value
+
+    def _int64_result(self, name: str, inputs: list) -> bool:
+        """Whether an int32 result holds an ONNX int64 value: as the graph's
+        types say, or (where they are unknown) when an int64 operand made it."""
+        from onnx import TensorProto
+
+        t = self.types.get(name)
+        if t is not None and t.elem_type:
+            return t.elem_type == TensorProto.INT64
+        return any(isinstance(v, Held) and v.wide for v in inputs) or any(
+            isinstance(v, np.ndarray) and v.dtype == np.int64 for v in inputs
+        )
+
+    def is_int64(self, name: str) -> bool:
+        from onnx import TensorProto
+
+        t = self.types.get(name)
+        return t is not None and t.elem_type == TensorProto.INT64
 
     # --- values and layouts ----------------------------------------------------
 
     def materialize(self, array: np.ndarray, node: Node | None) -> Tensor:
         """A known array as a ptensor value (inline when small, else a weight)."""
+        if array.dtype == np.int64:
+            if array.size and (array.min() < INT32_RANGE[0] or array.max() > INT32_RANGE[1]):
+                what = "a compile-time int64 value outside the int32 range"
+                raise (node.fail(f"{what} is used at run time") if node else OnnxImportError(what + " is a graph output", self.source))
+            array = array.astype(np.int32)
         if array.dtype not in SUPPORTED_NUMPY:
             what = f"a compile-time value of element type {array.dtype}"
             raise (node.fail(f"{what} is used at run time; supported: float32, float16, int32, int8, bool")
@@ -431,6 +564,50 @@ class _Importer:
         if v._other is None:
             v._other = self.builder.transpose(v.tensor, NCHW_TO_NHWC)
         return v._other
+
+
+@dataclass(frozen=True)
+class ValueType:
+    """What the graph (or onnx's shape inference) declares about a value."""
+
+    elem_type: int
+    shape: tuple[int | None, ...] | None  # None: rank unknown; None entries: unknown dimensions
+
+
+def _value_types(model) -> dict[str, ValueType]:
+    """Declared element types and shapes of the graph's values, with those
+    onnx's shape inference adds (best effort: a model it cannot infer keeps
+    what it declares)."""
+    from onnx import shape_inference
+
+    try:
+        inferred = shape_inference.infer_shapes(model, data_prop=True)
+    except Exception:  # noqa: BLE001 - inference is a help, not a requirement
+        inferred = model
+    g = inferred.graph
+    out: dict[str, ValueType] = {}
+    for vi in (*g.input, *g.value_info, *g.output):
+        if not vi.type.HasField("tensor_type"):
+            continue
+        tt = vi.type.tensor_type
+        shape = (
+            tuple(d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim)
+            if tt.HasField("shape") else None
+        )
+        out[vi.name] = ValueType(tt.elem_type, shape)
+    return out
+
+
+def _outer_names(proto) -> set[str]:
+    """Names a node's subgraphs read from the enclosing graph."""
+    found: set[str] = set()
+    for a in proto.attribute:
+        for g in (*([a.g] if a.HasField("g") else []), *a.graphs):
+            made = {i.name for i in g.input} | {i.name for i in g.initializer}
+            for n in g.node:
+                found |= {i for i in (*n.input, *_outer_names(n)) if i and i not in made}
+                made |= set(n.output)
+    return found
 
 
 def _fold_table() -> frozenset[str]:

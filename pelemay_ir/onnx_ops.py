@@ -114,7 +114,7 @@ def _dropout(node: Node):
         if bool(np.asarray(training)):
             raise node.fail("training_mode=true is not supported")
     if len(node.proto.output) > 1 and node.proto.output[1]:
-        raise node.fail("the mask output is not supported")
+        return [node.value(0), np.ones(node.shape(0), dtype=np.bool_)]  # nothing dropped
     return [node.value(0)]
 
 
@@ -375,7 +375,8 @@ def _where(node: Node):
     return [_elementwise(node, fn, [0, 1, 2])]
 
 
-_ONNX_TO_PTENSOR = {1: "f32", 10: "f16", 6: "i32", 3: "i8", 9: "i1"}
+_ONNX_TO_PTENSOR = {1: "f32", 10: "f16", 6: "i32", 3: "i8", 9: "i1", 7: "i32"}
+INT64 = 7
 
 
 @op("Cast")
@@ -385,13 +386,20 @@ def _cast(node: Node):
         from pelemay_ir.onnx_import import _type_name
 
         raise node.fail(f"cast to {_type_name(to)} is not supported")
+    if to == INT64 and node.dtype(0).kind == "f":
+        raise node.fail("cast from a float to int64 is not supported (ptensor has no 64-bit integers)")
     node.reject_attrs(saturate=1, round_mode=(b"up", "up"))
     return [_elementwise(node, lambda x: node.b.cast(x, _ONNX_TO_PTENSOR[to]), [0])]
 
 
 @op("CastLike")
 def _cast_like(node: Node):
+    if not isinstance(node.value(0), Held):  # a known value cast like a run-time one: fold it
+        like = np.int64 if node.importer.is_int64(node.proto.input[1]) else node.dtype(1)
+        return node.importer.fold_with(node, {node.proto.input[1]: np.zeros((), dtype=like)})
     target = node.dtype(1)
+    if node.importer.is_int64(node.proto.input[1]) and node.dtype(0).kind == "f":
+        raise node.fail("cast from a float to int64 is not supported (ptensor has no 64-bit integers)")
     name = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16", np.dtype(np.int32): "i32", np.dtype(np.int8): "i8", np.dtype(np.bool_): "i1"}.get(np.dtype(target))
     if name is None:
         raise node.fail(f"cast to {target} is not supported")
@@ -432,8 +440,15 @@ def _reduction(name: str, build: Callable[[Node, Tensor, list[int], bool], Tenso
 
 
 _reduction("ReduceSum", lambda n, x, a, k: n.b.reduce_sum(x, a, k))
-_reduction("ReduceMax", lambda n, x, a, k: n.b.reduce_max(x, a, k))
-_reduction("ReduceMin", lambda n, x, a, k: n.b.reduce_min(x, a, k))
+_reduction("ReduceMax", lambda n, x, a, k: _on_bools(n, x, lambda t: n.b.reduce_max(t, a, k)))
+_reduction("ReduceMin", lambda n, x, a, k: _on_bools(n, x, lambda t: n.b.reduce_min(t, a, k)))
+
+
+def _on_bools(node: Node, x: Tensor, fn: Callable[[Tensor], Tensor]) -> Tensor:
+    """fn on x, booleans as i32 and back (max is any, min is all)."""
+    if x.dtype != np.bool_:
+        return fn(x)
+    return node.b.cast(fn(node.b.cast(x, "i32")), "i1")
 _reduction("ReduceMean", lambda n, x, a, k: n.b.reduce_mean(x, a, k))
 _reduction("ReduceL1", lambda n, x, a, k: n.b.reduce_sum(n.b.abs(x), a, k))
 _reduction("ReduceL2", lambda n, x, a, k: n.b.sqrt(n.b.reduce_sum(n.b.mul(x, x), a, k)), floats=True)
@@ -442,9 +457,28 @@ _reduction("ReduceLogSum", lambda n, x, a, k: n.b.log(n.b.reduce_sum(x, a, k)), 
 _reduction("ReduceLogSumExp", lambda n, x, a, k: n.b.log(n.b.reduce_sum(n.b.exp(x), a, k)), floats=True)
 
 
-@op("ArgMax")
-def _argmax(node: Node):
-    raise node.fail("its int64 result is not supported (ptensor has no 64-bit integers)")
+@op("ArgMax", "ArgMin")
+def _arg_extreme(node: Node):
+    """ptensor's argmax (first maximum); ArgMin on -x (floats) or -1 - x
+    (integers, which cannot overflow); the last index by reversing the axis."""
+    b = node.b
+    x = node.tensor(0)
+    shape = x.shape
+    if not shape:
+        raise node.fail("a rank-0 input is not supported")
+    axis = node.attrs.get("axis", 0) % len(shape)
+    keep = bool(node.attrs.get("keepdims", 1))
+    last = bool(node.attrs.get("select_last_index", 0))
+    if x.dtype == np.bool_:
+        x = b.cast(x, "i32")
+    if last:
+        x = _take(node, x, axis, list(range(shape[axis] - 1, -1, -1)))
+    if node.op == "ArgMin":
+        x = b.neg(x) if x.dtype.kind == "f" else b.sub(node.scalar(-1, x), x)
+    y = b.argmax(x, axis, keep)
+    if last:
+        y = b.sub(node.scalar(shape[axis] - 1, y), y)
+    return [Held(y)]
 
 
 # --- linear algebra ----------------------------------------------------------
@@ -518,7 +552,8 @@ def _reshape(node: Node):
 @op("Flatten")
 def _flatten(node: Node):
     shape = node.shape(0)
-    axis = node.attrs.get("axis", 1) % (len(shape) + 1) if shape else 0
+    axis = node.attrs.get("axis", 1)
+    axis = axis + len(shape) if axis < 0 else axis  # -1 is the last axis, not the end
     return [Held(node.b.reshape(node.tensor(0), (int(np.prod(shape[:axis])), int(np.prod(shape[axis:])))))]
 
 
@@ -706,7 +741,10 @@ def _depth_space(node: Node):
     x = node.tensor(0)
     if node.op == "SpaceToDepth":
         t = b.reshape(x, (n, c, h // bs, bs, w // bs, bs))
-        t = b.transpose(t, (0, 3, 5, 1, 2, 4))
+        mode = _text(node.attrs.get("mode", b"DCR"))
+        if mode not in ("DCR", "CRD"):
+            raise node.fail(f"attribute mode={mode} is not supported")
+        t = b.transpose(t, (0, 3, 5, 1, 2, 4) if mode == "DCR" else (0, 1, 3, 5, 2, 4))
         return [Held(b.reshape(t, (n, c * bs * bs, h // bs, w // bs)))]
     if _text(node.attrs.get("mode", b"DCR")) == "DCR":
         t = b.transpose(b.reshape(x, (n, bs, bs, c // (bs * bs), h, w)), (0, 3, 4, 1, 5, 2))
@@ -732,18 +770,24 @@ def _gather(node: Node):
 
 
 def _gather_runtime(node: Node, data: Tensor, indices: Tensor, axis: int) -> Tensor:
-    """Rows of `data` at runtime indices: a one-hot matrix times the table.
+    """Entries of `data` at runtime indices along `axis`: a one-hot matrix
+    times the table (the axis moved to the front and back again).
 
     Each output row is the sum of exactly one table row times 1 and the
-    others times 0, so finite tables come out exact; negative indices count
-    from the end as in ONNX.
+    others times 0, so finite tables come out exact (integers in i32);
+    negative indices count from the end as in ONNX.
     """
     b = node.b
-    if axis != 0:
-        raise node.fail("a runtime index along an axis other than 0 is not supported")
-    _float(node, data, "the gathered data")
     if indices.dtype != np.int32:
-        raise node.fail(f"runtime indices of element type {indices.dtype} are not supported (int32)")
+        raise node.fail(f"runtime indices of element type {indices.dtype} are not supported (int32, int64)")
+    kind = data.dtype
+    if kind in (np.bool_, np.int8):
+        data = b.cast(data, "i32")
+    elif kind not in (np.float32, np.float16, np.int32):
+        raise node.fail(f"gathering from element type {kind} at runtime indices is not supported")
+    rank = len(data.shape)
+    if axis:
+        data = b.transpose(data, (axis, *range(axis), *range(axis + 1, rank)))
     rows = data.shape[0]
     rest = data.shape[1:]
     idx = b.reshape(indices, (*indices.shape, 1))
@@ -752,8 +796,13 @@ def _gather_runtime(node: Node, data: Tensor, indices: Tensor, axis: int) -> Ten
     one_hot = b.cast(b.compare("eq", idx, iota), data.element_type)
     count = int(np.prod(indices.shape))
     table = b.reshape(data, (rows, int(np.prod(rest))))
-    y = b.matmul(b.reshape(one_hot, (count, rows)), table)
-    return b.reshape(y, (*indices.shape, *rest))
+    y = b.reshape(b.matmul(b.reshape(one_hot, (count, rows)), table), (*indices.shape, *rest))
+    if axis:
+        k = len(indices.shape)
+        y = b.transpose(y, (*range(k, k + axis), *range(k), *range(k + axis, k + rank - 1)))
+    if kind in (np.bool_, np.int8):
+        y = b.cast(y, "i1" if kind == np.bool_ else "i8")
+    return y
 
 
 @op("Shape")
@@ -882,8 +931,6 @@ def _batch_norm(node: Node):
 @op("LayerNormalization")
 def _layer_norm(node: Node):
     b = node.b
-    if any(o for o in node.proto.output[1:]):
-        raise node.fail("the Mean and InvStdDev outputs are not supported")
     if node.attrs.get("stash_type", 1) != 1:
         raise node.fail("attribute stash_type other than float is not supported")
     x = node.tensor(0)
@@ -898,7 +945,17 @@ def _layer_norm(node: Node):
             t = b.broadcast(t, trailing) if len(t.shape) <= len(trailing) else b.reshape(t, trailing)
         return t
 
-    return [Held(b.layer_norm(x, param(1, 1), param(2, 0), axis, node.attrs.get("epsilon", 1e-5)))]
+    eps = node.attrs.get("epsilon", 1e-5)
+    y = Held(b.layer_norm(x, param(1, 1), param(2, 0), axis, eps))
+    if not any(o for o in node.proto.output[1:]):
+        return [y]
+    # Mean and InvStdDev (stash type float), as the ONNX function computes them
+    xf = b.cast(x, "f32") if x.dtype != np.float32 else x
+    axes = list(range(axis, len(x.shape)))
+    mean = b.reduce_mean(xf, axes, True)
+    centred = b.sub(xf, mean)
+    var = b.reduce_mean(b.mul(centred, centred), axes, True)
+    return [y, Held(mean), Held(b.rsqrt(b.add(var, node.scalar(eps, var))))]
 
 
 @op("InstanceNormalization")
@@ -958,63 +1015,111 @@ OPS["LogSoftmax"] = lambda node: _softmax_like(node, True)
 @op("LSTM")
 def _lstm(node: Node):
     """LSTM unrolled over its static sequence length: per step one matmul for
-    the input, one for the hidden state, the gates sliced out of their sum."""
+    the input, one for the hidden state, the gates sliced out of their sum;
+    forward, reverse or both, with peepholes, either layout."""
     b = node.b
     direction = _text(node.attrs.get("direction", b"forward"))
-    if direction != "forward":
+    if direction not in ("forward", "reverse", "bidirectional"):
         raise node.fail(f"attribute direction={direction} is not supported")
-    for attr in ("activations", "clip"):
-        if attr in node.attrs:
-            raise node.fail(f"attribute {attr} is not supported")
-    node.reject_attrs(input_forget=0, layout=0)
-    for i, what in ((4, "sequence_lens"), (7, "peepholes P")):
-        if node.has(i):
-            raise node.fail(f"input {what} is not supported")
+    dirs = 2 if direction == "bidirectional" else 1
+    if "activations" in node.attrs and [_text(a) for a in node.attrs["activations"]] != ["Sigmoid", "Tanh", "Tanh"] * dirs:
+        raise node.fail("attribute activations other than the default (Sigmoid, Tanh, Tanh) is not supported")
+    if "clip" in node.attrs:
+        raise node.fail("attribute clip is not supported")
+    node.reject_attrs(input_forget=0)
+    if node.has(4):
+        raise node.fail("input sequence_lens is not supported")
+    layout = node.attrs.get("layout", 0)
     x = node.tensor(0)
     _float(node, x)
-    seq, batch, _ = x.shape
-    w = node.value(1)
-    r = node.value(2)
+    if layout:
+        x = b.transpose(x, (1, 0, 2))
+    seq, batch, features = x.shape
     hidden = node.attrs.get("hidden_size", node.shape(2)[-1])
 
-    def transposed(i):
+    def part(i: int, d: int, transpose: bool = False) -> Tensor:
+        """Direction d of input i (its leading num_directions axis dropped),
+        a known matrix transposed at import."""
         v = node.value(i)
+        shape = node.shape(i)
         if isinstance(v, Held):
-            t = b.reshape(node.tensor(i), node.shape(i)[1:])
-            return b.transpose(t, (1, 0))
-        return node.constant(np.ascontiguousarray(np.asarray(v)[0].T))
+            t = b.reshape(b.slice(node.tensor(i), [d] + [0] * (len(shape) - 1), [1, *shape[1:]]), shape[1:])
+            return b.transpose(t, (1, 0)) if transpose else t
+        a = np.asarray(v)[d]
+        return node.constant(np.ascontiguousarray(a.T if transpose else a))
 
-    wt, rt = transposed(1), transposed(2)  # (input, 4H), (H, 4H)
-    del w, r
-    bias = None
-    if node.has(3):
-        bv = node.value(3)
-        if isinstance(bv, Held):
-            bt = b.reshape(node.tensor(3), (8 * hidden,))
-            bias = b.add(b.slice(bt, [0], [4 * hidden]), b.slice(bt, [4 * hidden], [4 * hidden]))
-        else:
-            arr = np.asarray(bv)[0]
-            bias = node.constant(arr[: 4 * hidden] + arr[4 * hidden:])
+    def state(i: int, d: int) -> Tensor:
+        if not node.has(i):
+            return node.constant(np.zeros((batch, hidden), dtype=x.dtype))
+        t = node.tensor(i)
+        if layout:
+            t = b.transpose(t, (1, 0, 2))
+        return b.reshape(b.slice(t, [d, 0, 0], [1, batch, hidden]), (batch, hidden))
 
-    def initial(i):
-        if node.has(i):
-            return b.reshape(node.tensor(i), (batch, hidden))
-        return node.constant(np.zeros((batch, hidden), dtype=x.dtype))
+    ys, hs, cs = [], [], []
+    for d in range(dirs):
+        wt = part(1, d, transpose=True)  # (features, 4H)
+        rt = part(2, d, transpose=True)  # (H, 4H)
+        bias = None
+        if node.has(3) and not isinstance(node.value(3), Held):
+            bd = np.asarray(node.value(3))[d]
+            bias = node.constant(bd[: 4 * hidden] + bd[4 * hidden:])
+        elif node.has(3):
+            bd = part(3, d)
+            bias = b.add(b.slice(bd, [0], [4 * hidden]), b.slice(bd, [4 * hidden], [4 * hidden]))
+        peep = None
+        if node.has(7):
+            pd = part(7, d)
+            peep = [b.slice(pd, [k * hidden], [hidden]) for k in range(3)]  # i, o, f
+        h, c = state(5, d), state(6, d)
+        steps: list[Tensor | None] = [None] * seq
+        backward = direction == "reverse" or d == 1
+        for t in (range(seq - 1, -1, -1) if backward else range(seq)):
+            xt = b.reshape(b.slice(x, [t, 0, 0], [1, batch, features]), (batch, features))
+            gates = b.add(b.matmul(xt, wt), b.matmul(h, rt))
+            if bias is not None:
+                gates = b.add(gates, bias)
 
-    h, c = initial(5), initial(6)
-    outputs = []
-    for t in range(seq):
-        xt = b.reshape(b.slice(x, [t, 0, 0], [1, batch, x.shape[2]]), (batch, x.shape[2]))
-        gates = b.add(b.matmul(xt, wt), b.matmul(h, rt))
-        if bias is not None:
-            gates = b.add(gates, bias)
+            def gate(k):
+                return b.slice(gates, [0, k * hidden], [batch, hidden])
 
-        def gate(k):
-            return b.slice(gates, [0, k * hidden], [batch, hidden])
+            i_pre, o_pre, f_pre = gate(0), gate(1), gate(2)
+            if peep is not None:
+                i_pre, f_pre = b.add(i_pre, b.mul(peep[0], c)), b.add(f_pre, b.mul(peep[2], c))
+            c = b.add(b.mul(b.sigmoid(f_pre), c), b.mul(b.sigmoid(i_pre), b.tanh(gate(3))))
+            if peep is not None:
+                o_pre = b.add(o_pre, b.mul(peep[1], c))
+            h = b.mul(b.sigmoid(o_pre), b.tanh(c))
+            steps[t] = b.reshape(h, (1, 1, batch, hidden))
+        ys.append(b.concat(steps, 0) if seq > 1 else steps[0])
+        hs.append(b.reshape(h, (1, batch, hidden)))
+        cs.append(b.reshape(c, (1, batch, hidden)))
+    y = b.concat(ys, 1) if dirs > 1 else ys[0]  # (seq, dirs, batch, H)
+    y_h = b.concat(hs, 0) if dirs > 1 else hs[0]
+    y_c = b.concat(cs, 0) if dirs > 1 else cs[0]
+    if layout:
+        y = b.transpose(y, (2, 0, 1, 3))
+        y_h, y_c = b.transpose(y_h, (1, 0, 2)), b.transpose(y_c, (1, 0, 2))
+    return [Held(y), Held(y_h), Held(y_c)]
 
-        i_g, o_g, f_g, c_g = b.sigmoid(gate(0)), b.sigmoid(gate(1)), b.sigmoid(gate(2)), b.tanh(gate(3))
-        c = b.add(b.mul(f_g, c), b.mul(i_g, c_g))
-        h = b.mul(o_g, b.tanh(c))
-        outputs.append(b.reshape(h, (1, 1, batch, hidden)))
-    y = b.concat(outputs, 0) if len(outputs) > 1 else outputs[0]
-    return [Held(y), Held(b.reshape(h, (1, batch, hidden))), Held(b.reshape(c, (1, batch, hidden)))]
+
+@op("ConstantOfShape")
+def _constant_of_shape(node: Node):
+    """Reached only when the shape is a graph input the declared output fixes."""
+    from onnx import numpy_helper
+
+    shape = [int(d) for d in node.const(0, "the shape")]
+    fill = numpy_helper.to_array(node.attrs["value"]).reshape(-1) if "value" in node.attrs else np.zeros(1, np.float32)
+    if 0 in shape:
+        raise node.fail("an empty result is not supported")
+    return [Held(node.constant(np.full(shape, fill[0], dtype=fill.dtype)))]
+
+
+@op("If")
+def _if(node: Node):
+    """An If on a condition known at compile time: the taken branch's nodes
+    are imported in its place (they read the enclosing graph's values)."""
+    cond = np.asarray(node.const(0, "the condition"))
+    if cond.size != 1:
+        raise node.fail("the condition must hold one value")
+    return node.importer.inline(node, node.attrs["then_branch" if bool(cond.reshape(())) else "else_branch"])

@@ -72,6 +72,7 @@ _CODES = {name: value for name, value, _ in c_target.ERROR_CODES}
 RUN_OK = _CODES["PELEMAY_OK"]
 RUN_NULL_POINTER = _CODES["PELEMAY_ERR_NULL"]
 RUN_MISALIGNED = _CODES["PELEMAY_ERR_ALIGN"]
+RUN_BAD_INPUT = _CODES["PELEMAY_ERR_INPUT"]
 
 ENTRY_ATTR = c_target.ENTRY_ATTR
 SOURCE_ATTR = "pelemay.source"  # the ptensor op a loop nest was lowered from
@@ -1841,6 +1842,24 @@ class ModulePrinter:
                     f"  %{name}.misaligned = icmp ne {it} %{name}.low, 0",
                 ]
                 blocks.append((f"%{name}.misaligned", body, str(RUN_MISALIGNED)))
+        for k, values in sorted(entry.fixed_values.items()):
+            if not values:
+                continue  # an empty input has one value only
+            b = entry.inputs[k]
+            n, et = local(b.name), f"i{np.dtype(b.dtype).itemsize * 8}"
+            body, any_bad = [], ""
+            for j, v in enumerate(values):
+                body += [
+                    f"  %{n}.at{j} = getelementptr inbounds {et}, ptr %{n}, {it} {j}",
+                    f"  %{n}.v{j} = load {et}, ptr %{n}.at{j}",
+                    f"  %{n}.ne{j} = icmp ne {et} %{n}.v{j}, {v}",
+                ]
+                if any_bad:
+                    body.append(f"  %{n}.any{j} = or i1 {any_bad}, %{n}.ne{j}")
+                    any_bad = f"%{n}.any{j}"
+                else:
+                    any_bad = f"%{n}.ne{j}"
+            blocks.append((any_bad, body, str(RUN_BAD_INPUT)))
         for k, (flag, body, code) in enumerate(blocks):
             if k:
                 lines.append(f"check.{k}:")

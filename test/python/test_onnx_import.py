@@ -15,10 +15,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 import onnx_node_report  # noqa: E402
 
 MUST_PASS = [
-    "test_abs", "test_relu", "test_add", "test_add_bcast", "test_conv_with_strides_padding",
-    "test_conv_with_autopad_same", "test_maxpool_2d_default", "test_gemm_default_no_bias",
-    "test_softmax_axis_0", "test_lstm_defaults", "test_batchnorm_example", "test_identity",
-    "test_transpose_default", "test_leakyrelu", "test_leakyrelu_default",
+    # elementwise and activations
+    "test_abs", "test_relu", "test_add", "test_add_bcast", "test_sub_example", "test_mul_example",
+    "test_div_example", "test_neg_example", "test_exp_example", "test_log_example", "test_sqrt_example",
+    "test_reciprocal_example", "test_sigmoid_example", "test_tanh_example", "test_sign", "test_clip_example",
+    "test_leakyrelu", "test_leakyrelu_default", "test_elu_example", "test_selu_example", "test_celu",
+    "test_hardsigmoid_example", "test_hardswish", "test_mish", "test_softplus_example", "test_softsign_example",
+    "test_thresholdedrelu_example", "test_shrink_hard", "test_prelu_example", "test_gelu_default_1",
+    "test_gelu_tanh_1", "test_max_example", "test_min_example", "test_mean_example", "test_sum_example",
+    # logic and selection
+    "test_equal", "test_greater", "test_less", "test_and2d", "test_or_bcast3v1d", "test_xor3d", "test_not_2d",
+    "test_where_example", "test_cast_FLOAT_to_FLOAT16", "test_castlike_FLOAT_to_FLOAT16",
+    # int64 indices and results
+    "test_gather_0", "test_argmax_no_keepdims_example", "test_argmin_no_keepdims_example",
+    "test_argmax_default_axis_example_select_last_index",
+    # graph inputs fixed from declared shapes, checked at each call
+    "test_reshape_negative_dim", "test_reshape_reordered_all_dims", "test_expand_dim_changed", "test_tile",
+    "test_squeeze", "test_unsqueeze_axis_0", "test_constantofshape_float_ones",
+    "test_split_variable_parts_1d_opset18", "test_reduce_sum_keepdims_example",
+    "test_reduce_mean_default_axes_keepdims_example",
+    # layout
+    "test_identity", "test_transpose_default", "test_concat_1d_axis_0", "test_flatten_axis0",
+    "test_depthtospace_example", "test_spacetodepth", "test_shape_example", "test_size_example",
+    # networks' building blocks
+    "test_conv_with_strides_padding", "test_conv_with_autopad_same", "test_basic_conv_with_padding",
+    "test_maxpool_2d_default", "test_maxpool_2d_precomputed_pads", "test_averagepool_2d_precomputed_pads",
+    "test_globalaveragepool", "test_globalmaxpool", "test_batchnorm_example", "test_instancenorm_example",
+    "test_mvn", "test_gemm_default_no_bias", "test_gemm_alpha", "test_matmul_2d", "test_softmax_axis_0",
+    "test_softmax_axis_1", "test_logsoftmax_example_1", "test_lstm_defaults", "test_lstm_with_initial_bias",
+    "test_dropout_default",
 ]
 
 
@@ -30,6 +55,13 @@ def cases():
 @pytest.mark.parametrize("name", MUST_PASS)
 def test_node_test_passes(cases, name):
     outcome = onnx_node_report.run_case(cases[name])
+    assert outcome.status == "pass", outcome.reason
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MUST_PASS)
+def test_node_test_passes_through_llvm(cases, name):
+    outcome = onnx_node_report.run_case(cases[name], emit="llvm")
     assert outcome.status == "pass", outcome.reason
 
 
@@ -53,3 +85,200 @@ def test_unsupported_op_is_one_line(tmp_path):
 
     with pytest.raises(OnnxImportError, match="my_sin"):
         import_onnx(model)
+
+
+def _model(nodes, inputs, outputs, initializers=(), opset=18):
+    from onnx import helper
+
+    graph = helper.make_graph(nodes, "g", inputs, outputs, initializer=list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def test_reshape_shape_input_is_fixed_and_checked():
+    """A Reshape whose shape is a graph input: fixed from the declared output
+    shape, kept as an argument, and any call value meaning that shape runs."""
+    from onnx import TensorProto, helper
+
+    import pelemay_ir
+
+    model = _model(
+        [helper.make_node("Reshape", ["x", "shape"], ["y"], name="the_reshape")],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 12]),
+         helper.make_tensor_value_info("shape", TensorProto.INT64, [3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3, 4])],
+    )
+    run = pelemay_ir.compile(pelemay_ir.import_onnx(model))
+    assert [b.name for b in run.interface.inputs] == ["x", "shape"]
+    x = np.arange(24, dtype=np.float32).reshape(2, 12)
+    for shape in ([2, 3, 4], [2, -1, 4], [0, 3, -1]):
+        (y,) = run(x, np.array(shape, dtype=np.int32))
+        np.testing.assert_array_equal(y, x.reshape(2, 3, 4))
+    with pytest.raises(ValueError, match=r"input 1 \('shape'\) was fixed .*'the_reshape'.*\[2, 3, 4\].*got \[4, 3, 2\]"):
+        run(x, np.array([4, 3, 2], dtype=np.int32))
+
+
+@pytest.mark.parametrize("emit", ["c", "llvm"])
+def test_generated_code_checks_a_fixed_input(emit):
+    """Called directly (as from C), the run function accepts the compiled
+    value only and returns PELEMAY_ERR_INPUT for any other."""
+    from onnx import TensorProto, helper
+
+    import pelemay_ir
+    from pelemay_ir.cbuild import aligned, aligned_array
+    from pelemay_ir.targets import c as c_target
+
+    model = _model(
+        [helper.make_node("Reshape", ["x", "shape"], ["y"])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 12]),
+         helper.make_tensor_value_info("shape", TensorProto.INT64, [3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3, 4])],
+    )
+    run = pelemay_ir.compile(pelemay_ir.import_onnx(model), emit=emit)
+    codes = {name: value for name, value, _ in c_target.ERROR_CODES}
+    x = np.arange(24, dtype=np.float32).reshape(2, 12)
+    y = aligned_array((2, 3, 4), np.float32)
+    arena = aligned(max(run.interface.arena_bytes, 1), run.interface.arena_align)
+    for shape, code in (([2, 3, 4], "PELEMAY_OK"), ([2, -1, 4], "PELEMAY_ERR_INPUT"), ([4, 3, 2], "PELEMAY_ERR_INPUT")):
+        s = np.array(shape, dtype=np.int32)
+        assert run.call_raw(x.ctypes.data, s.ctypes.data, y.ctypes.data, arena.ctypes.data) == codes[code]
+    np.testing.assert_array_equal(y, x.reshape(2, 3, 4))
+
+
+def test_reduce_axes_input_is_fixed_where_the_shape_decides():
+    from onnx import TensorProto, helper
+
+    import pelemay_ir
+    from pelemay_ir.onnx_import import OnnxImportError
+
+    def model(out_shape, keepdims):
+        return _model(
+            [helper.make_node("ReduceSum", ["x", "axes"], ["y"], name="sum", keepdims=keepdims)],
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 2, 2]),
+             helper.make_tensor_value_info("axes", TensorProto.INT64, [1])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
+        )
+
+    run = pelemay_ir.compile(pelemay_ir.import_onnx(model([1, 2, 2], 1)))
+    x = np.random.default_rng(0).standard_normal((3, 2, 2)).astype(np.float32)
+    for axes in ([0], [-3]):
+        np.testing.assert_allclose(run(x, np.array(axes, np.int32))[0], x.sum(0, keepdims=True), rtol=1e-6)
+    with pytest.raises(ValueError, match="must reduce the axes"):
+        run(x, np.array([1], np.int32))
+    # [3, 2] could be axis 1 or axis 2 of [3, 2, 2]: nothing decides, so the node is named
+    with pytest.raises(OnnxImportError, match=r"node 'sum' \(ReduceSum\).*nothing in the graph determines it"):
+        pelemay_ir.import_onnx(model([3, 2], 0))
+
+
+def test_slice_bounds_from_graph_inputs_are_rejected_naming_the_node():
+    from onnx import TensorProto, helper
+
+    from pelemay_ir.onnx_import import OnnxImportError, import_onnx
+
+    model = _model(
+        [helper.make_node("Slice", ["x", "starts", "ends"], ["y"], name="cut")],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [10]),
+         helper.make_tensor_value_info("starts", TensorProto.INT64, [1]),
+         helper.make_tensor_value_info("ends", TensorProto.INT64, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])],
+    )
+    with pytest.raises(OnnxImportError, match=r"node 'cut' \(Slice\): the starts \(input 'starts'\)"):
+        import_onnx(model)
+
+
+def test_int64_values_are_indices_not_arithmetic():
+    """int64 graph inputs are int32 arguments: gathered with, compared, moved;
+    int64 arithmetic (which could overflow int32) is rejected naming the node."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    import pelemay_ir
+    from pelemay_ir.onnx_import import OnnxImportError
+
+    table = np.random.default_rng(1).standard_normal((7, 3)).astype(np.float32)
+    model = _model(
+        [helper.make_node("Gather", ["table", "ids"], ["rows"], name="embed"),
+         helper.make_node("ArgMax", ["rows"], ["best"], axis=2, keepdims=0, name="pick")],
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, [2, 4])],
+        [helper.make_tensor_value_info("rows", TensorProto.FLOAT, [2, 4, 3]),
+         helper.make_tensor_value_info("best", TensorProto.INT64, [2, 4])],
+        [numpy_helper.from_array(table, "table")],
+    )
+    run = pelemay_ir.compile(pelemay_ir.import_onnx(model))
+    ids = np.array([[0, 6, -1, 3], [2, 2, 5, -7]], dtype=np.int32)
+    rows, best = run(ids)
+    np.testing.assert_array_equal(rows, table[ids])
+    np.testing.assert_array_equal(best, table[ids].argmax(2))
+    assert best.dtype == np.int32
+    add = _model(
+        [helper.make_node("Add", ["a", "b"], ["c"], name="plus")],
+        [helper.make_tensor_value_info(n, TensorProto.INT64, [2]) for n in "ab"],
+        [helper.make_tensor_value_info("c", TensorProto.INT64, [2])],
+    )
+    with pytest.raises(OnnxImportError, match=r"node 'plus' \(Add\): int64 arithmetic is not supported"):
+        pelemay_ir.import_onnx(add)
+
+
+@pytest.mark.parametrize("rule,value,ok", [
+    ({"rule": "reshape", "data": [2, 12], "shape": [2, 3, 4], "allowzero": 0}, [2, -1, 4], True),
+    ({"rule": "reshape", "data": [2, 12], "shape": [2, 3, 4], "allowzero": 0}, [2, -1, -1], False),
+    ({"rule": "reshape", "data": [2, 12], "shape": [2, 3, 4], "allowzero": 1}, [0, 3, 4], False),
+    ({"rule": "expand", "data": [3, 1], "shape": [2, 3, 6]}, [2, 1, 6], True),
+    ({"rule": "squeeze", "data": [1, 3, 1], "shape": [3]}, [], True),
+    ({"rule": "squeeze", "data": [1, 3, 1], "shape": [3]}, [0], False),
+    ({"rule": "unsqueeze", "data": [3], "shape": [1, 3, 1]}, [0, -1], True),
+    ({"rule": "axes", "rank": 3, "noop": False, "keepdims": True, "data": [1, 3, 4], "shape": [1, 3, 1],
+      "ignore": [0], "axes": [2]}, [0, 2], True),
+    ({"rule": "axes", "rank": 3, "noop": False, "keepdims": True, "data": [2, 3, 4], "shape": [1, 1, 1],
+      "ignore": [], "axes": [0, 1, 2]}, [], True),
+    # reducing the size-1 axis too changes nothing but the shape, which keepdims=0 makes visible
+    ({"rule": "axes", "rank": 2, "noop": True, "keepdims": False, "data": [1, 3], "shape": [3],
+      "ignore": [0], "axes": []}, [], False),
+    ({"rule": "axes", "rank": 2, "noop": True, "keepdims": False, "data": [1, 3], "shape": [3],
+      "ignore": [0], "axes": []}, [-2], True),
+    ({"rule": "equal", "value": [2, 2]}, [2, 2], True),
+    ({"rule": "equal", "value": [2, 2]}, [2, 3], False),
+])
+def test_fixed_input_rules(rule, value, ok):
+    from pelemay_ir import onnx_fixed
+
+    assert onnx_fixed.accepts(rule, np.array(value, dtype=np.int64)) is ok
+
+
+@pytest.mark.slow
+def test_report_survives_a_test_that_overruns(cases):
+    """A test past its timeout is an error and its worker is replaced; the
+    run goes on to the next test."""
+    outcomes = onnx_node_report.run_all([cases["test_abs"], cases["test_relu"]], "c", jobs=1, timeout=0.01)
+    assert sorted(o.name for o in outcomes) == ["test_abs", "test_relu"]
+    assert all(o.status == "error" and "timed out" in o.reason for o in outcomes)
+
+
+@pytest.mark.parametrize("name,status,reason", [
+    # an optional sequence, folded at import, is never taken for a tensor
+    ("test_if_opt", "rejected", "a sequence or an optional"),
+    # Slice bounds that nothing in the graph determines: only the test's own data fixes them
+    ("test_slice", "bound", "axes, ends, starts, steps"),
+    ("test_add_uint8", "rejected", "element type uint8"),
+])
+def test_node_test_outcome_and_reason(cases, name, status, reason):
+    outcome = onnx_node_report.run_case(cases[name])
+    assert (outcome.status, reason in outcome.reason) == (status, True), outcome
+
+
+def test_if_on_a_known_condition_imports_the_taken_branch():
+    from onnx import TensorProto, helper, numpy_helper
+
+    import pelemay_ir
+
+    def branch(op):
+        return helper.make_graph([helper.make_node(op, ["x"], ["y_" + op])], op, [],
+                                 [helper.make_tensor_value_info("y_" + op, TensorProto.FLOAT, [3])])
+
+    for flag, want in ((True, np.abs), (False, np.negative)):
+        model = _model(
+            [helper.make_node("If", ["flag"], ["y"], then_branch=branch("Abs"), else_branch=branch("Neg"))],
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])],
+            [numpy_helper.from_array(np.array(flag), "flag")],
+        )
+        x = np.array([-1.5, 0.0, 2.0], np.float32)
+        np.testing.assert_array_equal(pelemay_ir.compile(pelemay_ir.import_onnx(model))(x)[0], want(x))
