@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from pelemay_ir.builder import Tensor
-from pelemay_ir.onnx_import import Held, Node
+from pelemay_ir.onnx_values import Held, Node
 
 OPS: dict[str, Callable[[Node], list]] = {}
 
@@ -383,7 +383,7 @@ INT64 = 7
 def _cast(node: Node):
     to = node.attrs.get("to")
     if to not in _ONNX_TO_PTENSOR:
-        from pelemay_ir.onnx_import import _type_name
+        from pelemay_ir.onnx_values import _type_name
 
         raise node.fail(f"cast to {_type_name(to)} is not supported")
     if to == INT64 and node.dtype(0).kind == "f":

@@ -1,0 +1,174 @@
+"""What the ONNX importer and its op table share: the one exception, a
+translated value (`Held`), and the node being translated (`Node`), so that
+`pelemay_ir.onnx_ops` needs nothing of the graph walk in
+`pelemay_ir.onnx_import`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import numpy as np
+
+from pelemay_ir.builder import Tensor
+from pelemay_ir.ir import CompileError
+
+
+class OnnxImportError(CompileError):
+    """The one exception `import_onnx` raises: the model (or a node of it)
+    uses an op, attribute, element type or dynamic value the importer cannot
+    translate, or is not a valid ONNX model. `str()` is one line."""
+
+
+WIDE_SAFE = frozenset({
+    "Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Concat",
+    "Split", "Expand", "Tile", "Gather", "Pad", "DepthToSpace", "SpaceToDepth", "Shape", "Size",
+    "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Where", "Max", "Min",
+    "ReduceMax", "ReduceMin", "Cast", "CastLike", "ArgMax", "ArgMin",
+})
+"""Ops that only move, compare or select values (or read them as indices):
+on these an ONNX int64 value held as int32 gives ONNX's result exactly.
+ptensor has no 64-bit integers, so an int64 graph input is an int32 argument
+(its values must fit) and int64 arithmetic is rejected, never wrapped."""
+
+
+@dataclass(eq=False)
+class Held:
+    """A runtime value: a ptensor tensor, NCHW as in ONNX or held as NHWC."""
+
+    tensor: Tensor
+    nhwc: bool = False
+    wide: bool = False  # an ONNX int64 value, held as int32
+    _other: Tensor | None = field(default=None, repr=False)  # the same value in the other layout
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The ONNX shape (NCHW for a value held as NHWC)."""
+        s = self.tensor.shape
+        return (s[0], s[3], s[1], s[2]) if self.nhwc else s
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.tensor.dtype
+
+
+Value = "np.ndarray | Held"
+
+
+class Node:
+    """One ONNX node being translated: its inputs, attributes and the builder."""
+
+    def __init__(self, importer, proto, index: int):
+        """`importer`: the graph walk (onnx_import._Importer) the node belongs to."""
+        from onnx import helper
+
+        self.importer = importer
+        self.proto = proto
+        self.index = index
+        self.op = proto.op_type
+        self.name = proto.name or f"{proto.op_type}_{index}"
+        self.b = importer.builder
+        self.opset = importer.opset
+        self.attrs = {a.name: helper.get_attribute_value(a) for a in proto.attribute}
+
+    # --- diagnostics -----------------------------------------------------------
+
+    def fail(self, feature: str) -> OnnxImportError:
+        return OnnxImportError(f"node '{self.name}' ({self.op}): {feature}", self.importer.where(self.index))
+
+    def reject_attrs(self, **allowed_defaults) -> None:
+        """Reject any attribute that is set to something other than its allowed value."""
+        for name, ok in allowed_defaults.items():
+            if name in self.attrs and self.attrs[name] not in (ok if isinstance(ok, tuple) else (ok,)):
+                raise self.fail(f"attribute {name}={_show(self.attrs[name])} is not supported")
+
+    # --- inputs ----------------------------------------------------------------
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.proto.input)
+
+    def has(self, i: int) -> bool:
+        return i < len(self.proto.input) and self.proto.input[i] != ""
+
+    def value(self, i: int):
+        return self.importer.values[self.proto.input[i]]
+
+    def const(self, i: int, what: str) -> np.ndarray:
+        """Input i, which must be known at import time."""
+        v = self.value(i)
+        if isinstance(v, Held):
+            name = self.proto.input[i]
+            if name in self.importer.graph_inputs:
+                return self.importer.fix_input(self, i, what)
+            raise self.fail(
+                f"{what} (input '{name}') must be known at compile time, but it is computed at run time"
+            )
+        return v
+
+    def declared(self, k: int = 0) -> tuple[int, ...] | None:
+        """Output k's static shape as the graph (or shape inference) declares it."""
+        t = self.importer.types.get(self.proto.output[k]) if k < len(self.proto.output) else None
+        if t is None or t.shape is None or any(d is None for d in t.shape):
+            return None
+        return t.shape
+
+    def ints(self, attr: str, i: int, what: str) -> list[int] | None:
+        """Integers given as attribute `attr` (older opsets) or as input i (newer)."""
+        if attr in self.attrs:
+            return [int(v) for v in np.atleast_1d(self.attrs[attr])]
+        if self.has(i):
+            return [int(v) for v in np.atleast_1d(self.const(i, what))]
+        return None
+
+    def shape(self, i: int) -> tuple[int, ...]:
+        v = self.value(i)
+        return v.shape if isinstance(v, Held) else tuple(v.shape)
+
+    def dtype(self, i: int) -> np.dtype:
+        return self.value(i).dtype
+
+    def tensor(self, i: int) -> Tensor:
+        """Input i as a ptensor value in the ONNX layout."""
+        return self.importer.plain(self._runtime(self.value(i)), self)
+
+    def as_tensor(self, v) -> Tensor:
+        return self.importer.plain(self._runtime(v), self)
+
+    def nhwc(self, i: int) -> Tensor:
+        """Rank-4 input i held as NHWC."""
+        return self.importer.nhwc(self._runtime(self.value(i)), self)
+
+    def as_nhwc(self, v) -> Tensor:
+        return self.importer.nhwc(self._runtime(v), self)
+
+    def _runtime(self, v):
+        """v, used as a run-time operand: an int64 one only by ops that cannot overflow."""
+        if isinstance(v, Held) and v.wide and self.op not in WIDE_SAFE:
+            raise self.fail(
+                "int64 arithmetic is not supported (ptensor has no 64-bit integers; "
+                "int64 values are only moved, compared and used as indices)"
+            )
+        return v
+
+    def constant(self, array) -> Tensor:
+        return self.importer.materialize(np.asarray(array), self)
+
+    def scalar(self, value, like: Tensor) -> Tensor:
+        """A rank-0 constant of `like`'s element type."""
+        return self.constant(np.array(value, dtype=like.dtype))
+
+
+def _show(v) -> str:
+    if isinstance(v, bytes):
+        return v.decode(errors="replace")
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return str(list(np.asarray(v).tolist()))
+    return str(v)
+
+
+def _type_name(elem_type: int) -> str:
+    from onnx import TensorProto
+
+    try:
+        return TensorProto.DataType.Name(elem_type).lower()
+    except ValueError:
+        return f"#{elem_type}"
