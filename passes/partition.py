@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,8 +94,10 @@ def _link(spec: object, where: str) -> Link:
     return Link(gbps * 1e9 / 8, latency * 1e-3)
 
 
-def cluster_from_dict(spec: object, where: str = "units") -> Cluster:
-    """Check and read a units description (the JSON format of docs/distributed.md)."""
+def cluster_from_dict(spec: object, where: str = "units", probe: Callable[[str], float] | None = None) -> Cluster:
+    """Check and read a units description (the JSON format of docs/distributed.md).
+    A speed given as "probe" is measured by `probe(machine)`: by default the
+    speed probe here (`pelemay_ir.distributed` runs it on a worker of the unit's machine)."""
     from pelemay_ir import machines
 
     if not isinstance(spec, dict) or not isinstance(spec.get("units"), list) or not spec["units"]:
@@ -112,7 +115,7 @@ def cluster_from_dict(spec: object, where: str = "units") -> Cluster:
             )
         speed = u.get("gflops")
         if speed == "probe":
-            speed = probe_gflops(machine)
+            speed = (probe or probe_gflops)(machine)
         if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not speed > 0:
             raise CompileError(f"{where}: unit '{name}' needs 'gflops', a number > 0 or \"probe\"")
         if any(f.name == name for f in found):
@@ -132,21 +135,34 @@ def cluster_from_dict(spec: object, where: str = "units") -> Cluster:
                    overhead * 1e-3)
 
 
-def read_cluster(path: str) -> Cluster:
+def read_units(path: str) -> object:
+    """A units file's JSON, unchecked (`cluster_from_dict` checks it)."""
     try:
         text = Path(path).read_text()
     except OSError as e:
         raise CompileError(f"partition: cannot read units file '{path}': {e.strerror}") from None
     try:
-        spec = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise CompileError(f"{path}:{e.lineno}:{e.colno}: error: {e.msg}") from None
-    return cluster_from_dict(spec, path)
+
+
+def read_cluster(path: str, probe: Callable[[str], float] | None = None) -> Cluster:
+    return cluster_from_dict(read_units(path), path, probe)
+
+
+PROBE_SIZE = 128
+PROBE_RUNS = 3
+PROBE_SECONDS = 0.05
 
 
 def probe_gflops(machine: str) -> float:
-    """A unit's speed measured here: a 256x256x256 f32 matmul built for the
-    machine (run under qemu-user off the host, as such a unit runs its parts)."""
+    """The speed probe: a unit's speed measured where this runs, the median
+    time of a PROBE_SIZE^3 f32 matmul built for the machine, called at least
+    PROBE_RUNS times and for PROBE_SECONDS after a warm-up call (run under
+    qemu-user off the host, as such a unit runs its parts, so an emulated
+    unit's process start is part of its speed)."""
+    import statistics
     import time
 
     import numpy as np
@@ -154,16 +170,19 @@ def probe_gflops(machine: str) -> float:
     from pelemay_ir import api
     from pelemay_ir.builder import ProgramBuilder
 
-    n = 256
+    n = PROBE_SIZE
     b = ProgramBuilder("probe")
     x = b.argument("x", (n, n), "f32")
     b.returns(b.matmul(x, b.weight("w", np.ones((n, n), np.float32))))
     program = api.compile(b.build(), target=machine)
     inputs = np.ones((n, n), np.float32)
     program(inputs)
-    start = time.perf_counter()
-    program(inputs)
-    return 2 * n**3 / (time.perf_counter() - start) / 1e9
+    times: list[float] = []
+    while len(times) < PROBE_RUNS or sum(times) < PROBE_SECONDS:
+        start = time.perf_counter()
+        program(inputs)
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / statistics.median(times) / 1e9
 
 
 # --- the cost model -------------------------------------------------------------------
