@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,8 +94,11 @@ def _link(spec: object, where: str) -> Link:
     return Link(gbps * 1e9 / 8, latency * 1e-3)
 
 
-def cluster_from_dict(spec: object, where: str = "units") -> Cluster:
-    """Check and read a units description (the JSON format of docs/distributed.md)."""
+def cluster_from_dict(spec: object, where: str = "units", probe: Callable[[str], float] | None = None) -> Cluster:
+    """Check and read a units description (the JSON format of docs/distributed.md).
+    A speed given as "probe" is measured by `probe(machine)`, which
+    `pelemay_ir.distributed` runs on a worker of the unit's machine; a pass
+    compiles without running anything, so without `probe` it is an error."""
     from pelemay_ir import machines
 
     if not isinstance(spec, dict) or not isinstance(spec.get("units"), list) or not spec["units"]:
@@ -111,8 +115,13 @@ def cluster_from_dict(spec: object, where: str = "units") -> Cluster:
                 + ", ".join(machines.MACHINES)
             )
         speed = u.get("gflops")
+        if speed == "probe" and probe is None:
+            raise CompileError(
+                f"{where}: unit '{name}' asks for the speed probe, which runs on the cluster "
+                "(pelemay-run --workers/--scheduler, pelemay_ir.distributed); declare its 'gflops' here"
+            )
         if speed == "probe":
-            speed = probe_gflops(machine)
+            speed = probe(machine)  # pyright: ignore[reportOptionalCall]
         if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not speed > 0:
             raise CompileError(f"{where}: unit '{name}' needs 'gflops', a number > 0 or \"probe\"")
         if any(f.name == name for f in found):
@@ -132,38 +141,20 @@ def cluster_from_dict(spec: object, where: str = "units") -> Cluster:
                    overhead * 1e-3)
 
 
-def read_cluster(path: str) -> Cluster:
+def read_units(path: str) -> object:
+    """A units file's JSON, unchecked (`cluster_from_dict` checks it)."""
     try:
         text = Path(path).read_text()
     except OSError as e:
         raise CompileError(f"partition: cannot read units file '{path}': {e.strerror}") from None
     try:
-        spec = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise CompileError(f"{path}:{e.lineno}:{e.colno}: error: {e.msg}") from None
-    return cluster_from_dict(spec, path)
 
 
-def probe_gflops(machine: str) -> float:
-    """A unit's speed measured here: a 256x256x256 f32 matmul built for the
-    machine (run under qemu-user off the host, as such a unit runs its parts)."""
-    import time
-
-    import numpy as np
-
-    from pelemay_ir import api
-    from pelemay_ir.builder import ProgramBuilder
-
-    n = 256
-    b = ProgramBuilder("probe")
-    x = b.argument("x", (n, n), "f32")
-    b.returns(b.matmul(x, b.weight("w", np.ones((n, n), np.float32))))
-    program = api.compile(b.build(), target=machine)
-    inputs = np.ones((n, n), np.float32)
-    program(inputs)
-    start = time.perf_counter()
-    program(inputs)
-    return 2 * n**3 / (time.perf_counter() - start) / 1e9
+def read_cluster(path: str, probe: Callable[[str], float] | None = None) -> Cluster:
+    return cluster_from_dict(read_units(path), path, probe)
 
 
 # --- the cost model -------------------------------------------------------------------

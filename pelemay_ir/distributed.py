@@ -33,13 +33,16 @@ The policy, documented in docs/distributed.md:
 from __future__ import annotations
 
 import collections
+import copy
 import hashlib
 import itertools
+import re
+import statistics
 import threading
 import time
 import uuid
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -107,10 +110,18 @@ class Plan:
     results: tuple[Source, ...]
     """Where each of the program's results comes from."""
     arguments: int
+    text: str = ""
+    """The partition's plan as text (`partition.plan_text`), when partitioned here."""
 
     @cached_property
     def key(self) -> str:
         return hashlib.sha256("".join(p.key for p in self.parts).encode()).hexdigest()
+
+    def describe(self) -> str:
+        """The plan as text: the partition's table, or one line per part."""
+        return self.text or "".join(
+            f"part{k} @{p.name} on {p.unit} ({p.machine}): predicted {p.predicted_s * 1e3:.3f} ms\n"
+            for k, p in enumerate(self.parts))
 
 
 def _standalone(part: func.FuncOp, blob) -> tuple[str, bytes]:
@@ -154,20 +165,24 @@ def _load(model: ModuleOp | str | Path) -> ModuleOp:
     return copy
 
 
-def make_plan(model: ModuleOp | str | Path, units=None, objective: str = "throughput") -> Plan:
+def make_plan(model: ModuleOp | str | Path, units=None, objective: str = "throughput",
+              probe: Callable[[str], float] | None = None) -> Plan:
     """The plan of a program: partitioned already (its `units.run` schedule), or
-    partitioned here on `units` (a units JSON path, a dict of that format, or
-    None for a single host unit)."""
+    partitioned here on `units` (a units JSON path, a dict of that format, a
+    `partition.Cluster`, or None for a single host unit); speeds declared
+    "probe" are measured by `probe(machine)`."""
     from pelemay_ir.dialects import units as units_dialect
     from pelemay_ir.passes import partition
 
     module = _load(model)
+    plan_text = ""
     if not any(isinstance(op, units_dialect.RunOp) for op in module.walk()):
         if units is None:
             units = {"units": [{"name": "host", "machine": "host", "gflops": 1.0}]}
-        cluster = partition.read_cluster(str(units)) if isinstance(units, (str, Path)) else (
-            units if isinstance(units, partition.Cluster) else partition.cluster_from_dict(units))
-        partition.partition(module, cluster, objective)
+        cluster = partition.read_cluster(str(units), probe) if isinstance(units, (str, Path)) else (
+            units if isinstance(units, partition.Cluster) else partition.cluster_from_dict(units, probe=probe))
+        entry_name = partition.entry_function(module).sym_name.data
+        plan_text = partition.plan_text(entry_name, partition.partition(module, cluster, objective), objective)
         ir.verify(module)
     machines = {u.sym_name.data: u.machine.data for u in module.ops if isinstance(u, units_dialect.UnitOp)}
     functions = {f.sym_name.data: f for f in module.ops if isinstance(f, func.FuncOp)}
@@ -196,7 +211,7 @@ def make_plan(model: ModuleOp | str | Path, units=None, objective: str = "throug
         else:
             raise CompileError(f"a schedule holds only units.run and units.transfer, found {op.name}",
                                ir.location_of(op))
-    return Plan(entry.sym_name.data, tuple(parts), tuple(operands), results, len(entry.args))
+    return Plan(entry.sym_name.data, tuple(parts), tuple(operands), results, len(entry.args), plan_text)
 
 
 # --- on the workers ---------------------------------------------------------------------
@@ -244,9 +259,36 @@ class PartsPlugin:
 _INSTALLED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+class StaleRestrictionsPlugin:
+    """A Dask scheduler plugin: a part is pinned to its unit's worker loosely
+    (`allow_other_workers`), yet a task that became `no-worker` while no
+    worker was running stays so when only new workers join, for its pin names
+    a dead address (dask/distributed#7346). When a worker joins, such tasks
+    whose pins name no live worker are pinned to it instead (still loosely,
+    and still needing their resources, if any)."""
+
+    name = "pelemay-stale-restrictions"
+
+    def add_worker(self, scheduler, worker: str) -> None:
+        for ts in list(scheduler.unrunnable):
+            pins = ts.worker_restrictions
+            if ts.loose_restrictions and pins and not any(a in scheduler.workers for a in pins):
+                ts.worker_restrictions = {worker}
+
+
+def _has_plugin(name: str, dask_scheduler=None) -> bool:
+    return name in dask_scheduler.plugins
+
+
 def install(plan: Plan, client) -> None:
-    """Send the plan's parts to the cluster's workers, once per client."""
+    """Send the plan's parts to the cluster's workers, once per client (and
+    the scheduler plugin above, once)."""
     done = _INSTALLED.setdefault(client, set())
+    if not done and not client.run_on_scheduler(_has_plugin, StaleRestrictionsPlugin.name):
+        from distributed.diagnostics.plugin import SchedulerPlugin
+
+        client.register_plugin(type("PelemayStaleRestrictions", (StaleRestrictionsPlugin, SchedulerPlugin), {})(),
+                               name=StaleRestrictionsPlugin.name)
     if plan.key not in done:
         from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -266,6 +308,8 @@ class _Cluster:
     client: object
     workers: dict[str, dict[str, float]] = field(default_factory=dict)
     at: float = -1.0
+    last: dict[str, str] = field(default_factory=dict)
+    """unit -> the worker it was last placed on, kept while no worker can take it."""
 
     def refresh(self) -> dict[str, dict[str, float]]:
         if time.monotonic() - self.at > POLL_S:
@@ -275,16 +319,22 @@ class _Cluster:
         return self.workers
 
     def placement(self, plan: Plan) -> dict[str, str | None]:
-        """unit -> preferred worker: the k-th unit of a machine on the k-th able worker."""
+        """unit -> preferred worker: each unit on its own able worker while
+        there are enough, units of scarce machines first, a host unit
+        preferring a worker that offers no other machine; while no worker can
+        take a unit, the worker it had (a dead one: `StaleRestrictionsPlugin`
+        moves its tasks to the next worker that joins)."""
         workers = self.refresh()
+        units = list(dict.fromkeys((p.unit, p.machine) for p in plan.parts))
+        units.sort(key=lambda um: um[1] == "host")
+        load: collections.Counter = collections.Counter()
         chosen: dict[str, str | None] = {}
-        seen: collections.Counter = collections.Counter()
-        for p in plan.parts:
-            if p.unit in chosen:
-                continue
-            able = sorted(a for a, r in workers.items() if can_run(r, p.machine))
-            chosen[p.unit] = able[seen[p.machine] % len(able)] if able else None
-            seen[p.machine] += 1
+        for unit, machine in units:
+            able = [a for a, r in workers.items() if can_run(r, machine)]
+            best = min(able, key=lambda a: (load[a], len(workers[a]), a)) if able else self.last.get(unit)
+            chosen[unit] = best
+            load[best] += 1
+        self.last.update((u, w) for u, w in chosen.items() if w)
         return chosen
 
     def missing(self, plan: Plan) -> list[Part]:
@@ -324,7 +374,7 @@ class _Runner:
             worker = placement[part.unit]
             futures.append(self.client.submit(
                 _run_part, part.key, picks, *sources, key=key, pure=False,
-                workers=[worker] if worker else None, allow_other_workers=True,
+                workers=[worker] if worker else None, allow_other_workers=bool(worker),
                 resources=part.resources,
             ))
         return futures, list(inputs)
@@ -339,7 +389,8 @@ class _Runner:
         unplaceable_since: float | None = None
         while True:
             try:
-                wait(needed, timeout=POLL_S, return_when="ALL_COMPLETED")
+                with self.client.as_current():
+                    wait(needed, timeout=POLL_S, return_when="ALL_COMPLETED")
                 break
             except TimeoutError:
                 pass
@@ -369,11 +420,21 @@ class _Runner:
         return [np.asarray(inputs[k]) if p < 0 else outputs[p][k] for p, k in self.plan.results]
 
 
+def plan_for(model, client, units=None, objective: str = "throughput") -> Plan:
+    """`make_plan` with the client's workers measuring what is to be probed:
+    `units="probe"` describes the workers themselves (`probe_units`), and a
+    unit's speed declared "probe" is measured on a worker of its machine."""
+    if isinstance(units, str) and units == "probe":
+        units = probe_units(client)
+    return make_plan(model, units, objective, probe=lambda machine: probe_speed(client, machine))
+
+
 def run(model, inputs: Sequence[np.ndarray], client, units=None, objective: str = "latency",
         placement_timeout: float = PLACEMENT_TIMEOUT_S) -> list[np.ndarray]:
     """The outputs of `model` (a path, a module, partitioned or not) on
-    `inputs` (arrays in argument order), computed on `client`'s cluster."""
-    plan = make_plan(model, units, objective)
+    `inputs` (arrays in argument order), computed on `client`'s cluster.
+    `units`: see `plan_for`."""
+    plan = model if isinstance(model, Plan) else plan_for(model, client, units, objective)
     runner = _Runner(plan, client, placement_timeout)
     return runner.result(runner.submit(inputs, 0))
 
@@ -384,7 +445,7 @@ def stream(model, batches: Iterable[Sequence[np.ndarray]], client, units=None,
     """Each batch's outputs, in order, with the stages of consecutive batches
     overlapping on their units; `batches` may be a lazy generator. At most
     `window` batches are in flight (default: two per part)."""
-    plan = make_plan(model, units, objective)
+    plan = model if isinstance(model, Plan) else plan_for(model, client, units, objective)
     runner = _Runner(plan, client, placement_timeout)
     window = window or 2 * len(plan.parts)
     pending: collections.deque = collections.deque()
@@ -398,3 +459,163 @@ def stream(model, batches: Iterable[Sequence[np.ndarray]], client, units=None,
     finally:
         for futures, _ in pending:
             client.cancel(futures)
+
+
+# --- measuring the cluster: the speed probe, links, Dask's own overhead ----------------
+
+OVERHEAD_ROUNDS = 20
+LINK_BYTES = 8 << 20
+LINK_ROUNDS = 3
+
+
+def worker_machine(resources: dict[str, float]) -> str:
+    """The machine a worker's parts compile for: the first machine it offers as a Dask resource, else the host."""
+    from pelemay_ir import machines
+
+    return next((m for m in machines.MACHINES if m != "host" and resources.get(m, 0) >= 1), "host")
+
+
+def _able(client, machine: str) -> list[str]:
+    workers = client.scheduler_info(n_workers=-1)["workers"]
+    return sorted(a for a, w in workers.items() if can_run(dict(w.get("resources") or {}), machine))
+
+
+def probe_speed(client, machine: str, worker: str | None = None) -> float:
+    """The speed probe (`speed_probe.probe_gflops`) run as a task on `worker`,
+    else on a live worker that runs `machine`: its GFLOP/s."""
+    from pelemay_ir import speed_probe
+
+    able = [worker] if worker else _able(client, machine)
+    if not able:
+        raise UnplaceableError(f"no live worker offers machine '{machine}' to measure its speed")
+    resources = None if machine == "host" else {machine: 1}
+    return client.submit(speed_probe.probe_gflops, machine, workers=able[:1], allow_other_workers=False,
+                         resources=resources, pure=False).result()
+
+
+def task_overhead_s(client, rounds: int = OVERHEAD_ROUNDS) -> float:
+    """Dask's own per-task cost from here: the median round trip of an empty task."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        client.submit(_nothing, pure=False).result()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _zeros(nbytes: int) -> np.ndarray:
+    return np.zeros(nbytes, np.uint8)
+
+
+def _size(array: np.ndarray) -> int:
+    return array.nbytes
+
+
+def probe_link(client, a: str, b: str) -> dict[str, float] | None:
+    """The link from worker `a` to `b` as the units format gives one
+    (gbps, latency_ms): the median times Dask took moving 8 B and LINK_BYTES
+    between them, read from its task stream; None when it moved nothing."""
+    from distributed import get_task_stream
+
+    size_of_key: dict[str, int] = {}
+    with get_task_stream(client) as stream:
+        for _ in range(LINK_ROUNDS):
+            for nbytes in (8, LINK_BYTES):
+                source = client.submit(_zeros, nbytes, workers=[a], allow_other_workers=False, pure=False)
+                sink = client.submit(_size, source, workers=[b], allow_other_workers=False, pure=False)
+                sink.result()
+                size_of_key[sink.key] = nbytes
+                del source
+    seconds: dict[int, list[float]] = {8: [], LINK_BYTES: []}
+    for record in stream.data:
+        nbytes = size_of_key.get(record["key"])
+        for ss in record.get("startstops", ()):
+            if nbytes and ss["action"] == "transfer":
+                seconds[nbytes].append(ss["stop"] - ss["start"])
+    if not seconds[8] or not seconds[LINK_BYTES]:
+        return None
+    latency = statistics.median(seconds[8])
+    per_byte = max(statistics.median(seconds[LINK_BYTES]) - latency, 1e-9) / LINK_BYTES
+    return {"gbps": round(8 / per_byte / 1e9, 3), "latency_ms": round(latency * 1e3, 4)}
+
+
+def probe_units(client) -> dict:
+    """A units description (the units.json format) of the client's live
+    workers: one unit per worker, named w0, w1, ... in address order, of the
+    machine it offers (`worker_machine`) at the speed the probe measures on
+    it; the link between the first two workers and the per-part overhead (an
+    empty task's round trip) measured too."""
+    workers = {a: dict(w.get("resources") or {})
+               for a, w in client.scheduler_info(n_workers=-1)["workers"].items()}
+    if not workers:
+        raise UnplaceableError("no live worker to measure")
+    from pelemay_ir import speed_probe
+
+    addresses = sorted(workers)
+    machines_of = {a: worker_machine(workers[a]) for a in addresses}
+    speeds = client.gather([
+        client.submit(speed_probe.probe_gflops, machines_of[a], workers=[a], allow_other_workers=False, pure=False,
+                      resources=None if machines_of[a] == "host" else {machines_of[a]: 1})
+        for a in addresses
+    ])
+    spec: dict = {"units": [{"name": f"w{k}", "machine": machines_of[a], "gflops": round(speed, 3)}
+                            for k, (a, speed) in enumerate(zip(addresses, speeds))]}
+    if len(addresses) > 1:
+        link = probe_link(client, addresses[0], addresses[1])
+        if link:
+            spec["link"] = link
+    spec["overhead_ms"] = round(task_overhead_s(client) * 1e3, 3)
+    return spec
+
+
+# --- clusters on this machine, and what they did ------------------------------------------
+
+
+def local_cluster(workers: int, machines: Sequence[str] = (), **options):
+    """A `distributed.LocalCluster` of `workers` single-threaded worker
+    processes on this machine (each under a nanny, which restarts it when it
+    dies); the first len(machines) workers offer those machines as Dask
+    resources (an aarch64 worker runs its parts under qemu-user)."""
+    from distributed import LocalCluster
+
+    if workers < 1:
+        raise ValueError(f"a cluster needs at least one worker, got {workers}")
+    if len(machines) > workers:
+        raise ValueError(f"{len(machines)} machines to offer but only {workers} workers")
+    options = {"threads_per_worker": 1, "processes": True, "dashboard_address": ":0", **options}
+    cluster = LocalCluster(n_workers=0, **options)
+    for machine in machines:
+        name, spec = next(iter(copy.deepcopy(cluster.new_worker_spec()).items()))
+        spec["options"]["resources"] = {machine: 1}
+        cluster.worker_spec[name] = spec
+    cluster.scale(workers)
+    return cluster
+
+
+_TASK_KEY = re.compile(r"(?P<name>.+_part(?P<part>\d+))-[0-9a-f]{8}-(?P<index>\d+)")
+"""A part's task key, as `_Runner.submit` names it."""
+
+
+def measured_bars(records: Sequence[dict], names: dict[str, str] | None = None) -> list[tuple]:
+    """Gantt bars (see pelemay_ir.gantt) of the parts Dask ran, from the
+    records of `distributed.get_task_stream`: a row per worker (`names` maps
+    addresses to row labels), a bar per part computed and a thin one per
+    transfer into it, times from the first start."""
+    bars = []
+    for record in records:
+        key = _TASK_KEY.fullmatch(str(record["key"]))
+        if not key:
+            continue
+        name, part, index = key["name"], key["part"], key["index"]
+        row = (names or {}).get(record["worker"], record["worker"])
+        for ss in record.get("startstops", ()):
+            if ss["action"] == "compute":
+                bars.append([row, ss["start"], ss["stop"], f"p{part} b{index}", name])
+            elif ss["action"] == "transfer":
+                bars.append([row, ss["start"], ss["stop"], f"b{index}", "transfer"])
+    origin = min((b[1] for b in bars), default=0.0)
+    return [(r, start - origin, stop - origin, label, kind) for r, start, stop, label, kind in bars]

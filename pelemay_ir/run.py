@@ -12,6 +12,13 @@ runs, and its instructions per inference are counted.
 
     pelemay-run MODEL.mlir [--target T] [--emit c|llvm] [--weights embedded|external]
                            [--inputs F.npz] [--seed N] [--threads N] [--json]
+    pelemay-run MODEL.mlir (--workers N | --scheduler ADDRESS) [--units F.json]
+                           [--batches K] [--gantt F.svg] [--inputs F.npz] [--seed N] [--json]
+
+With --workers or --scheduler the model is partitioned into pipeline stages
+on units (`partition`; the units of F.json, else one per Dask worker at the
+speed the probe measures) and run by `pelemay_ir.distributed` on a Dask
+cluster: a LocalCluster of N worker processes here, or the one at ADDRESS.
 
 Exit 0 when every output is within tolerance, 1 otherwise (and for a model
 that does not fit its bare-metal board); errors are one line on stderr,
@@ -232,6 +239,148 @@ def run_model(
     return result
 
 
+SCHEDULER_TIMEOUT_S = 10
+"""How long --scheduler waits to reach the cluster."""
+
+
+def _distributed_client(workers: int | None, scheduler: str | None, machines: Sequence[str]):
+    """(client, cluster or None): a LocalCluster of `workers` processes (the
+    first offering `machines`), or a connection to `scheduler`."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--workers and --scheduler need Dask distributed: "
+                         "pip install 'pelemay-ir[distributed]'") from None
+    from pelemay_ir import distributed
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S, set_as_default=False), None
+        except (OSError, TimeoutError, ValueError) as e:
+            raise UsageError(f"cannot reach the Dask scheduler at '{scheduler}': {_one_line(e)}") from None
+    if len(machines) > workers:
+        raise UsageError(f"the units need {len(machines)} workers offering {', '.join(machines)}, "
+                         f"but --workers is {workers}")
+    cluster = distributed.local_cluster(workers, machines, silence_logs=50)
+    client = Client(cluster, set_as_default=False)
+    client.wait_for_workers(workers)
+    return client, cluster
+
+
+def run_distributed(
+    model: str,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    units: str | None = None,
+    inputs_path: str | None = None,
+    seed: int = 0,
+    batches: int = 1,
+    gantt: str | None = None,
+) -> dict[str, object]:
+    """Partition the model on units, stream `batches` inputs through it on a
+    Dask cluster, and check every output against the reference evaluator."""
+    from pelemay_ir import distributed
+    from pelemay_ir.passes import partition
+
+    if (workers is None) == (scheduler is None):
+        raise UsageError("give one of --workers N and --scheduler ADDRESS")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {workers}")
+    if batches < 1:
+        raise UsageError(f"--batches must be >= 1, got {batches}")
+    if inputs_path and batches > 1:
+        raise UsageError("--inputs gives one batch; drop --batches or --inputs")
+    module = ir.load(model)
+    function = reference.entry_function(module)
+    spec = partition.read_units(units) if units else None
+    machines = []
+    if spec is not None:
+        partition.cluster_from_dict(spec, units, probe=lambda m: 1.0)  # check it before starting workers
+        machines = [u.get("machine", "host") for u in spec["units"] if u.get("machine", "host") != "host"]
+    feeds = ([read_inputs(inputs_path, function)] if inputs_path
+             else [random_inputs(function, seed + b) for b in range(batches)])
+    client, cluster = _distributed_client(workers, scheduler, machines)
+    try:
+        from distributed import get_task_stream
+
+        found = {a: dict(w.get("resources") or {})
+                 for a, w in client.scheduler_info(n_workers=-1)["workers"].items()}
+        if spec is None:
+            spec = distributed.probe_units(client)
+        plan = distributed.make_plan(module, partition.cluster_from_dict(
+            spec, units or "probed units", probe=lambda m: distributed.probe_speed(client, m)))
+        with get_task_stream(client) as tasks:
+            start = time.perf_counter()
+            outputs = list(distributed.stream(plan, iter(feeds), client))
+            seconds = time.perf_counter() - start
+        if gantt:
+            from pelemay_ir import gantt as gantt_svg
+            from pelemay_ir.driver import atomic_write
+
+            names = {a: f"w{k}" for k, a in enumerate(sorted(found))}
+            title = f"@{plan.entry}: {len(plan.parts)} parts, {len(feeds)} inputs on {len(found)} workers (measured)"
+            atomic_write(Path(gantt), gantt_svg.svg(sorted(names.values()),
+                                                     distributed.measured_bars(tasks.data, names), title))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    expected = [reference.evaluate(module, feed) for feed in feeds]
+    checks = []
+    for k, want in enumerate(expected[0]):
+        worst, ok = 0.0, True
+        for got, wanted in zip(outputs, expected):
+            error, fine = compare(got[k], wanted[k])
+            worst, ok = max(worst, error), ok and fine
+        checks.append({
+            "name": f"out{k}",
+            "shape": list(want.shape),
+            "dtype": str(want.dtype),
+            "max_abs_error": worst,
+            "tolerance": tolerance(want) if np.issubdtype(want.dtype, np.floating) else 0.0,
+            "ok": ok,
+        })
+    return {
+        "model": model,
+        "entry": plan.entry,
+        "cluster": f"scheduler {scheduler}" if scheduler else f"LocalCluster of {workers} workers",
+        "workers": {f"w{k}": distributed.worker_machine(found[a]) for k, a in enumerate(sorted(found))},
+        "units": spec,
+        "plan": plan.describe(),
+        "inputs": inputs_path or (f"random (seed {seed})" if batches == 1 else f"random (seeds {seed}..{seed + batches - 1})"),
+        "batches": len(feeds),
+        "seconds": seconds,
+        "batches_per_second": len(feeds) / seconds,
+        "gantt": gantt,
+        "outputs": checks,
+        "max_abs_error": max((c["max_abs_error"] for c in checks), default=0.0),
+        "ok": all(c["ok"] for c in checks),
+    }
+
+
+def distributed_summary(result: dict[str, object]) -> str:
+    units = result["units"]
+    lines = [f"{result['model']}: {result['entry']} on a Dask cluster ({result['cluster']}: "
+             + ", ".join(f"{w} {m}" for w, m in result["workers"].items()) + ")"]
+    lines.append("  units: " + ", ".join(f"{u['name']} {u.get('machine', 'host')} {u['gflops']} GFLOP/s"
+                                          for u in units["units"])
+                 + (f"; link {units['link']}" if "link" in units else "")
+                 + (f"; overhead {units['overhead_ms']} ms" if "overhead_ms" in units else ""))
+    lines += ["  " + line for line in str(result["plan"]).splitlines()]
+    lines.append(f"  inputs: {result['inputs']}")
+    for c in result["outputs"]:
+        lines.append(
+            f"  output {c['name']} {c['dtype']}{c['shape']}: max abs error {c['max_abs_error']:.3g} "
+            f"(tolerance {c['tolerance']:.3g}) {'ok' if c['ok'] else 'MISMATCH'}"
+        )
+    lines.append(f"  run: {result['batches']} batches in {result['seconds']:.3f} s "
+                 f"({result['batches_per_second']:.1f} batches/s, measured here)")
+    if result["gantt"]:
+        lines.append(f"  gantt: {result['gantt']}")
+    lines.append("  ok" if result["ok"] else "  FAILED: outputs differ from the reference")
+    return "\n".join(lines)
+
+
 def summary(result: dict[str, object]) -> str:
     """The result as a few readable lines."""
     lines = [f"{result['model']}: {result['entry']} on {result['target']} "
@@ -299,6 +448,14 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, metavar="N",
                    help="run the loops proved independent on N threads (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    d = p.add_argument_group("distributed (Dask)")
+    d.add_argument("--workers", type=int, metavar="N", help="run on a LocalCluster of N worker processes")
+    d.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster whose scheduler is at ADDRESS")
+    d.add_argument("--units", metavar="F.json",
+                   help="the units to partition for (default: one per worker, measured by the speed probe)")
+    d.add_argument("--batches", type=int, default=1, metavar="K",
+                   help="stream K seeded inputs (seeds SEED..SEED+K-1; default 1)")
+    d.add_argument("--gantt", metavar="F.svg", help="write the run's measured Gantt chart")
     return p
 
 
@@ -314,12 +471,26 @@ def _one_line(e: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_arg_parser().parse_args(argv)
+    parser = build_arg_parser()
+    args = parser.parse_args(argv)
+    distributed_run = args.workers is not None or args.scheduler is not None
+    if not distributed_run and (args.units or args.gantt or args.batches != 1):
+        parser.error("--units, --batches and --gantt need --workers or --scheduler")
+    if distributed_run:
+        chosen = [f"--{k}" for k, default in (("target", "host"), ("emit", "c"), ("weights", "embedded"),
+                                              ("threads", 1), ("scalar", False)) if getattr(args, k) != default]
+        if chosen:
+            parser.error(f"{', '.join(chosen)}: with --workers or --scheduler each unit's machine "
+                         "comes from the units file")
     try:
-        result = run_model(
-            args.model, args.target, args.emit, args.weights, args.inputs, args.seed, args.scalar,
-            args.threads,
-        )
+        if distributed_run:
+            result = run_distributed(args.model, args.workers, args.scheduler, args.units, args.inputs,
+                                     args.seed, args.batches, args.gantt)
+        else:
+            result = run_model(
+                args.model, args.target, args.emit, args.weights, args.inputs, args.seed, args.scalar,
+                args.threads,
+            )
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # every failure is one line; PELEMAY_DEBUG shows the traceback
@@ -330,7 +501,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif isinstance(e, subprocess.TimeoutExpired):
             message = f"pelemay-run: error: {' '.join(map(str, e.cmd))} ran past {e.timeout:.0f} s"
         elif isinstance(e, (UsageError, weights.WeightsError, cbuild.BuildError, cbuild.RunError,
-                            icount.CountError)) or type(e).__name__ == "LLVMToolError":
+                            icount.CountError)) or type(e).__name__ in (
+                "LLVMToolError", "DistributedError", "UnplaceableError"):
             message = f"pelemay-run: error: {_one_line(e)}"
         else:
             message = f"pelemay-run: internal error: {type(e).__name__}: {_one_line(e)}"
@@ -339,7 +511,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps({"ok": False, "error": message, "model": args.model,
                               "target": args.target, "emit": args.emit}))
         return 1
-    print(json.dumps(result, sort_keys=True) if args.json else summary(result))
+    print(json.dumps(result, sort_keys=True) if args.json
+          else distributed_summary(result) if distributed_run else summary(result))
     return 0 if result["ok"] else 1
 
 

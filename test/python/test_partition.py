@@ -27,3 +27,16 @@ def test_partition_round_trips_through_pelemay_opt(tmp_path):
     assert second.stdout == first.stdout
     assert "pipeline period" in (tmp_path / "plan.txt").read_text()
     assert (tmp_path / "g.svg").read_text().startswith("<svg")
+
+
+def test_a_probed_speed_is_measured_on_the_cluster_not_by_the_pass():
+    import pytest
+
+    from pelemay_ir.ir import CompileError
+    from pelemay_ir.passes import partition
+
+    spec = {"units": [{"name": "a", "machine": "host", "gflops": "probe"}]}
+    with pytest.raises(CompileError, match="unit 'a' asks for the speed probe, which runs on the cluster"):
+        partition.cluster_from_dict(spec)
+    cluster = partition.cluster_from_dict(spec, probe=lambda machine: 2.5)
+    assert [(u.name, u.machine, u.gflops) for u in cluster.units] == [("a", "host", 2.5)]
