@@ -236,12 +236,17 @@ def program(part: Part):
         return _PROGRAMS[part.key]
 
 
-def _run_part(key: str, picks: Sequence[tuple[int, int]], *sources: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """One task: part `key` on the arrays picked (source, index) from its sources."""
+def _run_part(key: str, picks: Sequence[tuple[int, int]], *sources: Sequence[Sequence[np.ndarray]]
+              ) -> list[list[np.ndarray]]:
+    """One task: part `key` on each input of a group, its arguments picked
+    (source, index) from its sources (each a list with one entry per input:
+    the program's arguments, or a previous part's results)."""
     part = _PARTS.get(key)
     if part is None:
         raise DistributedError(f"part {key[:12]} was never installed on this worker")
-    return program(part)(*(sources[s][k] for s, k in picks))
+    run = program(part)
+    members = max((len(s) for s in sources), default=0)
+    return [run(*(sources[s][m][k] for s, k in picks)) for m in range(members)]
 
 
 class PartsPlugin:
@@ -349,17 +354,20 @@ class _Runner:
         self.plan, self.client, self.placement_timeout = plan, client, placement_timeout
         self.cluster = _Cluster(client)
         self.tag = uuid.uuid4().hex[:8]
-        self.part_of_key: dict[str, str] = {}
         install(plan, client)
 
-    def submit(self, inputs: Sequence[np.ndarray], index: int):
+    def submit(self, group: Sequence[Sequence[np.ndarray]], index: int):
+        """Submit a group of inputs (each a list of arrays in argument order),
+        the first being input `index`: one task per part for the whole group."""
         plan = self.plan
-        if len(inputs) != plan.arguments:
-            raise TypeError(f"{plan.entry} takes {plan.arguments} inputs, got {len(inputs)}")
+        for inputs in group:
+            if len(inputs) != plan.arguments:
+                raise TypeError(f"{plan.entry} takes {plan.arguments} inputs, got {len(inputs)}")
+        group = [list(inputs) for inputs in group]
         placement = self.cluster.placement(plan)
         futures = []
-        for n, (part, operands) in enumerate(zip(plan.parts, plan.operands)):
-            sources: list = [list(inputs)]
+        for part, operands in zip(plan.parts, plan.operands):
+            sources: list = [group if any(src == -1 for src, _ in operands) else []]
             slots: dict[int, int] = {-1: 0}
             picks = []
             for src, k in operands:
@@ -367,24 +375,20 @@ class _Runner:
                     slots[src] = len(sources)
                     sources.append(futures[src])
                 picks.append((slots[src], k))
-            if not any(s == -1 for s, _ in operands):
-                sources[0] = []
-            key = f"{part.name}-{self.tag}-{index}"
-            self.part_of_key[key] = part.name
             worker = placement[part.unit]
             futures.append(self.client.submit(
-                _run_part, part.key, picks, *sources, key=key, pure=False,
+                _run_part, part.key, picks, *sources, key=f"{part.name}-{self.tag}-{index}", pure=False,
                 workers=[worker] if worker else None, allow_other_workers=bool(worker),
                 resources=part.resources,
             ))
-        return futures, list(inputs)
+        return futures, group
 
-    def result(self, submitted) -> list[np.ndarray]:
-        """The program's outputs for one submitted input, failing after a
-        bounded time when some part has no worker able to run it."""
+    def result(self, submitted) -> list[list[np.ndarray]]:
+        """The program's outputs for each input of a submitted group, failing
+        after a bounded time when some part has no worker able to run it."""
         from distributed import wait
 
-        futures, inputs = submitted
+        futures, group = submitted
         needed = [futures[p] for p in {p for p, _ in self.plan.results if p >= 0}]
         unplaceable_since: float | None = None
         while True:
@@ -417,7 +421,8 @@ class _Runner:
                     self.client.cancel(futures)
                     name = self.plan.parts[p].name
                     raise DistributedError(f"part @{name} failed: {type(e).__name__}: {e}") from e
-        return [np.asarray(inputs[k]) if p < 0 else outputs[p][k] for p, k in self.plan.results]
+        return [[np.asarray(inputs[k]) if p < 0 else outputs[p][m][k] for p, k in self.plan.results]
+                for m, inputs in enumerate(group)]
 
 
 def plan_for(model, client, units=None, objective: str = "throughput") -> Plan:
@@ -431,31 +436,38 @@ def plan_for(model, client, units=None, objective: str = "throughput") -> Plan:
 
 def run(model, inputs: Sequence[np.ndarray], client, units=None, objective: str = "latency",
         placement_timeout: float = PLACEMENT_TIMEOUT_S) -> list[np.ndarray]:
-    """The outputs of `model` (a path, a module, partitioned or not) on
-    `inputs` (arrays in argument order), computed on `client`'s cluster.
-    `units`: see `plan_for`."""
+    """The outputs of `model` (a path, a module, partitioned or not, or a
+    `Plan`) on `inputs` (arrays in argument order), computed on `client`'s
+    cluster. `units`: see `plan_for`."""
     plan = model if isinstance(model, Plan) else plan_for(model, client, units, objective)
     runner = _Runner(plan, client, placement_timeout)
-    return runner.result(runner.submit(inputs, 0))
+    return runner.result(runner.submit([inputs], 0))[0]
 
 
 def stream(model, batches: Iterable[Sequence[np.ndarray]], client, units=None,
-           objective: str = "throughput", window: int | None = None,
+           objective: str = "throughput", window: int | None = None, group: int = 1,
            placement_timeout: float = PLACEMENT_TIMEOUT_S) -> Iterator[list[np.ndarray]]:
     """Each batch's outputs, in order, with the stages of consecutive batches
-    overlapping on their units; `batches` may be a lazy generator. At most
-    `window` batches are in flight (default: two per part)."""
+    overlapping on their units; `batches` may be a lazy generator. `group`
+    consecutive batches share one Dask task per part (Dask's per-task cost
+    paid once for them); at most `window` groups are in flight (default: two
+    per part)."""
+    if group < 1:
+        raise ValueError(f"group must be >= 1, got {group}")
     plan = model if isinstance(model, Plan) else plan_for(model, client, units, objective)
     runner = _Runner(plan, client, placement_timeout)
     window = window or 2 * len(plan.parts)
     pending: collections.deque = collections.deque()
+    source = iter(batches)
+    index = 0
     try:
-        for index, inputs in zip(itertools.count(), batches):
-            pending.append(runner.submit(inputs, index))
+        while chunk := list(itertools.islice(source, group)):
+            pending.append(runner.submit(chunk, index))
+            index += len(chunk)
             if len(pending) >= window:
-                yield runner.result(pending.popleft())
+                yield from runner.result(pending.popleft())
         while pending:
-            yield runner.result(pending.popleft())
+            yield from runner.result(pending.popleft())
     finally:
         for futures, _ in pending:
             client.cancel(futures)
@@ -501,6 +513,14 @@ def task_overhead_s(client, rounds: int = OVERHEAD_ROUNDS) -> float:
         client.submit(_nothing, pure=False).result()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def pipelined_task_cost_s(client, tasks: int = 200) -> float:
+    """Dask's cost per empty task when `tasks` are in flight at once (what a
+    stream pays per task when the round trip overlaps other work)."""
+    start = time.perf_counter()
+    client.gather([client.submit(_nothing, pure=False) for _ in range(tasks)])
+    return (time.perf_counter() - start) / tasks
 
 
 def _nothing() -> None:
@@ -575,11 +595,18 @@ def probe_units(client) -> dict:
 # --- clusters on this machine, and what they did ------------------------------------------
 
 
+WORKER_START_TIMEOUT_S = 120
+
+
 def local_cluster(workers: int, machines: Sequence[str] = (), **options):
     """A `distributed.LocalCluster` of `workers` single-threaded worker
     processes on this machine (each under a nanny, which restarts it when it
-    dies); the first len(machines) workers offer those machines as Dask
-    resources (an aarch64 worker runs its parts under qemu-user)."""
+    dies), returned once they have all joined; the first len(machines)
+    workers offer those machines as Dask resources (an aarch64 worker runs
+    its parts under qemu-user). The workers start without Dask's
+    MALLOC_TRIM_THRESHOLD_, which would make glibc map and unmap a part's
+    arena at every call (docs/distributed.md)."""
+    import dask
     from distributed import LocalCluster
 
     if workers < 1:
@@ -587,12 +614,18 @@ def local_cluster(workers: int, machines: Sequence[str] = (), **options):
     if len(machines) > workers:
         raise ValueError(f"{len(machines)} machines to offer but only {workers} workers")
     options = {"threads_per_worker": 1, "processes": True, "dashboard_address": ":0", **options}
-    cluster = LocalCluster(n_workers=0, **options)
-    for machine in machines:
-        name, spec = next(iter(copy.deepcopy(cluster.new_worker_spec()).items()))
-        spec["options"]["resources"] = {machine: 1}
-        cluster.worker_spec[name] = spec
-    cluster.scale(workers)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        cluster = LocalCluster(n_workers=0, **options)
+        try:
+            for machine in machines:
+                name, spec = next(iter(copy.deepcopy(cluster.new_worker_spec()).items()))
+                spec["options"]["resources"] = {machine: 1}
+                cluster.worker_spec[name] = spec
+            cluster.scale(workers)
+            cluster.wait_for_workers(workers, timeout=WORKER_START_TIMEOUT_S)
+        except BaseException:
+            cluster.close()
+            raise
     return cluster
 
 
@@ -600,11 +633,13 @@ _TASK_KEY = re.compile(r"(?P<name>.+_part(?P<part>\d+))-[0-9a-f]{8}-(?P<index>\d
 """A part's task key, as `_Runner.submit` names it."""
 
 
-def measured_bars(records: Sequence[dict], names: dict[str, str] | None = None) -> list[tuple]:
+def measured_bars(records: Sequence[dict], names: dict[str, str] | None = None,
+                  origin: float | None = None) -> list[tuple]:
     """Gantt bars (see pelemay_ir.gantt) of the parts Dask ran, from the
     records of `distributed.get_task_stream`: a row per worker (`names` maps
     addresses to row labels), a bar per part computed and a thin one per
-    transfer into it, times from the first start."""
+    transfer into it, times in seconds from `origin` (a `time.time()`;
+    default: the first start)."""
     bars = []
     for record in records:
         key = _TASK_KEY.fullmatch(str(record["key"]))
@@ -614,8 +649,9 @@ def measured_bars(records: Sequence[dict], names: dict[str, str] | None = None) 
         row = (names or {}).get(record["worker"], record["worker"])
         for ss in record.get("startstops", ()):
             if ss["action"] == "compute":
-                bars.append([row, ss["start"], ss["stop"], f"p{part} b{index}", name])
+                bars.append([row, ss["start"], ss["stop"], f"p{part} b{index}", f"part{part}"])
             elif ss["action"] == "transfer":
                 bars.append([row, ss["start"], ss["stop"], f"b{index}", "transfer"])
-    origin = min((b[1] for b in bars), default=0.0)
+    if origin is None:
+        origin = min((b[1] for b in bars), default=0.0)
     return [(r, start - origin, stop - origin, label, kind) for r, start, stop, label, kind in bars]

@@ -36,15 +36,20 @@ def _tick(span: float) -> float:
     return 10 * step
 
 
-def svg(rows: Sequence[str], bars: Sequence[Bar], title: str) -> str:
+Mark = tuple[float, str]
+"""(time s, label): an event drawn as a red line across every row (a worker killed)."""
+
+
+def svg(rows: Sequence[str], bars: Sequence[Bar], title: str, marks: Sequence[Mark] = ()) -> str:
     """Rows top to bottom, time left to right in milliseconds; hover a bar for its times."""
     rows = list(dict.fromkeys([*rows, *(b[0] for b in bars)]))
-    end = max((b[2] for b in bars), default=1.0) or 1.0
+    left = max(_LEFT, 16 + 7 * max((len(r) for r in rows), default=0))
+    end = max([*(b[2] for b in bars), *(m[0] for m in marks)], default=1.0) or 1.0
     height = _TOP + _ROW * len(rows) + _BOTTOM
-    plot_w = _WIDTH - _LEFT - _RIGHT
+    plot_w = _WIDTH - left - _RIGHT
 
     def x(t: float) -> float:
-        return _LEFT + plot_w * t / end
+        return left + plot_w * t / end
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{height}" '
@@ -55,8 +60,8 @@ def svg(rows: Sequence[str], bars: Sequence[Bar], title: str) -> str:
     ]
     for k, row in enumerate(rows):
         y = _TOP + k * _ROW
-        out.append(f'<text x="{_LEFT - 8}" y="{y + _ROW / 2 + 4:.1f}" text-anchor="end">{escape(row)}</text>')
-        out.append(f'<line x1="{_LEFT}" y1="{y + _ROW}" x2="{_WIDTH - _RIGHT}" y2="{y + _ROW}" stroke="#dddddd"/>')
+        out.append(f'<text x="{left - 8}" y="{y + _ROW / 2 + 4:.1f}" text-anchor="end">{escape(row)}</text>')
+        out.append(f'<line x1="{left}" y1="{y + _ROW}" x2="{_WIDTH - _RIGHT}" y2="{y + _ROW}" stroke="#dddddd"/>')
     step = _tick(end)
     axis_y = _TOP + _ROW * len(rows)
     t = 0.0
@@ -64,7 +69,7 @@ def svg(rows: Sequence[str], bars: Sequence[Bar], title: str) -> str:
         out.append(f'<line x1="{x(t):.2f}" y1="{_TOP}" x2="{x(t):.2f}" y2="{axis_y + 4}" stroke="#bbbbbb"/>')
         out.append(f'<text x="{x(t):.2f}" y="{axis_y + 18}" text-anchor="middle">{t * 1e3:g}</text>')
         t += step
-    out.append(f'<text x="{_LEFT + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">time (ms)</text>')
+    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">time (ms)</text>')
     for row, start, stop, label, kind in bars:
         k = rows.index(row)
         thin = kind == "transfer"
@@ -79,5 +84,9 @@ def svg(rows: Sequence[str], bars: Sequence[Bar], title: str) -> str:
         if not thin and w > 7 * len(label):
             out.append(f'<text x="{x(start) + w / 2:.2f}" y="{y + h / 2 + 4:.1f}" text-anchor="middle" '
                        f'font-size="10">{escape(label)}</text>')
+    for at, label in marks:
+        out.append(f'<line x1="{x(at):.2f}" y1="{_TOP - 6}" x2="{x(at):.2f}" y2="{axis_y}" stroke="red" '
+                   f'stroke-width="1.5" stroke-dasharray="4 3"><title>{escape(label)}</title></line>')
+        out.append(f'<text x="{x(at) + 4:.2f}" y="{_TOP - 8}" fill="red" font-size="11">{escape(label)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"

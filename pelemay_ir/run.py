@@ -12,8 +12,8 @@ runs, and its instructions per inference are counted.
 
     pelemay-run MODEL.mlir [--target T] [--emit c|llvm] [--weights embedded|external]
                            [--inputs F.npz] [--seed N] [--threads N] [--json]
-    pelemay-run MODEL.mlir (--workers N | --scheduler ADDRESS) [--units F.json]
-                           [--batches K] [--gantt F.svg] [--inputs F.npz] [--seed N] [--json]
+    pelemay-run MODEL.mlir (--workers N | --scheduler ADDRESS) [--units F.json] [--batches K]
+                           [--group G] [--gantt F.svg] [--inputs F.npz] [--seed N] [--json]
 
 With --workers or --scheduler the model is partitioned into pipeline stages
 on units (`partition`; the units of F.json, else one per Dask worker at the
@@ -276,6 +276,7 @@ def run_distributed(
     seed: int = 0,
     batches: int = 1,
     gantt: str | None = None,
+    group: int = 1,
 ) -> dict[str, object]:
     """Partition the model on units, stream `batches` inputs through it on a
     Dask cluster, and check every output against the reference evaluator."""
@@ -286,8 +287,8 @@ def run_distributed(
         raise UsageError("give one of --workers N and --scheduler ADDRESS")
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be >= 1, got {workers}")
-    if batches < 1:
-        raise UsageError(f"--batches must be >= 1, got {batches}")
+    if batches < 1 or group < 1:
+        raise UsageError(f"--batches and --group must be >= 1, got {batches} and {group}")
     if inputs_path and batches > 1:
         raise UsageError("--inputs gives one batch; drop --batches or --inputs")
     module = ir.load(model)
@@ -311,7 +312,7 @@ def run_distributed(
             spec, units or "probed units", probe=lambda m: distributed.probe_speed(client, m)))
         with get_task_stream(client) as tasks:
             start = time.perf_counter()
-            outputs = list(distributed.stream(plan, iter(feeds), client))
+            outputs = list(distributed.stream(plan, iter(feeds), client, group=group))
             seconds = time.perf_counter() - start
         if gantt:
             from pelemay_ir import gantt as gantt_svg
@@ -349,6 +350,7 @@ def run_distributed(
         "plan": plan.describe(),
         "inputs": inputs_path or (f"random (seed {seed})" if batches == 1 else f"random (seeds {seed}..{seed + batches - 1})"),
         "batches": len(feeds),
+        "group": group,
         "seconds": seconds,
         "batches_per_second": len(feeds) / seconds,
         "gantt": gantt,
@@ -455,6 +457,8 @@ def build_arg_parser() -> argparse.ArgumentParser:
                    help="the units to partition for (default: one per worker, measured by the speed probe)")
     d.add_argument("--batches", type=int, default=1, metavar="K",
                    help="stream K seeded inputs (seeds SEED..SEED+K-1; default 1)")
+    d.add_argument("--group", type=int, default=1, metavar="G",
+                   help="batches per Dask task (amortizes Dask's per-task cost; default 1)")
     d.add_argument("--gantt", metavar="F.svg", help="write the run's measured Gantt chart")
     return p
 
@@ -474,8 +478,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_arg_parser()
     args = parser.parse_args(argv)
     distributed_run = args.workers is not None or args.scheduler is not None
-    if not distributed_run and (args.units or args.gantt or args.batches != 1):
-        parser.error("--units, --batches and --gantt need --workers or --scheduler")
+    if not distributed_run and (args.units or args.gantt or args.batches != 1 or args.group != 1):
+        parser.error("--units, --batches, --group and --gantt need --workers or --scheduler")
     if distributed_run:
         chosen = [f"--{k}" for k, default in (("target", "host"), ("emit", "c"), ("weights", "embedded"),
                                               ("threads", 1), ("scalar", False)) if getattr(args, k) != default]
@@ -485,7 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if distributed_run:
             result = run_distributed(args.model, args.workers, args.scheduler, args.units, args.inputs,
-                                     args.seed, args.batches, args.gantt)
+                                     args.seed, args.batches, args.gantt, args.group)
         else:
             result = run_model(
                 args.model, args.target, args.emit, args.weights, args.inputs, args.seed, args.scalar,

@@ -107,6 +107,10 @@ def test_a_stream_delivers_every_batch_in_order(client):
     assert len(got) == len(batches)
     for outputs, inputs in zip(got, batches):
         assert _identical(outputs, program(*inputs))
+    grouped = list(distributed.stream(str(RESBLOCK), iter(batches), client, units=TWO_UNITS, group=4))
+    assert len(grouped) == len(batches)  # a group of 4, then one of 2
+    for outputs, inputs in zip(grouped, batches):
+        assert _identical(outputs, program(*inputs))
 
 
 def kill_runs(client, runs: int, workers: int, seed: int) -> None:
@@ -251,7 +255,7 @@ def test_pelemay_run_on_local_workers_and_on_a_scheduler(client, tmp_path, capsy
     units.write_text(json.dumps(TWO_UNITS))
     gantt = tmp_path / "run.svg"
     address = client.scheduler.address
-    assert run.main([str(RESBLOCK), "--scheduler", address, "--units", str(units), "--batches", "3",
+    assert run.main([str(RESBLOCK), "--scheduler", address, "--units", str(units), "--batches", "3", "--group", "2",
                      "--gantt", str(gantt), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["ok"] and result["batches"] == 3 and "2 parts" in result["plan"]
