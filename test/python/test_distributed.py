@@ -41,6 +41,7 @@ def nannies_keep_lost_workers():
     `lost-worker-timeout` (15 s) after some earlier loss ends, so a worker
     killed again at that moment would not come back: these tests kill often."""
     import dask
+    import distributed  # noqa: F401  (its defaults load first: on exit, set() removes a key it found absent)
 
     with dask.config.set({"distributed.deploy.lost-worker-timeout": "1h"}):
         yield
