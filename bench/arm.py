@@ -35,9 +35,13 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
+_BENCH = str(Path(__file__).resolve().parent)
+_added = _BENCH not in sys.path
+sys.path.insert(0, _BENCH)
 import hot_loop  # noqa: E402  (bench/hot_loop.py, beside this file)
+
+if _added:  # left there, bench/distributed.py would hide Dask's package
+    sys.path.remove(_BENCH)
 
 TARGETS = ("aarch64", "armv7", "armv7-a8")
 FAST_MATH = ("-O3", "-ffast-math")

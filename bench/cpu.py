@@ -48,8 +48,15 @@ import numpy as np
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
+# The translators beside this file, imported with this folder on sys.path only
+# for the moment: left there, its distributed.py would hide Dask's package.
+_added = str(BENCH) not in sys.path
+sys.path.insert(0, str(BENCH))
+import ptensor_to_linalg  # noqa: E402
+import ptensor_to_onnx  # noqa: E402
+
+if _added:
+    sys.path.remove(str(BENCH))
 
 TOLERANCE = 1e-3
 """Largest accepted max|out - expected| / max|expected|: far above f32
@@ -563,7 +570,6 @@ class Iree:
     def begin(self, ws: list[Workload]) -> None:
         if not self.available():
             return
-        import ptensor_to_linalg
 
         for k, w in enumerate(ws):
             try:
@@ -621,7 +627,6 @@ def _onnxruntime(w: Workload, threads: int):
         raise Skip("not installed (pip install onnx onnxruntime)")
     import onnxruntime as ort
 
-    import ptensor_to_onnx
 
     try:
         program = ptensor_to_onnx.translate(w.make_module())
