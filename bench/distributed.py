@@ -92,6 +92,22 @@ def in_process(plan, inputs, repeat: int) -> tuple[list[np.ndarray], list[float]
     return [inputs[k] if p < 0 else values[p][k] for p, k in plan.results], seconds
 
 
+def machine_ceiling(client, part, inputs, seconds: float) -> tuple[float, float]:
+    """The model's rate without Dask in the loop: on one worker process alone,
+    and summed over two worker processes running at once (what 2 workers
+    could give at best on this machine)."""
+    from pelemay_ir import distributed
+
+    workers = sorted(client.scheduler_info(n_workers=-1)["workers"])[:2]
+
+    def on(addresses):
+        return client.gather([client.submit(distributed.loop_rate, part, inputs, seconds, workers=[a], pure=False)
+                              for a in addresses])
+
+    on(workers)  # compiles the model on both
+    return on(workers[:1])[0], sum(on(workers))
+
+
 def stage_times(records, plan) -> dict[str, dict[str, list[float]]]:
     """Per part: the compute and incoming transfer durations the workers reported."""
     from pelemay_ir import distributed
@@ -115,7 +131,7 @@ def med(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def measure(model: Path, rounds: int, batches: int, repeat: int, group: int) -> dict:
+def measure(model: Path, rounds: int, batches: int, repeat: int, group: int, quick: bool) -> dict:
     import dask
     from distributed import Client, get_task_stream
 
@@ -163,6 +179,8 @@ def measure(model: Path, rounds: int, batches: int, repeat: int, group: int) -> 
                     raise BenchError(f"{n} worker(s): {count} results for {batches} batches")
                 s["throughput"][g].append(batches / wall)
                 s["records"][g].extend(tasks.data)
+        whole = setups[1]["plan"].parts[0]
+        result["alone_rate"], result["pair_rate"] = machine_ceiling(two, whole, feeds[0], 0.3 if quick else 5.0)
         result["empty_round_trip_s"] = distributed.task_overhead_s(one, rounds=max(repeat, 20))
         result["empty_pipelined_s"] = statistics.median(distributed.pipelined_task_cost_s(one, 200) for _ in range(3))
         for s in setups.values():
@@ -197,6 +215,9 @@ def report(r: dict, quick: bool) -> str:
         "| setup | parts | group | median | per round |",
         "|---|---|---|---|---|",
         f"| single process, no Dask | 1 | - | {1 / r['single_s']:.1f} inputs/s | - |",
+        f"| the model in a loop on 1 worker process, no Dask tasks | 1 | - | {r['alone_rate']:.1f} inputs/s | - |",
+        f"| the model in a loop on 2 worker processes at once, summed | 1 each | - | {r['pair_rate']:.1f} inputs/s"
+        " | - |",
     ]
     for g in groups:
         for n, s in ((1, one), (2, two)):
@@ -209,6 +230,8 @@ def report(r: dict, quick: bool) -> str:
         ratios = [b / a for a, b in zip(one["throughput"][g], two["throughput"][g])]
         lines.append(f"- group {g}: 2 workers / 1 worker **{t2 / t1:.2f}x** (ratio of medians); per-round "
                      f"ratios: median {statistics.median(ratios):.2f}x, range {min(ratios):.2f}-{max(ratios):.2f}x")
+    lines.append(f"- this machine's own ceiling for 2 processes (two loops at once against one): "
+                 f"**{r['pair_rate'] / r['alone_rate']:.2f}x**")
     lines += [
         "",
         "## Overheads",
@@ -262,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="LeNet-5, 1 round of 6 batches (what the tests run)")
     p.add_argument("--rounds", type=int, help="rounds per cluster (default 6)")
     p.add_argument("--batches", type=int, help="batches per round (default 64)")
-    p.add_argument("--group", type=int, default=4, help="batches per Dask task in the grouped rows (default 4)")
+    p.add_argument("--group", type=int, default=8, help="batches per Dask task in the grouped rows (default 8)")
     p.add_argument("--out", default=str(BENCH / "results" / "distributed.md"))
     args = p.parse_args(argv)
     rounds = args.rounds if args.rounds is not None else 1 if args.quick else 6
@@ -272,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     model = ROOT / "examples" / ("lenet5.mlir" if args.quick else "mobilenet_v1.mlir")
     try:
-        result = measure(model, rounds, batches, repeat=5 if args.quick else 15, group=args.group)
+        result = measure(model, rounds, batches, repeat=5 if args.quick else 15, group=args.group, quick=args.quick)
     except BenchError as e:
         print(f"bench/distributed.py: error: {e}", file=sys.stderr)
         return 1

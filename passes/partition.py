@@ -9,10 +9,12 @@ dynamic program over split points, as Neurosurgeon chooses its split:
 
 - a stage costs the per-part overhead, plus its ops' work (floating-point
   operations, `op_flops`) divided by its unit's speed, plus the bytes live at
-  its first cut sent over the link from the previous stage's unit;
+  its first cut sent over the link from the previous stage's unit (the
+  link's latency plus the bytes at its bandwidth);
 - `objective=throughput` (the default, for `distributed.stream`) minimises
-  the slowest stage, a pipeline's period (ties: the total); `latency`
-  minimises the total (`distributed.run` of one input).
+  the slowest stage, a pipeline's period, where a link's latency does not
+  count (the unit works on other inputs meanwhile; ties: the total);
+  `latency` minimises the total (`distributed.run` of one input).
 
 Each stage becomes an ordinary ptensor function `@ENTRY_partK` that takes the
 values live at its first cut and returns those live at its last (the final
@@ -150,7 +152,7 @@ def read_units(path: str) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise CompileError(f"{path}:{e.lineno}:{e.colno}: error: {e.msg}") from None
+        raise CompileError(e.msg, f"{path}:{e.lineno}:{e.colno}") from None
 
 
 def read_cluster(path: str, probe: Callable[[str], float] | None = None) -> Cluster:
@@ -198,10 +200,19 @@ class Stage:
     in_bytes: int
     transfer_s: float
     """Predicted: sending the values live at `start` from the previous stage's unit (0 when the same unit or the first stage)."""
+    latency_s: float = 0.0
+    """The link's latency, part of `transfer_s`."""
 
     @property
     def seconds(self) -> float:
+        """The stage's share of one input's latency."""
         return self.compute_s + self.transfer_s
+
+    @property
+    def period_s(self) -> float:
+        """The stage's share of a pipeline's period: the link's latency is
+        not in it, for the unit works on other inputs meanwhile."""
+        return self.compute_s + self.transfer_s - self.latency_s
 
 
 def split(flops: list[float], cut_bytes: list[int], cluster: Cluster, objective: str) -> list[Stage]:
@@ -216,16 +227,17 @@ def split(flops: list[float], cut_bytes: list[int], cluster: Cluster, objective:
     def stage(q: int, i: int, j: int, p: int | None) -> Stage:
         u = cluster.units[q]
         work = prefix[j] - prefix[i]
-        transfer = 0.0
+        transfer = latency = 0.0
         if p is not None and cluster.units[p].name != u.name:
-            transfer = cluster.link(cluster.units[p].name, u.name).seconds(cut_bytes[i])
+            link = cluster.link(cluster.units[p].name, u.name)
+            transfer, latency = link.seconds(cut_bytes[i]), link.latency_s
         return Stage(u, i, j, work, cluster.overhead_s + work / (u.gflops * 1e9),
-                     cut_bytes[i] if p is not None else 0, transfer)
+                     cut_bytes[i] if p is not None else 0, transfer, latency)
 
     def score(prev: tuple[float, float], s: Stage) -> tuple[float, float]:
         if objective == "latency":
             return (prev[0] + s.seconds, 0.0)
-        return (max(prev[0], s.seconds), prev[1] + s.seconds)
+        return (max(prev[0], s.period_s), prev[1] + s.seconds)
 
     # best[(i, p)]: the best stages covering ops [0, i) whose last stage is on unit p.
     best: dict[tuple[int, int], tuple[tuple[float, float], list[Stage]]] = {}
@@ -356,7 +368,7 @@ def plan_text(entry: str, stages: list[Stage], objective: str) -> str:
             f"{'part' + str(k):<8} {s.unit.name:<10} {s.unit.machine:<10} {f'{s.start}..{s.end - 1}':>9} "
             f"{s.flops / 1e6:>10.2f} {s.in_bytes / 1024:>9.1f} {s.transfer_s * 1e3:>12.3f} {s.compute_s * 1e3:>11.3f}"
         )
-    period = max(s.seconds for s in stages)
+    period = max(s.period_s for s in stages)
     latency = sum(s.seconds for s in stages)
     lines.append(f"predicted: latency {latency * 1e3:.3f} ms, pipeline period {period * 1e3:.3f} ms "
                  f"({1 / period:.1f} inputs/s)")

@@ -1,8 +1,10 @@
 """Running a partitioned program on Dask distributed: `run` and `stream`.
 
 A program is cut into parts by `partition` (passes/partition.py); here each
-part becomes one Dask task per input, on a user's `dask.distributed.Client`.
-The policy, documented in docs/distributed.md:
+part becomes one Dask task per input (or per group of inputs), on a user's
+`dask.distributed.Client`. Dask is the engine: it places, moves, retries
+and recomputes; this module says where parts should go and checks that
+they can. The policy, documented in docs/distributed.md:
 
 - Parts are shipped once per client: a worker plugin carries every part's
   MLIR text and its own weights to each worker, present and future, and each
@@ -13,21 +15,22 @@ The policy, documented in docs/distributed.md:
 - Placement: a part for the `host` machine runs on any worker; a part for
   another machine needs the Dask resource of that name (a worker started
   with `--resources "aarch64=1"` runs aarch64 parts, under qemu-user here).
-  Each unit is pinned to one such worker, loosely: when that worker is gone,
-  Dask places the part on any worker that has the resource.
+  Each unit is pinned to one able worker, loosely: when that worker is gone,
+  Dask places the part on any worker that has the resource (a scheduler
+  plugin re-pins tasks stranded on a dead worker, dask/distributed#7346).
 - Fault tolerance is Dask's: a task lost with its worker is run again
   elsewhere (a part is a pure function of its inputs, so a rerun gives the
   same bytes), and results lost with a worker are recomputed from their
   lineage; inputs travel inside the task graph, so nothing is lost for
   good. After `distributed.scheduler.allowed-failures` deaths of workers
-  running the same task, Dask gives up (KilledWorker), reported here with
-  the part's name.
+  running the same task, Dask gives up (KilledWorker), reported here as a
+  DistributedError naming the part.
 - When no live worker can run some part (no worker offers its machine) for
   `placement_timeout` seconds, the call fails with `UnplaceableError`
   naming the parts and the machines they need.
-- `stream` keeps up to `window` inputs in flight (stage k of input i+1 runs
-  while stage k+1 of input i does) and yields each input's outputs exactly
-  once, in input order.
+- `stream` keeps up to `window` groups of inputs in flight (stage k of input
+  i+1 runs while stage k+1 of input i does) and yields each input's outputs
+  exactly once, in input order.
 """
 
 from __future__ import annotations
@@ -477,7 +480,7 @@ def stream(model, batches: Iterable[Sequence[np.ndarray]], client, units=None,
 
 OVERHEAD_ROUNDS = 20
 LINK_BYTES = 8 << 20
-LINK_ROUNDS = 3
+LINK_ROUNDS = 5
 
 
 def worker_machine(resources: dict[str, float]) -> str:
@@ -523,6 +526,18 @@ def pipelined_task_cost_s(client, tasks: int = 200) -> float:
     return (time.perf_counter() - start) / tasks
 
 
+def loop_rate(part: Part, inputs: Sequence[np.ndarray], seconds: float) -> float:
+    """Inputs per second of `part` called in a loop where this runs, for
+    `seconds`: its speed without Dask in the loop (a benchmark's ceiling)."""
+    run = program(part)
+    run(*inputs)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        run(*inputs)
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
 def _nothing() -> None:
     return None
 
@@ -537,8 +552,10 @@ def _size(array: np.ndarray) -> int:
 
 def probe_link(client, a: str, b: str) -> dict[str, float] | None:
     """The link from worker `a` to `b` as the units format gives one
-    (gbps, latency_ms): the median times Dask took moving 8 B and LINK_BYTES
-    between them, read from its task stream; None when it moved nothing."""
+    (gbps, latency_ms): the median times Dask took moving 8 B (the latency)
+    and LINK_BYTES (the bandwidth, counting the latency in: on a noisy
+    machine the difference of two medians can be negative) between them,
+    read from its task stream; None when it moved nothing."""
     from distributed import get_task_stream
 
     size_of_key: dict[str, int] = {}
@@ -558,9 +575,9 @@ def probe_link(client, a: str, b: str) -> dict[str, float] | None:
                 seconds[nbytes].append(ss["stop"] - ss["start"])
     if not seconds[8] or not seconds[LINK_BYTES]:
         return None
-    latency = statistics.median(seconds[8])
-    per_byte = max(statistics.median(seconds[LINK_BYTES]) - latency, 1e-9) / LINK_BYTES
-    return {"gbps": round(8 / per_byte / 1e9, 3), "latency_ms": round(latency * 1e3, 4)}
+    big = statistics.median(seconds[LINK_BYTES])
+    latency = min(statistics.median(seconds[8]), big)
+    return {"gbps": round(8 * LINK_BYTES / big / 1e9, 3), "latency_ms": round(latency * 1e3, 4)}
 
 
 def probe_units(client) -> dict:

@@ -26,6 +26,7 @@ def test_quick_run_writes_every_table(tmp_path):
     assert re.search(r"group 2: 2 workers / 1 worker \*\*[\d.]+x\*\*", text)
     assert re.search(r"an empty task's round trip from this process \| [\d.]+ ms", text)
     assert "probed units w0 host" in text and "| part0 | w0 |" in text
+    assert re.search(r"own ceiling for 2 processes .*: \*\*[\d.]+x\*\*", text)
 
 
 def test_bad_options_are_refused(tmp_path, capsys):

@@ -40,9 +40,12 @@ def nannies_keep_lost_workers():
     """A LocalCluster closes the nanny of a worker that is absent when its
     `lost-worker-timeout` (15 s) after some earlier loss ends, so a worker
     killed again at that moment would not come back: these tests kill often."""
+    import importlib
+
     import dask
     import distributed  # noqa: F401  (its defaults load first: on exit, set() removes a key it found absent)
 
+    importlib.import_module("distributed")  # its config defaults first, so leaving the set below keeps them
     with dask.config.set({"distributed.deploy.lost-worker-timeout": "1h"}):
         yield
 
