@@ -239,16 +239,15 @@ def program(part: Part):
         return _PROGRAMS[part.key]
 
 
-def _run_part(key: str, picks: Sequence[tuple[int, int]], *sources: Sequence[Sequence[np.ndarray]]
-              ) -> list[list[np.ndarray]]:
-    """One task: part `key` on each input of a group, its arguments picked
-    (source, index) from its sources (each a list with one entry per input:
-    the program's arguments, or a previous part's results)."""
+def _run_part(key: str, members: int, picks: Sequence[tuple[int, int]],
+              *sources: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:
+    """One task: part `key` on each of a group's `members` inputs, its
+    arguments picked (source, index) from its sources (each a list with one
+    entry per member: the program's arguments, or a previous part's results)."""
     part = _PARTS.get(key)
     if part is None:
         raise DistributedError(f"part {key[:12]} was never installed on this worker")
     run = program(part)
-    members = max((len(s) for s in sources), default=0)
     return [run(*(sources[s][m][k] for s, k in picks)) for m in range(members)]
 
 
@@ -380,7 +379,7 @@ class _Runner:
                 picks.append((slots[src], k))
             worker = placement[part.unit]
             futures.append(self.client.submit(
-                _run_part, part.key, picks, *sources, key=f"{part.name}-{self.tag}-{index}", pure=False,
+                _run_part, part.key, len(group), picks, *sources, key=f"{part.name}-{self.tag}-{index}", pure=False,
                 workers=[worker] if worker else None, allow_other_workers=bool(worker),
                 resources=part.resources,
             ))

@@ -87,12 +87,19 @@ def _live_pids(client, workers: int) -> list[int]:
     raise AssertionError(f"fewer than {workers} started workers after 60 s: {states}")
 
 
-def _kill_at(client, delay: float, rng: random.Random, workers: int) -> threading.Timer:
-    """SIGKILL a random started worker process `delay` seconds from now."""
+def _kill_at(client, delay: float, rng: random.Random, workers: int) -> tuple[threading.Timer, list[float]]:
+    """SIGKILL a random started worker process `delay` seconds from now; the
+    timer, and a list that gets the moment of the kill."""
     pid = rng.choice(_live_pids(client, workers))
-    timer = threading.Timer(delay, os.kill, (pid, signal.SIGKILL))
+    fired: list[float] = []
+
+    def kill():
+        fired.append(time.monotonic())
+        os.kill(pid, signal.SIGKILL)
+
+    timer = threading.Timer(delay, kill)
     timer.start()
-    return timer
+    return timer, fired
 
 
 def test_two_parts_run_bit_identical_to_one_process(client):
@@ -131,12 +138,16 @@ def kill_runs(client, runs: int, workers: int, seed: int) -> None:
         distributed.run(plan, _inputs(0), client)
         spans.append(time.perf_counter() - start)
     span = sorted(spans)[1]
+    during = 0
     for k in range(runs):
         inputs = _inputs(100 + k)
-        timer = _kill_at(client, rng.uniform(0, span), rng, workers)
+        timer, fired = _kill_at(client, rng.uniform(0, span), rng, workers)
         got = distributed.run(plan, inputs, client)
+        returned = time.monotonic()
         timer.join()
+        during += fired[0] < returned
         assert _identical(got, program(*inputs)), f"run {k}"
+    assert during >= runs // 2, f"only {during} of {runs} kills landed while a run was going on"
 
 
 def test_runs_survive_a_worker_killed_at_a_random_moment(client):
@@ -167,7 +178,7 @@ def kill_stream(client, batches: int, workers: int, seed: int) -> None:
     for i, outputs in enumerate(distributed.stream(plan, feed(), client)):
         got.append(outputs)
         if i in kills:
-            _kill_at(client, rng.uniform(0, 0.02), rng, 1).join()
+            _kill_at(client, rng.uniform(0, 0.02), rng, 1)[0].join()
     assert seen == list(range(batches))  # the generator was read once, lazily
     assert len(got) == batches
     for i, outputs in enumerate(got):
