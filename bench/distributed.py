@@ -280,10 +280,10 @@ def report(r: dict, quick: bool) -> str:
                         if "link" in units else "")
                      + f"; per-part overhead {units['overhead_ms']:.2f} ms")
         lines.append("")
-        lines.append("| part | unit | predicted compute | in process | "
+        lines.append("| part | unit | predicted compute | of which work | in process | "
                      + " | ".join(f"worker, group {g}" for g in groups)
                      + " | predicted transfer in | " + " | ".join(f"transfer in, group {g}" for g in groups) + " |")
-        lines.append("|---" * (4 + 2 * len(groups) + 1) + "|")
+        lines.append("|---" * (5 + 2 * len(groups) + 1) + "|")
         transfers = {}
         for row in s["plan"].describe().splitlines():
             cells = row.split()
@@ -292,13 +292,14 @@ def report(r: dict, quick: bool) -> str:
         for k, part in enumerate(s["plan"].parts):
             worker = [med(s["stages"][g][part.name]["compute"]) for g in groups]
             moved = [med(s["stages"][g][part.name]["transfer"]) for g in groups]
-            lines.append(f"| part{k} | {part.unit} | {ms(part.predicted_s)} | {ms(s['part_s'][k])} | "
+            work = part.predicted_s - units["overhead_ms"] * 1e-3
+            lines.append(f"| part{k} | {part.unit} | {ms(part.predicted_s)} | {ms(work)} | {ms(s['part_s'][k])} | "
                          + " | ".join(ms(w / g if w is not None else None) for w, g in zip(worker, groups))
                          + f" | {ms(transfers.get(k))} | "
                          + " | ".join(ms(t / g if t is not None else None) for t, g in zip(moved, groups)) + " |")
         lines.append("")
-    lines.append("Predicted compute is the per-part overhead plus the part's work at the probed speed "
-                 "(a matmul's); the worker columns are the part's call on its worker (Dask's task stream), "
+    lines.append("Predicted compute is the per-part overhead (the probe's empty-task round trip) plus the "
+                 "part's work at the probed speed (a matmul's); the worker columns are the part's call on its worker (Dask's task stream), "
                  "divided by the group; in process: the same part called here without Dask.")
     return "\n".join(lines) + "\n"
 
