@@ -92,6 +92,14 @@ def in_process(plan, inputs, repeat: int) -> tuple[list[np.ndarray], list[float]
     return [inputs[k] if p < 0 else values[p][k] for p, k in plan.results], seconds
 
 
+def cpu_seconds(client) -> list[float]:
+    """CPU seconds used so far by this process (the client and a
+    LocalCluster's scheduler) and by each worker process, in address order."""
+    here = os.times()
+    workers = client.run(os.times)
+    return [here.user + here.system] + [workers[a].user + workers[a].system for a in sorted(workers)]
+
+
 def machine_ceiling(client, part, inputs, seconds: float) -> tuple[float, float]:
     """The model's rate without Dask in the loop: on one worker process alone,
     and summed over two worker processes running at once (what 2 workers
@@ -165,20 +173,23 @@ def measure(model: Path, rounds: int, batches: int, repeat: int, group: int, qui
             latency_s = median_time(lambda: distributed.run(plan, feeds[0], client), repeat)
             setups[n] = {"client": client, "units": units, "plan": plan, "part_s": part_s,
                          "latency_s": latency_s, "throughput": {g: [] for g in {1, group}},
-                         "records": {g: [] for g in {1, group}}}
+                         "records": {g: [] for g in {1, group}}, "cpu": {g: [] for g in {1, group}}}
         configs = [(n, g) for g in sorted({1, group}) for n in (1, 2)]
         for r in range(rounds):
             for n, g in (configs if r % 2 == 0 else configs[::-1]):
                 s = setups[n]
+                before = cpu_seconds(s["client"])
                 with get_task_stream(s["client"]) as tasks:
                     start = time.perf_counter()
                     count = sum(1 for _ in distributed.stream(
                         s["plan"], (feeds[i % DISTINCT_INPUTS] for i in range(batches)), s["client"], group=g))
                     wall = time.perf_counter() - start
+                after = cpu_seconds(s["client"])
                 if count != batches:
                     raise BenchError(f"{n} worker(s): {count} results for {batches} batches")
                 s["throughput"][g].append(batches / wall)
                 s["records"][g].extend(tasks.data)
+                s["cpu"][g].append([(b - a) / batches for a, b in zip(before, after)])
         whole = setups[1]["plan"].parts[0]
         result["alone_rate"], result["pair_rate"] = machine_ceiling(two, whole, feeds[0], 0.3 if quick else 5.0)
         result["empty_round_trip_s"] = distributed.task_overhead_s(one, rounds=max(repeat, 20))
@@ -248,6 +259,18 @@ def report(r: dict, quick: bool) -> str:
                      f"{ms(s['latency_s'])} |")
         lines.append(f"| ours, {n} worker{'s' if n > 1 else ''}: per-stage overhead, (latency - parts in "
                      f"process) / {parts} | {ms((s['latency_s'] - compute) / parts)} |")
+    lines += [
+        "",
+        "## CPU time per input (medians over the rounds)",
+        "",
+        "| setup | group | this process (client, scheduler) | each worker | all | the parts in process |",
+        "|---|---|---|---|---|---|",
+    ]
+    for g in groups:
+        for n, s in ((1, one), (2, two)):
+            per = [statistics.median(column) for column in zip(*s["cpu"][g])]
+            lines.append(f"| {n} worker{'s' if n > 1 else ''} | {g} | {ms(per[0])} | "
+                         + ", ".join(ms(x) for x in per[1:]) + f" | {ms(sum(per))} | {ms(sum(s['part_s']))} |")
     lines += ["", "## The cost model: predicted and measured stage times (per input)", ""]
     for n, s in ((1, one), (2, two)):
         units = s["units"]
@@ -257,10 +280,10 @@ def report(r: dict, quick: bool) -> str:
                         if "link" in units else "")
                      + f"; per-part overhead {units['overhead_ms']:.2f} ms")
         lines.append("")
-        lines.append("| part | unit | predicted compute | in process | "
+        lines.append("| part | unit | predicted compute | of which work | in process | "
                      + " | ".join(f"worker, group {g}" for g in groups)
                      + " | predicted transfer in | " + " | ".join(f"transfer in, group {g}" for g in groups) + " |")
-        lines.append("|---" * (4 + 2 * len(groups) + 1) + "|")
+        lines.append("|---" * (5 + 2 * len(groups) + 1) + "|")
         transfers = {}
         for row in s["plan"].describe().splitlines():
             cells = row.split()
@@ -269,13 +292,14 @@ def report(r: dict, quick: bool) -> str:
         for k, part in enumerate(s["plan"].parts):
             worker = [med(s["stages"][g][part.name]["compute"]) for g in groups]
             moved = [med(s["stages"][g][part.name]["transfer"]) for g in groups]
-            lines.append(f"| part{k} | {part.unit} | {ms(part.predicted_s)} | {ms(s['part_s'][k])} | "
+            work = part.predicted_s - units["overhead_ms"] * 1e-3
+            lines.append(f"| part{k} | {part.unit} | {ms(part.predicted_s)} | {ms(work)} | {ms(s['part_s'][k])} | "
                          + " | ".join(ms(w / g if w is not None else None) for w, g in zip(worker, groups))
                          + f" | {ms(transfers.get(k))} | "
                          + " | ".join(ms(t / g if t is not None else None) for t, g in zip(moved, groups)) + " |")
         lines.append("")
-    lines.append("Predicted compute is the per-part overhead plus the part's work at the probed speed "
-                 "(a matmul's); the worker columns are the part's call on its worker (Dask's task stream), "
+    lines.append("Predicted compute is the per-part overhead (the probe's empty-task round trip) plus the "
+                 "part's work at the probed speed (a matmul's); the worker columns are the part's call on its worker (Dask's task stream), "
                  "divided by the group; in process: the same part called here without Dask.")
     return "\n".join(lines) + "\n"
 

@@ -17,7 +17,8 @@ def test_quick_run_writes_every_table(tmp_path):
     out = tmp_path / "distributed.md"
     assert bench.main(["--quick", "--group", "2", "--out", str(out)]) == 0
     text = out.read_text()
-    for heading in ("## Throughput", "## Overheads", "## The cost model: predicted and measured stage times"):
+    for heading in ("## Throughput", "## Overheads", "## CPU time per input",
+                    "## The cost model: predicted and measured stage times"):
         assert heading in text
     rows = re.findall(r"^\| (1 worker|2 workers) \| (\d+) \| (\d+) \| ([\d.]+) inputs/s \|", text, re.M)
     assert sorted((w, g) for w, _, g, _ in rows) == [("1 worker", "1"), ("1 worker", "2"),
