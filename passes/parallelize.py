@@ -3,9 +3,9 @@
 For each top-level loop nest of each function the pass looks at the
 outermost `scf.for` (going down through loops of one trip, and then into
 every loop of their body) and marks it `pelemay.parallel = N : i64` when
-its iterations provably touch disjoint memory. The C printer outlines a
-marked loop into a worker run by N threads (targets/c.py); nothing else
-changes, so the marks are all this pass adds.
+its iterations provably touch disjoint memory. `outline-parallel` (which
+the printers run) turns a marked loop into a worker run by N threads;
+nothing else changes, so the marks are all this pass adds.
 
 Soundness criterion (a loop L with induction variable `iv`, constant
 bounds and constant step `S`):
@@ -59,11 +59,11 @@ from xdsl.ir import BlockArgument, Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass
 
 from pelemay_ir.dialects import arm_simd
+from pelemay_ir.dialects.parallel import MAX_THREADS
 from pelemay_ir.ir import CompileError
 
 PARALLEL_ATTR = "pelemay.parallel"
 """On a marked scf.for: how many threads run its iterations."""
-MAX_THREADS = 256
 MIN_WORK = 1 << 14
 """Loops doing fewer statement executions than this stay sequential (about
 the cost of handing a loop to threads already running)."""

@@ -32,6 +32,7 @@ from pelemay_ir import cbuild
 from pelemay_ir import weights as weights_file
 from pelemay_ir.ir import CompileError
 from pelemay_ir.machines import Machine, machine
+from pelemay_ir.passes.outline_parallel import uses_threads
 from pelemay_ir.targets import c as c_target
 
 RUN_TIMEOUT = 600.0
@@ -335,7 +336,8 @@ def build_llvm_program(
         f"{name}.o": obj,
         **board,
     }
-    flags = (*cbuild.STRICT_FLAGS, *m.cflags, *m.ldflags, *cflags)
+    threads = ("-pthread",) if uses_threads(module) else ()
+    flags = (*cbuild.STRICT_FLAGS, *m.cflags, *m.ldflags, *threads, *cflags)
     # llc's objects use the static relocation model: link a position-dependent program.
     command = [m.cc, *flags, "-no-pie", f"{name}_main.c", *sorted(board), f"{name}.o", "-o", name, "-lm"]
     return _build_in_cache(files, command, name, m.cc) / name

@@ -49,7 +49,12 @@ def own_dialects():
 
         return Units
 
-    return {"ptensor": ptensor, "pbuf": pbuf, "arm_simd": arm_simd, "units": units}
+    def parallel():
+        from pelemay_ir.dialects.parallel import Parallel
+
+        return Parallel
+
+    return {"ptensor": ptensor, "pbuf": pbuf, "arm_simd": arm_simd, "units": units, "parallel": parallel}
 
 
 def _vector():

@@ -30,6 +30,7 @@ from pathlib import Path
 from xdsl.dialects.builtin import ModuleOp
 
 from pelemay_ir import cbuild, machines
+from pelemay_ir.passes.outline_parallel import uses_threads
 from pelemay_ir.targets import c as c_target
 from pelemay_ir.targets import llvm as llvm_target
 
@@ -134,7 +135,7 @@ def compile_module(module: ModuleOp, weights: bytes | None = None) -> cbuild.Com
     text = llvm_target.emit_llvm(module, "host")
     verify(text)
     name = c_target.interface(module).base
-    return load(build_shared(text, name), module, weights)
+    return load(build_shared(text, name, ("-pthread",) if uses_threads(module) else ()), module, weights)
 
 
 RUNNABLE = tuple(name for name, m in machines.MACHINES.items() if m.runs)

@@ -14,7 +14,7 @@ passes. Options:
   the others (riscv64 rv64gc, cortex-m4), where true is an error;
 - `weights=embedded|external` (convert-pbuf-to-loops);
 - `threads=N` (default 1): N > 1 ends the pipeline with
-  `parallelize{threads=N}`, whose marked loops the C printer runs on N
+  `parallelize{threads=N}`, whose marked loops the printers run on N
   threads (pthreads); an error on a machine with no operating system;
 - `min-work=W`: parallelize's `min-work` (a function whose parallel loops do
   less work than W stays sequential; 0 runs every provable loop on threads);

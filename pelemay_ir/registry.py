@@ -81,6 +81,11 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ParallelizePass
 
+    def outline_parallel():
+        from pelemay_ir.passes.outline_parallel import OutlineParallelPass
+
+        return OutlineParallelPass
+
     def partition():
         from pelemay_ir.passes.partition import PartitionPass
 
@@ -98,6 +103,7 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "convert-pbuf-to-loops": convert_pbuf_to_loops,
         "convert-vector-to-arm-simd": convert_vector_to_arm_simd,
         "parallelize": parallelize,
+        "outline-parallel": outline_parallel,
         "partition": partition,
     }
 

@@ -16,13 +16,14 @@ per width used, loads and stores through memcpy, operators for arithmetic.
 vector<Wxi32> holds the bits of f32 lanes (`arith.bitcast`) for shifting by
 a constant (`arith.shli`): how the vector exp builds powers of two.
 
-A loop marked `pelemay.parallel = N` (passes/parallelize.py) is outlined:
-a struct of the values its body uses from outside, a `static void` worker
-running iterations [lo, hi), and a call of `pelemay_parallel_for` (c_runtime),
-which runs the iterations in N chunks on the function's team of pthreads
-(started by its first parallel loop, joined before it returns). A marked
-loop inside a worker runs sequentially. Only such programs include
-<pthread.h> (and define _POSIX_C_SOURCE first); they link with -pthread.
+A `parallel.for` (loops marked `pelemay.parallel = N`, outlined by
+passes/outline_parallel.py, which the printer runs itself when marks remain)
+prints as its worker: a struct of the values it takes, a `static void`
+function running iterations [lo, hi), and a call of `pelemay_parallel_for`
+(c_runtime), which runs the iterations in N chunks on the function's team of
+pthreads (started by its first parallel loop, joined before it returns).
+Only such programs include <pthread.h> (and define _POSIX_C_SOURCE first);
+they link with -pthread.
 
 Printing is a pure function of the module: names come from the IR's name
 hints, helpers and globals are emitted in a fixed order, so the same input
@@ -61,8 +62,9 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAValue
 
-from pelemay_ir.dialects import arm_simd
+from pelemay_ir.dialects import arm_simd, parallel
 from pelemay_ir.ir import CompileError, location_of
+from pelemay_ir.passes.outline_parallel import outlined
 from pelemay_ir.passes.vector_emitter import BITS_OPS, shift_amount
 from pelemay_ir.targets import c_runtime as rt
 
@@ -73,10 +75,6 @@ ARENA_ALIGN_ATTR = "pelemay.arena_align"
 WEIGHTS_ARG_ATTR = "pelemay.weights_arg"
 WEIGHTS_ALIGN_ATTR = "pelemay.weights_align"
 DEFAULT_ARENA_ALIGN = 16
-PARALLEL_ATTR = "pelemay.parallel"
-"""On an scf.for: run its iterations on this many threads (passes/parallelize.py)."""
-MAX_THREADS = 256
-
 FIXED_INPUTS_ATTR = "pelemay.fixed_inputs"
 """Rules for inputs a program was compiled for one meaning of (see pelemay_ir.onnx_fixed)."""
 
@@ -553,8 +551,8 @@ def int_literal(value: int, t: Attribute) -> str:
 
 _STORES = {memref.StoreOp: 1, arm_simd.StoreOp: 1, arm_simd.StoreLaneOp: 1, vector.StoreOp: 1, arm_simd.Store2Op: 2}
 """Ops writing a memref: the operand number of the memref."""
-_ROOT_OPS = (func.CallOp, func.ReturnOp, *_STORES)
-_EFFECTFUL = (scf.ForOp, scf.IfOp, func.CallOp)
+_ROOT_OPS = (func.CallOp, func.ReturnOp, parallel.ForOp, *_STORES)
+_EFFECTFUL = (scf.ForOp, scf.IfOp, func.CallOp, parallel.ForOp)
 
 
 class _Liveness:
@@ -789,6 +787,12 @@ class _Printer(_HeaderPrinter):
         self.vector_typedefs: dict[str, str] = {}
         self.functions = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
         self.globals = {op.sym_name.data: op for op in module.ops if isinstance(op, memref.GlobalOp)}
+        self.captured: dict[SSAValue, SSAValue] = {}
+        """A worker's argument -> the value its parallel.for passes (to trace views to their storage)."""
+        for op in module.walk():
+            if isinstance(op, parallel.ForOp) and op.worker.root_reference.data in self.functions:
+                self.captured.update(zip(self.functions[op.worker.root_reference.data].args, op.captures))
+        self.worker_functions = {arg.block.parent_op() for arg in self.captured}
         self.uses_neon = any(isinstance(op, arm_simd.ArmSimdOp) for op in module.walk())
         self._check_ops()
         params = [b.name for b in (*self.iface.inputs, *self.iface.outputs)]
@@ -797,7 +801,8 @@ class _Printer(_HeaderPrinter):
         self.global_names = {sym: file_names.fresh(sym, "weight") for sym in self.globals}
         self.reachable = self._reachable_functions()
         self.function_names = {
-            sym: file_names.fresh(sym, "fn") for sym in self.functions if sym in self.reachable and sym != self.iface.entry
+            sym: file_names.fresh(sym, "fn") for sym, fn in self.functions.items()
+            if sym in self.reachable and sym != self.iface.entry and fn not in self.worker_functions
         }
         self.file_scope = set(file_names.taken)
         self.raw_arena = self._arena_is_shared_by_types()
@@ -811,6 +816,10 @@ class _Printer(_HeaderPrinter):
         for op in self.module.walk():
             if op is not self.module and op.name not in _HANDLED:
                 raise _fail(op, f"'{op.name}' cannot be printed as C: {_lowering_hint(op.name)}")
+        for worker in self.worker_functions:
+            for op in worker.walk():
+                if isinstance(op, parallel.ForOp):
+                    raise _fail(op, "a 'parallel.for' inside a worker is not supported (outline-parallel runs such a loop on its worker's thread)")
         for op in self.module.walk():
             if op is self.module:
                 continue
@@ -821,6 +830,8 @@ class _Printer(_HeaderPrinter):
                 raise _fail(op, f"function @{op.sym_name.data} has no body (external functions are not supported)")
             if isinstance(op, func.FuncOp) and len(op.body.blocks) > 1:
                 raise _fail(op, f"function @{op.sym_name.data} has several blocks; the C target needs structured control flow (scf)")
+            if isinstance(op, parallel.ForOp) and op.worker.root_reference.data not in self.functions:
+                raise _fail(op, f"'parallel.for' runs @{op.worker.root_reference.data}, which the module does not define")
             try:
                 if _is_vector_op(op):
                     _check_vector_op(op)
@@ -867,6 +878,8 @@ class _Printer(_HeaderPrinter):
             for op in self.functions[sym].walk():
                 if isinstance(op, func.CallOp):
                     work.append(op.callee.root_reference.data)
+                elif isinstance(op, parallel.ForOp):
+                    work.append(op.worker.root_reference.data)
         return seen
 
     def _arena_is_shared_by_types(self) -> bool:
@@ -881,8 +894,8 @@ class _Printer(_HeaderPrinter):
 
     def _view_root(self, op: memref.ViewOp) -> str:
         src = op.source
-        while isinstance(src, OpResult) and isinstance(src.op, memref.ViewOp):
-            src = src.op.source
+        while isinstance(src, OpResult) and isinstance(src.op, memref.ViewOp) or src in self.captured:
+            src = self.captured[src] if src in self.captured else src.op.source  # pyright: ignore
         if isinstance(src, BlockArgument) and src.block.parent_op() is self.entry:
             args = list(self.entry.args)
             if self.iface.arena_bytes > 0 and src is args[-1]:
@@ -917,6 +930,8 @@ class _Printer(_HeaderPrinter):
                 return True
             if isinstance(op, func.CallOp) and use.index in written.get(op.callee.root_reference.data, ()):
                 return True
+            if isinstance(op, parallel.ForOp) and use.index in written.get(op.worker.root_reference.data, ()):
+                return True
         return False
 
     def helper(self, made: tuple[str, str]) -> str:
@@ -945,7 +960,7 @@ class _Printer(_HeaderPrinter):
         functions = []
         prototypes = []
         for sym, fn in self.functions.items():
-            if sym not in self.reachable or sym == self.iface.entry:
+            if sym not in self.reachable or sym == self.iface.entry or fn in self.worker_functions:
                 continue
             text, proto = _FunctionPrinter(self, fn).helper_function()
             functions.append(text)
@@ -1076,17 +1091,8 @@ class _FunctionPrinter:
         self.is_entry = fn is printer.entry
         self.location_stack: list[str | None] = [None]
         self._raw_bindings: list[str] = []
-        self.moved: set[str] = set()
-        """Names of `rebuilt` that a worker declares: the function's own
-        declaration goes when nothing else in the function reads it."""
-        self.rebuilt: dict[str, str] = {}
-        """C name -> its declaration, for the pointers a parallel loop's worker
-        declares again (views and globals: the compiler then sees their common
-        base and constant offsets, so it can tell them apart)."""
         self.uses_team = False
         """A parallel loop was printed: the function keeps a team of threads."""
-        self.in_worker = False
-        """Printing a worker's body: a marked loop inside it runs sequentially."""
         self.names.taken.add(rt.TEAM)
 
     def emit(self, line: str) -> None:
@@ -1140,7 +1146,6 @@ class _FunctionPrinter:
             self.emit(line)
         prelude = len(self.lines)
         self.block(self.fn.body.blocks[0])
-        self._drop_moved_declarations()
         self.lines[prelude:prelude] = self._raw_bindings + self._team_declaration()
         body = "\n".join(self.lines)
         return f"{self.p._signature()}\n{{\n{body}\n}}\n"
@@ -1190,36 +1195,9 @@ class _FunctionPrinter:
             self.emit(f"(void){name};")
         prelude = len(self.lines)
         self.block(fn.body.blocks[0])
-        self._drop_moved_declarations()
         self.lines[prelude:prelude] = self._team_declaration()
         body = "\n".join(self.lines)
         return f"{proto}\n{{\n{body}\n}}\n", proto
-
-    def _drop_moved_declarations(self) -> None:
-        """Remove the declarations of pointers only workers read (-Wunused-variable)."""
-        if not self.moved:
-            return
-        counts: dict[str, int] = {}
-        for line in self.lines:
-            for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r"/\*.*?\*/", "", line)):
-                counts[name] = counts.get(name, 0) + 1
-        where = {}
-        for k, line in enumerate(self.lines):
-            m = re.search(r"\*const ([A-Za-z_][A-Za-z0-9_]*) = ", line)
-            if m and m.group(1) in self.moved:
-                where[m.group(1)] = k
-        dropped: set[int] = set()
-        changed = True
-        while changed:
-            changed = False
-            for name, k in where.items():
-                if k not in dropped and counts.get(name, 0) == 1:
-                    dropped.add(k)
-                    changed = True
-                    for other in _identifiers(self.lines[k]):
-                        counts[other] = counts.get(other, 0) - len(
-                            re.findall(rf"\b{re.escape(other)}\b", re.sub(r"/\*.*?\*/", "", self.lines[k])))
-        self.lines = [line for k, line in enumerate(self.lines) if k not in dropped]
 
     # -- blocks and structured ops -------------------------------------------------------
 
@@ -1271,10 +1249,6 @@ class _FunctionPrinter:
             self.emit(_comment(text))
 
     def for_op(self, op: scf.ForOp) -> None:
-        threads = _parallel_threads(op)
-        if threads > 1 and not self.in_worker:
-            self.parallel_for_op(op, threads)
-            return
         body = op.body.blocks[0]
         iv = body.args[0]
         slots = []
@@ -1301,81 +1275,64 @@ class _FunctionPrinter:
         self.emit("}")
         self.location_stack.pop()
 
-    def parallel_for_op(self, op: scf.ForOp, threads: int) -> None:
-        """A loop marked `pelemay.parallel = N`, outlined: a struct of the values
-        its body uses from outside, a worker running iterations [lo, hi), and
-        a call of the runtime's `pelemay_parallel_for` with N threads."""
-        if op.iter_args:
-            raise _fail(op, f"a loop marked '{PARALLEL_ATTR}' cannot carry values (iter_args) between iterations")
-        body = op.body.blocks[0]
-        iv = body.args[0]
-        if not isinstance(iv.type, IndexType):
-            raise _fail(op, f"a loop marked '{PARALLEL_ATTR}' must count with an index, not {iv.type}")
-        outside = self._printed_values()
+    def parallel_op(self, op: parallel.ForOp) -> None:
+        """A struct of the values the worker takes, the worker, and a call of
+        the runtime's `pelemay_parallel_for` on the function's team."""
+        sym = op.worker.root_reference.data
+        worker = _FunctionPrinter(self.p, self.p.functions[sym])
+        fields: dict[str, str] = {}  # C name -> C type, shared by caller and worker
+        for arg, v in zip(worker.fn.args, op.captures):
+            if isinstance(v.type, MemRefType):
+                m = self.memrefs[v]
+                worker.memrefs[arg] = m
+                fields[m.expr] = f"{'const ' if m.const else ''}{'unsigned char' if m.raw else storage_ctype(m.element)} *"
+            else:
+                worker.exprs[arg] = self.expr(v)
+                fields[self.expr(v)] = self.p.ctype(v.type)
+        name = f"pelemay_{self._c_name()}_parallel_{len(self.p.workers)}"
+        used = worker.worker_function(name, fields)
+        fields = {field: ctype for field, ctype in fields.items() if field in used}
+        self.p.max_threads = max(self.p.max_threads, op.threads.value.data)
+        self.uses_team = True
         self.location_comment(op)
-        self.location_stack.append(describe_location(op.location) or self.location_stack[-1])
-        outer_lines, outer_depth = self.lines, self.depth
-        self.lines, self.depth = [], 2
-        iv_name = self.names.fresh(iv.name_hint, "i")
-        self.exprs[iv] = iv_name
-        self.in_worker = True
-        self.block_with_yield(body, [])
-        self.in_worker = False
-        inner, self.lines, self.depth = self.lines, outer_lines, outer_depth
-        self.location_stack.pop()
-        step = self.expr(op.step)
-        used, work = set(), list(_identifiers("\n".join(inner) + " " + step))
-        while work:
-            name = work.pop()
-            if name in used or name not in outside:
-                continue
-            used.add(name)
-            if name in self.rebuilt:
-                work += _identifiers(self.rebuilt[name])
-        rebuilt = [line for name, line in self.rebuilt.items() if name in used]
-        self.moved.update(name for name in self.rebuilt if name in used)
-        fields = [(name, ctype) for name, ctype in outside.items() if name in used and name not in self.rebuilt]
-        worker = f"pelemay_{self._c_name()}_parallel_{len(self.p.workers)}"
-        context = f"{worker}_context"
+        call = (f"{rt.PARALLEL_FOR}(&{rt.TEAM}, {op.threads.value.data}, {name}, "
+                f"{'&pelemay_context' if fields else 'NULL'}, "
+                f"{self.expr(op.lower_bound)}, {self.expr(op.upper_bound)}, {self.expr(op.step)});")
+        if not fields:
+            self.emit(call)
+            return
+        self.emit("{")
+        inits = ", ".join(f".{field} = {field}" for field in fields)
+        self.emit(f"    const struct {name}_context pelemay_context = {{{inits}}};")
+        self.emit("    " + call)
+        self.emit("}")
+
+    def worker_function(self, name: str, fields: dict[str, str]) -> set[str]:
+        """Print a parallel.for's worker as `static void name(context, lo, hi)`,
+        its arguments bound to the fields of the caller's context; returns the
+        fields it reads."""
+        lo, hi = self.fn.args[-2:]
+        self.exprs[lo], self.exprs[hi] = "pelemay_lo", "pelemay_hi"
+        self.names.taken.update(fields)
+        self.block(self.fn.body.blocks[0])
+        used = _identifiers("\n".join(self.lines))
+        fields = {field: ctype for field, ctype in fields.items() if field in used}
         text = []
         if fields:
-            text += [f"struct {context} {{"] + [f"    {_declaration(ctype, name)};" for name, ctype in fields] + ["};", ""]
-        text += [f"static void {worker}({rt.PARALLEL_BODY_PARAMS})", "{"]
+            text += [f"struct {name}_context {{"] + [f"    {_declaration(ctype, field)};" for field, ctype in fields.items()]
+            text += ["};", ""]
+        text += [f"static void {name}({rt.PARALLEL_BODY_PARAMS})", "{"]
         if fields:
-            text.append(f"    const struct {context} *const pelemay_ctx = (const struct {context} *)pelemay_context;")
-            text += [f"    {_declaration(ctype, name, const=True)} = pelemay_ctx->{name};" for name, ctype in fields]
+            text.append(f"    const struct {name}_context *const pelemay_ctx = (const struct {name}_context *)pelemay_context;")
+            text += [f"    {_declaration(ctype, field, const=True)} = pelemay_ctx->{field};" for field, ctype in fields.items()]
         else:
             text.append("    (void)pelemay_context;")
-        text += ["    " + line for line in rebuilt]
-        text.append(f"    for (ptrdiff_t {iv_name} = pelemay_lo; {iv_name} < pelemay_hi; {iv_name} += {step}) {{")
-        text += inner
-        text += ["    }", "}", ""]
+        text += self.lines + ["}", ""]
         self.p.workers.append("\n".join(text))
-        self.p.max_threads = max(self.p.max_threads, threads)
-        self.uses_team = True
-        bounds = f"{self.expr(op.lb)}, {self.expr(op.ub)}, {step}"
-        if fields:
-            self.emit("{")
-            inits = ", ".join(f".{name} = {name}" for name, _ in fields)
-            self.emit(f"    const struct {context} pelemay_context = {{{inits}}};")
-            self.emit(f"    {rt.PARALLEL_FOR}(&{rt.TEAM}, {threads}, {worker}, &pelemay_context, {bounds});")
-            self.emit("}")
-        else:
-            self.emit(f"{rt.PARALLEL_FOR}(&{rt.TEAM}, {threads}, {worker}, NULL, {bounds});")
+        return set(fields)
 
     def _c_name(self) -> str:
         return self.p.iface.run if self.is_entry else self.p.function_names[self.fn.sym_name.data]
-
-    def _printed_values(self) -> dict[str, str]:
-        """C name -> C type of every memref pointer and value printed so far (a
-        worker takes those its body names)."""
-        found: dict[str, str] = {}
-        for m in self.memrefs.values():
-            ctype = "unsigned char" if m.raw else storage_ctype(m.element)
-            found.setdefault(m.expr, f"{'const ' if m.const else ''}{ctype} *")
-        for v, name in self.exprs.items():
-            found.setdefault(name, self.p.ctype(v.type))
-        return {name: ctype for name, ctype in found.items() if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)}
 
     def block_with_yield(self, block: Block, slots: list[str | None]) -> None:
         for op in block.ops:
@@ -1519,10 +1476,8 @@ class _FunctionPrinter:
         tail = f" {_comment(comment)}" if comment else ""
         if raw:
             self.emit(f"{q}unsigned char *const {name} = {where};{tail}")
-            self.rebuilt[name] = f"{q}unsigned char *const {name} = {where};"
         else:
             self.emit(f"{q}{st} *const {name} = ({q}{st} *)({where});{tail}")
-            self.rebuilt[name] = f"{q}{st} *const {name} = ({q}{st} *)({where});"
         origin = root if root != "other" else src.origin
         self.memrefs[op.result] = CMemRef(name, elem, shape, raw, src.const, origin)
 
@@ -1555,7 +1510,6 @@ class _FunctionPrinter:
         st = storage_ctype(t.element_type)
         name = self.names.fresh(op.memref.name_hint, sym)
         self.emit(f"const {st} *const {name} = {self.p.global_names[sym]};")
-        self.rebuilt[name] = f"const {st} *const {name} = {self.p.global_names[sym]};"
         self.memrefs[op.memref] = CMemRef(name, t.element_type, tuple(t.get_shape()), False, True, "global")
 
     def alloca_op(self, op: memref.AllocaOp) -> None:
@@ -1582,16 +1536,6 @@ class _FunctionPrinter:
 
     def round16(self, t: Attribute, e: str) -> str:
         return f"{self.p.fixed('pl_f16_round')}({e})" if _is_f16(t) else e
-
-
-def _parallel_threads(op: scf.ForOp) -> int:
-    """N of `pelemay.parallel = N` (1: a sequential loop)."""
-    attr = op.attributes.get(PARALLEL_ATTR)
-    if attr is None:
-        return 1
-    if not isinstance(attr, IntegerAttr) or not 1 <= attr.value.data <= MAX_THREADS:
-        raise _fail(op, f"'{PARALLEL_ATTR}' must be an integer from 1 to {MAX_THREADS}, got {attr}")
-    return attr.value.data
 
 
 def _identifiers(code: str) -> set[str]:
@@ -2104,6 +2048,7 @@ _HANDLED = {
     "scf.for": _FunctionPrinter.for_op,
     "scf.if": _FunctionPrinter.if_op,
     "scf.yield": _nothing,
+    "parallel.for": _FunctionPrinter.parallel_op,
     "memref.load": _FunctionPrinter.load_op,
     "memref.store": _FunctionPrinter.store_op,
     "memref.view": _FunctionPrinter.view_op,
@@ -2203,7 +2148,7 @@ def emit_c(
         from pelemay_ir.passes.verify_arm_simd import check_machine
 
         check_machine(module, machine)
-    printer = _Printer(module, machine)
+    printer = _Printer(outlined(module), machine)
     name = header_name or f"{printer.iface.base}.h"
     source = printer.source(name)
     return printer.header(name), source

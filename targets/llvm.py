@@ -50,13 +50,25 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
-from pelemay_ir.dialects import arm_simd
+from pelemay_ir.dialects import arm_simd, parallel
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.machines import Machine
 from pelemay_ir.machines import machine as machine_named
 from pelemay_ir.passes.vector_emitter import deinterleave_masks, interleave_mask, shift_amount
 from pelemay_ir.passes.verify_arm_simd import check_machine
+from pelemay_ir.passes.outline_parallel import outlined
 from pelemay_ir.targets import c as c_target
+from pelemay_ir.targets.llvm_runtime import (
+    F16_TO_F32,
+    F32_TO_F16,
+    FMA_LANES,
+    HELPERS,
+    PARALLEL_FOR,
+    TEAM_STOP,
+    TEAM_TYPE,
+    team_runtime,
+    team_types,
+)
 
 # -- machines ---------------------------------------------------------------------
 
@@ -99,115 +111,6 @@ def half_storage(m: Machine) -> str:
     """How an f16 sits in memory: LLVM's half where the machine converts it in
     hardware, else its bits as i16 converted by HELPERS (no runtime library)."""
     return "half" if m.llvm.half_conversions else "i16"
-
-
-F16_TO_F32 = "pelemay.f16_to_f32"
-F32_TO_F16 = "pelemay.f32_to_f16"
-FMA_LANES = "pelemay.fma_lanes"
-HELPERS = {
-    # Exact: normal numbers rebias the exponent, subnormals are m * 2^-24.
-    F16_TO_F32: f"""define internal float @{F16_TO_F32}(i16 %h) #0 {{
-entry:
-  %x = zext i16 %h to i32
-  %sign = and i32 %x, 32768
-  %sign32 = shl i32 %sign, 16
-  %shifted = lshr i32 %x, 10
-  %e = and i32 %shifted, 31
-  %m = and i32 %x, 1023
-  %m13 = shl i32 %m, 13
-  %e127 = add i32 %e, 112
-  %e23 = shl i32 %e127, 23
-  %normal.bits = or i32 %e23, %m13
-  %special.bits = or i32 %m13, 2139095040
-  %is.special = icmp eq i32 %e, 31
-  %finite.bits = select i1 %is.special, i32 %special.bits, i32 %normal.bits
-  %mf = uitofp i32 %m to float
-  %tiny = fmul float %mf, 0x3E70000000000000
-  %tiny.bits = bitcast float %tiny to i32
-  %is.tiny = icmp eq i32 %e, 0
-  %magnitude = select i1 %is.tiny, i32 %tiny.bits, i32 %finite.bits
-  %bits = or i32 %magnitude, %sign32
-  %f = bitcast i32 %bits to float
-  ret float %f
-}}
-""",
-    # Round to nearest even; overflow gives infinity; NaN stays a (quiet) NaN.
-    F32_TO_F16: f"""define internal i16 @{F32_TO_F16}(float %f) #0 {{
-entry:
-  %x = bitcast float %f to i32
-  %high = lshr i32 %x, 16
-  %sign = and i32 %high, 32768
-  %a = and i32 %x, 2147483647
-  %payload.high = lshr i32 %a, 13
-  %payload = and i32 %payload.high, 1023
-  %quiet = or i32 %payload, 512
-  %is.nan = icmp ugt i32 %a, 2139095040
-  %nan.low = select i1 %is.nan, i32 %quiet, i32 0
-  %inf.or.nan = or i32 %nan.low, 31744
-  %is.inf.or.nan = icmp uge i32 %a, 2139095040
-  %overflows = icmp uge i32 %a, 1199566848
-  %big = select i1 %is.inf.or.nan, i32 %inf.or.nan, i32 31744
-  %rebased = sub i32 %a, 939524096
-  %odd.high = lshr i32 %rebased, 13
-  %odd = and i32 %odd.high, 1
-  %bias = add i32 %odd, 4095
-  %rounded = add i32 %rebased, %bias
-  %normal = lshr i32 %rounded, 13
-  %exponent = lshr i32 %a, 23
-  %raw.shift = sub i32 126, %exponent
-  %is.subnormal = icmp ult i32 %a, 947912704
-  %shift = select i1 %is.subnormal, i32 %raw.shift, i32 24
-  %mantissa = and i32 %a, 8388607
-  %significand = or i32 %mantissa, 8388608
-  %q = lshr i32 %significand, %shift
-  %one.shifted = shl i32 1, %shift
-  %mask = sub i32 %one.shifted, 1
-  %rest = and i32 %significand, %mask
-  %half.shift = sub i32 %shift, 1
-  %half = shl i32 1, %half.shift
-  %above = icmp ugt i32 %rest, %half
-  %tie = icmp eq i32 %rest, %half
-  %q.odd.bit = and i32 %q, 1
-  %q.odd = icmp ne i32 %q.odd.bit, 0
-  %tie.up = and i1 %tie, %q.odd
-  %up = or i1 %above, %tie.up
-  %up.bit = zext i1 %up to i32
-  %sub.rounded = add i32 %q, %up.bit
-  %underflows = icmp ule i32 %a, 855638016
-  %subnormal = select i1 %underflows, i32 0, i32 %sub.rounded
-  %small = select i1 %is.subnormal, i32 %subnormal, i32 %normal
-  %magnitude = select i1 %overflows, i32 %big, i32 %small
-  %bits = or i32 %magnitude, %sign
-  %h = trunc i32 %bits to i16
-  ret i16 %h
-}}
-""",
-    FMA_LANES: f"""define internal void @{FMA_LANES}(ptr %out, ptr %a, ptr %b, ptr %c, i32 %n) #0 {{
-entry:
-  br label %lane
-lane:
-  %i = phi i32 [ 0, %entry ], [ %next, %lane ]
-  %pa = getelementptr inbounds float, ptr %a, i32 %i
-  %pb = getelementptr inbounds float, ptr %b, i32 %i
-  %pc = getelementptr inbounds float, ptr %c, i32 %i
-  %pout = getelementptr inbounds float, ptr %out, i32 %i
-  %x = load float, ptr %pa, align 4
-  %y = load float, ptr %pb, align 4
-  %z = load float, ptr %pc, align 4
-  %r = call float @fmaf(float %x, float %y, float %z)
-  store float %r, ptr %pout, align 4
-  %next = add nuw i32 %i, 1
-  %more = icmp ult i32 %next, %n
-  br i1 %more, label %lane, label %done
-done:
-  ret void
-}}
-""",
-}
-"""Functions the printed module defines on demand: f16 conversions in integer
-arithmetic, for machines without them in hardware (the C target's
-pl_f16_to_f32 / pl_f32_to_f16, without branches); out[i] = fmaf(a[i], b[i],
-c[i]) for the n lanes of a vector fma on a machine without a fused instruction."""
 
 
 # -- literals and names -------------------------------------------------------------
@@ -331,6 +234,7 @@ class FunctionPrinter:
         self.fma_slots: dict[str, list[str]] = {}  # vector type -> FMA_LANES' out, a, b, c
         self.location_stack: list[str | None] = [None]
         self.half_of: dict[str, str] = {}  # float value -> the f16 it was widened from
+        self.team: str | None = None  # the team of threads, once a parallel.for needs it
 
     # -- helpers --------------------------------------------------------------------
 
@@ -1052,7 +956,31 @@ class FunctionPrinter:
         for i, r in enumerate(op.res):
             self.bind(r, self.emit(f"extractvalue {ret} {value}, {i}"))
 
+    def p_parallel(self, op: parallel.ForOp) -> None:
+        """Store the captured values in a context on the stack and run the
+        worker's entry (ModulePrinter.worker_entry) on the function's team."""
+        if self.team is None:
+            self.team = "%team"
+            self.allocas += [f"  {self.team} = alloca {TEAM_TYPE}, align 8",
+                             f"  store {TEAM_TYPE} zeroinitializer, ptr {self.team}"]
+        types = [self.ty(v.type, op) for v in op.captures]
+        context = "null"
+        if types:
+            context = self.fresh("context")
+            struct = "{ " + ", ".join(types) + " }"
+            self.allocas.append(f"  {context} = alloca {struct}, align 8")
+            for k, (t, v) in enumerate(zip(types, op.captures)):
+                slot = self.emit(f"getelementptr inbounds {struct}, ptr {context}, i32 0, i32 {k}", "p")
+                self.inst(f"store {t} {self.val(v, op)}, ptr {slot}")
+        entry = self.module.worker_entry(op, types)
+        it = self.index_ty()
+        bounds = ", ".join(f"{it} {self.val(v, op)}" for v in (op.lower_bound, op.upper_bound, op.step))
+        self.inst(f"call void @{PARALLEL_FOR}(ptr {self.team}, i32 {op.threads.value.data}, "
+                  f"ptr {entry}, ptr {context}, {bounds})")
+
     def p_return(self, op: func.ReturnOp) -> None:
+        if self.team is not None:
+            self.inst(f"call void @{TEAM_STOP}(ptr {self.team})")
         values = [(self.ty(v.type, op), self.val(v, op)) for v in op.arguments]
         if not values:
             self.inst("ret void")
@@ -1522,6 +1450,7 @@ _HANDLERS: dict[type[Operation], object] = {
     scf.IfOp: FunctionPrinter.p_if,
     scf.WhileOp: FunctionPrinter.p_while,
     func.CallOp: FunctionPrinter.p_call,
+    parallel.ForOp: FunctionPrinter.p_parallel,
     func.ReturnOp: FunctionPrinter.p_return,
     vector.LoadOp: FunctionPrinter.p_vector_load,
     vector.StoreOp: FunctionPrinter.p_vector_store,
@@ -1632,6 +1561,26 @@ class ModulePrinter:
         self.functions: dict[str, func.FuncOp] = {}
         self.globals: dict[str, memref.GlobalOp] = {}
         self.reserved: dict[str, str] = {}
+        self.worker_entries: list[str] = []
+        self.max_threads = 1
+
+    def worker_entry(self, op: parallel.ForOp, types: list[str]) -> str:
+        """`@W.entry(ptr context, index lo, index hi)`: loads the captured
+        values from the context and calls the worker W with them."""
+        sym = op.worker.root_reference.data
+        worker = self.function_name(sym, op)
+        name = global_name(sym + ".entry")
+        it = f"i{self.machine.pointer_bits}"
+        struct = "{ " + ", ".join(types) + " }"
+        lines = [f"define internal void {name}(ptr %context, {it} %lo, {it} %hi) #0 {{", "entry:"]
+        args = []
+        for k, t in enumerate(types):
+            lines += [f"  %p{k} = getelementptr inbounds {struct}, ptr %context, i32 0, i32 {k}",
+                      f"  %v{k} = load {t}, ptr %p{k}"]
+            args.append(f"{t} %v{k}")
+        lines += [f"  call void {worker}({', '.join([*args, f'{it} %lo', f'{it} %hi'])})", "  ret void", "}", ""]
+        self.worker_entries += lines
+        return name
 
     def declare(self, line: str) -> None:
         self.declarations.add(line)
@@ -1672,6 +1621,10 @@ class ModulePrinter:
             f'target triple = "{m.llvm.triple}"',
             "",
         ]
+        self.max_threads = max([op.threads.value.data for op in self.module_op.walk() if isinstance(op, parallel.ForOp)],
+                               default=1)
+        if self.max_threads > 1:
+            out += team_types(self.max_threads, f"i{m.pointer_bits}")
         out += self.export_globals(entry)
         for sym, g in self.globals.items():
             out.append(self.global_line(sym, g))
@@ -1681,6 +1634,9 @@ class ModulePrinter:
             # Only `<name>_run` and the sizes are exported: two programs link together.
             out += FunctionPrinter(self, fop, global_name(sym), "internal ").print()
         out += self.run_function(entry)
+        out += self.worker_entries
+        if self.max_threads > 1:
+            out.append(team_runtime(self.max_threads, f"i{m.pointer_bits}"))
         for name in sorted(self.helpers):
             owner = self.functions.get(name) or self.globals.get(name)
             if owner is not None:
@@ -1714,12 +1670,6 @@ class ModulePrinter:
                 check_portable_arith(op)
         # An arm_simd op the machine lacks (or any, for a machine without NEON).
         check_machine(self.module_op, self.machine.name)
-        for op in self.module_op.walk():
-            if isinstance(op, scf.ForOp) and "pelemay.parallel" in op.attributes:
-                raise CompileError(
-                    "'scf.for' op marked 'pelemay.parallel' cannot be printed by the llvm target: "
-                    "parallel loops are printed by the C target only (compile with threads=1 for llvm)",
-                    location_of(op))
         for op in self.module_op.walk():
             if isinstance(op, arith.ConstantOp) and isinstance(op.result.type, TensorType):
                 raise CompileError(
@@ -1881,4 +1831,4 @@ class ModulePrinter:
 
 def emit_llvm(module: ModuleOp, target: str = "host") -> str:
     """The module as textual LLVM IR for the machine `target`."""
-    return ModulePrinter(module, machine(target)).print()
+    return ModulePrinter(outlined(module), machine(target)).print()

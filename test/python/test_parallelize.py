@@ -15,7 +15,7 @@ from xdsl.context import Context
 from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import IntegerAttr, i64
 
-from pelemay_ir import api, cbuild, ir, pipelines, reference, run
+from pelemay_ir import api, cbuild, ir, llvmbuild, pipelines, reference, run
 from pelemay_ir.builder import ProgramBuilder
 from pelemay_ir.passes.parallelize import PARALLEL_ATTR, ParallelizePass
 from pelemay_ir.targets import c, llvm
@@ -271,11 +271,16 @@ def test_bad_options_are_errors():
         ParallelizePass(threads=2, min_work=-1).apply(Context(), api.lower(conv()))
 
 
-def test_llvm_target_refuses_parallel_loops():
+def test_printed_llvm_runs_marked_loops_on_a_team():
+    """The llvm target outlines as the C target does and prints its own runtime."""
     lowered = api.lower(EXAMPLES / "resblock.mlir", threads=2, min_work=0)
-    with pytest.raises(ir.CompileError, match="parallel loops are printed by the C target only") as err:
-        llvm.emit_llvm(lowered)
-    assert "resblock.mlir:" in str(err.value)
+    text = llvm.emit_llvm(lowered)
+    assert text.count("call void @pelemay.parallel_for(ptr %team, i32 2,") == len(marked(lowered))
+    assert text.count("alloca %pelemay.team") == 1  # one team per call, on the stack
+    assert "call void @pelemay.team_stop(ptr %team)\n  ret void" in text
+    assert "declare i32 @pthread_create(ptr, ptr, ptr, ptr)" in text
+    assert "malloc" not in text
+    assert "pelemay.parallel" not in llvm.emit_llvm(api.lower(EXAMPLES / "resblock.mlir"))
 
 
 # --- results -------------------------------------------------------------------------------
@@ -292,9 +297,22 @@ def test_conv_equals_reference(threads):
     check_against_reference(conv(), threads)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_llvm_threads_equal_reference(threads):
+    check_against_reference(matmul(67, 61, 53), threads, emit="llvm")
+    check_against_reference(conv(), threads, emit="llvm", vectorize=False)
+
+
+@pytest.mark.parametrize("target", ["aarch64", "armv7"])
+def test_llvm_threads_under_qemu_equal_reference(target):
+    """32- and 64-bit pointers: the team's ptrdiff_t and pthread_t are the machine's."""
+    check_against_reference(matmul(67, 61, 53), 2, emit="llvm", target=target)
+
+
 @pytest.mark.parametrize("model,threads", [("mlp", 2), ("lenet5", 3), ("resblock", 2)])
 def test_bundled_models_equal_reference(model, threads):
     check_against_reference(ir.load(EXAMPLES / f"{model}.mlir"), threads)
+    check_against_reference(ir.load(EXAMPLES / f"{model}.mlir"), threads, emit="llvm")
 
 
 @pytest.mark.slow
@@ -327,6 +345,22 @@ def tsan_run(lowered, inputs: list[np.ndarray], tmp_path: Path) -> subprocess.Co
                           capture_output=True, text=True, env=env, timeout=300)
 
 
+def tsan_run_llvm(lowered, inputs: list[np.ndarray], tmp_path: Path) -> subprocess.CompletedProcess:
+    """The same through the llvm target: its functions marked `sanitize_thread`
+    (what clang's -fsanitize=thread adds to the functions it compiles from C)."""
+    text = llvm.emit_llvm(lowered).replace("attributes #0 = { nounwind", "attributes #0 = { nounwind sanitize_thread")
+    clang = llvmbuild.find_tool("clang")
+    (tmp_path / "m.ll").write_text(text)
+    (tmp_path / f"{c.interface(lowered).base}.h").write_text(c.emit_header(lowered))
+    (tmp_path / "main.c").write_text(c.emit_harness(lowered))
+    subprocess.run([clang, "-O1", *TSAN_FLAGS, "-c", "m.ll", "-o", "m.o"], cwd=tmp_path, check=True)
+    subprocess.run([clang, *TSAN_FLAGS, "main.c", "m.o", "-o", "harness", "-lm"], cwd=tmp_path, check=True)
+    (tmp_path / "in.bin").write_bytes(b"".join(np.ascontiguousarray(a).tobytes() for a in inputs))
+    env = {**os.environ, "TSAN_OPTIONS": "exitcode=66 halt_on_error=0"}
+    return subprocess.run([str(tmp_path / "harness"), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
 def assert_race_free(done: subprocess.CompletedProcess) -> None:
     assert "ThreadSanitizer" not in done.stderr, done.stderr[:4000]
     assert done.returncode == 0, done.stderr[:4000]
@@ -355,6 +389,22 @@ def test_tsan_reports_a_loop_marked_without_proof(tmp_path):
     assert PARALLEL_ATTR not in dependent.attributes
     dependent.attributes[PARALLEL_ATTR] = IntegerAttr(2, i64)
     done = tsan_run(module, [np.ones(8192, np.float32)], tmp_path)
+    assert "WARNING: ThreadSanitizer: data race" in done.stderr
+    assert done.returncode != 0
+
+
+def test_tsan_llvm_resblock_has_no_race(tmp_path):
+    module = ir.load(EXAMPLES / "resblock.mlir")
+    lowered = api.lower(module, threads=2, min_work=0)
+    assert marked(lowered)
+    assert_race_free(tsan_run_llvm(lowered, random_inputs(module), tmp_path))
+
+
+def test_tsan_llvm_reports_a_loop_marked_without_proof(tmp_path):
+    module = ir.parse(LOOPS, "loops.mlir")
+    dependent = [op for op in module.body.block.first_op.body.block.ops if isinstance(op, scf.ForOp)][1]
+    dependent.attributes[PARALLEL_ATTR] = IntegerAttr(2, i64)
+    done = tsan_run_llvm(module, [np.ones(8192, np.float32)], tmp_path)
     assert "WARNING: ThreadSanitizer: data race" in done.stderr
     assert done.returncode != 0
 

@@ -1,0 +1,372 @@
+"""The LLVM IR the llvm target defines on demand: f16 conversions and a
+per-lane fma for machines without them, and the team of threads that runs
+`parallel.for` (the C target's runtime, targets/c_runtime.py, in LLVM IR).
+
+The team follows the C runtime's protocol: started by a function's first
+parallel loop, N - 1 pthreads each run chunk k of every loop, the caller runs
+chunk 0, and the team is joined before the function returns; a loop is posted
+by a release increment of `loops` and finished when `busy` drops to zero.
+Waiting threads poll, then poll between `sched_yield` calls (the C runtime
+sleeps on a condition variable after a while; one without it needs no
+platform's mutex layout in the printed IR).
+"""
+
+from __future__ import annotations
+
+from pelemay_ir.targets.c_runtime import TIGHT_POLLS
+
+F16_TO_F32 = "pelemay.f16_to_f32"
+F32_TO_F16 = "pelemay.f32_to_f16"
+FMA_LANES = "pelemay.fma_lanes"
+HELPERS = {
+    # Exact: normal numbers rebias the exponent, subnormals are m * 2^-24.
+    F16_TO_F32: f"""define internal float @{F16_TO_F32}(i16 %h) #0 {{
+entry:
+  %x = zext i16 %h to i32
+  %sign = and i32 %x, 32768
+  %sign32 = shl i32 %sign, 16
+  %shifted = lshr i32 %x, 10
+  %e = and i32 %shifted, 31
+  %m = and i32 %x, 1023
+  %m13 = shl i32 %m, 13
+  %e127 = add i32 %e, 112
+  %e23 = shl i32 %e127, 23
+  %normal.bits = or i32 %e23, %m13
+  %special.bits = or i32 %m13, 2139095040
+  %is.special = icmp eq i32 %e, 31
+  %finite.bits = select i1 %is.special, i32 %special.bits, i32 %normal.bits
+  %mf = uitofp i32 %m to float
+  %tiny = fmul float %mf, 0x3E70000000000000
+  %tiny.bits = bitcast float %tiny to i32
+  %is.tiny = icmp eq i32 %e, 0
+  %magnitude = select i1 %is.tiny, i32 %tiny.bits, i32 %finite.bits
+  %bits = or i32 %magnitude, %sign32
+  %f = bitcast i32 %bits to float
+  ret float %f
+}}
+""",
+    # Round to nearest even; overflow gives infinity; NaN stays a (quiet) NaN.
+    F32_TO_F16: f"""define internal i16 @{F32_TO_F16}(float %f) #0 {{
+entry:
+  %x = bitcast float %f to i32
+  %high = lshr i32 %x, 16
+  %sign = and i32 %high, 32768
+  %a = and i32 %x, 2147483647
+  %payload.high = lshr i32 %a, 13
+  %payload = and i32 %payload.high, 1023
+  %quiet = or i32 %payload, 512
+  %is.nan = icmp ugt i32 %a, 2139095040
+  %nan.low = select i1 %is.nan, i32 %quiet, i32 0
+  %inf.or.nan = or i32 %nan.low, 31744
+  %is.inf.or.nan = icmp uge i32 %a, 2139095040
+  %overflows = icmp uge i32 %a, 1199566848
+  %big = select i1 %is.inf.or.nan, i32 %inf.or.nan, i32 31744
+  %rebased = sub i32 %a, 939524096
+  %odd.high = lshr i32 %rebased, 13
+  %odd = and i32 %odd.high, 1
+  %bias = add i32 %odd, 4095
+  %rounded = add i32 %rebased, %bias
+  %normal = lshr i32 %rounded, 13
+  %exponent = lshr i32 %a, 23
+  %raw.shift = sub i32 126, %exponent
+  %is.subnormal = icmp ult i32 %a, 947912704
+  %shift = select i1 %is.subnormal, i32 %raw.shift, i32 24
+  %mantissa = and i32 %a, 8388607
+  %significand = or i32 %mantissa, 8388608
+  %q = lshr i32 %significand, %shift
+  %one.shifted = shl i32 1, %shift
+  %mask = sub i32 %one.shifted, 1
+  %rest = and i32 %significand, %mask
+  %half.shift = sub i32 %shift, 1
+  %half = shl i32 1, %half.shift
+  %above = icmp ugt i32 %rest, %half
+  %tie = icmp eq i32 %rest, %half
+  %q.odd.bit = and i32 %q, 1
+  %q.odd = icmp ne i32 %q.odd.bit, 0
+  %tie.up = and i1 %tie, %q.odd
+  %up = or i1 %above, %tie.up
+  %up.bit = zext i1 %up to i32
+  %sub.rounded = add i32 %q, %up.bit
+  %underflows = icmp ule i32 %a, 855638016
+  %subnormal = select i1 %underflows, i32 0, i32 %sub.rounded
+  %small = select i1 %is.subnormal, i32 %subnormal, i32 %normal
+  %magnitude = select i1 %overflows, i32 %big, i32 %small
+  %bits = or i32 %magnitude, %sign
+  %h = trunc i32 %bits to i16
+  ret i16 %h
+}}
+""",
+    FMA_LANES: f"""define internal void @{FMA_LANES}(ptr %out, ptr %a, ptr %b, ptr %c, i32 %n) #0 {{
+entry:
+  br label %lane
+lane:
+  %i = phi i32 [ 0, %entry ], [ %next, %lane ]
+  %pa = getelementptr inbounds float, ptr %a, i32 %i
+  %pb = getelementptr inbounds float, ptr %b, i32 %i
+  %pc = getelementptr inbounds float, ptr %c, i32 %i
+  %pout = getelementptr inbounds float, ptr %out, i32 %i
+  %x = load float, ptr %pa, align 4
+  %y = load float, ptr %pb, align 4
+  %z = load float, ptr %pc, align 4
+  %r = call float @fmaf(float %x, float %y, float %z)
+  store float %r, ptr %pout, align 4
+  %next = add nuw i32 %i, 1
+  %more = icmp ult i32 %next, %n
+  br i1 %more, label %lane, label %done
+done:
+  ret void
+}}
+""",
+}
+"""Functions the printed module defines on demand: f16 conversions in integer
+arithmetic, for machines without them in hardware (the C target's
+pl_f16_to_f32 / pl_f32_to_f16, without branches); out[i] = fmaf(a[i], b[i],
+c[i]) for the n lanes of a vector fma on a machine without a fused instruction."""
+
+PARALLEL_FOR = "pelemay.parallel_for"
+TEAM_STOP = "pelemay.team_stop"
+TEAM_TYPE = "%pelemay.team"
+"""{ size, stop, loops, busy, body, context, lb, ub, step, chunks, [W x pthread_t], [W x member] }"""
+
+
+def team_types(max_threads: int, index: str) -> list[str]:
+    """The team's types (before any function: LLVM sizes a type where it is used)."""
+    workers = max_threads - 1
+    return [
+        f"{TEAM_TYPE} = type {{ i32, i32, i32, i32, ptr, ptr, {index}, {index}, {index}, i32, "
+        f"[{workers} x {index}], [{workers} x %pelemay.member] }}",
+        "%pelemay.member = type { ptr, i32 }",
+        "",
+    ]
+
+
+def team_runtime(max_threads: int, index: str) -> str:
+    """The team's functions for up to `max_threads` threads; `index` is the
+    machine's pointer-sized integer (ptrdiff_t and pthread_t)."""
+    workers = max_threads - 1
+
+    def field(ptr: str, k: int, name: str) -> str:
+        return f"  %{name} = getelementptr inbounds {TEAM_TYPE}, ptr {ptr}, i32 0, i32 {k}"
+
+    wide = index == "i64"
+
+    def to64(v: str, name: str) -> str:
+        return f"  %{name} = {'add i64 0, ' + v if wide else f'sext {index} {v} to i64'}"
+
+    def from64(v: str, name: str) -> str:
+        return f"  %{name} = {'add i64 0, ' + v if wide else f'trunc i64 {v} to {index}'}"
+
+    return f"""; Chunk k of `chunks` of the iterations lb, lb + step, ... below ub.
+define internal void @pelemay.run_chunk(ptr %t, i32 %k) #0 {{
+entry:
+{field('%t', 6, 'lbp')}
+{field('%t', 7, 'ubp')}
+{field('%t', 8, 'stepp')}
+{field('%t', 9, 'chunksp')}
+  %lb.n = load {index}, ptr %lbp
+  %ub.n = load {index}, ptr %ubp
+  %step.n = load {index}, ptr %stepp
+  %chunks = load i32, ptr %chunksp
+{to64('%lb.n', 'lb')}
+{to64('%ub.n', 'ub')}
+{to64('%step.n', 'step')}
+  %span = sub i64 %ub, %lb
+  %span.up = add i64 %span, %step
+  %span.last = sub i64 %span.up, 1
+  %trips.any = sdiv i64 %span.last, %step
+  %nonempty = icmp sgt i64 %ub, %lb
+  %trips = select i1 %nonempty, i64 %trips.any, i64 0
+  %k64 = sext i32 %k to i64
+  %next = add i32 %k, 1
+  %next64 = sext i32 %next to i64
+  %chunks64 = sext i32 %chunks to i64
+  %lo.trips = mul i64 %trips, %k64
+  %lo.share = sdiv i64 %lo.trips, %chunks64
+  %lo.span = mul i64 %lo.share, %step
+  %lo = add i64 %lb, %lo.span
+  %hi.trips = mul i64 %trips, %next64
+  %hi.share = sdiv i64 %hi.trips, %chunks64
+  %hi.span = mul i64 %hi.share, %step
+  %hi.any = add i64 %lb, %hi.span
+  %hi.past = icmp sgt i64 %hi.any, %ub
+  %hi = select i1 %hi.past, i64 %ub, i64 %hi.any
+  %some = icmp slt i64 %lo, %hi
+  br i1 %some, label %run, label %done
+run:
+{field('%t', 4, 'bodyp')}
+{field('%t', 5, 'contextp')}
+  %body = load ptr, ptr %bodyp
+  %context = load ptr, ptr %contextp
+{from64('%lo', 'lo.n')}
+{from64('%hi', 'hi.n')}
+  call void %body(ptr %context, {index} %lo.n, {index} %hi.n)
+  br label %done
+done:
+  ret void
+}}
+
+define internal ptr @pelemay.team_work(ptr %member) #0 {{
+entry:
+  %t = load ptr, ptr %member
+  %indexp = getelementptr inbounds %pelemay.member, ptr %member, i32 0, i32 1
+  %index = load i32, ptr %indexp
+{field('%t', 1, 'stopp')}
+{field('%t', 2, 'loopsp')}
+{field('%t', 3, 'busyp')}
+{field('%t', 9, 'chunksp')}
+  br label %wait
+wait:
+  %seen = phi i32 [ 0, %entry ], [ %loops, %ran ]
+  br label %poll
+poll:
+  %polls = phi i32 [ 0, %wait ], [ %polls.next, %pause ], [ %polls.next, %yield ]
+  %loops = load atomic i32, ptr %loopsp acquire, align 4
+  %stop = load atomic i32, ptr %stopp acquire, align 4
+  %posted = icmp ne i32 %loops, %seen
+  %stopping = icmp ne i32 %stop, 0
+  %woken = or i1 %posted, %stopping
+  br i1 %woken, label %awake, label %pause
+pause:
+  %tight = icmp slt i32 %polls, {TIGHT_POLLS}
+  %polls.up = add i32 %polls, 1
+  %polls.next = select i1 %tight, i32 %polls.up, i32 %polls
+  br i1 %tight, label %poll, label %yield
+yield:
+  %yielded = call i32 @sched_yield()
+  br label %poll
+awake:
+  br i1 %stopping, label %exit, label %work
+exit:
+  ret ptr null
+work:
+  %chunks = load i32, ptr %chunksp
+  %mine = icmp slt i32 %index, %chunks
+  br i1 %mine, label %chunk, label %ran
+chunk:
+  call void @pelemay.run_chunk(ptr %t, i32 %index)
+  br label %ran
+ran:
+  %left = atomicrmw sub ptr %busyp, i32 1 release
+  br label %wait
+}}
+
+; Starts up to {workers} workers (fewer if threads cannot start: their chunks then run on the others).
+define internal void @pelemay.team_start(ptr %t) #0 {{
+entry:
+{field('%t', 0, 'sizep')}
+  store i32 1, ptr %sizep
+  br label %loop
+loop:
+  %k = phi i32 [ 0, %entry ], [ %k.next, %started ]
+  %more = icmp slt i32 %k, {workers}
+  br i1 %more, label %start, label %done
+start:
+  %memberp = getelementptr inbounds {TEAM_TYPE}, ptr %t, i32 0, i32 11, i32 %k
+  %member.indexp = getelementptr inbounds %pelemay.member, ptr %memberp, i32 0, i32 1
+  %k.next = add i32 %k, 1
+  store ptr %t, ptr %memberp
+  store i32 %k.next, ptr %member.indexp
+  %threadp = getelementptr inbounds {TEAM_TYPE}, ptr %t, i32 0, i32 10, i32 %k
+  %failed = call i32 @pthread_create(ptr %threadp, ptr null, ptr @pelemay.team_work, ptr %memberp)
+  %ok = icmp eq i32 %failed, 0
+  br i1 %ok, label %started, label %done
+started:
+  %size = load i32, ptr %sizep
+  %size.next = add i32 %size, 1
+  store i32 %size.next, ptr %sizep
+  br label %loop
+done:
+  ret void
+}}
+
+; Joins the workers; called once before the function returns.
+define internal void @{TEAM_STOP}(ptr %t) #0 {{
+entry:
+{field('%t', 0, 'sizep')}
+{field('%t', 1, 'stopp')}
+  %size = load i32, ptr %sizep
+  %workers = sub i32 %size, 1
+  %any = icmp sgt i32 %workers, 0
+  br i1 %any, label %stop, label %done
+stop:
+  store atomic i32 1, ptr %stopp release, align 4
+  br label %loop
+loop:
+  %k = phi i32 [ 0, %stop ], [ %k.next, %join ]
+  %more = icmp slt i32 %k, %workers
+  br i1 %more, label %join, label %done
+join:
+  %threadp = getelementptr inbounds {TEAM_TYPE}, ptr %t, i32 0, i32 10, i32 %k
+  %thread = load {index}, ptr %threadp
+  %joined = call i32 @pthread_join({index} %thread, ptr null)
+  %k.next = add i32 %k, 1
+  br label %loop
+done:
+  ret void
+}}
+
+; Runs body on the iterations lb, lb + step, ... below ub in `threads`
+; contiguous chunks (at most the team's size), the first on the calling
+; thread; returns when all are done.
+define internal void @{PARALLEL_FOR}(ptr %t, i32 %threads, ptr %body, ptr %context, {index} %lb, {index} %ub, {index} %step) #0 {{
+entry:
+{field('%t', 0, 'sizep')}
+  %size.before = load i32, ptr %sizep
+  %fresh = icmp eq i32 %size.before, 0
+  br i1 %fresh, label %start, label %started
+start:
+  call void @pelemay.team_start(ptr %t)
+  br label %started
+started:
+  %size = load i32, ptr %sizep
+  %few = icmp slt i32 %size, %threads
+  %n = select i1 %few, i32 %size, i32 %threads
+  %alone = icmp slt i32 %n, 2
+  br i1 %alone, label %inline, label %post
+inline:
+  %some = icmp slt {index} %lb, %ub
+  br i1 %some, label %inline.run, label %done
+inline.run:
+  call void %body(ptr %context, {index} %lb, {index} %ub)
+  br label %done
+post:
+{field('%t', 3, 'busyp')}
+{field('%t', 2, 'loopsp')}
+{field('%t', 4, 'bodyp')}
+{field('%t', 5, 'contextp')}
+{field('%t', 6, 'lbp')}
+{field('%t', 7, 'ubp')}
+{field('%t', 8, 'stepp')}
+{field('%t', 9, 'chunksp')}
+  store ptr %body, ptr %bodyp
+  store ptr %context, ptr %contextp
+  store {index} %lb, ptr %lbp
+  store {index} %ub, ptr %ubp
+  store {index} %step, ptr %stepp
+  store i32 %n, ptr %chunksp
+  %workers = sub i32 %size, 1
+  store atomic i32 %workers, ptr %busyp monotonic, align 4
+  %posted = atomicrmw add ptr %loopsp, i32 1 release
+  call void @pelemay.run_chunk(ptr %t, i32 0)
+  br label %wait
+wait:
+  %polls = phi i32 [ 0, %post ], [ %polls.next, %pause ], [ %polls.next, %yield ]
+  %busy = load atomic i32, ptr %busyp acquire, align 4
+  %finished = icmp eq i32 %busy, 0
+  br i1 %finished, label %done, label %pause
+pause:
+  %tight = icmp slt i32 %polls, {TIGHT_POLLS}
+  %polls.up = add i32 %polls, 1
+  %polls.next = select i1 %tight, i32 %polls.up, i32 %polls
+  br i1 %tight, label %wait, label %yield
+yield:
+  %yielded = call i32 @sched_yield()
+  br label %wait
+done:
+  ret void
+}}
+
+declare i32 @pthread_create(ptr, ptr, ptr, ptr)
+declare i32 @pthread_join({index}, ptr)
+declare i32 @sched_yield()
+"""
