@@ -166,15 +166,6 @@ def outline_parallel_loops(module: ModuleOp) -> None:
             loop.erase()
 
 
-def outlined(module: ModuleOp) -> ModuleOp:
-    """The module with its marked loops outlined: itself when it has none, else a copy."""
-    if not has_marked_loops(module):
-        return module
-    module = module.clone()
-    outline_parallel_loops(module)
-    return module
-
-
 class OutlineParallelPass(ModulePass):
     """Outline loops marked `pelemay.parallel` into workers run by `parallel.for`."""
 

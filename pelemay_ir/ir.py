@@ -54,7 +54,13 @@ def own_dialects():
 
         return Parallel
 
-    return {"ptensor": ptensor, "pbuf": pbuf, "arm_simd": arm_simd, "units": units, "parallel": parallel}
+    def index():
+        from pelemay_ir.dialects.index import Index
+
+        return Index
+
+    return {"ptensor": ptensor, "pbuf": pbuf, "arm_simd": arm_simd, "units": units, "parallel": parallel,
+            "index": index}
 
 
 def _vector():

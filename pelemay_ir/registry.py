@@ -86,6 +86,11 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return OutlineParallelPass
 
+    def legalize():
+        from pelemay_ir.passes.legalize import LegalizePass
+
+        return LegalizePass
+
     def partition():
         from pelemay_ir.passes.partition import PartitionPass
 
@@ -104,6 +109,7 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "convert-vector-to-arm-simd": convert_vector_to_arm_simd,
         "parallelize": parallelize,
         "outline-parallel": outline_parallel,
+        "legalize": legalize,
         "partition": partition,
     }
 

@@ -63,8 +63,9 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAValue
 
 from pelemay_ir.dialects import arm_simd, parallel
+from pelemay_ir.dialects.index import SizeOfOp
 from pelemay_ir.ir import CompileError, location_of
-from pelemay_ir.passes.outline_parallel import outlined
+from pelemay_ir.passes.legalize import legalized
 from pelemay_ir.passes.vector_emitter import BITS_OPS, shift_amount
 from pelemay_ir.targets import c_runtime as rt
 
@@ -1565,24 +1566,40 @@ def _wrap_binary(name: str):
 
 
 def _division(name: str):
+    """On operands `legalize` made safe (pelemay.defined): C's own operator."""
+    symbol = "/" if name.startswith("div") else "%"
+
     def handle(fp: _FunctionPrinter, op: Operation) -> None:
         t = _int_info(op.result.type)
         a, b = fp.expr(op.lhs), fp.expr(op.rhs)
-        if t.bits == 1:
-            e = f"(uint8_t)({a} & {b})" if name.startswith("div") else f"(uint8_t)({a} & ({b} ^ 1u))"
-            fp.scalar(op, lambda: e)
+        if name.endswith("ui"):
+            fp.scalar(op, lambda: f"({t.c})(({t.unsigned}){a} {symbol} ({t.unsigned}){b})")
         else:
-            fp.scalar(op, lambda: f"{fp.p.helper(rt.division(name, t))}({a}, {b})")
+            fp.scalar(op, lambda: f"({t.c})({a} {symbol} {b})")
     return handle
 
 
 def _shift(name: str):
+    """By an amount below the width (legalize); left shifts in the unsigned type,
+    the signed right shift of the complement of a negative value (C leaves
+    right shifts of negative values to the implementation)."""
     def handle(fp: _FunctionPrinter, op: Operation) -> None:
         t = _int_info(op.result.type)
         if t.bits == 1:
             raise _Unsupported(f"'{op.name}' on i1 is not supported by the C target")
-        fp.scalar(op, lambda: f"{fp.p.helper(rt.shift(name, t))}({fp.expr(op.lhs)}, {fp.expr(op.rhs)})")
+        a, b = fp.expr(op.lhs), f"({t.unsigned}){fp.expr(op.rhs)}"
+        if name == "shli":
+            e = f"({t.c})({t.unsigned})(({t.wide})({t.unsigned}){a} << {b})"
+        elif name == "shrui":
+            e = f"({t.c})({t.unsigned})(({t.unsigned}){a} >> {b})"
+        else:
+            e = f"({t.c})({a} < 0 ? ~(~{a} >> {b}) : {a} >> {b})"
+        fp.scalar(op, lambda: e)
     return handle
+
+
+def _index_sizeof(fp: _FunctionPrinter, op: SizeOfOp) -> None:
+    fp.scalar(op, lambda: "(ptrdiff_t)(sizeof(ptrdiff_t) * 8)")
 
 
 def _bitwise(symbol: str):
@@ -1714,11 +1731,11 @@ def _itofp(signed: bool):
 
 
 def _fptoi(signed: bool):
+    """Of a value in range (legalize): C's truncating conversion."""
     def handle(fp: _FunctionPrinter, op: Operation) -> None:
-        f = _float_info(op.input.type)
-        f = rt.F32 if f is rt.F16 else f
         t = _int_info(op.result.type)
-        fp.scalar(op, lambda: f"{fp.p.helper(rt.fptoint(signed, f, t))}({fp.expr(op.input)})")
+        x = fp.expr(op.input)
+        fp.scalar(op, lambda: f"({t.c}){x}" if signed else f"({t.c})({t.unsigned}){x}")
     return handle
 
 
@@ -2049,6 +2066,7 @@ _HANDLED = {
     "scf.if": _FunctionPrinter.if_op,
     "scf.yield": _nothing,
     "parallel.for": _FunctionPrinter.parallel_op,
+    "index.sizeof": _index_sizeof,
     "memref.load": _FunctionPrinter.load_op,
     "memref.store": _FunctionPrinter.store_op,
     "memref.view": _FunctionPrinter.view_op,
@@ -2148,7 +2166,7 @@ def emit_c(
         from pelemay_ir.passes.verify_arm_simd import check_machine
 
         check_machine(module, machine)
-    printer = _Printer(outlined(module), machine)
+    printer = _Printer(legalized(module), machine)
     name = header_name or f"{printer.iface.base}.h"
     source = printer.source(name)
     return printer.header(name), source

@@ -51,12 +51,13 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from pelemay_ir.dialects import arm_simd, parallel
+from pelemay_ir.dialects.index import SizeOfOp
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.machines import Machine
 from pelemay_ir.machines import machine as machine_named
 from pelemay_ir.passes.vector_emitter import deinterleave_masks, interleave_mask, shift_amount
 from pelemay_ir.passes.verify_arm_simd import check_machine
-from pelemay_ir.passes.outline_parallel import outlined
+from pelemay_ir.passes.legalize import legalized
 from pelemay_ir.targets import c as c_target
 from pelemay_ir.targets.llvm_runtime import (
     F16_TO_F32,
@@ -536,61 +537,22 @@ class FunctionPrinter:
         self.results(op, self.call_intrinsic(f"llvm.{_INT_MINMAX[type(op)]}.{t}", t, [(t, a), (t, b)]))
 
     def p_division(self, op: Operation) -> None:
-        """x / 0 = 0, x % 0 = x, MIN / -1 = MIN, MIN % -1 = 0: the divisor is
-        replaced by 1 where the instruction would be undefined, then the
-        result is selected."""
+        """On operands `legalize` made safe (pelemay.defined)."""
         a, b = self.operands(op)
         t = self.ty(op.results[0].type, op)
         instr = {arith.DivSIOp: "sdiv", arith.RemSIOp: "srem", arith.DivUIOp: "udiv", arith.RemUIOp: "urem"}[type(op)]
-        signed = isinstance(op, arith.DivSIOp | arith.RemSIOp)
-        known = self.ints.get(op.operands[1])
-        if known is not None and known != 0 and not (signed and known == -1):
-            self.results(op, self.emit(f"{instr} {t} {a}, {b}"))  # defined for every dividend
-            return
-        zero = self.emit(f"icmp eq {t} {b}, 0")
-        if signed:
-            minus_one = self.emit(f"icmp eq {t} {b}, -1")
-            bad = self.emit(f"or i1 {zero}, {minus_one}")
-        else:
-            bad = zero
-        divisor = self.emit(f"select i1 {bad}, {t} 1, {t} {b}")
-        q = self.emit(f"{instr} {t} {a}, {divisor}")
-        if isinstance(op, arith.DivSIOp):
-            neg = self.emit(f"sub {t} 0, {a}")
-            q = self.emit(f"select i1 {minus_one}, {t} {neg}, {t} {q}")  # pyright: ignore[reportPossiblyUnboundVariable]
-        if isinstance(op, arith.DivSIOp | arith.DivUIOp):
-            r = self.emit(f"select i1 {zero}, {t} 0, {t} {q}")
-        else:
-            r = self.emit(f"select i1 {zero}, {t} {a}, {t} {q}")
-        self.results(op, r)
+        self.results(op, self.emit(f"{instr} {t} {a}, {b}"))
 
     def p_shift(self, op: Operation) -> None:
-        """Amounts read as unsigned; >= the width give 0 (shli, shrui) or the sign (shrsi)."""
+        """By an amount below the width (legalize; on vectors a splat constant, check_portable_arith)."""
         a, b = self.operands(op)
-        rt = op.results[0].type
-        t = self.ty(rt, op)
+        t = self.ty(op.results[0].type, op)
         instr = {arith.ShLIOp: "shl", arith.ShRUIOp: "lshr", arith.ShRSIOp: "ashr"}[type(op)]
-        if isinstance(rt, VectorType):  # by a splat constant below the width (check_portable_arith)
-            self.results(op, self.emit(f"{instr} {t} {a}, {b}"))
-            return
-        width = int_bits(rt, self.m)
-        known = self.ints.get(op.operands[1])
-        if known is not None:  # a constant amount: one instruction
-            amount = known % (1 << width)
-            if amount < width:
-                self.results(op, self.emit(f"{instr} {t} {a}, {amount}"))
-            elif isinstance(op, arith.ShRSIOp):
-                self.results(op, self.emit(f"ashr {t} {a}, {width - 1}"))
-            else:
-                self.results(op, "0")
-            return
-        big = self.emit(f"icmp uge {t} {b}, {width}")
-        shifted = self.emit(f"{instr} {t} {a}, {b}")
-        if isinstance(op, arith.ShRSIOp):
-            fill = self.emit(f"ashr {t} {a}, {width - 1}")
-        else:
-            fill = "0"
-        self.results(op, self.emit(f"select i1 {big}, {t} {fill}, {t} {shifted}"))
+        self.results(op, self.emit(f"{instr} {t} {a}, {b}"))
+
+    def p_index_sizeof(self, op: SizeOfOp) -> None:
+        self.ints[op.result] = self.m.pointer_bits
+        self.results(op, str(self.m.pointer_bits))
 
     def p_cmpi(self, op: arith.CmpiOp) -> None:
         a, b = self.operands(op)
@@ -691,11 +653,11 @@ class FunctionPrinter:
         self.results(op, self.emit(f"{instr} {self.ty(src, op)} {a} to {self.ty(dst, op)}"))
 
     def p_fptoint(self, op: Operation) -> None:
-        """Saturating: truncate toward zero, clamp to the range, NaN gives 0."""
+        """Of a value in range (legalize)."""
         (a,) = self.operands(op)
         src, dst = self.ty(op.operands[0].type, op), self.ty(op.results[0].type, op)
         kind = "fptosi" if isinstance(op, arith.FPToSIOp) else "fptoui"
-        self.results(op, self.call_intrinsic(f"llvm.{kind}.sat.{dst}.{_suffix(src)}", dst, [(src, a)]))
+        self.results(op, self.emit(f"{kind} {src} {a} to {dst}"))
 
     # math
 
@@ -1451,6 +1413,7 @@ _HANDLERS: dict[type[Operation], object] = {
     scf.WhileOp: FunctionPrinter.p_while,
     func.CallOp: FunctionPrinter.p_call,
     parallel.ForOp: FunctionPrinter.p_parallel,
+    SizeOfOp: FunctionPrinter.p_index_sizeof,
     func.ReturnOp: FunctionPrinter.p_return,
     vector.LoadOp: FunctionPrinter.p_vector_load,
     vector.StoreOp: FunctionPrinter.p_vector_store,
@@ -1831,4 +1794,4 @@ class ModulePrinter:
 
 def emit_llvm(module: ModuleOp, target: str = "host") -> str:
     """The module as textual LLVM IR for the machine `target`."""
-    return ModulePrinter(outlined(module), machine(target)).print()
+    return ModulePrinter(legalized(module), machine(target)).print()

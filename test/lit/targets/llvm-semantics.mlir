@@ -3,7 +3,7 @@
 
 // The rules of docs/semantics.md without undefined behaviour or poison:
 // wrapping add (no nsw), division with the divisor replaced where sdiv would
-// be undefined, saturating fptosi, NaN-propagating maximumf as selects, f16
+// be undefined, saturating fptosi (passes/legalize.py), NaN-propagating maximumf as selects, f16
 // loaded as half and rounded once on store, i1 stored as a byte.
 // CHECK:      define internal void @ops(
 // CHECK:        %[[X:v[0-9]+]] = load i8, ptr %{{.*}}, align 1
@@ -20,7 +20,14 @@
 // CHECK-NEXT:   %[[SH:v[0-9]+]] = ashr i8 %[[D]], 7
 // CHECK:        store i8 %[[SH]], ptr
 // CHECK:        %[[F:v[0-9]+]] = load float, ptr
-// CHECK-NEXT:   %{{.*}} = call i32 @llvm.fptosi.sat.i32.f32(float %[[F]])
+// CHECK-NEXT:   %[[LOW:v[0-9]+]] = fcmp ole float %[[F]], 0xC1E0000000000000
+// CHECK-NEXT:   %[[HIGH:v[0-9]+]] = fcmp oge float %[[F]], 0x41E0000000000000
+// CHECK-NEXT:   %[[NAN:v[0-9]+]] = fcmp uno float %[[F]], %[[F]]
+// CHECK:        %[[SAFE:v[0-9]+]] = select i1 %{{.*}}, float 0x0000000000000000, float %[[F]]
+// CHECK-NEXT:   %[[I:v[0-9]+]] = fptosi float %[[SAFE]] to i32
+// CHECK-NEXT:   %[[I1:v[0-9]+]] = select i1 %[[NAN]], i32 0, i32 %[[I]]
+// CHECK-NEXT:   %[[I2:v[0-9]+]] = select i1 %[[LOW]], i32 -2147483648, i32 %[[I1]]
+// CHECK-NEXT:   %{{.*}} = select i1 %[[HIGH]], i32 2147483647, i32 %[[I2]]
 // CHECK:        fcmp ogt float %[[F]], 0x0000000000000000
 // CHECK:        %[[BITS:v[0-9]+]] = bitcast float %[[F]] to i32
 // CHECK:        fcmp uno float %[[F]], %[[F]]
@@ -33,7 +40,6 @@
 // CHECK:        store i8 %[[B]], ptr
 // CHECK:      define internal float @pelemay.f16_to_f32(i16 %h) #0 {
 // CHECK:      define internal i16 @pelemay.f32_to_f16(float %f) #0 {
-// CHECK:      declare i32 @llvm.fptosi.sat.i32.f32(float)
 
 // NATIVE:        %[[H:v[0-9]+]] = load half, ptr %{{.*}}, align 2
 // NATIVE-NEXT:   %{{.*}} = fpext half %[[H]] to float

@@ -1,0 +1,231 @@
+"""`legalize`: the loop level's machine- and language-dependent ops made
+explicit once, for every printer.
+
+`arith` leaves some results undefined (MLIR: poison): division by zero,
+`MIN / -1`, shifts by the width or more, float-to-integer conversions out of
+range. Pelemay IR defines them (docs/semantics.md), and these
+`RewritePattern`s write the definition out as target-independent IR, in the
+spirit of MLIR's `arith-expand`:
+
+- division and remainder: the divisor replaced by 1 where the instruction
+  would be undefined, then the defined result selected
+  (x / 0 = 0, x % 0 = x, MIN / -1 = MIN, MIN % -1 = 0);
+- shifts: the amount read as unsigned, and amounts of at least the width
+  give 0 (shli, shrui) or the sign (shrsi); an index's width is the
+  machine's, `index.sizeof`;
+- fptosi / fptoui: truncation that saturates at the type's bounds, NaN
+  giving 0, as selects around a conversion of an in-range value.
+
+Each op left behind carries `pelemay.defined`: its operands are where every
+language agrees on its meaning, so a printer prints it as the plain
+instruction (C still computes signed wrap in unsigned types: that is C's
+own rule, kept in its printer). The printers run this pass, and
+`outline-parallel`, on a module that needs them (`legalized`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import (
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    FloatAttr,
+    IntegerAttr,
+    IntegerType,
+    ModuleOp,
+    UnitAttr,
+    VectorType,
+)
+from xdsl.ir import Attribute, Operation, OpResult, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+)
+
+from pelemay_ir.dialects.index import MIN_INDEX_BITS, SizeOfOp
+from pelemay_ir.passes.outline_parallel import has_marked_loops, outline_parallel_loops
+
+DEFINED = "pelemay.defined"
+"""On a division, shift or float-to-integer conversion: its operands lie
+where the instruction is defined in every language (set by `legalize`)."""
+
+_DIVISIONS = (arith.DivSIOp, arith.RemSIOp, arith.DivUIOp, arith.RemUIOp)
+_SHIFTS = (arith.ShLIOp, arith.ShRSIOp, arith.ShRUIOp)
+_FLOAT_TO_INT = (arith.FPToSIOp, arith.FPToUIOp)
+GUARDED = (*_DIVISIONS, *_SHIFTS, *_FLOAT_TO_INT)
+"""The ops whose printing needs `pelemay.defined`."""
+
+
+def _constant_int(v: SSAValue) -> int | None:
+    if isinstance(v, OpResult) and isinstance(v.op, arith.ConstantOp) and isinstance(v.op.value, IntegerAttr):
+        return v.op.value.value.data
+    return None
+
+
+class _Builder:
+    """Inserts ops before the matched one, with its location."""
+
+    def __init__(self, op: Operation, rewriter: PatternRewriter):
+        self.op = op
+        self.rewriter = rewriter
+
+    def add(self, new: Operation) -> SSAValue:
+        new.location = self.op.location
+        self.rewriter.insert(new)
+        return new.results[0]
+
+    def int(self, value: int, t: Attribute) -> SSAValue:
+        return self.add(arith.ConstantOp(IntegerAttr(value, t)))
+
+    def float(self, value: float, t: Attribute) -> SSAValue:
+        return self.add(arith.ConstantOp(FloatAttr(value, t)))
+
+    def defined(self, new: Operation) -> SSAValue:
+        new.attributes[DEFINED] = UnitAttr()
+        return self.add(new)
+
+    def select(self, cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.add(arith.SelectOp(cond, a, b))
+
+
+def _pending(op: Operation) -> bool:
+    return DEFINED not in op.attributes and not isinstance(op.results[0].type, VectorType)
+
+
+class GuardDivision(RewritePattern):
+    """divsi/remsi/divui/remui: defined for every divisor."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, _DIVISIONS) or not _pending(op):
+            return
+        signed = isinstance(op, arith.DivSIOp | arith.RemSIOp)
+        a, b = op.operands
+        t = op.results[0].type
+        known = _constant_int(b)
+        by_minus_one = known == -1 or (isinstance(t, IntegerType) and t.width.data == 1 and known == 1)
+        if known is not None and known != 0 and not (signed and by_minus_one):
+            rewriter.notify_op_modified(op)
+            op.attributes[DEFINED] = UnitAttr()  # defined for every dividend
+            return
+        at = _Builder(op, rewriter)
+        zero = at.add(arith.CmpiOp(b, at.int(0, t), "eq"))
+        bad = zero
+        if signed:
+            minus_one = at.add(arith.CmpiOp(b, at.int(-1, t), "eq"))
+            bad = at.add(arith.OrIOp(zero, minus_one))
+        quotient = at.defined(type(op)(a, at.select(bad, at.int(1, t), b)))
+        if isinstance(op, arith.DivSIOp):
+            negated = at.add(arith.SubiOp(at.int(0, t), a))
+            quotient = at.select(minus_one, negated, quotient)  # pyright: ignore[reportPossiblyUnboundVariable]
+        by_zero = at.int(0, t) if isinstance(op, arith.DivSIOp | arith.DivUIOp) else a
+        rewriter.replace(op, [], [at.select(zero, by_zero, quotient)])
+
+
+class GuardShift(RewritePattern):
+    """shli/shrsi/shrui: the amount read as unsigned; the width or more shifts
+    everything out. An index's width is the machine's: `index.sizeof`."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, _SHIFTS) or not _pending(op):
+            return
+        a, b = op.operands
+        t = op.results[0].type
+        at = _Builder(op, rewriter)
+        known = _constant_int(b)
+        if isinstance(t, IntegerType):
+            bits = t.width.data
+            known = None if known is None else known % (1 << bits)
+            safe, out = bits, bits  # amounts below `safe` are defined, from `out` all bits go
+        else:
+            bits = None
+            safe, out = MIN_INDEX_BITS, 64
+            known = None if known is None else known % (1 << 64)
+        if known is not None and known < safe:
+            rewriter.notify_op_modified(op)
+            op.attributes[DEFINED] = UnitAttr()
+            return
+        if known is not None and known >= out and bits is not None:
+            fill = at.defined(arith.ShRSIOp(a, at.int(bits - 1, t))) if isinstance(op, arith.ShRSIOp) else at.int(0, t)
+            rewriter.replace(op, [], [fill])
+            return
+        width = at.int(bits, t) if bits is not None else at.add(SizeOfOp())
+        big = at.add(arith.CmpiOp(b, width, "uge")) if bits != 1 else at.add(arith.CmpiOp(b, at.int(0, t), "ne"))
+        if isinstance(op, arith.ShRSIOp):  # the sign fills: shift by width - 1
+            last = at.int(bits - 1, t) if bits is not None else at.add(arith.SubiOp(width, at.int(1, t)))
+            rewriter.replace(op, [], [at.defined(arith.ShRSIOp(a, at.select(big, last, b)))])
+            return
+        shifted = at.defined(type(op)(a, at.select(big, at.int(0, t), b)))
+        rewriter.replace(op, [], [at.select(big, at.int(0, t), shifted)])
+
+
+def _bounds(signed: bool, width: int) -> tuple[int, int]:
+    return (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
+
+
+def _as_float(value: float, t: Attribute) -> float:
+    """value in t's precision (rounded: 2^31 in f16 is infinity, which still bounds)."""
+    dtype = {Float16Type: np.float16, Float32Type: np.float32, Float64Type: np.float64}[type(t)]
+    with np.errstate(over="ignore"):
+        return float(dtype(value))
+
+
+class SaturateFloatToInt(RewritePattern):
+    """fptosi/fptoui: truncate; at or past a bound give the bound; NaN gives 0."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, _FLOAT_TO_INT) or not _pending(op):
+            return
+        (x,) = op.operands
+        f, t = x.type, op.results[0].type
+        width = t.width.data
+        signed = isinstance(op, arith.FPToSIOp)
+        low, high = _bounds(signed, width)
+        at = _Builder(op, rewriter)
+        # Past the bounds: x <= low - 1 < everything that truncates in range (or <= low,
+        # which is exact, when signed); x >= high + 1.
+        below = at.add(arith.CmpfOp(x, at.float(_as_float(low if signed else -1.0, f), f), "ole"))
+        above = at.add(arith.CmpfOp(x, at.float(_as_float(high + 1.0, f), f), "oge"))
+        nan = at.add(arith.CmpfOp(x, x, "uno"))
+        outside = at.add(arith.OrIOp(at.add(arith.OrIOp(below, above)), nan))
+        inside = at.defined(type(op)(at.select(outside, at.float(0.0, f), x), t))
+        result = at.select(nan, at.int(0, t), inside)
+        result = at.select(below, at.int(low, t), result)
+        rewriter.replace(op, [], [at.select(above, at.int(high, t), result)])
+
+
+PATTERNS = (GuardDivision(), GuardShift(), SaturateFloatToInt())
+
+
+def _needs_patterns(module: ModuleOp) -> bool:
+    return any(isinstance(op, GUARDED) and _pending(op) for op in module.walk())
+
+
+def legalize(module: ModuleOp) -> None:
+    """Outline parallel loops, then make every guarded op defined, in place."""
+    outline_parallel_loops(module)
+    PatternRewriteWalker(GreedyRewritePatternApplier(list(PATTERNS)), apply_recursively=False).rewrite_module(module)
+
+
+def legalized(module: ModuleOp) -> ModuleOp:
+    """What a printer prints: the module itself when it is legal already, else a legalized copy."""
+    if not has_marked_loops(module) and not _needs_patterns(module):
+        return module
+    module = module.clone()
+    legalize(module)
+    return module
+
+
+class LegalizePass(ModulePass):
+    """Outline parallel loops and make the ops arith leaves undefined defined."""
+
+    name = "legalize"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        legalize(op)
+
