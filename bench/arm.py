@@ -198,9 +198,9 @@ def count_and_run(module: ModuleOp, target: str, cflags: Sequence[str],
     and the outputs that run wrote (so the counted run is the checked run)."""
     from pelemay_ir import cross, icount
     from pelemay_ir import weights as weights_file
-    from pelemay_ir.targets import c as c_target
+    from pelemay_ir.targets import abi
 
-    iface = c_target.interface(module)
+    iface = abi.interface(module)
     exe = cross.build_program(module, target, cflags)
     with tempfile.TemporaryDirectory(prefix="pelemay-bench-") as tmp:
         in_path, out_path = Path(tmp) / "inputs.bin", Path(tmp) / "outputs.bin"
@@ -256,11 +256,12 @@ def assembly(module: ModuleOp, target: str, cflags: Sequence[str]) -> str:
     """gcc's assembly of the model source, with exactly the flags of its build."""
     from pelemay_ir import cbuild
     from pelemay_ir.machines import machine
+    from pelemay_ir.targets import abi
     from pelemay_ir.targets import c as c_target
 
     m = machine(target)
     header, source = c_target.emit_c(module)
-    name = c_target.interface(module).base
+    name = abi.interface(module).base
     with tempfile.TemporaryDirectory(prefix="pelemay-asm-") as tmp:
         (Path(tmp) / f"{name}.h").write_text(header)
         (Path(tmp) / f"{name}.c").write_text(source)

@@ -21,11 +21,13 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from pelemay_ir.targets import c as c_target
+from pelemay_ir.targets import abi
+from pelemay_ir.targets import c_harness
 
 STRICT_FLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic")
 SANITIZE_FLAGS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g")
 
-RETURN_CODES = {value: name for name, value, _ in c_target.ERROR_CODES}
+RETURN_CODES = {value: name for name, value, _ in abi.ERROR_CODES}
 
 
 class BuildError(RuntimeError):
@@ -93,7 +95,7 @@ def build_harness(
     cc: str = "gcc",
     sources: Mapping[str, str] | None = None,
 ) -> Path:
-    """A standalone executable: the program plus `c.emit_harness`'s main(),
+    """A standalone executable: the program plus `c_harness.emit_harness`'s main(),
     and `sources` (file name -> C text: a bare-metal board's start-up code)."""
     files = {f"{name}.h": header, f"{name}.c": source, f"{name}_main.c": harness, **(sources or {})}
     return _build(files, name, (*STRICT_FLAGS, *cflags), cc)
@@ -101,11 +103,11 @@ def build_harness(
 
 def exit_meaning(code: int) -> str:
     """A test program's exit code, with what it means where the harness says."""
-    meaning = c_target.HARNESS_EXITS.get(code)
+    meaning = c_harness.HARNESS_EXITS.get(code)
     return f"{code} ({meaning})" if meaning else str(code)
 
 
-def check_inputs(iface: c_target.Interface, inputs: Sequence[object]) -> list[np.ndarray]:
+def check_inputs(iface: abi.Interface, inputs: Sequence[object]) -> list[np.ndarray]:
     """The inputs of one call, checked against the run function's interface,
     as C-contiguous arrays. Every way of calling a program (ctypes on the
     host, the harness under qemu) checks here, so one mistake raises one type:
@@ -137,7 +139,7 @@ class CompiledProgram:
     """A generated program loaded with ctypes: call it with NumPy arrays in
     argument order; it returns the outputs as a list of new arrays."""
 
-    def __init__(self, library: Path, iface: c_target.Interface, weights: bytes | None = None):
+    def __init__(self, library: Path, iface: abi.Interface, weights: bytes | None = None):
         self.interface = iface
         self.library_path = library
         self._lib = ctypes.CDLL(str(library))
@@ -198,7 +200,7 @@ def aligned_array(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 def load(path: Path, module: ModuleOp, weights: bytes | None = None) -> CompiledProgram:
     """Load a library built from `module`; external weights come from the module's
     weights file unless given."""
-    iface = c_target.interface(module)
+    iface = abi.interface(module)
     if iface.external_weights and weights is None:
         from pelemay_ir import weights as weights_file
 
@@ -211,7 +213,7 @@ def compile_module(
 ) -> CompiledProgram:
     """Print, build and load a loop-level module in one step."""
     header, source = c_target.emit_c(module)
-    name = c_target.interface(module).base
+    name = abi.interface(module).base
     return load(build_shared(header, source, name, cflags, cc), module, weights)
 
 

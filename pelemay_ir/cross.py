@@ -1,6 +1,6 @@
 """Building generated C for a machine other than the host, and running it there.
 
-Every machine gets the model plus `c.emit_harness`'s `main`, built with the
+Every machine gets the model plus `c_harness.emit_harness`'s `main`, built with the
 machine's cross compiler under the same strict flags as host builds; inputs
 and outputs travel as raw bytes in files (`cbuild.run_harness`), and the
 machine's command line (`Machine.command`) runs it. Linux machines (aarch64,
@@ -34,6 +34,8 @@ from pelemay_ir.ir import CompileError
 from pelemay_ir.machines import Machine, machine
 from pelemay_ir.passes.outline_parallel import uses_threads
 from pelemay_ir.targets import c as c_target
+from pelemay_ir.targets import abi
+from pelemay_ir.targets import c_harness
 
 RUN_TIMEOUT = 600.0
 """Seconds a program may run under emulation before it counts as hung."""
@@ -71,7 +73,7 @@ static void fault(void)
     register uintptr_t operation __asm__("r0") = 0x04u;
     register const char *text __asm__("r1") = message;
     __asm__ volatile("bkpt 0xab" : "+r"(operation) : "r"(text) : "memory");
-    _Exit({c_target.HARNESS_EXIT_FAULT});
+    _Exit({c_harness.HARNESS_EXIT_FAULT});
 }}
 
 /* At address 0: the initial stack pointer (the top of the board's SSRAM2/3,
@@ -99,8 +101,8 @@ def build_program(
     m = _machine(target)
     m.require_tools()
     header, source = c_target.emit_c(module)
-    harness = c_target.emit_harness(module)
-    name = c_target.interface(module).base
+    harness = c_harness.emit_harness(module)
+    name = abi.interface(module).base
     return cbuild.build_harness(
         header, source, harness, name, cflags=(*m.cflags, *m.ldflags, *cflags), cc=m.cc,
         sources=board_sources(m),
@@ -121,7 +123,7 @@ def run_program(
     m = _machine(target)
     if not m.runs:
         raise ValueError(f"programs for target '{m.name}' cannot run here")
-    iface = c_target.interface(module)
+    iface = abi.interface(module)
     inputs = cbuild.check_inputs(iface, inputs)
     if iface.external_weights and weights is None:
         weights = bytes(weights_file.blob_of(module))
@@ -150,7 +152,7 @@ class EmulatedProgram:
     def __init__(self, module: ModuleOp, target: str | Machine, emit: str = "c",
                  weights: bytes | None = None):
         self.machine = _machine(target)
-        self.interface = c_target.interface(module)
+        self.interface = abi.interface(module)
         if not self.machine.hosted:
             misfit = build_bare_metal(module, self.machine, emit=emit).misfit
             if misfit:
@@ -270,7 +272,7 @@ def build_bare_metal(
     llvm target's text with clang for the same CPU."""
     m = _machine(target)
     m.require_tools()
-    iface = c_target.interface(module)
+    iface = abi.interface(module)
     name = iface.base
     if emit == "c":
         header, source = c_target.emit_c(module)
@@ -326,13 +328,13 @@ def build_llvm_program(
     text = llvm_target.emit_llvm(module, m.name)
     llvmbuild.verify(text)
     obj = llvmbuild.compile_object(text, m.name)
-    iface = c_target.interface(module)
+    iface = abi.interface(module)
     name = iface.base
     header = c_target.emit_header(module)
     board = board_sources(m)
     files: dict[str, str | bytes] = {
         f"{name}.h": header,
-        f"{name}_main.c": c_target.emit_harness(module),
+        f"{name}_main.c": c_harness.emit_harness(module),
         f"{name}.o": obj,
         **board,
     }
@@ -462,7 +464,7 @@ def run_llvm(
     """Run the module from the llvm target on NumPy inputs (under qemu off the
     host): build_llvm_program, then run_program."""
     m = _machine(target)
-    iface = c_target.interface(module)
+    iface = abi.interface(module)
     exe = build_llvm_program(module, m)
     arrays = [np.ascontiguousarray(a, dtype=b.dtype) for a, b in zip(inputs, iface.inputs)]
     return run_program(exe, module, m, arrays, weights)

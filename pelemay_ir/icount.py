@@ -26,7 +26,7 @@ from xdsl.dialects.builtin import ModuleOp
 from pelemay_ir import cbuild, cross
 from pelemay_ir import weights as weights_file
 from pelemay_ir.machines import Machine, machine
-from pelemay_ir.targets import c as c_target
+from pelemay_ir.targets import abi
 
 PLUGIN_SOURCE = Path(__file__).resolve().parent.parent / "tools" / "qemu_icount" / "icount.c"
 
@@ -152,7 +152,7 @@ def count_program(
     """Guest instructions one run of a module's harness executable already
     built for `target` (by `cross.build_program` or `build_llvm_program`)
     executes on `inputs` (argument order)."""
-    iface = c_target.interface(module)
+    iface = abi.interface(module)
     inputs = cbuild.check_inputs(iface, inputs)
     if iface.external_weights and weights is None:
         weights = bytes(weights_file.blob_of(module))

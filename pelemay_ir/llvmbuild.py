@@ -31,7 +31,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from pelemay_ir import cbuild, machines
 from pelemay_ir.passes.outline_parallel import uses_threads
-from pelemay_ir.targets import c as c_target
+from pelemay_ir.targets import abi
 from pelemay_ir.targets import llvm as llvm_target
 
 VERSIONS = (16, 17, 18, 19, 20)
@@ -134,7 +134,7 @@ def compile_module(module: ModuleOp, weights: bytes | None = None) -> cbuild.Com
     """Print (for the host), verify, build and load a loop-level module."""
     text = llvm_target.emit_llvm(module, "host")
     verify(text)
-    name = c_target.interface(module).base
+    name = abi.interface(module).base
     return load(build_shared(text, name, ("-pthread",) if uses_threads(module) else ()), module, weights)
 
 

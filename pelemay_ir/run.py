@@ -46,7 +46,7 @@ from pelemay_ir import api, cbuild, cross, dtypes, icount, ir, reference, weight
 from pelemay_ir.ir import CompileError
 from pelemay_ir.machines import MACHINES, machine
 from pelemay_ir.pipelines import WEIGHTS_MODES
-from pelemay_ir.targets import c as c_target
+from pelemay_ir.targets import abi
 
 EMITS = ("c", "llvm")
 TIMING_RUNS = 7
@@ -178,7 +178,7 @@ def run_model(
             module, target, weights, tmp, vectorize=not scalar and m.vectors is not None, threads=threads
         )
     inputs = read_inputs(inputs_path, function) if inputs_path else random_inputs(function, seed)
-    iface = c_target.interface(lowered)
+    iface = abi.interface(lowered)
     result: dict[str, object] = {
         "model": model,
         "target": target,

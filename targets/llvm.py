@@ -58,7 +58,9 @@ from pelemay_ir.machines import machine as machine_named
 from pelemay_ir.passes.vector_emitter import deinterleave_masks, interleave_mask, shift_amount
 from pelemay_ir.passes.verify_arm_simd import check_machine
 from pelemay_ir.passes.legalize import legalized
-from pelemay_ir.targets import c as c_target
+from pelemay_ir.targets import abi
+from pelemay_ir.targets import c_names
+from pelemay_ir.targets import c_vectors
 from pelemay_ir.targets.llvm_runtime import (
     F16_TO_F32,
     F32_TO_F16,
@@ -81,13 +83,13 @@ def native_host() -> bool:
 
 
 # Return codes of `<name>_run`: the C target's (docs/c-target.md).
-_CODES = {name: value for name, value, _ in c_target.ERROR_CODES}
+_CODES = {name: value for name, value, _ in abi.ERROR_CODES}
 RUN_OK = _CODES["PELEMAY_OK"]
 RUN_NULL_POINTER = _CODES["PELEMAY_ERR_NULL"]
 RUN_MISALIGNED = _CODES["PELEMAY_ERR_ALIGN"]
 RUN_BAD_INPUT = _CODES["PELEMAY_ERR_INPUT"]
 
-ENTRY_ATTR = c_target.ENTRY_ATTR
+ENTRY_ATTR = abi.ENTRY_ATTR
 SOURCE_ATTR = "pelemay.source"  # the ptensor op a loop nest was lowered from
 
 def neon_family(m: Machine) -> str | None:
@@ -483,7 +485,7 @@ class FunctionPrinter:
             handler(self, op)
             return
         # A loop nest says which source op it computes, as the C target's comments do.
-        where = c_target.describe_location(op.location)
+        where = c_names.describe_location(op.location)
         source = op.attributes.get(SOURCE_ATTR)
         if isinstance(source, StringAttr) and where and not where.startswith(source.data):
             where = f"{source.data} at {where}"
@@ -576,11 +578,11 @@ class FunctionPrinter:
     def p_float_minmax(self, op: Operation) -> None:
         """maximumf/minimumf: a NaN operand gives NaN (the first NaN), and -0 < +0.
         A select sequence: LLVM 16 cannot lower llvm.maximum on x86, ARM or RISC-V.
-        With a constant (c_target.Bound: a relu, a clamp) it needs only one
+        With a constant (c_vectors.Bound: a relu, a clamp) it needs only one
         compare and one select: `x P c ? c : x`."""
         rt = op.results[0].type
         t = self.ty(rt, op)
-        bound = c_target.bound_of(op)
+        bound = c_vectors.bound_of(op)
         if bound is not None:
             x = self.val(bound.x, op)
             c = "zeroinitializer" if bound.relu else self.val(bound.c, op)
@@ -1652,7 +1654,7 @@ class ModulePrinter:
                     "the llvm target calls", location_of(owner))
         return sorted(self.declarations)
 
-    def entry(self) -> c_target.Interface:
+    def entry(self) -> abi.Interface:
         """The run function's convention, shared with the C target so that both
         export the same names, argument order, sizes and alignments."""
         entries = [f for f in self.functions.values() if ENTRY_ATTR in f.attributes]
@@ -1664,10 +1666,10 @@ class ModulePrinter:
                 "(convert-pbuf-to-loops marks it)",
                 where,
             )
-        return c_target.interface(self.module_op)
+        return abi.interface(self.module_op)
 
     @staticmethod
-    def exported_sizes(entry: c_target.Interface) -> dict[str, int]:
+    def exported_sizes(entry: abi.Interface) -> dict[str, int]:
         sizes = {
             f"{entry.base}_arena_bytes": entry.arena_bytes,
             f"{entry.base}_arena_align": entry.arena_align,
@@ -1677,10 +1679,10 @@ class ModulePrinter:
             sizes[f"{entry.base}_weights_align"] = entry.weights_align
         return sizes
 
-    def exported_names(self, entry: c_target.Interface) -> set[str]:
+    def exported_names(self, entry: abi.Interface) -> set[str]:
         return {entry.run, *self.exported_sizes(entry)}
 
-    def export_globals(self, entry: c_target.Interface) -> list[str]:
+    def export_globals(self, entry: abi.Interface) -> list[str]:
         return [f"@{name} = constant i64 {value}" for name, value in self.exported_sizes(entry).items()] + [""]
 
     def global_line(self, sym: str, g: memref.GlobalOp) -> str:
@@ -1719,7 +1721,7 @@ class ModulePrinter:
         align = g.alignment.value.data if g.alignment is not None else 16
         return f"{global_name(sym)} = {linkage}constant [{count} x {et}] {init}, align {align}"
 
-    def run_function(self, entry: c_target.Interface) -> list[str]:
+    def run_function(self, entry: abi.Interface) -> list[str]:
         """`i32 <name>_run(...)`: checks the pointers as the C target does, then runs."""
         def local(name: str) -> str:  # C names never hold a dot; labels here do, or are `entry`
             return name + "_" if name == "entry" else name

@@ -10,6 +10,7 @@ from xdsl.dialects.builtin import IntegerType, Signedness, VectorType, f16, f32,
 
 from pelemay_ir import cross, ir
 from pelemay_ir.targets import c
+from pelemay_ir.targets import c_types
 
 ARMV7 = ("armv7", "armv7-a8")
 ALL_NEON = ("aarch64", *ARMV7)
@@ -238,7 +239,7 @@ def test_vector_types_map_to_arm_neon_types():
         VectorType(i8, [8]): "int8x8_t", VectorType(u(32), [4]): "uint32x4_t",
         VectorType(u(8), [16]): "uint8x16_t", VectorType(f16, [8]): "float16x8_t",
     }
-    assert {t: c.value_ctype(t) for t in expected} == expected
+    assert {t: c_types.value_ctype(t) for t in expected} == expected
 
 
 def test_intrinsics_printed_with_pointers_lanes_and_include():

@@ -11,6 +11,8 @@ import pytest
 
 from pelemay_ir import cbuild, files, ir
 from pelemay_ir.targets import c
+from pelemay_ir.targets import c_harness
+from pelemay_ir.targets import c_header
 
 STRICT = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
 
@@ -510,7 +512,7 @@ def test_helper_functions_if_and_mixed_type_arena():
 def test_harness_runs_clean_under_sanitizers():
     module = ir.parse(HELPERS, "test.mlir")
     header, source = c.emit_c(module)
-    harness = c.emit_harness(module)
+    harness = c_harness.emit_harness(module)
     exe = cbuild.build_harness(header, source, harness, "prog", cflags=cbuild.SANITIZE_FLAGS)
     x = np.linspace(-3, 3, 8).astype(np.float32)
     y, z = cbuild.run_harness(exe, [x], [((8,), np.float32), ((8,), np.int32)])
@@ -521,7 +523,7 @@ def test_harness_runs_clean_under_sanitizers():
 def test_sanitized_harness_for_integer_edge_cases_and_external_weights():
     text = int_binary_program(["addi", "muli", "divsi", "remsi", "shli", "shrsi"], "i32", 8)
     module = ir.parse(text, "test.mlir")
-    exe = cbuild.build_harness(*c.emit_c(module), c.emit_harness(module), "ints", cflags=cbuild.SANITIZE_FLAGS)
+    exe = cbuild.build_harness(*c.emit_c(module), c_harness.emit_harness(module), "ints", cflags=cbuild.SANITIZE_FLAGS)
     a = np.array([-2**31, 2**31 - 1, -1, 5, -2**31, 0, 9, -9], np.int32)
     b = np.array([-1, 1, 0, 40, -2**31, -1, 31, 33], np.int32)
     spec = [((8,), np.int32)] * 6
@@ -532,7 +534,7 @@ def test_sanitized_harness_for_integer_edge_cases_and_external_weights():
 
     blob, scale, shift = external_blob()
     module = ir.parse(EXTERNAL, "test.mlir")
-    exe = cbuild.build_harness(*c.emit_c(module), c.emit_harness(module), "ext", cflags=cbuild.SANITIZE_FLAGS)
+    exe = cbuild.build_harness(*c.emit_c(module), c_harness.emit_harness(module), "ext", cflags=cbuild.SANITIZE_FLAGS)
     x = np.array([1.0, 2.0, -3.0, 4.5], np.float32)
     (y,) = cbuild.run_harness(exe, [x], [((4,), np.float32)], weights=blob)
     np.testing.assert_array_equal(y, x * scale + shift.astype(np.float32))
@@ -540,7 +542,7 @@ def test_sanitized_harness_for_integer_edge_cases_and_external_weights():
 
 def test_harness_rejects_inputs_of_the_wrong_size(tmp_path):
     module = ir.parse(MLP, "test.mlir")
-    exe = cbuild.build_harness(*c.emit_c(module), c.emit_harness(module), "mlp")
+    exe = cbuild.build_harness(*c.emit_c(module), c_harness.emit_harness(module), "mlp")
     with pytest.raises(cbuild.RunError, match="expected exactly 24 bytes"):
         cbuild.run_harness(exe, [np.ones(5, np.float32)], [((2, 4), np.float32)])
 
@@ -556,7 +558,7 @@ def test_write_splits_header_and_source(tmp_path):
     source = (tmp_path / "out" / "model.c").read_text()
     header = (tmp_path / "out" / "model.h").read_text()
     assert '#include "model.h"' in source
-    assert header.startswith(c.HEADER_BANNER) and source.startswith(c.SOURCE_BANNER)
+    assert header.startswith(c_header.HEADER_BANNER) and source.startswith(c_header.SOURCE_BANNER)
     subprocess.run(["gcc", *STRICT, "-c", "model.c", "-o", "model.o"], cwd=tmp_path / "out", check=True)
     with pytest.raises(ir.CompileError, match="does not end in .c"):
         c.write(tmp_path / "model.txt", text)
@@ -640,7 +642,7 @@ def test_driver_writes_c_and_h_when_the_target_is_registered(tmp_path, monkeypat
     src = tmp_path / "mlp.mlir"
     src.write_text(MLP)
     assert driver.main([str(src), "-t", "c", "-o", str(tmp_path / "out" / "mlp.c")]) == 0
-    assert (tmp_path / "out" / "mlp.h").read_text().startswith(c.HEADER_BANNER)
+    assert (tmp_path / "out" / "mlp.h").read_text().startswith(c_header.HEADER_BANNER)
     assert driver.main([str(src), "-t", "c"]) == 0
     printed = capsys.readouterr().out
     assert printed.index("#define MLP_ARENA_BYTES") < printed.index("int mlp_run(const float *x, float *out0, void *arena)\n{")
@@ -762,7 +764,7 @@ def test_every_op_on_every_type_builds_strictly_and_runs_clean_under_sanitizers(
     header, source = c.emit_c(module)
     assert c.emit_c(ir.parse(text, "every.mlir")) == (header, source)
     flags = (*cbuild.SANITIZE_FLAGS, "-fsanitize=float-cast-overflow")
-    exe = cbuild.build_harness(header, source, c.emit_harness(module), "every", cflags=flags)
+    exe = cbuild.build_harness(header, source, c_harness.emit_harness(module), "every", cflags=flags)
     inputs = every_op_inputs(n)
     spec = [((n,), np.dtype(INT_TYPES.get(t) or FLOAT_TYPES[t])) for _, t, _ in outs]
     results = dict(zip((value for _, _, value in outs), cbuild.run_harness(exe, inputs, spec)))

@@ -19,6 +19,8 @@ import pytest
 
 from pelemay_ir import cbuild, cross, ir
 from pelemay_ir.targets import c
+from pelemay_ir.targets import abi
+from pelemay_ir.targets import c_harness
 
 WIDTHS = (4, 8, 16)
 ROWS = 2
@@ -408,9 +410,9 @@ def test_under_address_and_undefined_behaviour_sanitizers():
     w = 8
     module = parsed(width_program(w))
     flags = (*cbuild.SANITIZE_FLAGS, "-fsanitize=float-cast-overflow")
-    exe = cbuild.build_harness(*c.emit_c(module), c.emit_harness(module), "vec8", cflags=flags)
+    exe = cbuild.build_harness(*c.emit_c(module), c_harness.emit_harness(module), "vec8", cflags=flags)
     x, y, s = inputs(w, seed=3)
-    spec = [(b.shape, b.dtype) for b in c.interface(module).outputs]
+    spec = [(b.shape, b.dtype) for b in abi.interface(module).outputs]
     check(w, cbuild.run_harness(exe, [x, y, s], spec), x, y, s)
 
 
@@ -469,10 +471,10 @@ def test_portable_and_neon_ops_share_vectors_on_aarch64():
 def test_every_width_under_sanitizers(w, cc):
     module = parsed(width_program(w))
     flags = (*cbuild.SANITIZE_FLAGS, "-fsanitize=float-cast-overflow")
-    exe = cbuild.build_harness(*c.emit_c(module), c.emit_harness(module), f"vec{w}", cflags=flags,
+    exe = cbuild.build_harness(*c.emit_c(module), c_harness.emit_harness(module), f"vec{w}", cflags=flags,
                                cc=clang() if cc == "clang" else "gcc")
     x, y, s = inputs(w, seed=10 + w)
-    spec = [(b.shape, b.dtype) for b in c.interface(module).outputs]
+    spec = [(b.shape, b.dtype) for b in abi.interface(module).outputs]
     check(w, cbuild.run_harness(exe, [x, y, s], spec), x, y, s)
 
 

@@ -23,7 +23,7 @@ import pytest
 from pelemay_ir import api, cbuild, cross, ir, machines, pipelines, reference
 from pelemay_ir.ir import CompileError
 from pelemay_ir.run import compare, random_inputs
-from pelemay_ir.targets import c as c_target
+from pelemay_ir.targets import c_harness
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EMULATED = [m.name for m in machines.MACHINES.values() if m.emulated]
@@ -273,7 +273,7 @@ def test_board_fault_exits_instead_of_hanging(tmp_path, argument):
     subprocess.run([m.cc, *cbuild.STRICT_FLAGS, *m.cflags, *m.ldflags, *sorted(files), "-o", str(exe)],
                    cwd=tmp_path, check=True)
     done = subprocess.run(m.command(str(exe), argument), capture_output=True, text=True, timeout=60)
-    assert done.returncode == c_target.HARNESS_EXIT_FAULT
+    assert done.returncode == c_harness.HARNESS_EXIT_FAULT
     assert "processor fault" in done.stderr
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from pelemay_ir import api, cross, icount
 from pelemay_ir.machines import machine
-from pelemay_ir.targets import c as c_target
+from pelemay_ir.targets import abi
 
 MLP = Path(__file__).resolve().parents[2] / "examples" / "mlp.mlir"
 
@@ -85,7 +85,7 @@ def test_host_target_is_refused(tmp_path):
 @pytest.mark.parametrize("target", ["aarch64", "armv7", "cortex-m4"])
 def test_model_harness_count_is_stable(target):
     module = api.lower(MLP, target=target)
-    iface = c_target.interface(module)
+    iface = abi.interface(module)
     rng = np.random.default_rng(0)
     inputs = [rng.standard_normal(b.shape).astype(b.dtype) for b in iface.inputs]
     first = icount.count_model(module, target, inputs)

@@ -14,7 +14,7 @@ from xdsl.utils.arg_spec import ArgSpec
 
 from pelemay_ir import cbuild, cross, ir, llvmbuild, machines, registry
 from pelemay_ir.ir import CompileError
-from pelemay_ir.targets import c as c_target
+from pelemay_ir.targets import abi
 from pelemay_ir.targets import llvm
 
 # tools/setup.sh installs LLVM 16, the cross compilers and qemu-user: a
@@ -661,7 +661,7 @@ def test_run_function_rejects_null_and_misaligned_pointers():
     out = np.zeros((2, 4), np.float32)
     arena = np.zeros(64 + 32, np.uint8)
     base = arena.ctypes.data + (-arena.ctypes.data % 16)
-    codes = {name: value for name, value, _ in c_target.ERROR_CODES}
+    codes = {name: value for name, value, _ in abi.ERROR_CODES}
     assert program.call_raw(x.ctypes.data, out.ctypes.data, base) == codes["PELEMAY_OK"]
     assert program.call_raw(None, out.ctypes.data, base) == codes["PELEMAY_ERR_NULL"]
     assert program.call_raw(x.ctypes.data, out.ctypes.data, None) == codes["PELEMAY_ERR_NULL"]

@@ -125,7 +125,7 @@ def test_generated_code_checks_a_fixed_input(emit):
 
     import pelemay_ir
     from pelemay_ir.cbuild import aligned, aligned_array
-    from pelemay_ir.targets import c as c_target
+    from pelemay_ir.targets import abi
 
     model = _model(
         [helper.make_node("Reshape", ["x", "shape"], ["y"])],
@@ -134,7 +134,7 @@ def test_generated_code_checks_a_fixed_input(emit):
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3, 4])],
     )
     run = pelemay_ir.compile(pelemay_ir.import_onnx(model), emit=emit)
-    codes = {name: value for name, value, _ in c_target.ERROR_CODES}
+    codes = {name: value for name, value, _ in abi.ERROR_CODES}
     x = np.arange(24, dtype=np.float32).reshape(2, 12)
     y = aligned_array((2, 3, 4), np.float32)
     arena = aligned(max(run.interface.arena_bytes, 1), run.interface.arena_align)

@@ -18,7 +18,7 @@ from xdsl.dialects.builtin import IntegerAttr, i64
 from pelemay_ir import api, cbuild, ir, llvmbuild, pipelines, reference, run
 from pelemay_ir.builder import ProgramBuilder
 from pelemay_ir.passes.parallelize import PARALLEL_ATTR, ParallelizePass
-from pelemay_ir.targets import c, llvm
+from pelemay_ir.targets import abi, c, c_harness, llvm
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TSAN_FLAGS = ("-fsanitize=thread", "-g", "-pthread")
@@ -337,8 +337,8 @@ def test_pelemay_run_threads(capsys):
 def tsan_run(lowered, inputs: list[np.ndarray], tmp_path: Path) -> subprocess.CompletedProcess:
     """Build the harness of `lowered` with ThreadSanitizer and run it once."""
     header, source = c.emit_c(lowered)
-    name = c.interface(lowered).base
-    exe = cbuild.build_harness(header, source, c.emit_harness(lowered), name, cflags=TSAN_FLAGS)
+    name = abi.interface(lowered).base
+    exe = cbuild.build_harness(header, source, c_harness.emit_harness(lowered), name, cflags=TSAN_FLAGS)
     (tmp_path / "in.bin").write_bytes(b"".join(np.ascontiguousarray(a).tobytes() for a in inputs))
     env = {**os.environ, "TSAN_OPTIONS": "exitcode=66 halt_on_error=0"}
     return subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")],
@@ -351,8 +351,8 @@ def tsan_run_llvm(lowered, inputs: list[np.ndarray], tmp_path: Path) -> subproce
     text = llvm.emit_llvm(lowered).replace("attributes #0 = { nounwind", "attributes #0 = { nounwind sanitize_thread")
     clang = llvmbuild.find_tool("clang")
     (tmp_path / "m.ll").write_text(text)
-    (tmp_path / f"{c.interface(lowered).base}.h").write_text(c.emit_header(lowered))
-    (tmp_path / "main.c").write_text(c.emit_harness(lowered))
+    (tmp_path / f"{abi.interface(lowered).base}.h").write_text(c.emit_header(lowered))
+    (tmp_path / "main.c").write_text(c_harness.emit_harness(lowered))
     subprocess.run([clang, "-O1", *TSAN_FLAGS, "-c", "m.ll", "-o", "m.o"], cwd=tmp_path, check=True)
     subprocess.run([clang, *TSAN_FLAGS, "main.c", "m.o", "-o", "harness", "-lm"], cwd=tmp_path, check=True)
     (tmp_path / "in.bin").write_bytes(b"".join(np.ascontiguousarray(a).tobytes() for a in inputs))

@@ -1,0 +1,248 @@
+"""The C types and literals of loop-level values: how an MLIR type is held
+in a C variable and stored in memory (f16 as its bits), and exact literals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    IndexType,
+    IntegerType,
+    MemRefType,
+    NoneAttr,
+    Signedness,
+    TensorType,
+    VectorType,
+    i32,
+)
+from xdsl.ir import Attribute
+
+from pelemay_ir.targets import c_runtime as rt
+
+
+_NUMPY = {
+    "f32": np.dtype(np.float32),
+    "f16": np.dtype(np.float16),
+    "f64": np.dtype(np.float64),
+    "i1": np.dtype(np.bool_),
+    "i8": np.dtype(np.int8),
+    "i16": np.dtype(np.int16),
+    "i32": np.dtype(np.int32),
+    "i64": np.dtype(np.int64),
+    "index": np.dtype(np.intp),
+}
+
+
+class Unsupported(Exception):
+    """A type the C target cannot represent; turned into a located CompileError."""
+
+
+def type_key(t: Attribute) -> str:
+    if isinstance(t, Float32Type):
+        return "f32"
+    if isinstance(t, Float16Type):
+        return "f16"
+    if isinstance(t, Float64Type):
+        return "f64"
+    if isinstance(t, IndexType):
+        return "index"
+    if isinstance(t, IntegerType) and t.width.data in (1, 8, 16, 32, 64):
+        return f"i{t.width.data}"
+    if isinstance(t, TensorType):
+        raise Unsupported(f"tensor value of type {t}: tensors must be bufferized and lowered to loops before the C target")
+    raise Unsupported(f"type {t} is not supported by the C target")
+
+
+def value_ctype(t: Attribute) -> str:
+    """The C type an SSA value of type t is held in (f16 values live in float;
+    arm_simd vectors in arm_neon.h's types)."""
+    if isinstance(t, VectorType):
+        return neon_ctype(t)
+    key = type_key(t)
+    return {"f32": "float", "f16": "float", "f64": "double", "index": "ptrdiff_t"}.get(
+        key, "uint8_t" if key == "i1" else f"int{key[1:]}_t"
+    )
+
+
+def neon_ctype(t: VectorType) -> str:
+    """`float32x4_t`, `int8x8_t`, `uint32x4_t`, ...: arm_neon.h's type of a
+    64- or 128-bit vector (signless integers are signed, as in arm_simd)."""
+    elem = t.element_type
+    shape = t.get_shape()
+    if isinstance(elem, (Float16Type, Float32Type)):
+        base, bits = "float", elem.bitwidth
+    elif isinstance(elem, IntegerType) and elem.width.data in (8, 16, 32, 64):
+        bits = elem.width.data
+        base = "uint" if elem.signedness.data == Signedness.UNSIGNED else "int"
+    else:
+        raise Unsupported(f"vector type {t} has no NEON C type")
+    if len(shape) != 1 or shape[0] * bits not in (64, 128):
+        raise Unsupported(f"vector type {t} is not a 64- or 128-bit NEON vector")
+    return f"{base}{bits}x{shape[0]}_t"
+
+
+PORTABLE_LANES = (4, 8, 16)
+"""The widths of the portable vectors, vector<Wxf32>, printed with vector extensions."""
+
+
+def is_portable_vector(t: Attribute) -> bool:
+    return (
+        isinstance(t, VectorType)
+        and (isinstance(t.element_type, Float32Type) or t.element_type == i32)
+        and len(t.get_shape()) == 1
+        and t.get_shape()[0] in PORTABLE_LANES
+        and not any(t.get_scalable_dims())
+    )
+
+
+def unsupported_vector(t: Attribute, neon: bool) -> Unsupported:
+    also = "; arm_simd programs also hold 64- and 128-bit NEON vectors" if neon else ""
+    return Unsupported(
+        f"vector type {t} is not supported by the C target: portable vectors are "
+        f"vector<Wxf32> (and vector<Wxi32> for their bits) with W = {', '.join(map(str, PORTABLE_LANES[:-1]))} or {PORTABLE_LANES[-1]}{also}"
+    )
+
+
+def check_value_type(t: Attribute, neon: bool) -> None:
+    """Raise Unsupported unless the C target can hold a value of type t (NEON
+    vector types only in a program that includes arm_neon.h)."""
+    if not isinstance(t, VectorType):
+        type_key(t)
+    elif not is_portable_vector(t):
+        if not neon:
+            raise unsupported_vector(t, neon)
+        try:
+            neon_ctype(t)
+        except Unsupported:
+            raise unsupported_vector(t, neon) from None
+
+
+def storage_ctype(t: Attribute) -> str:
+    """The C type a memref element of type t is stored as (f16 is uint16_t bits)."""
+    return "uint16_t" if type_key(t) == "f16" else value_ctype(t)
+
+
+def numpy_dtype(t: Attribute) -> np.dtype:
+    return _NUMPY[type_key(t)]
+
+
+def int_info(t: Attribute) -> rt.IntType:
+    return rt.INDEX if isinstance(t, IndexType) else rt.int_type(t.width.data)
+
+
+def float_info(t: Attribute) -> rt.FloatType:
+    return {"f32": rt.F32, "f16": rt.F16, "f64": rt.F64}[type_key(t)]
+
+
+def is_float(t: Attribute) -> bool:
+    return isinstance(t, (Float16Type, Float32Type, Float64Type))
+
+
+def is_f16(t: Attribute) -> bool:
+    return isinstance(t, Float16Type)
+
+
+def memref_shape(t: MemRefType, what: str) -> tuple[int, ...]:
+    shape = tuple(t.get_shape())
+    if any(d < 0 for d in shape):
+        raise Unsupported(f"{what} has a dynamic shape ({t}); the C target needs static shapes")
+    if not isinstance(t.layout, NoneAttr):
+        raise Unsupported(f"{what} has a non-identity layout ({t}); the C target needs row-major memrefs")
+    if not isinstance(t.memory_space, NoneAttr):
+        raise Unsupported(f"{what} has a memory space ({t})")
+    type_key(t.element_type)
+    return shape
+
+
+def count(shape: Iterable[int]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def float_literal(value: float, t: Attribute) -> str:
+    """A C literal of exactly the value (shortest round-trip decimal; NAN/INFINITY)."""
+    key = type_key(t)
+    if np.isnan(value):
+        return "NAN"
+    if np.isinf(value):
+        return "INFINITY" if value > 0 else "(-INFINITY)"
+    if key == "f64":
+        text = repr(float(value))
+        suffix = ""
+    else:
+        if key == "f16":
+            value = float(np.float16(value))
+        text = np.format_float_positional(np.float32(value), unique=True, trim="0") if abs(value) == 0 or 1e-4 <= abs(value) < 1e7 \
+            else np.format_float_scientific(np.float32(value), unique=True, trim="0")
+        suffix = "f"
+    if not any(ch in text for ch in ".eE"):
+        text += ".0"
+    text += suffix
+    return f"({text})" if text.startswith("-") else text
+
+
+def hex_float(value: float, key: str) -> str:
+    """The exact hexadecimal literal (C99) of a float or double array element."""
+    if np.isnan(value):
+        return "NAN"
+    if np.isinf(value):
+        return "INFINITY" if value > 0 else "-INFINITY"
+    text = float(value).hex()
+    mantissa, exponent = text.split("p")
+    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+    return f"{mantissa}p{exponent}" + ("" if key == "f64" else "f")
+
+
+def int_literal(value: int, t: Attribute) -> str:
+    info = int_info(t)
+    if info.bits == 1:
+        return "1" if value & 1 else "0"
+    if info is not rt.INDEX:
+        value &= (1 << info.bits) - 1
+        if value >= 1 << (info.bits - 1):
+            value -= 1 << info.bits
+        if value == -(1 << (info.bits - 1)) and info.bits >= 32:
+            return info.minimum
+    text = str(value)
+    if info.bits == 64 and not -(2**31) < value < 2**31:
+        text = f"INT64_C({value})" if info is not rt.INDEX else f"(ptrdiff_t)INT64_C({value})"
+    return f"({text})" if text.startswith("-") else text
+
+
+def dense_values(init: DenseIntOrFPElementsAttr, key: str, n: int) -> np.ndarray | None:
+    raw = init.data.data
+    dtype = {"f16": "<u2", "i1": "<i1", "index": "<i8"}.get(key, _NUMPY[key].newbyteorder("<"))
+    arr = np.frombuffer(raw, dtype=dtype)
+    if arr.size == 1 and n != 1:
+        arr = np.full(n, arr[0], dtype=arr.dtype)
+    if arr.size != n:
+        return None
+    return arr
+
+
+def c_initialisers(values: np.ndarray, key: str) -> list[str]:
+    if values.size == 0:
+        return ["0"]
+    if key in ("f32", "f64"):
+        return [hex_float(float(v), key) for v in values]
+    if key == "f16":
+        return [f"0x{int(v):04x}" for v in values]
+    if key == "i1":
+        return ["1" if v else "0" for v in values]
+    bits = 64 if key == "index" else int(key[1:])
+    out = []
+    for v in values.tolist():
+        if v == -(1 << (bits - 1)) and bits >= 32:
+            out.append(f"INT{bits}_MIN" if key != "index" else "PTRDIFF_MIN")
+        elif bits == 64 and not -(2**31) < v < 2**31:
+            out.append(f"INT64_C({v})")
+        else:
+            out.append(str(v))
+    return out
