@@ -1,0 +1,202 @@
+"""Portable vectors in LLVM IR: vector<Wxf32> ops as `<W x float>` instructions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from xdsl.dialects import arith, vector
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    Float16Type,
+    Float32Type,
+    IndexType,
+    IntegerType,
+    MemRefType,
+    VectorType,
+    i32,
+)
+from xdsl.ir import Attribute, Operation, SSAValue
+
+from pelemay_ir.ir import CompileError, location_of
+from pelemay_ir.passes.vector_emitter import shift_amount
+from pelemay_ir.targets.llvm_runtime import FMA_LANES
+from pelemay_ir.targets.llvm_types import float_literal, int_bits
+
+
+_PORTABLE_ARITH = (arith.AddfOp, arith.SubfOp, arith.MulfOp, arith.DivfOp, arith.MaximumfOp,
+                   arith.MinimumfOp, arith.NegfOp)
+"""The arith ops of the portable vector set: on vector<Wxf32> they print as the
+scalar instructions on <W x float>."""
+
+
+def check_portable_arith(op: Operation) -> None:
+    """arith and math on vectors: the portable set on vector<Wxf32> only."""
+    vectors = [v.type for v in (*op.operands, *op.results) if isinstance(v.type, VectorType)]
+    def one_dimensional(t: Attribute, element: Attribute) -> bool:
+        return (isinstance(t, VectorType) and t.element_type == element
+                and t.get_num_dims() == 1 and not t.get_num_scalable_dims())
+
+    types = [v.type for v in (*op.operands, *op.results)]
+    if isinstance(op, arith.BitcastOp):  # the bits of f32 lanes, and back
+        portable = (sorted(str(t.element_type) for t in types) == ["f32", "i32"]  # pyright: ignore
+                    and all(one_dimensional(t, t.element_type) for t in types)  # pyright: ignore
+                    and types[0].get_shape() == types[1].get_shape())  # pyright: ignore
+    elif isinstance(op, arith.ShLIOp):
+        portable = all(one_dimensional(t, i32) for t in types) and shift_amount(op) is not None
+    else:
+        portable = isinstance(op, _PORTABLE_ARITH) and all(one_dimensional(t, Float32Type()) for t in types)
+    if not portable:
+        raise CompileError(
+            f"'{op.name}' op on {vectors[0]} cannot be printed by the llvm target: on vectors it "
+            "prints arith.addf, subf, mulf, divf, maximumf, minimumf and negf of vector<Wxf32>, "
+            "arith.bitcast between vector<Wxf32> and vector<Wxi32>, and arith.shli of vector<Wxi32> "
+            "by a splat constant below 32",
+            location_of(op))
+
+
+class VectorPrinting:
+    """FunctionPrinter's methods for the portable vector ops (a mixin)."""
+
+    def vector_literal(self, value: DenseIntOrFPElementsAttr, t: VectorType, op: Operation) -> str:
+        """`<4 x float> <float 1.0, ...>` (or zeroinitializer): a splat is repeated."""
+        lane_t = self.lane_ty(t.element_type, op)
+        lanes = t.get_shape()[0]
+        values = list(value.get_values())
+        if len(values) == 1:
+            values *= lanes
+        elem = t.element_type
+        if isinstance(elem, IntegerType | IndexType):
+            bits = int_bits(elem, self.m)
+            wrapped = [(int(v) + (1 << (bits - 1))) % (1 << bits) - (1 << (bits - 1)) if bits > 1 else int(v) & 1
+                       for v in values]
+            items = [("true" if v else "false") if bits == 1 else str(v) for v in wrapped]
+            zero = all(v == 0 for v in wrapped)
+        else:
+            items = [float_literal(float(v), elem) for v in values]
+            zero = all(float(v) == 0 and not np.signbit(v) for v in values)
+        if zero:
+            return "zeroinitializer"
+        return "<" + ", ".join(f"{lane_t} {i}" for i in items) + ">"
+
+    @staticmethod
+    def lane_list(lanes: Sequence[int]) -> str:
+        """A shufflevector mask: `<2 x i32> <i32 2, i32 3>`."""
+        return f"<{len(lanes)} x i32> <" + ", ".join(f"i32 {k}" for k in lanes) + ">"
+
+    def splat(self, scalar: str, vt: str, lane_t: str, lanes: int) -> str:
+        """Every lane set to `scalar`: insertelement, then a zero-mask shufflevector."""
+        first = self.emit(f"insertelement {vt} poison, {lane_t} {scalar}, i32 0")
+        return self.emit(f"shufflevector {vt} {first}, {vt} poison, <{lanes} x i32> zeroinitializer")
+
+    def lanes_of(self, v: str, vt: str, lanes: Sequence[int]) -> str:
+        return self.emit(f"shufflevector {vt} {v}, {vt} poison, {self.lane_list(lanes)}")
+
+    def vector_pointer(self, m: SSAValue, indices: Sequence[SSAValue], op: Operation) -> tuple[str, int]:
+        """The address of memref[indices] and the alignment of one element: a
+        vector access needs only the element's alignment (`align 4` for f32)."""
+        ptr, _ = self.address(m, indices, op)
+        mt = m.type
+        assert isinstance(mt, MemRefType)
+        return ptr, self.align_of(mt.element_type)
+
+    def scalar_in_lane(self, value: str, elem: Attribute) -> str:
+        """A scalar as a lane: an f16 scalar lives in a float, an f16 lane is a half."""
+        return self.float_to_half(value) if isinstance(elem, Float16Type) else value
+
+    def lane_as_scalar(self, value: str, elem: Attribute) -> str:
+        return self.half_to_float(value) if isinstance(elem, Float16Type) else value
+
+    # portable vector ops (vector dialect, and arith on vector<Wxf32>)
+
+    def portable(self, t: Attribute, op: Operation) -> tuple[str, int]:
+        """The LLVM type and lane count of a portable vector: one-dimensional, f32."""
+        if not (isinstance(t, VectorType) and isinstance(t.element_type, Float32Type)
+                and t.get_num_dims() == 1 and not t.get_num_scalable_dims()):
+            raise self.error(op, f"on {t} cannot be printed by the llvm target: the portable "
+                                 "vector ops take one-dimensional vectors of f32 (vector<Wxf32>)")
+        return self.ty(t, op), t.get_shape()[0]
+
+    def p_vector_load(self, op: vector.LoadOp) -> None:
+        vt, _ = self.portable(op.result.type, op)
+        ptr, align = self.vector_pointer(op.base, op.indices, op)
+        self.results(op, self.emit(f"load {vt}, ptr {ptr}, align {align}"))
+
+    def p_vector_store(self, op: vector.StoreOp) -> None:
+        vt, _ = self.portable(op.vector.type, op)
+        ptr, align = self.vector_pointer(op.base, op.indices, op)
+        self.inst(f"store {vt} {self.val(op.vector, op)}, ptr {ptr}, align {align}")
+
+    def p_vector_broadcast(self, op: vector.BroadcastOp) -> None:
+        vt, lanes = self.portable(op.vector.type, op)
+        source = self.val(op.source, op)
+        if op.source.type == op.vector.type:
+            self.results(op, source)
+        elif isinstance(op.source.type, Float32Type):
+            self.results(op, self.splat(source, vt, "float", lanes))
+        else:
+            raise self.error(op, f"broadcasts {op.source.type}; the llvm target broadcasts an f32 scalar")
+
+    def p_vector_fma(self, op: vector.FMAOp) -> None:
+        """lhs * rhs + acc, rounded once (llvm.fma: fused on every machine; a
+        machine without a fused instruction calls libm's fmaf per lane)."""
+        vt, lanes = self.portable(op.res.type, op)
+        args = [(vt, self.val(v, op)) for v in (op.lhs, op.rhs, op.acc)]
+        if self.m.llvm.fused_multiply_add:
+            self.results(op, self.call_intrinsic(f"llvm.fma.v{lanes}f32", vt, args))
+        else:
+            self.results(op, self.fma_by_lanes(vt, lanes, [a for _, a in args]))
+
+    def fma_by_lanes(self, vt: str, lanes: int, args: Sequence[str]) -> str:
+        """A vector fma on a machine without a fused instruction: the operands
+        go through stack slots to FMA_LANES, which calls libm's fmaf per lane.
+        (LLVM 16's ARM backend, expanding llvm.fma.v4f32 into fmaf calls
+        itself, can clobber an argument register with a splat constant.)"""
+        slots = self.fma_slots.get(vt)
+        if slots is None:
+            slots = self.fma_slots[vt] = [self.fresh("fma.slot") for _ in range(4)]
+            self.allocas += [f"  {slot} = alloca {vt}, align 16" for slot in slots]
+        for slot, value in zip(slots[1:], args, strict=True):
+            self.inst(f"store {vt} {value}, ptr {slot}, align 16")
+        self.module.use_helper(FMA_LANES)
+        self.module.declare("declare float @fmaf(float, float, float)")
+        self.inst(f"call void @{FMA_LANES}({', '.join(f'ptr {slot}' for slot in slots)}, i32 {lanes})")
+        return self.emit(f"load {vt}, ptr {slots[0]}, align 16")
+
+    def p_vector_reduction(self, op: vector.ReductionOp) -> None:
+        """add: llvm.vector.reduce.fadd without `reassoc`, so the lanes are
+        added in order from the start value (-0.0, or `acc`): the same result
+        on every machine. maximumf/minimumf: halves combined by the
+        NaN-propagating select sequence (log2 W steps), then `acc` if given."""
+        vt, lanes = self.portable(op.vector.type, op)
+        v = self.val(op.vector, op)
+        acc = self.val(op.acc, op) if op.acc is not None else None
+        kind = op.kind.data
+        if kind == vector.CombiningKindFlag.ADD:
+            start = acc or float_literal(-0.0, Float32Type())
+            self.results(op, self.call_intrinsic(
+                f"llvm.vector.reduce.fadd.v{lanes}f32", "float", [("float", start), (vt, v)]))
+        elif kind in (vector.CombiningKindFlag.MAXIMUMF, vector.CombiningKindFlag.MINIMUMF):
+            is_max = kind == vector.CombiningKindFlag.MAXIMUMF
+            r = self.reduce_minmax(v, lanes, is_max)
+            if acc is not None:
+                r = self.float_minmax(acc, r, "float", None, is_max)
+            self.results(op, r)
+        else:
+            raise self.error(op, f"of kind <{kind}> cannot be printed by the llvm target: "
+                                 "the portable reductions are <add>, <maximumf> and <minimumf>")
+
+    def reduce_minmax(self, v: str, lanes: int, is_max: bool) -> str:
+        """NaN-propagating max/min across the lanes: halve while the count is
+        even, then fold what is left lane by lane."""
+        while lanes > 1 and lanes % 2 == 0:
+            half, vt = lanes // 2, f"<{lanes} x float>"
+            low = self.lanes_of(v, vt, range(half))
+            high = self.lanes_of(v, vt, range(half, lanes))
+            v, lanes = self.float_minmax(low, high, "float", half, is_max), half
+        vt = f"<{lanes} x float>"
+        r = self.emit(f"extractelement {vt} {v}, i32 0")
+        for k in range(1, lanes):
+            lane = self.emit(f"extractelement {vt} {v}, i32 {k}")
+            r = self.float_minmax(r, lane, "float", None, is_max)
+        return r
