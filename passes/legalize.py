@@ -14,7 +14,12 @@ spirit of MLIR's `arith-expand`:
   give 0 (shli, shrui) or the sign (shrsi); an index's width is the
   machine's, `index.sizeof`;
 - fptosi / fptoui: truncation that saturates at the type's bounds, NaN
-  giving 0, as selects around a conversion of an in-range value.
+  giving 0, as selects around a conversion of an in-range value;
+- f16 arithmetic: computed in f32 and rounded once to f16 (`extf`, the op
+  in f32, `truncf`), which is exact for +, -, *, / and sqrt (f32 carries
+  more than twice f16's precision) and what every printer can do; ops
+  whose f16 result is exact on f16 operands (negation, abs, floor, ceil,
+  trunc, round, copysign, min, max, compare, select) stay f16.
 
 Each op left behind carries `pelemay.defined`: its operands are where every
 language agrees on its meaning, so a printer prints it as the plain
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects import arith
+from xdsl.dialects import arith, math
 from xdsl.dialects.builtin import (
     Float16Type,
     Float32Type,
@@ -38,6 +43,8 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     UnitAttr,
     VectorType,
+    f16,
+    f32,
 )
 from xdsl.ir import Attribute, Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass
@@ -199,11 +206,38 @@ class SaturateFloatToInt(RewritePattern):
         rewriter.replace(op, [], [at.select(above, at.int(high, t), result)])
 
 
-PATTERNS = (GuardDivision(), GuardShift(), SaturateFloatToInt())
+_INEXACT_ON_F16 = (
+    arith.AddfOp, arith.SubfOp, arith.MulfOp, arith.DivfOp, arith.SIToFPOp, arith.UIToFPOp,
+    math.ExpOp, math.Exp2Op, math.ExpM1Op, math.LogOp, math.Log2Op, math.Log10Op, math.Log1pOp,
+    math.SqrtOp, math.RsqrtOp, math.CbrtOp, math.TanhOp, math.ErfOp, math.SinOp, math.CosOp,
+    math.TanOp, math.AsinOp, math.AcosOp, math.AtanOp, math.Atan2Op, math.SinhOp, math.CoshOp,
+    math.AsinhOp, math.AcoshOp, math.AtanhOp, math.PowFOp, math.FPowIOp, math.FmaOp,
+)
+"""Ops whose f16 result is a rounding of the exact one."""
+
+
+class ComputeHalfInSingle(RewritePattern):
+    """An inexact op on f16: the same op on the operands widened to f32 (exactly),
+    then one rounding to f16."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, _INEXACT_ON_F16) or op.results[0].type != f16:
+            return
+        at = _Builder(op, rewriter)
+        operands = [at.add(arith.ExtFOp(v, f32)) if v.type == f16 else v for v in op.operands]
+        wide = at.add(type(op).create(operands=operands, result_types=[f32], properties=dict(op.properties),
+                                      attributes=dict(op.attributes)))
+        rewriter.replace(op, [], [at.add(arith.TruncFOp(wide, f16))])
+
+
+PATTERNS = (GuardDivision(), GuardShift(), SaturateFloatToInt(), ComputeHalfInSingle())
 
 
 def _needs_patterns(module: ModuleOp) -> bool:
-    return any(isinstance(op, GUARDED) and _pending(op) for op in module.walk())
+    return any(
+        isinstance(op, GUARDED) and _pending(op) or isinstance(op, _INEXACT_ON_F16) and op.results[0].type == f16
+        for op in module.walk()
+    )
 
 
 def legalize(module: ModuleOp) -> None:

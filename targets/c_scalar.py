@@ -19,7 +19,7 @@ def nothing(fp, op: Operation) -> None:
 
 def _float_binary(symbol: str):
     def handle(fp, op: Operation) -> None:
-        fp.scalar(op, lambda: fp.round16(op.result.type, f"{fp.expr(op.lhs)} {symbol} {fp.expr(op.rhs)}"))
+        fp.scalar(op, lambda: f"{fp.expr(op.lhs)} {symbol} {fp.expr(op.rhs)}")
     return handle
 
 
@@ -191,7 +191,7 @@ def _itofp(signed: bool):
             e = f"({ct})(-(int){a})" if signed else f"({ct}){a}"
         else:
             e = f"({ct}){a}" if signed else f"({ct})({src.unsigned}){a}"
-        fp.scalar(op, lambda: fp.round16(op.result.type, e))
+        fp.scalar(op, lambda: e)
     return handle
 
 
@@ -205,8 +205,12 @@ def _fptoi(signed: bool):
 
 
 def _extf(fp, op: Operation) -> None:
+    """f16 -> f32 is the same float (an f16 value lives in one): no new variable."""
     a = fp.expr(op.input)
-    fp.scalar(op, lambda: a if value_ctype(op.result.type) == "float" else f"(double){a}")
+    if value_ctype(op.result.type) == "float":
+        fp.exprs[op.result] = a
+    else:
+        fp.scalar(op, lambda: f"(double){a}")
 
 
 def _truncf(fp, op: Operation) -> None:
@@ -233,38 +237,31 @@ def _bitcast(fp, op: Operation) -> None:
 
 
 _MATH_UNARY = {
-    "exp": ("exp", False), "exp2": ("exp2", False), "expm1": ("expm1", False), "log": ("log", False),
-    "log2": ("log2", False), "log10": ("log10", False), "log1p": ("log1p", False),
-    "sqrt": ("sqrt", False), "tanh": ("tanh", False), "erf": ("erf", False), "sin": ("sin", False),
-    "cos": ("cos", False), "tan": ("tan", False), "asin": ("asin", False), "acos": ("acos", False),
-    "atan": ("atan", False), "sinh": ("sinh", False), "cosh": ("cosh", False),
-    "asinh": ("asinh", False), "acosh": ("acosh", False), "atanh": ("atanh", False),
-    "cbrt": ("cbrt", False), "absf": ("fabs", True), "floor": ("floor", True),
-    "ceil": ("ceil", True), "trunc": ("trunc", True), "round": ("round", True),
-    "roundeven": ("rint", True),
+    "exp": "exp", "exp2": "exp2", "expm1": "expm1", "log": "log", "log2": "log2", "log10": "log10",
+    "log1p": "log1p", "sqrt": "sqrt", "tanh": "tanh", "erf": "erf", "sin": "sin", "cos": "cos",
+    "tan": "tan", "asin": "asin", "acos": "acos", "atan": "atan", "sinh": "sinh", "cosh": "cosh",
+    "asinh": "asinh", "acosh": "acosh", "atanh": "atanh", "cbrt": "cbrt", "absf": "fabs",
+    "floor": "floor", "ceil": "ceil", "trunc": "trunc", "round": "round", "roundeven": "rint",
 }
-
-
-_MATH_BINARY = {"powf": ("pow", False), "atan2": ("atan2", False), "copysign": ("copysign", True)}
+"""math op -> libm base name (f16 arrives widened by legalize where the result would round)."""
+_MATH_BINARY = {"powf": "pow", "atan2": "atan2", "copysign": "copysign"}
 
 
 def _math_unary(name: str):
-    base, exact = _MATH_UNARY[name]
+    base = _MATH_UNARY[name]
 
     def handle(fp, op: Operation) -> None:
-        t = op.result.type
-        e = f"{base}{float_info(t).libm}({fp.expr(op.operand)})"
-        fp.scalar(op, lambda: e if exact else fp.round16(t, e))
+        e = f"{base}{float_info(op.result.type).libm}({fp.expr(op.operand)})"
+        fp.scalar(op, lambda: e)
     return handle
 
 
 def _math_binary(name: str):
-    base, exact = _MATH_BINARY[name]
+    base = _MATH_BINARY[name]
 
     def handle(fp, op: Operation) -> None:
-        t = op.result.type
-        e = f"{base}{float_info(t).libm}({fp.expr(op.lhs)}, {fp.expr(op.rhs)})"
-        fp.scalar(op, lambda: e if exact else fp.round16(t, e))
+        e = f"{base}{float_info(op.result.type).libm}({fp.expr(op.lhs)}, {fp.expr(op.rhs)})"
+        fp.scalar(op, lambda: e)
     return handle
 
 
@@ -272,13 +269,13 @@ def _rsqrt(fp, op: Operation) -> None:
     t = op.result.type
     f = float_info(t)
     one = "1.0" + f.literal
-    fp.scalar(op, lambda: fp.round16(t, f"{one} / sqrt{f.libm}({fp.expr(op.operand)})"))
+    fp.scalar(op, lambda: f"{one} / sqrt{f.libm}({fp.expr(op.operand)})")
 
 
 def _fma(fp, op: Operation) -> None:
     t = op.result.type
     a, b, c = (fp.expr(v) for v in op.operands)
-    fp.scalar(op, lambda: fp.round16(t, f"fma{float_info(t).libm}({a}, {b}, {c})"))
+    fp.scalar(op, lambda: f"fma{float_info(t).libm}({a}, {b}, {c})")
 
 
 def _absi(fp, op: Operation) -> None:

@@ -274,7 +274,8 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
         return self.emit(f"call i16 @{F32_TO_F16}(float {value})")
 
     def rounded(self, op: Operation, value: str) -> str:
-        """An op's result: computed in float, rounded once if its type is f16."""
+        """A conversion's result, rounded once if its type is f16 (legalize
+        leaves f16 arithmetic as f32 arithmetic and a truncf)."""
         if isinstance(op.results[0].type, Float16Type):
             return self.half_to_float(self.float_to_half(value))
         return value
@@ -396,7 +397,7 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
     def p_float_binary(self, op: Operation) -> None:
         a, b = self.operands(op)
         t = self.ty(op.results[0].type, op)
-        self.results(op, self.rounded(op, self.emit(f"{_FLOAT_BINARY[type(op)]} {t} {a}, {b}")))
+        self.results(op, self.emit(f"{_FLOAT_BINARY[type(op)]} {t} {a}, {b}"))
 
     def p_int_minmax(self, op: Operation) -> None:
         a, b = self.operands(op)
@@ -534,12 +535,12 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
         name = (_FLOAT_INTRINSIC_UNARY | _FLOAT_INTRINSIC_BINARY)[type(op)]
         intrinsic = "rint" if name == "roundeven" and not self.m.llvm.libm_roundeven else name
         value = self.call_intrinsic(f"llvm.{intrinsic}.{type_suffix(t)}", t, [(t, a) for a in args])
-        self.results(op, value if name in _EXACT_ON_F16 else self.rounded(op, value))
+        self.results(op, value)
 
     def p_fma(self, op: math.FmaOp) -> None:
         args = self.operands(op)
         t = self.ty(op.result.type, op)
-        self.results(op, self.rounded(op, self.call_intrinsic(f"llvm.fma.{type_suffix(t)}", t, [(t, a) for a in args])))
+        self.results(op, self.call_intrinsic(f"llvm.fma.{type_suffix(t)}", t, [(t, a) for a in args]))
 
     def p_rsqrt(self, op: math.RsqrtOp) -> None:
         (a,) = self.operands(op)
@@ -547,10 +548,10 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
         t = self.ty(rt, op)
         root = self.call_intrinsic(f"llvm.sqrt.{type_suffix(t)}", t, [(t, a)])
         one = float_literal(1.0, Float64Type() if t == "double" else Float32Type())
-        self.results(op, self.rounded(op, self.emit(f"fdiv {t} {one}, {root}")))
+        self.results(op, self.emit(f"fdiv {t} {one}, {root}"))
 
     def p_libm(self, op: Operation) -> None:
-        """libm functions: float and double directly, f16 through float."""
+        """libm functions, float and double (f16 arrives widened to f32 by legalize)."""
         args = self.operands(op)
         rt = op.results[0].type
         self.ty(rt, op)  # a type the target prints
@@ -560,8 +561,7 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
         else:
             name, ct = base + "f", "float"
         self.module.declare(f"declare {ct} @{name}({', '.join(ct for _ in args)})")
-        r = self.emit(f"call {ct} @{name}({', '.join(f'{ct} {a}' for a in args)})")
-        self.results(op, self.rounded(op, r))
+        self.results(op, self.emit(f"call {ct} @{name}({', '.join(f'{ct} {a}' for a in args)})"))
 
     def p_absi(self, op: math.AbsIOp) -> None:
         (a,) = self.operands(op)
@@ -578,7 +578,7 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
     def p_fpowi(self, op: math.FPowIOp) -> None:
         a, n = self.operands(op)
         t, nt = self.ty(op.result.type, op), self.ty(op.operands[1].type, op)
-        self.results(op, self.rounded(op, self.call_intrinsic(f"llvm.powi.{type_suffix(t)}.{nt}", t, [(t, a), (nt, n)])))
+        self.results(op, self.call_intrinsic(f"llvm.powi.{type_suffix(t)}.{nt}", t, [(t, a), (nt, n)]))
 
     # memref
 
@@ -824,8 +824,6 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
         self.inst(f"ret {ret} {agg}")
 
 
-_EXACT_ON_F16 = {"fabs", "floor", "ceil", "trunc", "round", "roundeven", "copysign", "maxnum", "minnum"}
-"""Intrinsics whose float result for f16 operands is already an f16 value."""
 
 
 HANDLERS: dict[type[Operation], object] = {

@@ -34,7 +34,8 @@
 // CHECK:          const float m = pl_maximumf_f32(fv, 0.0f);
 // CHECK-NEXT:     const float hv = pl_f16_to_f32(h[i]);
 // CHECK-NEXT:     const float m16 = pl_f16_round(m);
-// CHECK-NEXT:     const float hm = pl_f16_round(hv * m16);
+// CHECK-NEXT:     const float [[P:v.*]] = hv * m16;
+// CHECK-NEXT:     const float hm = pl_f16_round([[P]]);
 // CHECK-NEXT:     r[i] = pl_f32_to_f16(hm);
 
 func.func @ops(%a: memref<8xi8>, %b: memref<8xi8>, %f: memref<8xf32>, %h: memref<8xf16>,
