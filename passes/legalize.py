@@ -15,6 +15,14 @@ spirit of MLIR's `arith-expand`:
   machine's, `index.sizeof`;
 - fptosi / fptoui: truncation that saturates at the type's bounds, NaN
   giving 0, as selects around a conversion of an in-range value;
+- maximumf / minimumf: NaN propagates (the first NaN operand), and -0 < +0,
+  as compares and selects: against a constant that is not NaN (a relu, a
+  clamp) one compare and one select, `x P c ? c : x`, whose predicate keeps
+  the sign rule of zeros; otherwise the larger (smaller), with equal values
+  taking the sign bits of both (max: and, min: or) and NaN operands taking
+  over; f16 in f32 (exact). Scalars only: xDSL's `arith.cmpf` and
+  `arith.select` take a scalar i1, so the same rule on vectors (and in
+  vector.reduction) is still each printer's own;
 - f16 arithmetic: computed in f32 and rounded once to f16 (`extf`, the op
   in f32, `truncf`), which is exact for +, -, *, / and sqrt (f32 carries
   more than twice f16's precision) and what every printer can do; ops
@@ -45,6 +53,8 @@ from xdsl.dialects.builtin import (
     VectorType,
     f16,
     f32,
+    i32,
+    i64,
 )
 from xdsl.ir import Attribute, Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass
@@ -206,6 +216,52 @@ class SaturateFloatToInt(RewritePattern):
         rewriter.replace(op, [], [at.select(above, at.int(high, t), result)])
 
 
+def _float_constant(v: SSAValue) -> float | None:
+    if isinstance(v, OpResult) and isinstance(v.op, arith.ConstantOp) and isinstance(v.op.value, FloatAttr):
+        return float(v.op.value.value.data)
+    return None
+
+
+_BITS = {Float32Type: i32, Float64Type: i64}
+"""The integer type of a float's bits."""
+
+
+class ExpandMinMax(RewritePattern):
+    """Scalar maximumf/minimumf as compares and selects (the NaN and zero-sign rules)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, arith.MaximumfOp | arith.MinimumfOp):
+            return
+        t = op.result.type
+        if t != f16 and type(t) not in _BITS:
+            return  # vectors: xDSL's arith.cmpf and select take scalar i1 only, so the printers keep them
+        at = _Builder(op, rewriter)
+        is_max = isinstance(op, arith.MaximumfOp)
+        if t == f16:  # exact in f32: the result is one of the operands
+            wide = self.expand(at, at.add(arith.ExtFOp(op.lhs, f32)), at.add(arith.ExtFOp(op.rhs, f32)), is_max)
+            rewriter.replace(op, [], [at.add(arith.TruncFOp(wide, f16))])
+        else:
+            rewriter.replace(op, [], [self.expand(at, op.lhs, op.rhs, is_max)])
+
+    @staticmethod
+    def expand(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool) -> SSAValue:
+        for x, c in ((a, b), (b, a)):
+            value = _float_constant(c)
+            if value is None or np.isnan(value):
+                continue
+            negative = bool(np.signbit(value))  # ties go to c when c has the sign the rule wants
+            predicate = ("olt" if negative else "ole") if is_max else ("oge" if negative else "ogt")
+            return at.select(at.add(arith.CmpfOp(x, c, predicate)), c, x)
+        bits = _BITS[type(a.type)]
+        larger = at.select(at.add(arith.CmpfOp(a, b, "ogt" if is_max else "olt")), a, b)
+        a_bits, b_bits = at.add(arith.BitcastOp(a, bits)), at.add(arith.BitcastOp(b, bits))
+        signs = at.add(arith.AndIOp(a_bits, b_bits) if is_max else arith.OrIOp(a_bits, b_bits))
+        tie = at.add(arith.BitcastOp(signs, a.type))
+        ordered = at.select(at.add(arith.CmpfOp(a, b, "oeq")), tie, larger)
+        with_b = at.select(at.add(arith.CmpfOp(b, b, "uno")), b, ordered)
+        return at.select(at.add(arith.CmpfOp(a, a, "uno")), a, with_b)
+
+
 _INEXACT_ON_F16 = (
     arith.AddfOp, arith.SubfOp, arith.MulfOp, arith.DivfOp, arith.SIToFPOp, arith.UIToFPOp,
     math.ExpOp, math.Exp2Op, math.ExpM1Op, math.LogOp, math.Log2Op, math.Log10Op, math.Log1pOp,
@@ -230,12 +286,14 @@ class ComputeHalfInSingle(RewritePattern):
         rewriter.replace(op, [], [at.add(arith.TruncFOp(wide, f16))])
 
 
-PATTERNS = (GuardDivision(), GuardShift(), SaturateFloatToInt(), ComputeHalfInSingle())
+PATTERNS = (GuardDivision(), GuardShift(), SaturateFloatToInt(), ExpandMinMax(), ComputeHalfInSingle())
 
 
 def _needs_patterns(module: ModuleOp) -> bool:
     return any(
-        isinstance(op, GUARDED) and _pending(op) or isinstance(op, _INEXACT_ON_F16) and op.results[0].type == f16
+        isinstance(op, GUARDED) and _pending(op)
+        or isinstance(op, arith.MaximumfOp | arith.MinimumfOp) and not isinstance(op.result.type, VectorType)
+        or isinstance(op, _INEXACT_ON_F16) and op.results[0].type == f16
         for op in module.walk()
     )
 
@@ -243,7 +301,8 @@ def _needs_patterns(module: ModuleOp) -> bool:
 def legalize(module: ModuleOp) -> None:
     """Outline parallel loops, then make every guarded op defined, in place."""
     outline_parallel_loops(module)
-    PatternRewriteWalker(GreedyRewritePatternApplier(list(PATTERNS)), apply_recursively=False).rewrite_module(module)
+    patterns = GreedyRewritePatternApplier(list(PATTERNS), dce_enabled=False)  # printers print what they are given
+    PatternRewriteWalker(patterns, apply_recursively=False).rewrite_module(module)
 
 
 def legalized(module: ModuleOp) -> ModuleOp:

@@ -148,7 +148,7 @@ class _Printer(HeaderPrinter):
 
     def _check_ops(self) -> None:
         for op in self.module.walk():
-            if op is not self.module and op.name not in _HANDLED:
+            if op is not self.module and op.name not in _HANDLED and op.name not in VECTOR_HANDLERS:
                 raise fail(op, f"'{op.name}' cannot be printed as C: {_lowering_hint(op.name)}")
         for worker in self.worker_functions:
             for op in worker.walk():

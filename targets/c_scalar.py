@@ -130,16 +130,13 @@ def _select(fp, op: arith.SelectOp) -> None:
 
 
 def _float_minmax(name: str):
+    """maxnumf/minnumf: C's fmax/fmin (a NaN operand gives the other); maximumf
+    and minimumf arrive as compares and selects (legalize)."""
     def handle(fp, op: Operation) -> None:
         f = float_info(op.result.type)
-        a, b = fp.expr(op.lhs), fp.expr(op.rhs)
-        if name in ("maxnumf", "minnumf"):
-            e = f"{'fmax' if name == 'maxnumf' else 'fmin'}{f.libm}({a}, {b})"
-        else:
-            e = f"{fp.p.helper(rt.float_minmax(name, rt.F64 if f is rt.F64 else rt.F32))}({a}, {b})"
+        e = f"{'fmax' if name == 'maxnumf' else 'fmin'}{f.libm}({fp.expr(op.lhs)}, {fp.expr(op.rhs)})"
         fp.scalar(op, lambda: e)
     return handle
-
 
 def _negf(fp, op: arith.NegfOp) -> None:
     fp.scalar(op, lambda: f"-{fp.expr(op.operand)}")
@@ -291,8 +288,6 @@ SCALAR_HANDLERS = {
     "arith.mulf": _float_binary("*"),
     "arith.divf": _float_binary("/"),
     "arith.negf": _negf,
-    "arith.maximumf": _float_minmax("maximumf"),
-    "arith.minimumf": _float_minmax("minimumf"),
     "arith.maxnumf": _float_minmax("maxnumf"),
     "arith.minnumf": _float_minmax("minnumf"),
     "arith.addi": _wrap_binary("addi"),

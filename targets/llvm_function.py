@@ -442,8 +442,10 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
         self.results(op, self.emit(f"fneg {self.ty(op.result.type, op)} {a}"))
 
     def p_float_minmax(self, op: Operation) -> None:
-        """maximumf/minimumf: a NaN operand gives NaN (the first NaN), and -0 < +0.
-        A select sequence: LLVM 16 cannot lower llvm.maximum on x86, ARM or RISC-V.
+        """maximumf/minimumf on portable vectors (scalars arrive as compares and
+        selects from legalize; xDSL's arith.cmpf makes no vector masks): a NaN
+        operand gives NaN (the first NaN), and -0 < +0. A select sequence: LLVM
+        16 cannot lower llvm.maximum on x86, ARM or RISC-V.
         With a constant (c_vectors.Bound: a relu, a clamp) it needs only one
         compare and one select: `x P c ? c : x`."""
         rt = op.results[0].type

@@ -8,7 +8,6 @@
 // CHECK:      static inline int8_t pl_addi_i8(int8_t a, int8_t b)
 // CHECK-NEXT: {
 // CHECK-NEXT:     return (int8_t)((uint8_t)((uint32_t)(uint8_t)a + (uint32_t)(uint8_t)b));
-// CHECK:      static inline float pl_maximumf_f32(float a, float b)
 
 // Division, shifts and float-to-integer conversions arrive legalized
 // (passes/legalize.py): the printer prints C's operator on safe operands.
@@ -31,7 +30,8 @@
 // CHECK-NEXT:     const int32_t [[I1:v.*]] = [[NAN]] ? 0 : [[I]];
 // CHECK-NEXT:     const int32_t [[I2:v.*]] = [[LOW]] ? INT32_MIN : [[I1]];
 // CHECK-NEXT:     const int32_t n = [[HIGH]] ? 2147483647 : [[I2]];
-// CHECK:          const float m = pl_maximumf_f32(fv, 0.0f);
+// CHECK:          const uint8_t [[LE:v.*]] = fv <= 0.0f;
+// CHECK-NEXT:     const float m = [[LE]] ? 0.0f : fv;
 // CHECK-NEXT:     const float hv = pl_f16_to_f32(h[i]);
 // CHECK-NEXT:     const float m16 = pl_f16_round(m);
 // CHECK-NEXT:     const float [[P:v.*]] = hv * m16;

@@ -28,9 +28,9 @@
 // CHECK-NEXT:   %[[I1:v[0-9]+]] = select i1 %[[NAN]], i32 0, i32 %[[I]]
 // CHECK-NEXT:   %[[I2:v[0-9]+]] = select i1 %[[LOW]], i32 -2147483648, i32 %[[I1]]
 // CHECK-NEXT:   %{{.*}} = select i1 %[[HIGH]], i32 2147483647, i32 %[[I2]]
-// CHECK:        fcmp ogt float %[[F]], 0x0000000000000000
-// CHECK:        %[[BITS:v[0-9]+]] = bitcast float %[[F]] to i32
-// CHECK:        fcmp uno float %[[F]], %[[F]]
+// max(x, 0): one compare and one select (a NaN x compares false and stays).
+// CHECK:        %[[LE:v[0-9]+]] = fcmp ole float %[[F]], 0x0000000000000000
+// CHECK-NEXT:   %{{.*}} = select i1 %[[LE]], float 0x0000000000000000, float %[[F]]
 // CHECK:        %[[H:v[0-9]+]] = load i16, ptr %{{.*}}, align 2
 // CHECK-NEXT:   %{{.*}} = call float @pelemay.f16_to_f32(i16 %[[H]])
 // CHECK:        %[[T:v[0-9]+]] = call i16 @pelemay.f32_to_f16(float %{{.*}})
