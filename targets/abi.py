@@ -216,3 +216,30 @@ def _weights_alignment(fn: func.FuncOp) -> int:
         if isinstance(use.operation, memref.ViewOp):
             align = max(align, numpy_dtype(use.operation.result.type.element_type).itemsize)
     return align
+
+
+@dataclass(frozen=True)
+class EntryChecks:
+    """What the run function checks before it runs, in order, each failure
+    returning its code: every pointer it dereferences is not NULL
+    (PELEMAY_ERR_NULL), the arena and weights are aligned (PELEMAY_ERR_ALIGN:
+    (parameter, ARENA or WEIGHTS, alignment)), and each input fixed at
+    compile time holds its value (PELEMAY_ERR_INPUT)."""
+
+    not_null: tuple[str, ...]
+    aligned: tuple[tuple[str, str, int], ...]
+    fixed: tuple[tuple[Buffer, tuple[int, ...]], ...]
+
+
+def entry_checks(iface: Interface) -> EntryChecks:
+    weights = (iface.weights_name,) if iface.weights_name else ()
+    arena = (iface.arena_name,) if iface.arena_bytes > 0 else ()
+    aligned = []
+    if iface.arena_bytes > 0 and iface.arena_align > 1:
+        aligned.append((iface.arena_name, "ARENA", iface.arena_align))
+    if iface.external_weights and iface.weights_align > 1:
+        aligned.append((iface.weights_name, "WEIGHTS", iface.weights_align))
+    fixed = tuple((iface.inputs[k], values) for k, values in sorted(iface.fixed_values.items())
+                  if values)  # an empty input has one value only
+    return EntryChecks((*weights, *(b.name for b in (*iface.inputs, *iface.outputs)), *arena),
+                       tuple(aligned), fixed)

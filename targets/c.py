@@ -53,7 +53,7 @@ from pelemay_ir.dialects import arm_simd, parallel
 from pelemay_ir.ir import CompileError
 from pelemay_ir.passes.legalize import legalized
 from pelemay_ir.targets import c_runtime as rt
-from pelemay_ir.targets.abi import entry_function
+from pelemay_ir.targets.abi import entry_checks, entry_function
 from pelemay_ir.targets.c_header import HEADER_BANNER, SOURCE_BANNER, HeaderPrinter
 from pelemay_ir.targets.c_liveness import EFFECTFUL, STORES, Liveness
 from pelemay_ir.targets.c_names import Namer, comment, describe_location, fail
@@ -405,39 +405,29 @@ class _FunctionPrinter:
     def entry_function(self) -> str:
         i = self.p.iface
         args = list(self.fn.args)
-        pointers = []
         if i.external_weights:
             w = args.pop(0)
             self.names.taken.add(i.weights_name)
             self._bind_raw(w, i.weights_name, const=True, origin="weights", hint=f"{i.weights_name}_bytes")
-            pointers.append(i.weights_name)
         arena = args.pop() if i.arena_bytes > 0 else None
         for b, a in zip((*i.inputs, *i.outputs), args):
             self.names.taken.add(b.name)
             is_input = b in i.inputs
             self.memrefs[a] = CMemRef(b.name, a.type.element_type, b.shape, False, is_input, "input" if is_input else "output")
-            pointers.append(b.name)
         self.names.taken.add(i.arena_name)
-        checks = []
         if arena is not None:
-            pointers.append(i.arena_name)
             self._bind_raw(arena, i.arena_name, const=False, origin="arena", hint=f"{i.arena_name}_bytes")
-        if pointers:
-            checks.append(f"if ({' || '.join(f'{p} == NULL' for p in pointers)}) {{")
+        required = entry_checks(i)
+        checks = []
+        if required.not_null:
+            checks.append(f"if ({' || '.join(f'{p} == NULL' for p in required.not_null)}) {{")
             checks.append("    return PELEMAY_ERR_NULL;")
             checks.append("}")
-        for name, macro, needed in (
-            (i.arena_name, f"{i.macro}_ARENA_ALIGN", arena is not None and i.arena_align > 1),
-            (i.weights_name, f"{i.macro}_WEIGHTS_ALIGN", i.external_weights and i.weights_align > 1),
-        ):
-            if needed:
-                checks.append(f"if (((uintptr_t){name} & (uintptr_t)({macro} - 1)) != 0u) {{")
-                checks.append("    return PELEMAY_ERR_ALIGN;")
-                checks.append("}")
-        for k, values in sorted(i.fixed_values.items()):
-            if not values:
-                continue  # an empty input has one value only
-            b = i.inputs[k]
+        for name, what, _ in required.aligned:
+            checks.append(f"if (((uintptr_t){name} & (uintptr_t)({i.macro}_{what}_ALIGN - 1)) != 0u) {{")
+            checks.append("    return PELEMAY_ERR_ALIGN;")
+            checks.append("}")
+        for b, values in required.fixed:
             checks.append(f"/* '{b.name}' was fixed when the program was compiled: {{{', '.join(map(str, values))}}} */")
             checks.append(f"if ({' || '.join(f'{b.name}[{j}] != {v}' for j, v in enumerate(values))}) {{")
             checks.append("    return PELEMAY_ERR_INPUT;")

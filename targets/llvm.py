@@ -294,51 +294,44 @@ class ModulePrinter:
         arena = local(entry.arena_name)
         buffers = [local(b.name) for b in (*entry.inputs, *entry.outputs)]
         params = ([weights] if weights else []) + buffers + [arena]
-        checked = ([weights] if weights else []) + buffers
-        if entry.arena_bytes > 0:
-            checked.append(arena)
+        required = abi.entry_checks(entry)
         lines = [f"define i32 @{entry.run}({', '.join(f'ptr %{n}' for n in params)}) #0 {{", "entry:"]
-        blocks: list[tuple[str, list[str], str]] = []  # (label, body, failure code)
-        if checked:
-            body, any_null = [], ""
-            for n in checked:
-                body.append(f"  %{n}.null = icmp eq ptr %{n}, null")
-                if any_null:
-                    body.append(f"  %{n}.anynull = or i1 {any_null}, %{n}.null")
-                    any_null = f"%{n}.anynull"
+        blocks: list[tuple[str, list[str], str]] = []  # (flag, body, failure code)
+
+        def any_of(flags: list[tuple[str, str]]) -> tuple[str, list[str]]:
+            """(the last flag, the body computing them and or-ing them in order)."""
+            body, result = [], ""
+            for name, line in flags:
+                body.append(line)
+                if result:
+                    body.append(f"  {name}.any = or i1 {result}, {name}")
+                    result = f"{name}.any"
                 else:
-                    any_null = f"%{n}.null"
-            blocks.append((any_null, body, str(RUN_NULL_POINTER)))
+                    result = name
+            return result, body
+
+        if required.not_null:
+            flag, body = any_of([(f"%{local(n)}.null", f"  %{local(n)}.null = icmp eq ptr %{local(n)}, null")
+                                 for n in required.not_null])
+            blocks.append((flag, body, str(RUN_NULL_POINTER)))
         it = f"i{self.machine.pointer_bits}"
-        for name, align, needed in (
-            (arena, entry.arena_align, entry.arena_bytes > 0 and entry.arena_align > 1),
-            (weights, entry.weights_align, entry.external_weights and entry.weights_align > 1),
-        ):
-            if needed:
-                body = [
-                    f"  %{name}.address = ptrtoint ptr %{name} to {it}",
-                    f"  %{name}.low = and {it} %{name}.address, {align - 1}",
-                    f"  %{name}.misaligned = icmp ne {it} %{name}.low, 0",
-                ]
-                blocks.append((f"%{name}.misaligned", body, str(RUN_MISALIGNED)))
-        for k, values in sorted(entry.fixed_values.items()):
-            if not values:
-                continue  # an empty input has one value only
-            b = entry.inputs[k]
+        for name, _, align in required.aligned:
+            n = local(name)
+            body = [
+                f"  %{n}.address = ptrtoint ptr %{n} to {it}",
+                f"  %{n}.low = and {it} %{n}.address, {align - 1}",
+                f"  %{n}.misaligned = icmp ne {it} %{n}.low, 0",
+            ]
+            blocks.append((f"%{n}.misaligned", body, str(RUN_MISALIGNED)))
+        for b, values in required.fixed:
             n, et = local(b.name), f"i{np.dtype(b.dtype).itemsize * 8}"
-            body, any_bad = [], ""
+            loads = []
             for j, v in enumerate(values):
-                body += [
-                    f"  %{n}.at{j} = getelementptr inbounds {et}, ptr %{n}, {it} {j}",
-                    f"  %{n}.v{j} = load {et}, ptr %{n}.at{j}",
-                    f"  %{n}.ne{j} = icmp ne {et} %{n}.v{j}, {v}",
-                ]
-                if any_bad:
-                    body.append(f"  %{n}.any{j} = or i1 {any_bad}, %{n}.ne{j}")
-                    any_bad = f"%{n}.any{j}"
-                else:
-                    any_bad = f"%{n}.ne{j}"
-            blocks.append((any_bad, body, str(RUN_BAD_INPUT)))
+                loads += [f"  %{n}.at{j} = getelementptr inbounds {et}, ptr %{n}, {it} {j}",
+                          f"  %{n}.v{j} = load {et}, ptr %{n}.at{j}"]
+            flag, body = any_of([(f"%{n}.ne{j}", f"  %{n}.ne{j} = icmp ne {et} %{n}.v{j}, {v}")
+                                 for j, v in enumerate(values)])
+            blocks.append((flag, loads + body, str(RUN_BAD_INPUT)))
         for k, (flag, body, code) in enumerate(blocks):
             if k:
                 lines.append(f"check.{k}:")
