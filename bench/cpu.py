@@ -682,6 +682,7 @@ def implementations() -> list[Impl]:
         Impl("ours-c", "ours (C)", ours("c")),
         Impl("ours-llvm", "ours (LLVM)", ours("llvm")),
         Impl("ours-c-2t", "ours (C), 2 threads", ours("c", threads=2), two_thread_rows),
+        Impl("ours-llvm-2t", "ours (LLVM), 2 threads", ours("llvm", threads=2), two_thread_rows),
         Impl("numpy-1t", "NumPy, 1 thread", None),
         Impl(f"numpy-{n}t", f"NumPy, {n} threads", None),
         Impl("naive-c", "naive C", naive_c),

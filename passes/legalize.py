@@ -15,12 +15,12 @@ spirit of MLIR's `arith-expand`:
   machine's, `index.sizeof`;
 - fptosi / fptoui: truncation that saturates at the type's bounds, NaN
   giving 0, as selects around a conversion of an in-range value;
-- maximumf / minimumf: NaN propagates (the first NaN operand), and -0 < +0,
-  as compares and selects: against a constant that is not NaN (a relu, a
-  clamp) one compare and one select, `x P c ? c : x`, whose predicate keeps
-  the sign rule of zeros; otherwise the larger (smaller), with equal values
-  taking the sign bits of both (max: and, min: or) and NaN operands taking
-  over; f16 in f32 (exact). Scalars only: xDSL's `arith.cmpf` and
+- maximumf / minimumf: NaN propagates (the first NaN operand), and -0 < +0:
+  against a constant that is not NaN (a relu, a clamp) one compare and one
+  select, `x P c ? c : x`, whose predicate keeps the sign rule of zeros;
+  otherwise branches (scf.if) that take the larger, then the smaller, and
+  only for equal or unordered operands the tie (the sign bits of both: max
+  and, min or) and the NaN selects; f16 in f32 (exact). Scalars only: xDSL's `arith.cmpf` and
   `arith.select` take a scalar i1, so the same rule on vectors (and in
   vector.reduction) is still each printer's own;
 - f16 arithmetic: computed in f32 and rounded once to f16 (`extf`, the op
@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects import arith, math
+from xdsl.dialects import arith, math, scf
 from xdsl.dialects.builtin import (
     Float16Type,
     Float32Type,
@@ -56,7 +56,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, Operation, OpResult, SSAValue
+from xdsl.ir import Attribute, Block, Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -86,16 +86,24 @@ def _constant_int(v: SSAValue) -> int | None:
 
 
 class _Builder:
-    """Inserts ops before the matched one, with its location."""
+    """Inserts ops before the matched one (or at the end of `block`), with its location."""
 
-    def __init__(self, op: Operation, rewriter: PatternRewriter):
+    def __init__(self, op: Operation, rewriter: PatternRewriter, block: Block | None = None):
         self.op = op
         self.rewriter = rewriter
+        self.block = block
 
     def add(self, new: Operation) -> SSAValue:
         new.location = self.op.location
-        self.rewriter.insert(new)
+        if self.block is None:
+            self.rewriter.insert(new)
+        else:
+            self.block.add_op(new)
         return new.results[0]
+
+    def yield_(self, v: SSAValue) -> None:
+        assert self.block is not None
+        self.block.add_op(_yield(v, self.op))
 
     def int(self, value: int, t: Attribute) -> SSAValue:
         return self.add(arith.ConstantOp(IntegerAttr(value, t)))
@@ -227,7 +235,7 @@ _BITS = {Float32Type: i32, Float64Type: i64}
 
 
 class ExpandMinMax(RewritePattern):
-    """Scalar maximumf/minimumf as compares and selects (the NaN and zero-sign rules)."""
+    """Scalar maximumf/minimumf as compares, branches and selects (the NaN and zero-sign rules)."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if not isinstance(op, arith.MaximumfOp | arith.MinimumfOp):
@@ -252,14 +260,27 @@ class ExpandMinMax(RewritePattern):
             negative = bool(np.signbit(value))  # ties go to c when c has the sign the rule wants
             predicate = ("olt" if negative else "ole") if is_max else ("oge" if negative else "ogt")
             return at.select(at.add(arith.CmpfOp(x, c, predicate)), c, x)
+        # Branches, as a C library's fmaximum is written: the ordered cases
+        # decide with one compare each; only equal (a signed zero's tie) and
+        # unordered operands reach the selects.
+        first, second = ("ogt", "olt") if is_max else ("olt", "ogt")
+        tie = _Builder(at.op, at.rewriter, Block())
         bits = _BITS[type(a.type)]
-        larger = at.select(at.add(arith.CmpfOp(a, b, "ogt" if is_max else "olt")), a, b)
-        a_bits, b_bits = at.add(arith.BitcastOp(a, bits)), at.add(arith.BitcastOp(b, bits))
-        signs = at.add(arith.AndIOp(a_bits, b_bits) if is_max else arith.OrIOp(a_bits, b_bits))
-        tie = at.add(arith.BitcastOp(signs, a.type))
-        ordered = at.select(at.add(arith.CmpfOp(a, b, "oeq")), tie, larger)
-        with_b = at.select(at.add(arith.CmpfOp(b, b, "uno")), b, ordered)
-        return at.select(at.add(arith.CmpfOp(a, a, "uno")), a, with_b)
+        a_bits, b_bits = tie.add(arith.BitcastOp(a, bits)), tie.add(arith.BitcastOp(b, bits))
+        signs = tie.add(arith.AndIOp(a_bits, b_bits) if is_max else arith.OrIOp(a_bits, b_bits))
+        equal = tie.add(arith.BitcastOp(signs, a.type))
+        with_b = tie.select(tie.add(arith.CmpfOp(b, b, "uno")), b, equal)
+        tie.yield_(tie.select(tie.add(arith.CmpfOp(a, a, "uno")), a, with_b))
+        second_case = _Builder(at.op, at.rewriter, Block())
+        second_case.yield_(second_case.add(scf.IfOp(
+            second_case.add(arith.CmpfOp(a, b, second)), [a.type], [_yield(b, at.op)], [tie.block])))
+        return at.add(scf.IfOp(at.add(arith.CmpfOp(a, b, first)), [a.type], [_yield(a, at.op)], [second_case.block]))
+
+
+def _yield(v: SSAValue, like: Operation) -> Operation:
+    op = scf.YieldOp(v)
+    op.location = like.location
+    return op
 
 
 _INEXACT_ON_F16 = (

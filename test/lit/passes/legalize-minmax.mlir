@@ -3,23 +3,33 @@
 // maximumf/minimumf: NaN propagates (the first NaN operand) and -0 < +0.
 // Against a constant that is not NaN: one compare and one select, the
 // predicate keeping the sign rule of zeros (max with +0: x <= 0 takes 0;
-// min with -0: x >= -0 takes -0). Otherwise the larger, equal values with
-// the sign bits of both (max: and), NaN operands taking over. Vectors stay
-// as they are (xDSL's cmpf and select take a scalar i1).
+// min with -0: x >= -0 takes -0). Otherwise branches: the larger, the
+// smaller, and only for equal or unordered operands the tie (the sign bits
+// of both: max and, min or) and the NaN selects. Vectors stay as they are
+// (xDSL's cmpf and select take a scalar i1).
 
 // CHECK-LABEL: func.func @minmax
 // CHECK:         %[[GT:.*]] = arith.cmpf ogt, %a, %b : f32
-// CHECK-NEXT:    %[[L:.*]] = arith.select %[[GT]], %a, %b : f32
-// CHECK-NEXT:    %[[AB:.*]] = arith.bitcast %a : f32 to i32
-// CHECK-NEXT:    %[[BB:.*]] = arith.bitcast %b : f32 to i32
-// CHECK-NEXT:    %[[S:.*]] = arith.andi %[[AB]], %[[BB]] : i32
-// CHECK-NEXT:    %[[TIE:.*]] = arith.bitcast %[[S]] : i32 to f32
-// CHECK-NEXT:    %[[EQ:.*]] = arith.cmpf oeq, %a, %b : f32
-// CHECK-NEXT:    %[[O:.*]] = arith.select %[[EQ]], %[[TIE]], %[[L]] : f32
-// CHECK-NEXT:    %[[BN:.*]] = arith.cmpf uno, %b, %b : f32
-// CHECK-NEXT:    %[[W:.*]] = arith.select %[[BN]], %b, %[[O]] : f32
-// CHECK-NEXT:    %[[AN:.*]] = arith.cmpf uno, %a, %a : f32
-// CHECK-NEXT:    %max = arith.select %[[AN]], %a, %[[W]] : f32
+// CHECK-NEXT:    %max = scf.if %[[GT]] -> (f32) {
+// CHECK-NEXT:      scf.yield %a : f32
+// CHECK-NEXT:    } else {
+// CHECK-NEXT:      %[[LT:.*]] = arith.cmpf olt, %a, %b : f32
+// CHECK-NEXT:      %[[R:.*]] = scf.if %[[LT]] -> (f32) {
+// CHECK-NEXT:        scf.yield %b : f32
+// CHECK-NEXT:      } else {
+// CHECK-NEXT:        %[[AB:.*]] = arith.bitcast %a : f32 to i32
+// CHECK-NEXT:        %[[BB:.*]] = arith.bitcast %b : f32 to i32
+// CHECK-NEXT:        %[[S:.*]] = arith.andi %[[AB]], %[[BB]] : i32
+// CHECK-NEXT:        %[[TIE:.*]] = arith.bitcast %[[S]] : i32 to f32
+// CHECK-NEXT:        %[[BN:.*]] = arith.cmpf uno, %b, %b : f32
+// CHECK-NEXT:        %[[W:.*]] = arith.select %[[BN]], %b, %[[TIE]] : f32
+// CHECK-NEXT:        %[[AN:.*]] = arith.cmpf uno, %a, %a : f32
+// CHECK-NEXT:        %[[N:.*]] = arith.select %[[AN]], %a, %[[W]] : f32
+// CHECK-NEXT:        scf.yield %[[N]] : f32
+// CHECK-NEXT:      }
+// CHECK-NEXT:      scf.yield %[[R]] : f32
+// CHECK-NEXT:    }
+// CHECK:         %min = scf.if
 // CHECK:         arith.ori %{{.*}}, %{{.*}} : i64
 // CHECK:         %[[LE:.*]] = arith.cmpf ole, %a, %zero : f32
 // CHECK-NEXT:    %relu = arith.select %[[LE]], %zero, %a : f32
