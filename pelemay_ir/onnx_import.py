@@ -249,7 +249,12 @@ class _Importer:
         else:
             translate = OPS.get(node.op)
             if translate is None:
-                raise node.fail("this operator is not supported")
+                from pelemay_ir import onnx_functions
+
+                inner = onnx_functions.body(node)
+                if inner is None:
+                    raise node.fail("this operator is not supported")
+                translate = lambda node: self.expand(node, inner)  # noqa: E731
             try:
                 outputs = translate(node)
             except OnnxImportError:
@@ -296,6 +301,16 @@ class _Importer:
             self._node(Node(self, proto, node.index))
         self.builder.location = self.location(node)
         return [self.values[o.name] for o in graph.output]
+
+    def expand(self, node: Node, nodes) -> list:
+        """The nodes of `node`'s ONNX function body imported in its place."""
+        for proto in nodes:
+            self._node(Node(self, proto, node.index))
+        self.builder.location = self.location(node)
+        missing = [o for o in node.proto.output if o and o not in self.values]
+        if missing:
+            raise node.fail(f"its function body does not compute output '{missing[0]}'")
+        return [self.values[o] if o else None for o in node.proto.output]
 
     def fold_with(self, node: Node, stand_ins: dict[str, np.ndarray]) -> list[np.ndarray]:
         """Fold a node whose result does not depend on the values of the
