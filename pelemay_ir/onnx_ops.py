@@ -994,6 +994,11 @@ def _softmax_like(node: Node, log: bool):
     axis = node.attrs.get("axis", default) % len(shape)
 
     def on(t, ax):
+        if not log and t.dtype == np.float16:
+            # ONNX's Softmax function, op by op: each step rounds to float16
+            # (what onnx.reference computes), not the float32 softmax rounded once.
+            e = b.exp(b.sub(t, b.reduce_max(t, [ax], True)))
+            return b.div(e, b.reduce_sum(e, [ax], True))
         if not log:
             return b.softmax(t, ax)
         shifted = b.sub(t, b.reduce_max(t, [ax], True))
