@@ -1,0 +1,303 @@
+"""The op table's network family: convolution, pooling, normalisation,
+softmax and the recurrent LSTM (registered in `pelemay_ir.onnx_ops.OPS`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from pelemay_ir.builder import Tensor
+from pelemay_ir.onnx_ops import OPS, _float, _text, op
+from pelemay_ir.onnx_values import Held, Node
+
+
+# --- convolution, pooling, normalisation -------------------------------------
+
+
+def _window_pads(node: Node, spatial: Sequence[int], kernel: Sequence[int], strides, dilations) -> list[int]:
+    """ONNX pads (or auto_pad) as ptensor's [top, bottom, left, right]."""
+    auto = _text(node.attrs.get("auto_pad", b"NOTSET"))
+    if auto in ("NOTSET", ""):
+        p = node.attrs.get("pads", [0, 0, 0, 0])
+        return [int(p[0]), int(p[2]), int(p[1]), int(p[3])]
+    if auto == "VALID":
+        return [0, 0, 0, 0]
+    out = []
+    for d, k, s, dl in zip(spatial, kernel, strides, dilations):
+        total = max((-(-d // s) - 1) * s + (k - 1) * dl + 1 - d, 0)
+        small = total // 2
+        out += [small, total - small] if auto == "SAME_UPPER" else [total - small, small]
+    return out
+
+
+def _spatial_2d(node: Node) -> None:
+    if len(node.shape(0)) != 4:
+        raise node.fail(f"a {len(node.shape(0)) - 2}-D window is not supported (2-D only)")
+
+
+@op("Conv")
+def _conv(node: Node):
+    b = node.b
+    _spatial_2d(node)
+    w_v = node.value(1)
+    kernel = list(node.shape(1)[2:])
+    strides = list(node.attrs.get("strides", [1, 1]))
+    dilations = list(node.attrs.get("dilations", [1, 1]))
+    group = node.attrs.get("group", 1)
+    pads = _window_pads(node, node.shape(0)[2:], kernel, strides, dilations)
+    if isinstance(w_v, Held):
+        w = b.transpose(node.tensor(1), (2, 3, 1, 0))
+    else:
+        w = node.constant(np.ascontiguousarray(np.transpose(w_v, (2, 3, 1, 0))))
+    bias = node.tensor(2) if node.has(2) else None
+    x = node.nhwc(0)
+    _float(node, x)
+    return [Held(b.conv2d(x, w, bias, strides, dilations, pads, group), True)]
+
+
+def _pool(node: Node, kind: str):
+    b = node.b
+    _spatial_2d(node)
+    if len(node.proto.output) > 1 and node.proto.output[1]:
+        raise node.fail("the Indices output is not supported")
+    node.reject_attrs(storage_order=0)
+    kernel = list(node.attrs["kernel_shape"])
+    strides = list(node.attrs.get("strides", [1, 1]))
+    dilations = list(node.attrs.get("dilations", [1, 1]))
+    if dilations != [1, 1]:
+        raise node.fail(f"attribute dilations={dilations} is not supported")
+    spatial = node.shape(0)[2:]
+    pads = _window_pads(node, spatial, kernel, strides, dilations)
+    x = node.nhwc(0)
+    if node.attrs.get("ceil_mode", 0):
+        for k, d in enumerate(spatial):
+            lo, hi = pads[2 * k], pads[2 * k + 1]
+            span = d + lo + hi - kernel[k]
+            out = -(-span // strides[k]) + 1
+            if (out - 1) * strides[k] >= d + lo:
+                out -= 1  # ONNX drops a last window that starts in the end padding
+            pads[2 * k + 1] = max(hi, (out - 1) * strides[k] + kernel[k] - d - lo)
+    if kind == "avg" and node.attrs.get("count_include_pad", 0) and any(pads):
+        x = b.pad(x, [0, pads[0], pads[2], 0], [0, pads[1], pads[3], 0], 0.0)
+        pads = [0, 0, 0, 0]
+    fn = b.max_pool2d if kind == "max" else b.avg_pool2d
+    if kind == "avg":
+        _float(node, x)
+    return [Held(fn(x, kernel, strides, pads), True)]
+
+
+OPS["MaxPool"] = lambda node: _pool(node, "max")
+OPS["AveragePool"] = lambda node: _pool(node, "avg")
+
+
+@op("GlobalAveragePool", "GlobalMaxPool")
+def _global_pool(node: Node):
+    rank = len(node.shape(0))
+    if rank == 4:
+        x = node.nhwc(0)
+        fn = node.b.reduce_mean if node.op == "GlobalAveragePool" else node.b.reduce_max
+        return [Held(fn(x, [1, 2], True), True)]
+    fn = node.b.reduce_mean if node.op == "GlobalAveragePool" else node.b.reduce_max
+    return [Held(fn(node.tensor(0), list(range(2, rank)), True))]
+
+
+@op("BatchNormalization")
+def _batch_norm(node: Node):
+    b = node.b
+    if node.attrs.get("training_mode", 0):
+        raise node.fail("attribute training_mode=1 is not supported")
+    if any(o for o in node.proto.output[1:]):
+        raise node.fail("the training outputs (running mean and variance) are not supported")
+    eps = node.attrs.get("epsilon", 1e-5)
+    params = [node.tensor(i) for i in (1, 2, 3, 4)]
+    rank = len(node.shape(0))
+    if rank == 4:
+        return [Held(b.batch_norm(node.nhwc(0), *params, eps), True)]
+    x = node.tensor(0)
+    if rank == 2:
+        return [Held(b.batch_norm(x, *params, eps))]
+    perm = [0, *range(2, rank), 1]
+    back = [0, rank - 1, *range(1, rank - 1)]
+    return [Held(b.transpose(b.batch_norm(b.transpose(x, perm), *params, eps), back))]
+
+
+@op("LayerNormalization")
+def _layer_norm(node: Node):
+    b = node.b
+    if node.attrs.get("stash_type", 1) != 1:
+        raise node.fail("attribute stash_type other than float is not supported")
+    x = node.tensor(0)
+    axis = node.attrs.get("axis", -1) % len(x.shape)
+    trailing = x.shape[axis:]
+
+    def param(i, fill):
+        if not node.has(i):
+            return node.constant(np.full(trailing, fill, dtype=x.dtype))
+        t = node.tensor(i)
+        if t.shape != trailing:
+            t = b.broadcast(t, trailing) if len(t.shape) <= len(trailing) else b.reshape(t, trailing)
+        return t
+
+    eps = node.attrs.get("epsilon", 1e-5)
+    y = Held(b.layer_norm(x, param(1, 1), param(2, 0), axis, eps))
+    if not any(o for o in node.proto.output[1:]):
+        return [y]
+    # Mean and InvStdDev (stash type float), as the ONNX function computes them
+    xf = b.cast(x, "f32") if x.dtype != np.float32 else x
+    axes = list(range(axis, len(x.shape)))
+    mean = b.reduce_mean(xf, axes, True)
+    centred = b.sub(xf, mean)
+    var = b.reduce_mean(b.mul(centred, centred), axes, True)
+    return [y, Held(mean), Held(b.rsqrt(b.add(var, node.scalar(eps, var))))]
+
+
+@op("InstanceNormalization")
+def _instance_norm(node: Node):
+    b = node.b
+    x = node.tensor(0)
+    rank = len(x.shape)
+    axes = list(range(2, rank))
+    eps = node.attrs.get("epsilon", 1e-5)
+    mean = b.reduce_mean(x, axes, True)
+    centred = b.sub(x, mean)
+    var = b.reduce_mean(b.mul(centred, centred), axes, True)
+    norm = b.mul(centred, b.rsqrt(b.add(var, node.scalar(eps, x))))
+    chan = (x.shape[1],) + (1,) * (rank - 2)
+    scale, bias = (b.reshape(node.tensor(i), chan) for i in (1, 2))
+    return [Held(b.add(b.mul(norm, scale), bias))]
+
+
+@op("MeanVarianceNormalization")
+def _mvn(node: Node):
+    b = node.b
+    x = node.tensor(0)
+    axes = [a % len(x.shape) for a in node.attrs.get("axes", [0, 2, 3])]
+    mean = b.reduce_mean(x, axes, True)
+    centred = b.sub(x, mean)
+    var = b.reduce_mean(b.mul(centred, centred), axes, True)
+    return [Held(b.div(centred, b.add(b.sqrt(var), node.scalar(1e-9, x))))]
+
+
+def _softmax_like(node: Node, log: bool):
+    b = node.b
+    x = node.tensor(0)
+    _float(node, x)
+    shape = x.shape
+    default = 1 if node.opset < 13 else -1
+    axis = node.attrs.get("axis", default) % len(shape)
+
+    def on(t, ax):
+        if not log and t.dtype == np.float16:
+            # ONNX's Softmax function, op by op: each step rounds to float16
+            # (what onnx.reference computes), not the float32 softmax rounded once.
+            e = b.exp(b.sub(t, b.reduce_max(t, [ax], True)))
+            return b.div(e, b.reduce_sum(e, [ax], True))
+        if not log:
+            return b.softmax(t, ax)
+        shifted = b.sub(t, b.reduce_max(t, [ax], True))
+        return b.sub(shifted, b.log(b.reduce_sum(b.exp(shifted), [ax], True)))
+
+    if node.opset < 13 and axis != len(shape) - 1:
+        flat = b.reshape(x, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
+        return [Held(b.reshape(on(flat, 1), shape))]
+    return [Held(on(x, axis))]
+
+
+OPS["Softmax"] = lambda node: _softmax_like(node, False)
+OPS["LogSoftmax"] = lambda node: _softmax_like(node, True)
+
+
+# --- recurrent ---------------------------------------------------------------
+
+
+@op("LSTM")
+def _lstm(node: Node):
+    """LSTM unrolled over its static sequence length: per step one matmul for
+    the input, one for the hidden state, the gates sliced out of their sum;
+    forward, reverse or both, with peepholes, either layout."""
+    b = node.b
+    direction = _text(node.attrs.get("direction", b"forward"))
+    if direction not in ("forward", "reverse", "bidirectional"):
+        raise node.fail(f"attribute direction={direction} is not supported")
+    dirs = 2 if direction == "bidirectional" else 1
+    if "activations" in node.attrs and [_text(a) for a in node.attrs["activations"]] != ["Sigmoid", "Tanh", "Tanh"] * dirs:
+        raise node.fail("attribute activations other than the default (Sigmoid, Tanh, Tanh) is not supported")
+    if "clip" in node.attrs:
+        raise node.fail("attribute clip is not supported")
+    node.reject_attrs(input_forget=0)
+    if node.has(4):
+        raise node.fail("input sequence_lens is not supported")
+    layout = node.attrs.get("layout", 0)
+    x = node.tensor(0)
+    _float(node, x)
+    if layout:
+        x = b.transpose(x, (1, 0, 2))
+    seq, batch, features = x.shape
+    hidden = node.attrs.get("hidden_size", node.shape(2)[-1])
+
+    def part(i: int, d: int, transpose: bool = False) -> Tensor:
+        """Direction d of input i (its leading num_directions axis dropped),
+        a known matrix transposed at import."""
+        v = node.value(i)
+        shape = node.shape(i)
+        if isinstance(v, Held):
+            t = b.reshape(b.slice(node.tensor(i), [d] + [0] * (len(shape) - 1), [1, *shape[1:]]), shape[1:])
+            return b.transpose(t, (1, 0)) if transpose else t
+        a = np.asarray(v)[d]
+        return node.constant(np.ascontiguousarray(a.T if transpose else a))
+
+    def state(i: int, d: int) -> Tensor:
+        if not node.has(i):
+            return node.constant(np.zeros((batch, hidden), dtype=x.dtype))
+        t = node.tensor(i)
+        if layout:
+            t = b.transpose(t, (1, 0, 2))
+        return b.reshape(b.slice(t, [d, 0, 0], [1, batch, hidden]), (batch, hidden))
+
+    ys, hs, cs = [], [], []
+    for d in range(dirs):
+        wt = part(1, d, transpose=True)  # (features, 4H)
+        rt = part(2, d, transpose=True)  # (H, 4H)
+        bias = None
+        if node.has(3) and not isinstance(node.value(3), Held):
+            bd = np.asarray(node.value(3))[d]
+            bias = node.constant(bd[: 4 * hidden] + bd[4 * hidden:])
+        elif node.has(3):
+            bd = part(3, d)
+            bias = b.add(b.slice(bd, [0], [4 * hidden]), b.slice(bd, [4 * hidden], [4 * hidden]))
+        peep = None
+        if node.has(7):
+            pd = part(7, d)
+            peep = [b.slice(pd, [k * hidden], [hidden]) for k in range(3)]  # i, o, f
+        h, c = state(5, d), state(6, d)
+        steps: list[Tensor | None] = [None] * seq
+        backward = direction == "reverse" or d == 1
+        for t in (range(seq - 1, -1, -1) if backward else range(seq)):
+            xt = b.reshape(b.slice(x, [t, 0, 0], [1, batch, features]), (batch, features))
+            gates = b.add(b.matmul(xt, wt), b.matmul(h, rt))
+            if bias is not None:
+                gates = b.add(gates, bias)
+
+            def gate(k):
+                return b.slice(gates, [0, k * hidden], [batch, hidden])
+
+            i_pre, o_pre, f_pre = gate(0), gate(1), gate(2)
+            if peep is not None:
+                i_pre, f_pre = b.add(i_pre, b.mul(peep[0], c)), b.add(f_pre, b.mul(peep[2], c))
+            c = b.add(b.mul(b.sigmoid(f_pre), c), b.mul(b.sigmoid(i_pre), b.tanh(gate(3))))
+            if peep is not None:
+                o_pre = b.add(o_pre, b.mul(peep[1], c))
+            h = b.mul(b.sigmoid(o_pre), b.tanh(c))
+            steps[t] = b.reshape(h, (1, 1, batch, hidden))
+        ys.append(b.concat(steps, 0) if seq > 1 else steps[0])
+        hs.append(b.reshape(h, (1, batch, hidden)))
+        cs.append(b.reshape(c, (1, batch, hidden)))
+    y = b.concat(ys, 1) if dirs > 1 else ys[0]  # (seq, dirs, batch, H)
+    y_h = b.concat(hs, 0) if dirs > 1 else hs[0]
+    y_c = b.concat(cs, 0) if dirs > 1 else cs[0]
+    if layout:
+        y = b.transpose(y, (2, 0, 1, 3))
+        y_h, y_c = b.transpose(y_h, (1, 0, 2)), b.transpose(y_c, (1, 0, 2))
+    return [Held(y), Held(y_h), Held(y_c)]
+
