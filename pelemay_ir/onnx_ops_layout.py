@@ -317,3 +317,84 @@ def _if(node: Node):
     if cond.size != 1:
         raise node.fail("the condition must hold one value")
     return node.importer.inline(node, node.attrs["then_branch" if bool(cond.reshape(())) else "else_branch"])
+
+
+def one_hot(node: Node, indices: Tensor, size: int, axis: int) -> Tensor:
+    """A boolean one-hot of run-time `indices` with a new axis of `size`
+    inserted at `axis` (indices == iota; negative indices count from the end)."""
+    b = node.b
+    if indices.dtype != np.int32:
+        raise node.fail(f"run-time indices of element type {indices.dtype} are not supported (int32, int64)")
+    shape = list(indices.shape)
+    idx = b.reshape(indices, shape[:axis] + [1] + shape[axis:])
+    idx = b.select(b.compare("lt", idx, node.scalar(0, idx)), b.add(idx, node.scalar(size, idx)), idx)
+    iota = np.arange(size, dtype=np.int32).reshape([size] + [1] * (len(shape) - axis))
+    return b.compare("eq", idx, node.constant(iota))
+
+
+def pick(node: Node, data: Tensor, hot: Tensor, axis: int, keepdims: bool = False) -> Tensor:
+    """The entries of `data` where the one-hot `hot` is set, summed over
+    `axis`: exactly one entry per position, so the value comes out exact
+    (select, not multiply: other entries never enter, infinities included)."""
+    b = node.b
+    kind = data.dtype
+    if kind in (np.bool_, np.int8):
+        data = b.cast(data, "i32")
+    zero = node.scalar(0, data)
+    if data.shape != hot.shape:
+        data = b.broadcast(data, hot.shape)
+    y = b.reduce_sum(b.select(hot, data, zero), [axis], keepdims)
+    if kind in (np.bool_, np.int8):
+        y = b.cast(y, "i1" if kind == np.bool_ else "i8")
+    return y
+
+
+@op("GatherElements")
+def _gather_elements(node: Node):
+    """out[p] = data[p with p[axis] = indices[p]]: a one-hot of the indices
+    over the data's axis (a new last axis), data moved to match, and a pick."""
+    b = node.b
+    shape = node.shape(0)
+    rank = len(shape)
+    axis = node.attrs.get("axis", 0) % rank
+    ishape = node.shape(1)
+    if 0 in ishape:
+        raise node.fail("empty indices are not supported")
+    idx_v = node.value(1)
+    data = node.tensor(0)
+    if not isinstance(idx_v, Held):  # known indices: NumPy picks the positions, one take per entry
+        flat = np.take_along_axis(np.arange(int(np.prod(shape))).reshape(shape), np.asarray(idx_v).astype(np.int64) % shape[axis], axis)
+        y = _take(node, b.reshape(data, (int(np.prod(shape)),)), 0, [int(i) for i in flat.reshape(-1)])
+        return [Held(b.reshape(y, ishape))]
+    sizes = [ishape[k] if k != axis else shape[axis] for k in range(rank)]
+    if sizes != list(shape):
+        data = b.slice(data, [0] * rank, sizes)
+    perm = [k for k in range(rank) if k != axis] + [axis]
+    data = b.transpose(data, perm) if axis != rank - 1 else data
+    data = b.reshape(data, [ishape[k] if k != axis else 1 for k in range(rank)] + [shape[axis]])
+    hot = one_hot(node, node.tensor(1), shape[axis], rank)
+    return [Held(pick(node, data, hot, rank))]
+
+
+@op("Trilu")
+def _trilu(node: Node):
+    """The upper (or lower) triangle as a select with a constant mask."""
+    shape = node.shape(0)
+    if len(shape) < 2:
+        raise node.fail("an input of rank below 2 is not valid")
+    n, m = shape[-2:]
+    if 0 in shape:
+        raise node.fail("an empty input is not supported")
+    b = node.b
+    diff = np.arange(m)[None, :] - np.arange(n)[:, None]
+    upper = bool(node.attrs.get("upper", 1))
+    if node.has(1) and isinstance(node.value(1), Held):  # k at run time: compare with the diagonal offsets
+        k = b.reshape(node.tensor(1), ())
+        keep = b.compare("ge" if upper else "le", node.constant(diff.astype(np.int32)), k)
+    else:
+        k = int(np.asarray(node.value(1)).reshape(())) if node.has(1) else 0
+        keep = node.constant((diff >= k) if upper else (diff <= k))
+    x = node.tensor(0)
+    if x.dtype == np.bool_:
+        return [Held(b.cast(b.select(keep, b.cast(x, "i32"), node.constant(np.zeros((), np.int32))), "i1"))]
+    return [Held(b.select(keep, x, node.scalar(0, x)))]

@@ -23,6 +23,7 @@ WIDE_SAFE = frozenset({
     "Split", "Expand", "Tile", "Gather", "Pad", "DepthToSpace", "SpaceToDepth", "Shape", "Size",
     "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Where", "Max", "Min",
     "ReduceMax", "ReduceMin", "Cast", "CastLike", "ArgMax", "ArgMin",
+    "GatherElements", "Trilu", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
 })
 """Ops that only move, compare or select values (or read them as indices):
 on these an ONNX int64 value held as int32 gives ONNX's result exactly.
