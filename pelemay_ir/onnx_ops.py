@@ -287,8 +287,9 @@ def _prelu(node: Node):
     return [_elementwise(node, fn, [0, 1])]
 
 
-@op("Pow")
-def _pow(node: Node):
+def _pow_known(node: Node):
+    """Pow with a known exponent of 0.5, 1, 2 or 3: a sqrt or products (exact;
+    `pelemay_ir.onnx_ops_math` registers Pow and calls this)."""
     b = node.b
     if isinstance(node.value(1), Held):
         raise node.fail("a runtime exponent is not supported (only a known 0.5, 1, 2 or 3)")
@@ -537,4 +538,4 @@ def _gemm(node: Node):
 
 
 # The families in modules of their own; importing them fills OPS.
-from pelemay_ir import onnx_ops_layout, onnx_ops_losses, onnx_ops_nn  # noqa: E402,F401
+from pelemay_ir import onnx_ops_layout, onnx_ops_losses, onnx_ops_math, onnx_ops_nn  # noqa: E402,F401
