@@ -174,6 +174,14 @@ def _determine(op, attrs, index, length, data, out, outs) -> tuple[np.ndarray, d
             if fn(data, list(axes)) == out:
                 return np.array(axes, np.int64), rule
         raise Undetermined("the declared output shape does not fit the input")
+    if op == "Resize" and index == 3:
+        if attrs.get("keep_aspect_ratio_policy", b"stretch") not in (b"stretch", "stretch"):
+            raise Undetermined("the sizes are not the output shape under keep_aspect_ratio_policy")
+        axes = [int(a) % len(data) for a in attrs.get("axes", range(len(data)))]
+        if len(out) != len(data) or any(out[a] != d for a, d in enumerate(data) if a not in axes):
+            raise Undetermined("the declared output shape does not fit the input")
+        value = [out[a] for a in axes]
+        return np.array(value, np.int64), {"rule": "equal", "value": value}
     if op.startswith("Reduce") and index == 1:
         return _reduce_axes(op, attrs, length, data, out)
     raise Undetermined("the declared shapes do not determine it")
