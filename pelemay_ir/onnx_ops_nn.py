@@ -32,63 +32,113 @@ def _window_pads(node: Node, spatial: Sequence[int], kernel: Sequence[int], stri
 
 
 def _spatial_2d(node: Node) -> None:
-    if len(node.shape(0)) != 4:
-        raise node.fail(f"a {len(node.shape(0)) - 2}-D window is not supported (2-D only)")
+    if len(node.shape(0)) not in (3, 4):
+        raise node.fail(f"a {len(node.shape(0)) - 2}-D window is not supported (1-D and 2-D only)")
+
+
+def _attrs_2d(attrs: dict) -> dict:
+    """A 1-D window's attributes as those of a 2-D window of height 1."""
+    out = dict(attrs)
+    for k in ("kernel_shape", "strides", "dilations"):
+        if k in out:
+            out[k] = [1, *out[k]]
+    if "pads" in out:
+        out["pads"] = [0, out["pads"][0], 0, out["pads"][1]]
+    return out
+
+
+def _windowed(node: Node, fn):
+    """fn(x_nhwc, spatial) on a 2-D window; a 1-D window (N, C, L) runs as a
+    2-D one over (N, C, 1, L) and comes back as (N, C', L')."""
+    b = node.b
+    _spatial_2d(node)
+    if len(node.shape(0)) == 4:
+        return [Held(fn(node.nhwc(0), node.shape(0)[2:]), True)]
+    n, c, length = node.shape(0)
+    saved = node.attrs
+    node.attrs = _attrs_2d(saved)
+    try:
+        y = fn(b.transpose(b.reshape(node.tensor(0), (n, c, 1, length)), (0, 2, 3, 1)), (1, length))
+    finally:
+        node.attrs = saved
+    return [Held(b.transpose(b.reshape(y, (n, y.shape[2], y.shape[3])), (0, 2, 1)))]
 
 
 @op("Conv")
 def _conv(node: Node):
     b = node.b
-    _spatial_2d(node)
     w_v = node.value(1)
-    kernel = list(node.shape(1)[2:])
-    strides = list(node.attrs.get("strides", [1, 1]))
-    dilations = list(node.attrs.get("dilations", [1, 1]))
-    group = node.attrs.get("group", 1)
-    pads = _window_pads(node, node.shape(0)[2:], kernel, strides, dilations)
-    if isinstance(w_v, Held):
-        w = b.transpose(node.tensor(1), (2, 3, 1, 0))
-    else:
-        w = node.constant(np.ascontiguousarray(np.transpose(w_v, (2, 3, 1, 0))))
-    bias = node.tensor(2) if node.has(2) else None
-    x = node.nhwc(0)
-    _float(node, x)
-    return [Held(b.conv2d(x, w, bias, strides, dilations, pads, group), True)]
+    one_d = len(node.shape(1)) == 3
+
+    def fn(x, spatial):
+        kernel = ([1] if one_d else []) + list(node.shape(1)[2:])
+        strides = list(node.attrs.get("strides", [1, 1]))
+        dilations = list(node.attrs.get("dilations", [1, 1]))
+        group = node.attrs.get("group", 1)
+        pads = _window_pads(node, spatial, kernel, strides, dilations)
+        if isinstance(w_v, Held):
+            wt = node.tensor(1)
+            if one_d:
+                wt = b.reshape(wt, (wt.shape[0], wt.shape[1], 1, wt.shape[2]))
+            w = b.transpose(wt, (2, 3, 1, 0))
+        else:
+            wa = np.asarray(w_v)[:, :, None, :] if one_d else np.asarray(w_v)
+            w = node.constant(np.ascontiguousarray(np.transpose(wa, (2, 3, 1, 0))))
+        bias = node.tensor(2) if node.has(2) else None
+        _float(node, x)
+        return b.conv2d(x, w, bias, strides, dilations, pads, group)
+
+    return _windowed(node, fn)
 
 
 def _pool(node: Node, kind: str):
     b = node.b
-    _spatial_2d(node)
     if len(node.proto.output) > 1 and node.proto.output[1]:
         raise node.fail("the Indices output is not supported")
     node.reject_attrs(storage_order=0)
-    kernel = list(node.attrs["kernel_shape"])
-    strides = list(node.attrs.get("strides", [1, 1]))
-    dilations = list(node.attrs.get("dilations", [1, 1]))
-    if dilations != [1, 1]:
-        raise node.fail(f"attribute dilations={dilations} is not supported")
-    spatial = node.shape(0)[2:]
-    pads = _window_pads(node, spatial, kernel, strides, dilations)
-    x = node.nhwc(0)
-    if node.attrs.get("ceil_mode", 0):
-        for k, d in enumerate(spatial):
-            lo, hi = pads[2 * k], pads[2 * k + 1]
-            span = d + lo + hi - kernel[k]
-            out = -(-span // strides[k]) + 1
-            if (out - 1) * strides[k] >= d + lo:
-                out -= 1  # ONNX drops a last window that starts in the end padding
-            pads[2 * k + 1] = max(hi, (out - 1) * strides[k] + kernel[k] - d - lo)
-    if kind == "avg" and node.attrs.get("count_include_pad", 0) and any(pads):
-        x = b.pad(x, [0, pads[0], pads[2], 0], [0, pads[1], pads[3], 0], 0.0)
-        pads = [0, 0, 0, 0]
-    fn = b.max_pool2d if kind == "max" else b.avg_pool2d
-    if kind == "avg":
-        _float(node, x)
-    return [Held(fn(x, kernel, strides, pads), True)]
+
+    def fn(x, spatial):
+        kernel = list(node.attrs["kernel_shape"])
+        strides = list(node.attrs.get("strides", [1, 1]))
+        dilations = list(node.attrs.get("dilations", [1, 1]))
+        if dilations != [1, 1]:
+            raise node.fail(f"attribute dilations={dilations} is not supported")
+        pads = _window_pads(node, spatial, kernel, strides, dilations)
+        if node.attrs.get("ceil_mode", 0):
+            for k, d in enumerate(spatial):
+                lo, hi = pads[2 * k], pads[2 * k + 1]
+                span = d + lo + hi - kernel[k]
+                out = -(-span // strides[k]) + 1
+                if (out - 1) * strides[k] >= d + lo:
+                    out -= 1  # ONNX drops a last window that starts in the end padding
+                pads[2 * k + 1] = max(hi, (out - 1) * strides[k] + kernel[k] - d - lo)
+        if kind == "lp":
+            p = int(node.attrs.get("p", 2))
+            if not 1 <= p <= 8:
+                raise node.fail(f"attribute p={p} is not supported (1 to 8)")
+            _float(node, x)
+            area = float(np.prod(kernel))
+            t = ax = b.abs(x)
+            for _ in range(p - 1):
+                t = b.mul(t, ax)
+            t = b.pad(t, [0, pads[0], pads[2], 0], [0, pads[1], pads[3], 0], 0.0) if any(pads) else t
+            y = b.mul(b.avg_pool2d(t, kernel, strides, [0, 0, 0, 0]), node.scalar(area, x))
+            if p == 1:
+                return y
+            return b.sqrt(y) if p == 2 else b.exp(b.div(b.log(y), node.scalar(p, y)))
+        if kind == "avg" and node.attrs.get("count_include_pad", 0) and any(pads):
+            x = b.pad(x, [0, pads[0], pads[2], 0], [0, pads[1], pads[3], 0], 0.0)
+            pads = [0, 0, 0, 0]
+        if kind == "avg":
+            _float(node, x)
+        return (b.max_pool2d if kind == "max" else b.avg_pool2d)(x, kernel, strides, pads)
+
+    return _windowed(node, fn)
 
 
 OPS["MaxPool"] = lambda node: _pool(node, "max")
 OPS["AveragePool"] = lambda node: _pool(node, "avg")
+OPS["LpPool"] = lambda node: _pool(node, "lp")  # p-th root of the sum of |x|^p over the window
 
 
 @op("GlobalAveragePool", "GlobalMaxPool")
