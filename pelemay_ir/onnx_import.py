@@ -54,6 +54,13 @@ NOT_FOLDED = frozenset(
 )
 """Ops whose result is not a function of their inputs: never folded."""
 
+SAME_SHAPE = frozenset({
+    "Identity", "Cast", "CastLike", "Abs", "Neg", "Sqrt", "Log", "Exp", "Relu", "Sigmoid", "Tanh",
+    "Reciprocal", "Floor", "Ceil", "Round", "Softplus", "Softsign", "Erf", "Sign", "Not",
+})
+"""Unary ops whose result has their first input's shape: a shape declared for
+the result is the input's too."""
+
 
 def _element_types():
     from onnx import TensorProto
@@ -106,6 +113,7 @@ class _Importer:
         self.fixed: dict[str, np.ndarray] = {}  # graph inputs fixed at compile time
         self.fixed_rules: list[dict] = []
         self.types = _value_types(model)
+        self._consumers: dict[str, list[str]] | None = None
 
     def where(self, index: int | None) -> str:
         return f"{self.source}:{index + 1}:1" if index is not None else self.source
@@ -369,6 +377,26 @@ class _Importer:
         rule["value"] = [int(v) for v in np.asarray(value).reshape(-1)]  # what the generated code accepts
         self.fixed_rules.append(rule)
         return value
+
+    def declared_shape(self, name: str, depth: int = 0) -> tuple[int, ...] | None:
+        """A value's static shape as the graph declares it, or where it does
+        not, as declared for what a shape-preserving unary op (a Cast, a Sqrt)
+        makes of it."""
+        t = self.types.get(name)
+        if t is not None and t.shape is not None and all(d is not None for d in t.shape):
+            return t.shape
+        if depth > 8:
+            return None
+        if self._consumers is None:
+            self._consumers = {}
+            for proto in self.model.graph.node:
+                if proto.input and proto.op_type in SAME_SHAPE:
+                    self._consumers.setdefault(proto.input[0], []).append(proto.output[0])
+        for out in self._consumers.get(name, []):
+            shape = self.declared_shape(out, depth + 1)
+            if shape is not None:
+                return shape
+        return None
 
     def _int64_result(self, name: str, inputs: list) -> bool:
         """Whether an int32 result holds an ONNX int64 value: as the graph's

@@ -434,7 +434,7 @@ def _reduction(name: str, build: Callable[[Node, Tensor, list[int], bool], Tenso
         if axes is None:
             return [Held(b.reshape(x, x.shape))]
         if any(x.shape[a] == 0 for a in axes):
-            raise node.fail("a reduction over an empty axis is not supported")
+            return _empty_reduction(node, x)
         return [Held(build(node, x, axes, keep))]
 
     OPS[name] = translate
@@ -443,6 +443,16 @@ def _reduction(name: str, build: Callable[[Node, Tensor, list[int], bool], Tenso
 _reduction("ReduceSum", lambda n, x, a, k: n.b.reduce_sum(x, a, k))
 _reduction("ReduceMax", lambda n, x, a, k: _on_bools(n, x, lambda t: n.b.reduce_max(t, a, k)))
 _reduction("ReduceMin", lambda n, x, a, k: _on_bools(n, x, lambda t: n.b.reduce_min(t, a, k)))
+
+
+def _empty_reduction(node: Node, x: Tensor) -> list:
+    """A reduction over an empty axis: its result (the reduction's identity,
+    0, 1, -inf, ...) depends on the shapes only, so it is folded at import."""
+    wide = isinstance(node.value(0), Held) and node.value(0).wide
+    stand_ins = {node.proto.input[0]: np.zeros(x.shape, dtype=np.int64 if wide else x.dtype)}
+    if node.has(1) and "axes" not in node.attrs:
+        stand_ins[node.proto.input[1]] = np.array(node.ints("", 1, "the axes"), dtype=np.int64)
+    return node.importer.fold_with(node, stand_ins)
 
 
 def _on_bools(node: Node, x: Tensor, fn: Callable[[Tensor], Tensor]) -> Tensor:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from pelemay_ir.builder import Tensor
-from pelemay_ir.onnx_ops import _composite, _elementwise, _float, _reduce_axes, op
+from pelemay_ir.onnx_ops import _composite, _elementwise, _empty_reduction, _float, _reduce_axes, op
 from pelemay_ir.onnx_values import Held, Node
 
 _INTEGRAL = 2.0 ** 23
@@ -168,7 +168,7 @@ def _reduce_prod(node: Node):
     if axes is None:
         return [Held(b.reshape(x, x.shape))]
     if any(x.shape[a] == 0 for a in axes):
-        raise node.fail("a reduction over an empty axis is not supported")
+        return _empty_reduction(node, x)
     if x.dtype == np.bool_:
         raise node.fail("boolean input is not valid")
     rest = [a for a in range(rank) if a not in axes]

@@ -108,10 +108,7 @@ class Node:
 
     def declared(self, k: int = 0) -> tuple[int, ...] | None:
         """Output k's static shape as the graph (or shape inference) declares it."""
-        t = self.importer.types.get(self.proto.output[k]) if k < len(self.proto.output) else None
-        if t is None or t.shape is None or any(d is None for d in t.shape):
-            return None
-        return t.shape
+        return self.importer.declared_shape(self.proto.output[k]) if k < len(self.proto.output) else None
 
     def ints(self, attr: str, i: int, what: str) -> list[int] | None:
         """Integers given as attribute `attr` (older opsets) or as input i (newer)."""
