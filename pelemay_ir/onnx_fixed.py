@@ -174,6 +174,11 @@ def _determine(op, attrs, index, length, data, out, outs) -> tuple[np.ndarray, d
             if fn(data, list(axes)) == out:
                 return np.array(axes, np.int64), rule
         raise Undetermined("the declared output shape does not fit the input")
+    if op == "OneHot" and index == 1:
+        axis = int(attrs.get("axis", -1)) % len(out)
+        if len(out) != len(data) + 1:
+            raise Undetermined("the declared output shape does not fit the input")
+        return np.array([out[axis]], np.int64), {"rule": "equal", "value": [out[axis]]}
     if op == "Resize" and index == 3:
         if attrs.get("keep_aspect_ratio_policy", b"stretch") not in (b"stretch", "stretch"):
             raise Undetermined("the sizes are not the output shape under keep_aspect_ratio_policy")

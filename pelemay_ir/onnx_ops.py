@@ -549,5 +549,6 @@ def _gemm(node: Node):
 
 # The families in modules of their own; importing them fills OPS.
 from pelemay_ir import (  # noqa: E402,F401
-    onnx_ops_layout, onnx_ops_losses, onnx_ops_math, onnx_ops_nn, onnx_ops_recurrent, onnx_ops_resize,
+    onnx_ops_index, onnx_ops_layout, onnx_ops_losses, onnx_ops_math, onnx_ops_nn, onnx_ops_recurrent,
+    onnx_ops_resize,
 )
