@@ -39,9 +39,9 @@ def _spatial_2d(node: Node) -> None:
 def _attrs_2d(attrs: dict) -> dict:
     """A 1-D window's attributes as those of a 2-D window of height 1."""
     out = dict(attrs)
-    for k in ("kernel_shape", "strides", "dilations"):
+    for k, fill in (("kernel_shape", 1), ("strides", 1), ("dilations", 1), ("output_padding", 0), ("output_shape", 1)):
         if k in out:
-            out[k] = [1, *out[k]]
+            out[k] = [fill, *out[k]]
     if "pads" in out:
         out["pads"] = [0, out["pads"][0], 0, out["pads"][1]]
     return out
@@ -256,3 +256,76 @@ def _softmax_like(node: Node, log: bool):
 
 OPS["Softmax"] = lambda node: _softmax_like(node, False)
 OPS["LogSoftmax"] = lambda node: _softmax_like(node, True)
+
+
+@op("ConvTranspose")
+def _conv_transpose(node: Node):
+    """The input dilated by the strides (zeros between its entries), padded,
+    and convolved with the filter flipped and its channel axes swapped per
+    group; onnx.reference's output extent (pads, output_padding,
+    output_shape, auto_pad) decides the padding."""
+    b = node.b
+    one_d = len(node.shape(1)) == 3
+    xs = node.shape(0)
+    if len(xs) not in (3, 4):
+        raise node.fail(f"a {len(xs) - 2}-D window is not supported (1-D and 2-D only)")
+    group = node.attrs.get("group", 1)
+    w = node.tensor(1)  # (C, F/g, k...)
+    if one_d:
+        w = b.reshape(w, (w.shape[0], w.shape[1], 1, w.shape[2]))
+    c, fg, kh, kw = w.shape
+    cg = c // group
+    w = b.reshape(w, (group, cg, fg, kh, kw))
+    w = b.transpose(w, (0, 2, 1, 3, 4))
+    w = b.reshape(w, (group * fg, cg, kh, kw))
+    from pelemay_ir.onnx_ops_layout import _take
+
+    if kh > 1:
+        w = _take(node, w, 2, list(range(kh - 1, -1, -1)))
+    if kw > 1:
+        w = _take(node, w, 3, list(range(kw - 1, -1, -1)))
+    w = b.transpose(w, (2, 3, 1, 0))  # HWCF
+    bias = node.tensor(2) if node.has(2) else None
+
+    def fn(x, spatial):
+        _float(node, x)
+        a = node.attrs
+        n = len(spatial)
+        kernel = [kh, kw]
+        strides = list(a.get("strides", [1] * n))
+        dil = list(a.get("dilations", [1] * n))
+        opad = list(a.get("output_padding", [0] * n))
+        auto = _text(a.get("auto_pad", b"NOTSET"))
+        out_shape = list(a["output_shape"])[-n:] if "output_shape" in a else None
+        keff = [(k - 1) * d + 1 for k, d in zip(kernel, dil)]
+        pads = list(a["pads"]) if "pads" in a else None
+        if pads is None and auto in ("SAME_UPPER", "SAME_LOWER"):
+            if out_shape is None:
+                out_shape = [spatial[i] * strides[i] for i in range(n)]
+            total = [strides[i] * (spatial[i] - 1) + opad[i] + keff[i] - out_shape[i] for i in range(n)]
+            if auto == "SAME_UPPER":
+                pads = [t // 2 for t in total] + [t - t // 2 for t in total]
+            else:
+                pads = [t - t // 2 for t in total] + [t // 2 for t in total]
+        pads = pads or [0] * (2 * n)
+        if out_shape is None:
+            out_shape = [strides[i] * (spatial[i] - 1) + opad[i] + keff[i] - pads[i] - pads[i + n] for i in range(n)]
+        # dilate by the strides
+        nb, h, wd, ch = x.shape
+        sh, sw = strides
+        if sh > 1 or sw > 1:
+            t = b.reshape(x, (nb, h, 1, wd, 1, ch))
+            t = b.pad(t, [0] * 6, [0, 0, sh - 1, 0, sw - 1, 0], 0.0)
+            t = b.reshape(t, (nb, h * sh, wd * sw, ch))
+            x = b.slice(t, [0, 0, 0, 0], [nb, (h - 1) * sh + 1, (wd - 1) * sw + 1, ch])
+        full = [strides[i] * (spatial[i] - 1) + keff[i] for i in range(n)]
+        low = [keff[i] - 1 - pads[i] for i in range(n)]
+        high = [out_shape[i] + pads[i] - full[i] + keff[i] - 1 for i in range(n)]
+        if any(v < 0 for v in low + high):
+            start = [0] + [max(-v, 0) for v in low] + [0]
+            size = [nb] + [x.shape[1 + i] - max(-low[i], 0) - max(-high[i], 0) for i in range(n)] + [ch]
+            x = b.slice(x, start, size)
+            low, high = [max(v, 0) for v in low], [max(v, 0) for v in high]
+        return b.conv2d(x, w, bias, [1, 1], dil, [low[0], high[0], low[1], high[1]], group)
+
+    return _windowed(node, fn)
