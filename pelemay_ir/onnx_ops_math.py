@@ -217,3 +217,64 @@ def _lp_norm(node: Node):
         raise node.fail(f"attribute p={p} is not supported (1 or 2)")
     zero = b.compare("eq", norm, node.scalar(0, norm))
     return [Held(b.select(zero, node.scalar(0, x), b.div(x, b.select(zero, node.scalar(1, x), norm))))]
+
+
+@_composite("Sinh")
+def _sinh(node, x):
+    b = node.b
+    return b.mul(b.sub(b.exp(x), b.exp(b.neg(x))), node.scalar(0.5, x))
+
+
+@_composite("Cosh")
+def _cosh(node, x):
+    b = node.b
+    return b.mul(b.add(b.exp(x), b.exp(b.neg(x))), node.scalar(0.5, x))
+
+
+@_composite("Asinh")
+def _asinh(node, x):
+    """sign(x) log(|x| + sqrt(x^2 + 1)): no cancellation for negative x."""
+    b = node.b
+    ax = b.abs(x)
+    y = b.log(b.add(ax, b.sqrt(b.add(b.mul(x, x), node.scalar(1, x)))))
+    return b.select(b.compare("lt", x, node.scalar(0, x)), b.neg(y), y)
+
+
+@_composite("Acosh")
+def _acosh(node, x):
+    b = node.b
+    return b.log(b.add(x, b.sqrt(b.sub(b.mul(x, x), node.scalar(1, x)))))
+
+
+@_composite("Atanh")
+def _atanh(node, x):
+    b = node.b
+    one = node.scalar(1, x)
+    return b.mul(b.log(b.div(b.add(one, x), b.sub(one, x))), node.scalar(0.5, x))
+
+
+@op("Det")
+def _det(node: Node):
+    """Determinants of 1x1, 2x2 and 3x3 matrices by their closed forms."""
+    b = node.b
+    x = node.tensor(0)
+    _float(node, x)
+    n = x.shape[-1]
+    lead = list(x.shape[:-2])
+    if n > 3 or x.shape[-2] != n:
+        raise node.fail(f"matrices of size {x.shape[-2]}x{n} are not supported (square, up to 3x3)")
+
+    def e(i, j):
+        return b.reshape(b.slice(x, [0] * len(lead) + [i, j], lead + [1, 1]), lead)
+
+    if n == 1:
+        return [Held(e(0, 0))]
+    if n == 2:
+        return [Held(b.sub(b.mul(e(0, 0), e(1, 1)), b.mul(e(0, 1), e(1, 0))))]
+
+    def minor(i, j, k, m):
+        return b.sub(b.mul(e(1, i), e(2, j)), b.mul(e(1, k), e(2, m)))
+
+    t = b.mul(e(0, 0), minor(1, 2, 2, 1))
+    t = b.sub(t, b.mul(e(0, 1), minor(0, 2, 2, 0)))
+    return [Held(b.add(t, b.mul(e(0, 2), minor(0, 1, 1, 0))))]

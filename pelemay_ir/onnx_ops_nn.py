@@ -329,3 +329,24 @@ def _conv_transpose(node: Node):
         return b.conv2d(x, w, bias, [1, 1], dil, [low[0], high[0], low[1], high[1]], group)
 
     return _windowed(node, fn)
+
+
+@op("LRN")
+def _lrn(node: Node):
+    """x / (bias + alpha / size * sum of squares over the channel window)^beta,
+    the window a sum of channel slices of the zero-padded squares."""
+    b = node.b
+    x = node.tensor(0)
+    _float(node, x)
+    size = int(node.attrs["size"])
+    alpha, beta, bias = node.attrs.get("alpha", 1e-4), node.attrs.get("beta", 0.75), node.attrs.get("bias", 1.0)
+    shape = list(x.shape)
+    rank, c = len(shape), shape[1]
+    lo, hi = (size - 1) // 2, size - 1 - (size - 1) // 2
+    sq = b.pad(b.mul(x, x), [0, lo] + [0] * (rank - 2), [0, hi] + [0] * (rank - 2), 0.0)
+    total = None
+    for k in range(size):
+        part = b.slice(sq, [0, k] + [0] * (rank - 2), shape)
+        total = part if total is None else b.add(total, part)
+    base = b.add(node.scalar(bias, x), b.mul(total, node.scalar(alpha / size, x)))
+    return [Held(b.div(x, b.exp(b.mul(b.log(base), node.scalar(beta, x)))))]
