@@ -31,6 +31,10 @@ IDENTITY_ON_ONE = frozenset({"ReduceSum", "ReduceMax", "ReduceMin", "ReduceMean"
 """Reductions for which reducing an axis of size 1 changes nothing."""
 
 
+WINDOWS = frozenset({"HannWindow", "HammingWindow", "BlackmanWindow"})
+"""Window functions: their size is their output's length."""
+
+
 class Undetermined(Exception):
     """The declared shapes leave more than one meaning (or none)."""
 
@@ -174,6 +178,8 @@ def _determine(op, attrs, index, length, data, out, outs) -> tuple[np.ndarray, d
             if fn(data, list(axes)) == out:
                 return np.array(axes, np.int64), rule
         raise Undetermined("the declared output shape does not fit the input")
+    if op in WINDOWS and index == 0:
+        return np.array(out[0], np.int64), {"rule": "equal", "value": [out[0]]}
     if op == "OneHot" and index == 1:
         axis = int(attrs.get("axis", -1)) % len(out)
         if len(out) != len(data) + 1:
