@@ -178,6 +178,11 @@ def _determine(op, attrs, index, length, data, out, outs) -> tuple[np.ndarray, d
             if fn(data, list(axes)) == out:
                 return np.array(axes, np.int64), rule
         raise Undetermined("the declared output shape does not fit the input")
+    if op == "TopK" and index == 1:
+        axis = int(attrs.get("axis", -1)) % len(data)
+        if len(out) != len(data) or any(o != d for a, (o, d) in enumerate(zip(out, data)) if a != axis):
+            raise Undetermined("the declared output shape does not fit the input")
+        return np.array([out[axis]], np.int64), {"rule": "equal", "value": [out[axis]]}
     if op in WINDOWS and index == 0:
         return np.array(out[0], np.int64), {"rule": "equal", "value": [out[0]]}
     if op == "OneHot" and index == 1:

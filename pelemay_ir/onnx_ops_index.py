@@ -179,3 +179,47 @@ def _window(node: Node):
     length where it is a graph input): folded at import."""
     size = np.asarray(node.const(0, "the size")).astype(np.int64)
     return node.importer.fold_with(node, {node.proto.input[0]: size})
+
+
+@op("TopK")
+def _top_k(node: Node):
+    """k rounds of: the extreme of the entries not yet taken, the lowest
+    index holding it (ONNX's order for ties), that entry taken. Exact; k is
+    fixed from the declared output shape where it is a graph input. NaN
+    inputs are not supported (a NaN is never taken)."""
+    b = node.b
+    x = node.tensor(0)
+    if x.dtype == np.bool_:
+        raise node.fail("boolean input is not supported")
+    shape = list(x.shape)
+    rank = len(shape)
+    axis = node.attrs.get("axis", -1) % rank
+    k = int(np.asarray(node.const(1, "k")).reshape(-1)[0])
+    largest = bool(node.attrs.get("largest", 1))
+    n = shape[axis]
+    if not 0 < k <= n:
+        raise node.fail(f"k={k} is not supported (1 to {n})")
+    if x.dtype.kind == "f":
+        fill = -np.inf if largest else np.inf
+    else:
+        info = np.iinfo(x.dtype)
+        fill = info.min if largest else info.max
+    iota = node.constant(np.arange(n, dtype=np.int32).reshape([n] + [1] * (rank - axis - 1)))
+    big = node.constant(np.array(n, np.int32))
+    zero_i = node.constant(np.array(0, np.int32))
+    taken = None  # i32 0/1, the shape of x
+    values, indices = [], []
+    for _ in range(k):
+        cur = x if taken is None else b.select(b.compare("ne", taken, zero_i), node.scalar(fill, x), x)
+        m = (b.reduce_max if largest else b.reduce_min)(cur, [axis], True)
+        cand = b.cast(b.compare("eq", x, m), "i32")
+        if taken is not None:
+            cand = b.mul(cand, b.sub(node.constant(np.array(1, np.int32)), taken))
+        idx = b.reduce_min(b.select(b.compare("ne", cand, zero_i), iota, big), [axis], True)
+        hot = b.cast(b.compare("eq", iota, idx), "i32")
+        taken = hot if taken is None else b.add(taken, hot)
+        values.append(m)
+        indices.append(idx)
+    vals = b.concat(values, axis) if k > 1 else values[0]
+    idxs = b.concat(indices, axis) if k > 1 else indices[0]
+    return [Held(vals), Held(idxs, wide=True)]
