@@ -32,7 +32,7 @@ def _window_pads(node: Node, spatial: Sequence[int], kernel: Sequence[int], stri
 
 
 def _spatial_2d(node: Node) -> None:
-    if len(node.shape(0)) not in (3, 4):
+    if len(node.shape(0)) not in (3, 4) and not (len(node.shape(0)) == 5 and node.op in ("MaxPool", "AveragePool", "LpPool")):
         raise node.fail(f"a {len(node.shape(0)) - 2}-D window is not supported (1-D and 2-D only)")
 
 
@@ -96,22 +96,27 @@ def _pool(node: Node, kind: str):
     if len(node.proto.output) > 1 and node.proto.output[1]:
         raise node.fail("the Indices output is not supported")
     node.reject_attrs(storage_order=0)
+    if len(node.shape(0)) == 5:
+        return [Held(_pool_3d(node, kind))]
 
     def fn(x, spatial):
         kernel = list(node.attrs["kernel_shape"])
         strides = list(node.attrs.get("strides", [1, 1]))
         dilations = list(node.attrs.get("dilations", [1, 1]))
-        if dilations != [1, 1]:
-            raise node.fail(f"attribute dilations={dilations} is not supported")
+        keff = [(k - 1) * d + 1 for k, d in zip(kernel, dilations)]
         pads = _window_pads(node, spatial, kernel, strides, dilations)
+        declared_pads = list(pads)
         if node.attrs.get("ceil_mode", 0):
             for k, d in enumerate(spatial):
                 lo, hi = pads[2 * k], pads[2 * k + 1]
-                span = d + lo + hi - kernel[k]
+                span = d + lo + hi - keff[k]
                 out = -(-span // strides[k]) + 1
                 if (out - 1) * strides[k] >= d + lo:
                     out -= 1  # ONNX drops a last window that starts in the end padding
-                pads[2 * k + 1] = max(hi, (out - 1) * strides[k] + kernel[k] - d - lo)
+                pads[2 * k + 1] = max(hi, (out - 1) * strides[k] + keff[k] - d - lo)
+        if dilations != [1, 1]:
+            return _slice_pool(node, x, [1, 2], kind, kernel, strides, dilations,
+                               pads[0::2] + pads[1::2], declared_pads[0::2] + declared_pads[1::2])
         if kind == "lp":
             p = int(node.attrs.get("p", 2))
             if not 1 <= p <= 8:
@@ -134,6 +139,94 @@ def _pool(node: Node, kind: str):
         return (b.max_pool2d if kind == "max" else b.avg_pool2d)(x, kernel, strides, pads)
 
     return _windowed(node, fn)
+
+
+def _pool_3d(node: Node, kind: str):
+    """A 3-D window on the ONNX layout (N, C, D, H, W) by strided slices."""
+    x = node.tensor(0)
+    spatial = list(x.shape[2:])
+    kernel = list(node.attrs["kernel_shape"])
+    strides = list(node.attrs.get("strides", [1] * 3))
+    dilations = list(node.attrs.get("dilations", [1] * 3))
+    keff = [(k - 1) * d + 1 for k, d in zip(kernel, dilations)]
+    auto = _text(node.attrs.get("auto_pad", b"NOTSET"))
+    if auto in ("NOTSET", ""):
+        pads = [int(p) for p in node.attrs.get("pads", [0] * 6)]
+    elif auto == "VALID":
+        pads = [0] * 6
+    else:
+        lo, hi = [], []
+        for d, ke, s in zip(spatial, keff, strides):
+            total = max((-(-d // s) - 1) * s + ke - d, 0)
+            small = total // 2
+            lo.append(small if auto == "SAME_UPPER" else total - small)
+            hi.append(total - small if auto == "SAME_UPPER" else small)
+        pads = lo + hi
+    declared = list(pads)
+    if node.attrs.get("ceil_mode", 0):
+        for k, d in enumerate(spatial):
+            lo, hi = pads[k], pads[k + 3]
+            out = -(-(d + lo + hi - keff[k]) // strides[k]) + 1
+            if (out - 1) * strides[k] >= d + lo:
+                out -= 1  # ONNX drops a last window that starts in the end padding
+            pads[k + 3] = max(hi, (out - 1) * strides[k] + keff[k] - d - lo)
+    return _slice_pool(node, x, [2, 3, 4], kind, kernel, strides, dilations, pads, declared)
+
+
+def _slice_pool(node: Node, x, axes, kind: str, kernel, strides, dilations, pads, declared_pads):
+    """A window of any rank and dilation as the max or sum over its kernel
+    offsets, each a strided slice of the padded input (its spatial `axes`,
+    pads as all begins then all ends); an average divides
+    by the count of input (with count_include_pad, of input and declared
+    padding) entries in each window, a constant."""
+    import itertools
+
+    b = node.b
+    shape = list(x.shape)
+    dims = [shape[a] for a in axes]
+    nd = len(kernel)
+    lo, hi = pads[:nd], pads[nd:]
+    dlo, dhi = declared_pads[:nd], declared_pads[nd:]
+    keff = [(k - 1) * dl + 1 for k, dl in zip(kernel, dilations)]
+    outs = [(d + l + u - ke) // s + 1 for d, l, u, ke, s in zip(dims, lo, hi, keff, strides)]
+    if kind != "max":
+        _float(node, x)
+    p = int(node.attrs.get("p", 2)) if kind == "lp" else 1
+    if kind == "lp":
+        t = ax = b.abs(x)
+        for _ in range(p - 1):
+            t = b.mul(t, ax)
+        x = t
+    fill = -np.inf if kind == "max" else 0.0
+    if x.dtype.kind != "f" and kind == "max":
+        fill = float(np.iinfo(x.dtype).min)
+    low, high = [0] * len(shape), [0] * len(shape)
+    for a, l, u in zip(axes, lo, hi):
+        low[a], high[a] = l, u
+    xp = b.pad(x, low, high, fill)
+    acc = None
+    for offs in itertools.product(*(range(k) for k in kernel)):
+        start, size, step = [0] * len(shape), list(xp.shape), [1] * len(shape)
+        for a, o, dl, n_out, s in zip(axes, offs, dilations, outs, strides):
+            start[a], size[a], step[a] = o * dl, n_out, s
+        part = b.slice(xp, start, size, step)
+        acc = part if acc is None else (b.max(acc, part) if kind == "max" else b.add(acc, part))
+    if kind == "max":
+        return acc
+    if kind == "lp":
+        return acc if p == 1 else (b.sqrt(acc) if p == 2 else b.exp(b.div(b.log(acc), node.scalar(p, acc))))
+    ones = np.zeros([d + l + u for d, l, u in zip(dims, lo, hi)], dtype=x.dtype)
+    if node.attrs.get("count_include_pad", 0):
+        ones[tuple(slice(0, l + d + dh) for l, d, dh in zip(lo, dims, dhi))] = 1
+    else:
+        ones[tuple(slice(l, l + d) for l, d in zip(lo, dims))] = 1
+    count = np.zeros(outs, dtype=x.dtype)
+    for offs in itertools.product(*(range(k) for k in kernel)):
+        count += ones[tuple(slice(o * dl, o * dl + (n - 1) * s + 1, s) for o, dl, n, s in zip(offs, dilations, outs, strides))]
+    count_shape = [1] * len(shape)
+    for a, n in zip(axes, outs):
+        count_shape[a] = n
+    return b.div(acc, node.constant(count.reshape(count_shape)))
 
 
 OPS["MaxPool"] = lambda node: _pool(node, "max")
