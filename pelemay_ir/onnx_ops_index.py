@@ -223,3 +223,38 @@ def _top_k(node: Node):
     vals = b.concat(values, axis) if k > 1 else values[0]
     idxs = b.concat(indices, axis) if k > 1 else indices[0]
     return [Held(vals), Held(idxs, wide=True)]
+
+
+@op("ReverseSequence")
+def _reverse_sequence(node: Node):
+    """out[t, b] = x[len_b - 1 - t, b] for t < len_b, else x[t, b]: the
+    source time step per position, a one-hot over time, and a pick."""
+    b = node.b
+    x = node.tensor(0)
+    lens = node.tensor(1)
+    if lens.dtype != np.int32:
+        raise node.fail(f"sequence_lens of element type {lens.dtype} are not supported (int32, int64)")
+    rank = len(x.shape)
+    t_axis = node.attrs.get("time_axis", 0) % rank
+    b_axis = node.attrs.get("batch_axis", 1) % rank
+    steps = x.shape[t_axis]
+    t_shape = [1] * rank
+    t_shape[t_axis] = steps
+    l_shape = [1] * rank
+    l_shape[b_axis] = x.shape[b_axis]
+    t = node.constant(np.arange(steps, dtype=np.int32).reshape(t_shape))
+    length = b.reshape(lens, l_shape)
+    src = b.select(b.compare("lt", t, length), b.sub(b.sub(length, node.constant(np.array(1, np.int32))), t), t)
+    src = b.broadcast(src, x.shape) if src.shape != x.shape else src
+    hot = one_hot(node, src, steps, rank)  # a new last axis over the source step
+    perm = list(range(rank))
+    perm.remove(t_axis)
+    lifted = b.transpose(x, perm + [t_axis])  # time last, then a size-1 axis where time was
+    lifted = b.reshape(lifted, _insert([x.shape[p] for p in perm], t_axis, 1) + [steps])
+    return [Held(pick(node, b.broadcast(lifted, hot.shape), hot, rank))]
+
+
+def _insert(items: list, at: int, value) -> list:
+    out = list(items)
+    out.insert(at, value)
+    return out

@@ -26,7 +26,7 @@ WIDE_SAFE = frozenset({
     "GatherElements", "Trilu", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
     "Mod",  # a remainder is smaller than its divisor: no int32 overflow
     "OneHot", "GatherND", "ScatterElements", "Scatter", "ScatterND", "EyeLike",
-    "HannWindow", "HammingWindow", "BlackmanWindow", "TopK",
+    "HannWindow", "HammingWindow", "BlackmanWindow", "TopK", "ReverseSequence",
 })
 """Ops that only move, compare or select values (or read them as indices):
 on these an ONNX int64 value held as int32 gives ONNX's result exactly.
