@@ -94,7 +94,9 @@ def _conv(node: Node):
 def _pool(node: Node, kind: str):
     b = node.b
     if len(node.proto.output) > 1 and node.proto.output[1]:
-        raise node.fail("the Indices output is not supported")
+        if kind != "max" or len(node.shape(0)) != 4:
+            raise node.fail("the Indices output is not supported (2-D MaxPool only)")
+        return _max_pool_with_indices(node)
     node.reject_attrs(storage_order=0)
     if len(node.shape(0)) == 5:
         return [Held(_pool_3d(node, kind))]
@@ -139,6 +141,42 @@ def _pool(node: Node, kind: str):
         return (b.max_pool2d if kind == "max" else b.avg_pool2d)(x, kernel, strides, pads)
 
     return _windowed(node, fn)
+
+
+def _max_pool_with_indices(node: Node):
+    """MaxPool and the flat index of each maximum (the first, row-major or,
+    with storage_order=1, column-major within each image): the kernel
+    offsets' strided slices compared in turn, each carrying its constant
+    indices."""
+    b = node.b
+    x = node.tensor(0)
+    n, c, h, w = x.shape
+    kernel = list(node.attrs["kernel_shape"])
+    strides = list(node.attrs.get("strides", [1, 1]))
+    dil = list(node.attrs.get("dilations", [1, 1]))
+    if node.attrs.get("ceil_mode", 0):
+        raise node.fail("attribute ceil_mode=1 with the Indices output is not supported")
+    pads = _window_pads(node, (h, w), kernel, strides, dil)  # top, bottom, left, right
+    outs = [(d + lo + hi - (k - 1) * dl - 1) // s + 1
+            for d, lo, hi, k, dl, s in zip((h, w), pads[0::2], pads[1::2], kernel, dil, strides)]
+    fill = -np.inf if x.dtype.kind == "f" else float(np.iinfo(x.dtype).min)
+    xp = b.pad(x, [0, 0, pads[0], pads[2]], [0, 0, pads[1], pads[3]], fill)
+    column = bool(node.attrs.get("storage_order", 0))
+    image = (np.arange(n * c, dtype=np.int64) * h * w).reshape(n, c, 1, 1)
+    best = best_idx = None
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            part = b.slice(xp, [0, 0, i * dil[0], j * dil[1]], [n, c, outs[0], outs[1]], [1, 1, strides[0], strides[1]])
+            rows = np.arange(outs[0]) * strides[0] + i * dil[0] - pads[0]
+            cols = np.arange(outs[1]) * strides[1] + j * dil[1] - pads[2]
+            flat = cols[None, :] * h + rows[:, None] if column else rows[:, None] * w + cols[None, :]
+            idx = node.constant((image + flat[None, None]).astype(np.int64))
+            if best is None:
+                best, best_idx = part, idx
+                continue
+            better = b.compare("gt", part, best)
+            best, best_idx = b.select(better, part, best), b.select(better, idx, best_idx)
+    return [Held(best), Held(best_idx, wide=True)]
 
 
 def _pool_3d(node: Node, kind: str):
