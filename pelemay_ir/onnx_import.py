@@ -361,6 +361,8 @@ class _Importer:
         data = node.shape(0)
         outs = [node.declared(k) for k in range(len(node.proto.output))]
         try:
+            if node.dtype(i).kind not in "iu":
+                raise onnx_fixed.Undetermined(f"only integer inputs are fixed, this one is {node.dtype(i)}")
             length = int(np.prod(node.shape(i)))
             value, rule = onnx_fixed.determine(node.op, node.attrs, i, length, data, outs[0] if outs else None, outs)
         except onnx_fixed.Undetermined as e:
