@@ -363,7 +363,9 @@ def _gather_elements(node: Node):
     idx_v = node.value(1)
     data = node.tensor(0)
     if not isinstance(idx_v, Held):  # known indices: NumPy picks the positions, one take per entry
-        flat = np.take_along_axis(np.arange(int(np.prod(shape))).reshape(shape), np.asarray(idx_v).astype(np.int64) % shape[axis], axis)
+        positions = np.arange(int(np.prod(shape))).reshape(shape)
+        positions = positions[tuple(slice(0, ishape[k]) if k != axis else slice(None) for k in range(rank))]
+        flat = np.take_along_axis(positions, np.asarray(idx_v).astype(np.int64) % shape[axis], axis)
         y = _take(node, b.reshape(data, (int(np.prod(shape)),)), 0, [int(i) for i in flat.reshape(-1)])
         return [Held(b.reshape(y, ishape))]
     sizes = [ishape[k] if k != axis else shape[axis] for k in range(rank)]

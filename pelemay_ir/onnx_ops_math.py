@@ -101,7 +101,7 @@ def _isinf(node: Node):
 @op("Mod")
 def _mod(node: Node):
     """fmod=1: the remainder with x's sign (C fmod); fmod=0: with y's sign
-    (Python). Integers exactly (ptensor's division truncates, x / 0 = 0);
+    (Python). Integers exactly (ptensor's division truncates; x mod 0 is 0);
     floats x - y * trunc(x / y), within rounding of the quotient."""
     b = node.b
     c_style = bool(node.attrs.get("fmod", 0))
@@ -116,6 +116,7 @@ def _mod(node: Node):
             r = b.select(infinite_y, b.select(finite_x, x, r), r)  # fmod(x, inf) = x
         else:
             r = b.sub(x, b.mul(y, b.div(x, y)))
+            r = b.select(b.compare("eq", y, node.scalar(0, y)), node.scalar(0, r), r)  # NumPy's x mod 0 = 0
         if c_style:
             return r
         zero = node.scalar(0, r)

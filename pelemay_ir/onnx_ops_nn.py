@@ -31,7 +31,7 @@ def _window_pads(node: Node, spatial: Sequence[int], kernel: Sequence[int], stri
     return out
 
 
-def _spatial_2d(node: Node) -> None:
+def _window_rank(node: Node) -> None:
     if len(node.shape(0)) not in (3, 4) and not (len(node.shape(0)) == 5 and node.op in ("MaxPool", "AveragePool", "LpPool")):
         raise node.fail(f"a {len(node.shape(0)) - 2}-D window is not supported (1-D and 2-D only)")
 
@@ -51,7 +51,7 @@ def _windowed(node: Node, fn):
     """fn(x_nhwc, spatial) on a 2-D window; a 1-D window (N, C, L) runs as a
     2-D one over (N, C, 1, L) and comes back as (N, C', L')."""
     b = node.b
-    _spatial_2d(node)
+    _window_rank(node)
     if len(node.shape(0)) == 4:
         return [Held(fn(node.nhwc(0), node.shape(0)[2:]), True)]
     n, c, length = node.shape(0)
