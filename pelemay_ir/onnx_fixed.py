@@ -178,6 +178,12 @@ def _determine(op, attrs, index, length, data, out, outs) -> tuple[np.ndarray, d
             if fn(data, list(axes)) == out:
                 return np.array(axes, np.int64), rule
         raise Undetermined("the declared output shape does not fit the input")
+    if op == "CenterCropPad" and index == 1:
+        axes = [int(a) % len(data) for a in attrs.get("axes", range(len(data)))]
+        if len(out) != len(data) or any(o != d for a, (o, d) in enumerate(zip(out, data)) if a not in axes):
+            raise Undetermined("the declared output shape does not fit the input")
+        value = [out[a] for a in axes]
+        return np.array(value, np.int64), {"rule": "equal", "value": value}
     if op == "TopK" and index == 1:
         axis = int(attrs.get("axis", -1)) % len(data)
         if len(out) != len(data) or any(o != d for a, (o, d) in enumerate(zip(out, data)) if a != axis):

@@ -13,6 +13,12 @@ import numpy as np
 from pelemay_ir.onnx_values import Held, Node
 
 
+SHAPE_INPUTS = {"CenterCropPad": ((1, "the shape"),)}
+"""Inputs of function ops that decide the output shape: fixed from the
+declared output (`pelemay_ir.onnx_fixed`) before the body is expanded, so
+the body computes on known sizes."""
+
+
 def body(node: Node) -> list | None:
     """The nodes of `node`'s function body (renamed into the graph), or None
     when its schema defines no function for the model's opset."""
@@ -23,6 +29,12 @@ def body(node: Node) -> list | None:
     except Exception:  # noqa: BLE001 - no schema: an unknown op
         return None
     proto = _with_defaults(node, schema)
+    for i, what in SHAPE_INPUTS.get(node.op, ()):
+        if node.has(i) and isinstance(node.value(i), Held):
+            # a graph input the declared output shape fixes: the body sees the known value
+            known = f"{node.name}/{what}"
+            node.importer.values[known] = np.asarray(node.const(i, what))
+            proto.input[i] = known
     plain = [v for v in schema.function_opset_versions if v <= node.opset]
     dependent = [v for v in schema.context_dependent_function_opset_versions if v <= node.opset]
     fn = FunctionProto()

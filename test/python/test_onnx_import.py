@@ -47,7 +47,7 @@ MUST_PASS = [
     # ops ONNX defines as functions, imported through their function bodies
     "test_attention_4d", "test_attention_4d_causal_fp16", "test_attention_3d_gqa_attn_mask",
     "test_attention_4d_with_past_and_present", "test_attention_4d_softcap", "test_rms_normalization_2d_axis0",
-    "test_rotary_embedding", "test_group_normalization_example", "test_swish",
+    "test_rotary_embedding", "test_group_normalization_example", "test_swish", "test_center_crop_pad_crop_and_pad",
     # losses and one-hot picks and writes
     "test_nllloss_NCd1d2_with_weight_reduction_mean", "test_nllloss_NCd1_ii", "test_sce_mean_weight_ii_3d",
     "test_sce_none_log_prob", "test_gather_elements_negative_indices", "test_gathernd_example_int32_batch_dim1",
