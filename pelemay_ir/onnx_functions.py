@@ -38,16 +38,20 @@ def body(node: Node) -> list | None:
     plain = [v for v in schema.function_opset_versions if v <= node.opset]
     dependent = [v for v in schema.context_dependent_function_opset_versions if v <= node.opset]
     fn = FunctionProto()
-    if dependent and (not plain or max(dependent) >= max(plain)):
-        types = [_type_of(node, i).SerializeToString() for i in range(node.n_inputs)]
-        text = schema.get_context_dependent_function_with_opset_version(max(dependent), proto.SerializeToString(), types)
-        if not text:
+    try:
+        if dependent and (not plain or max(dependent) >= max(plain)):
+            types = [_type_of(node, i).SerializeToString() for i in range(node.n_inputs)]
+            text = schema.get_context_dependent_function_with_opset_version(max(dependent), proto.SerializeToString(), types)
+            if not text:
+                return None
+            fn.ParseFromString(text)
+        elif plain:
+            fn.ParseFromString(schema.get_function_with_opset_version(max(plain)))
+        else:
             return None
-        fn.ParseFromString(text)
-    elif plain:
-        fn.ParseFromString(schema.get_function_with_opset_version(max(plain)))
-    else:
-        return None
+    except Exception as e:  # noqa: BLE001 - onnx's builders raise many types; report one line
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise node.fail(f"its ONNX function body cannot be built: {first}") from None
     return _expand(proto, fn, f"{node.name}/")
 
 
