@@ -1,5 +1,5 @@
 """ONNX ops that ONNX itself defines as functions of other ops (Attention,
-RMSNormalization, the losses, RotaryEmbedding, ...): where the op table has
+RMSNormalization, RotaryEmbedding, GroupNormalization, ...): where the op table has
 no translation of its own, the node is replaced by the function body its
 schema gives for the model's opset, and the body's nodes are imported in its
 place. The result is ONNX's own definition of the op, built from ops the
