@@ -31,6 +31,10 @@ IDENTITY_ON_ONE = frozenset({"ReduceSum", "ReduceMax", "ReduceMin", "ReduceMean"
 """Reductions for which reducing an axis of size 1 changes nothing."""
 
 
+WINDOWS = frozenset({"HannWindow", "HammingWindow", "BlackmanWindow"})
+"""Window functions: their size is their output's length."""
+
+
 class Undetermined(Exception):
     """The declared shapes leave more than one meaning (or none)."""
 
@@ -174,6 +178,32 @@ def _determine(op, attrs, index, length, data, out, outs) -> tuple[np.ndarray, d
             if fn(data, list(axes)) == out:
                 return np.array(axes, np.int64), rule
         raise Undetermined("the declared output shape does not fit the input")
+    if op == "CenterCropPad" and index == 1:
+        axes = [int(a) % len(data) for a in attrs.get("axes", range(len(data)))]
+        if len(out) != len(data) or any(o != d for a, (o, d) in enumerate(zip(out, data)) if a not in axes):
+            raise Undetermined("the declared output shape does not fit the input")
+        value = [out[a] for a in axes]
+        return np.array(value, np.int64), {"rule": "equal", "value": value}
+    if op == "TopK" and index == 1:
+        axis = int(attrs.get("axis", -1)) % len(data)
+        if len(out) != len(data) or any(o != d for a, (o, d) in enumerate(zip(out, data)) if a != axis):
+            raise Undetermined("the declared output shape does not fit the input")
+        return np.array([out[axis]], np.int64), {"rule": "equal", "value": [out[axis]]}
+    if op in WINDOWS and index == 0:
+        return np.array(out[0], np.int64), {"rule": "equal", "value": [out[0]]}
+    if op == "OneHot" and index == 1:
+        axis = int(attrs.get("axis", -1)) % len(out)
+        if len(out) != len(data) + 1:
+            raise Undetermined("the declared output shape does not fit the input")
+        return np.array([out[axis]], np.int64), {"rule": "equal", "value": [out[axis]]}
+    if op == "Resize" and index == 3:
+        if attrs.get("keep_aspect_ratio_policy", b"stretch") not in (b"stretch", "stretch"):
+            raise Undetermined("the sizes are not the output shape under keep_aspect_ratio_policy")
+        axes = [int(a) % len(data) for a in attrs.get("axes", range(len(data)))]
+        if len(out) != len(data) or any(out[a] != d for a, d in enumerate(data) if a not in axes):
+            raise Undetermined("the declared output shape does not fit the input")
+        value = [out[a] for a in axes]
+        return np.array(value, np.int64), {"rule": "equal", "value": value}
     if op.startswith("Reduce") and index == 1:
         return _reduce_axes(op, attrs, length, data, out)
     raise Undetermined("the declared shapes do not determine it")

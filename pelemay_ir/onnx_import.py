@@ -54,6 +54,13 @@ NOT_FOLDED = frozenset(
 )
 """Ops whose result is not a function of their inputs: never folded."""
 
+SAME_SHAPE = frozenset({
+    "Identity", "Cast", "CastLike", "Abs", "Neg", "Sqrt", "Log", "Exp", "Relu", "Sigmoid", "Tanh",
+    "Reciprocal", "Floor", "Ceil", "Round", "Softplus", "Softsign", "Erf", "Sign", "Not",
+})
+"""Unary ops whose result has their first input's shape: a shape declared for
+the result is the input's too."""
+
 
 def _element_types():
     from onnx import TensorProto
@@ -106,6 +113,7 @@ class _Importer:
         self.fixed: dict[str, np.ndarray] = {}  # graph inputs fixed at compile time
         self.fixed_rules: list[dict] = []
         self.types = _value_types(model)
+        self._consumers: dict[str, list[str]] | None = None
 
     def where(self, index: int | None) -> str:
         return f"{self.source}:{index + 1}:1" if index is not None else self.source
@@ -249,7 +257,12 @@ class _Importer:
         else:
             translate = OPS.get(node.op)
             if translate is None:
-                raise node.fail("this operator is not supported")
+                from pelemay_ir import onnx_functions
+
+                inner = onnx_functions.body(node)
+                if inner is None:
+                    raise node.fail("this operator is not supported")
+                translate = lambda node: self.expand(node, inner)  # noqa: E731
             try:
                 outputs = translate(node)
             except OnnxImportError:
@@ -297,6 +310,16 @@ class _Importer:
         self.builder.location = self.location(node)
         return [self.values[o.name] for o in graph.output]
 
+    def expand(self, node: Node, nodes) -> list:
+        """The nodes of `node`'s ONNX function body imported in its place."""
+        for proto in nodes:
+            self._node(Node(self, proto, node.index))
+        self.builder.location = self.location(node)
+        missing = [o for o in node.proto.output if o and o not in self.values]
+        if missing:
+            raise node.fail(f"its function body does not compute output '{missing[0]}'")
+        return [self.values[o] if o else None for o in node.proto.output]
+
     def fold_with(self, node: Node, stand_ins: dict[str, np.ndarray]) -> list[np.ndarray]:
         """Fold a node whose result does not depend on the values of the
         run-time inputs given stand-ins for (CastLike's `target_type`)."""
@@ -338,6 +361,8 @@ class _Importer:
         data = node.shape(0)
         outs = [node.declared(k) for k in range(len(node.proto.output))]
         try:
+            if node.dtype(i).kind not in "iu":
+                raise onnx_fixed.Undetermined(f"only integer inputs are fixed, this one is {node.dtype(i)}")
             length = int(np.prod(node.shape(i)))
             value, rule = onnx_fixed.determine(node.op, node.attrs, i, length, data, outs[0] if outs else None, outs)
         except onnx_fixed.Undetermined as e:
@@ -354,6 +379,26 @@ class _Importer:
         rule["value"] = [int(v) for v in np.asarray(value).reshape(-1)]  # what the generated code accepts
         self.fixed_rules.append(rule)
         return value
+
+    def declared_shape(self, name: str, depth: int = 0) -> tuple[int, ...] | None:
+        """A value's static shape as the graph declares it, or where it does
+        not, as declared for what a shape-preserving unary op (a Cast, a Sqrt)
+        makes of it."""
+        t = self.types.get(name)
+        if t is not None and t.shape is not None and all(d is not None for d in t.shape):
+            return t.shape
+        if depth > 8:
+            return None
+        if self._consumers is None:
+            self._consumers = {}
+            for proto in self.model.graph.node:
+                if proto.input and proto.op_type in SAME_SHAPE:
+                    self._consumers.setdefault(proto.input[0], []).append(proto.output[0])
+        for out in self._consumers.get(name, []):
+            shape = self.declared_shape(out, depth + 1)
+            if shape is not None:
+                return shape
+        return None
 
     def _int64_result(self, name: str, inputs: list) -> bool:
         """Whether an int32 result holds an ONNX int64 value: as the graph's

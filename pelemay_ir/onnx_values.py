@@ -23,6 +23,10 @@ WIDE_SAFE = frozenset({
     "Split", "Expand", "Tile", "Gather", "Pad", "DepthToSpace", "SpaceToDepth", "Shape", "Size",
     "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Where", "Max", "Min",
     "ReduceMax", "ReduceMin", "Cast", "CastLike", "ArgMax", "ArgMin",
+    "GatherElements", "Trilu", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
+    "Mod",  # a remainder is smaller than its divisor: no int32 overflow
+    "OneHot", "GatherND", "ScatterElements", "Scatter", "ScatterND", "EyeLike",
+    "HannWindow", "HammingWindow", "BlackmanWindow", "TopK", "ReverseSequence",
 })
 """Ops that only move, compare or select values (or read them as indices):
 on these an ONNX int64 value held as int32 gives ONNX's result exactly.
@@ -106,10 +110,7 @@ class Node:
 
     def declared(self, k: int = 0) -> tuple[int, ...] | None:
         """Output k's static shape as the graph (or shape inference) declares it."""
-        t = self.importer.types.get(self.proto.output[k]) if k < len(self.proto.output) else None
-        if t is None or t.shape is None or any(d is None for d in t.shape):
-            return None
-        return t.shape
+        return self.importer.declared_shape(self.proto.output[k]) if k < len(self.proto.output) else None
 
     def ints(self, attr: str, i: int, what: str) -> list[int] | None:
         """Integers given as attribute `attr` (older opsets) or as input i (newer)."""
