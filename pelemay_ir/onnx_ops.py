@@ -468,32 +468,6 @@ _reduction("ReduceLogSum", lambda n, x, a, k: n.b.log(n.b.reduce_sum(x, a, k)), 
 _reduction("ReduceLogSumExp", lambda n, x, a, k: n.b.log(n.b.reduce_sum(n.b.exp(x), a, k)), floats=True)
 
 
-@op("ArgMax", "ArgMin")
-def _arg_extreme(node: Node):
-    """ptensor's argmax (first maximum); ArgMin on -x (floats) or -1 - x
-    (integers, which cannot overflow); the last index by reversing the axis."""
-    b = node.b
-    x = node.tensor(0)
-    shape = x.shape
-    if not shape:
-        raise node.fail("a rank-0 input is not supported")
-    axis = node.attrs.get("axis", 0) % len(shape)
-    keep = bool(node.attrs.get("keepdims", 1))
-    last = bool(node.attrs.get("select_last_index", 0))
-    if x.dtype == np.bool_:
-        x = b.cast(x, "i32")
-    if last:
-        from pelemay_ir.onnx_ops_layout import _take
-
-        x = _take(node, x, axis, list(range(shape[axis] - 1, -1, -1)))
-    if node.op == "ArgMin":
-        x = b.neg(x) if x.dtype.kind == "f" else b.sub(node.scalar(-1, x), x)
-    y = b.argmax(x, axis, keep)
-    if last:
-        y = b.sub(node.scalar(shape[axis] - 1, y), y)
-    return [Held(y)]
-
-
 # --- linear algebra ----------------------------------------------------------
 
 
@@ -546,9 +520,3 @@ def _gemm(node: Node):
         y = b.add(y, ct)
     return [Held(y)]
 
-
-# The families in modules of their own; importing them fills OPS.
-from pelemay_ir import (  # noqa: E402,F401
-    onnx_ops_index, onnx_ops_layout, onnx_ops_losses, onnx_ops_math, onnx_ops_nn, onnx_ops_recurrent,
-    onnx_ops_resize,
-)

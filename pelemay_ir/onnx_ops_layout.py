@@ -400,3 +400,27 @@ def _trilu(node: Node):
     if x.dtype == np.bool_:
         return [Held(b.cast(b.select(keep, b.cast(x, "i32"), node.constant(np.zeros((), np.int32))), "i1"))]
     return [Held(b.select(keep, x, node.scalar(0, x)))]
+
+
+@op("ArgMax", "ArgMin")
+def _arg_extreme(node: Node):
+    """ptensor's argmax (first maximum); ArgMin on -x (floats) or -1 - x
+    (integers, which cannot overflow); the last index by reversing the axis."""
+    b = node.b
+    x = node.tensor(0)
+    shape = x.shape
+    if not shape:
+        raise node.fail("a rank-0 input is not supported")
+    axis = node.attrs.get("axis", 0) % len(shape)
+    keep = bool(node.attrs.get("keepdims", 1))
+    last = bool(node.attrs.get("select_last_index", 0))
+    if x.dtype == np.bool_:
+        x = b.cast(x, "i32")
+    if last:
+        x = _take(node, x, axis, list(range(shape[axis] - 1, -1, -1)))
+    if node.op == "ArgMin":
+        x = b.neg(x) if x.dtype.kind == "f" else b.sub(node.scalar(-1, x), x)
+    y = b.argmax(x, axis, keep)
+    if last:
+        y = b.sub(node.scalar(shape[axis] - 1, y), y)
+    return [Held(y)]
