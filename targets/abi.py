@@ -175,7 +175,7 @@ def interface(module: ModuleOp) -> Interface:
             raise fail(fn, str(e)) from None
     arena_name = namer.fresh(arena_arg.name_hint if arena_arg else None, "arena")
     weights_align = _int_attr(fn, WEIGHTS_ALIGN_ATTR) or _weights_alignment(fn)
-    return Interface(
+    result = Interface(
         entry=name,
         base=_base_name(name),
         inputs=tuple(buffers[:num_inputs]),
@@ -188,6 +188,11 @@ def interface(module: ModuleOp) -> Interface:
         weights_align=weights_align,
         fixed_inputs=fn.attributes[FIXED_INPUTS_ATTR].data if FIXED_INPUTS_ATTR in fn.attributes else None,
     )
+    for k in result.fixed_values:
+        if not 0 <= k < len(result.inputs) or not result.inputs[k].element.startswith("i"):
+            raise fail(fn, f"@{name}: '{FIXED_INPUTS_ATTR}' names input {k}; only integer inputs are checked "
+                           "against a compiled value")
+    return result
 
 
 def _base_name(symbol: str) -> str:
