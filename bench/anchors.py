@@ -29,6 +29,7 @@ XNNPACK_PACKAGES = ("libxnnpack0", "libxnnpack-dev", "libcpuinfo0", "libpthreadp
                     "libpthreadpool-dev")
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 DEBIAN_SUITE = "bookworm"
+PYPI_INDEX = "https://pypi.org/simple"
 ORT_VERSION = "1.32.0"
 ORT_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
 ORT_LIBRARY = f"libonnxruntime.so.{ORT_VERSION}"
@@ -170,8 +171,10 @@ def ort_root() -> Path:
         return root
     with tempfile.TemporaryDirectory(prefix="pelemay-ort-") as tmp:
         platforms = [a for p in ORT_PLATFORMS for a in ("--platform", p)]
+        # Any CPython's wheel holds the same libonnxruntime.so.
         _run([sys.executable, "-m", "pip", "download", "--isolated", "--disable-pip-version-check",
-              *platforms, "--python-version", "3.11", "--only-binary=:all:", "--no-deps",
+              "--index-url", PYPI_INDEX, "--retries", "1", "--timeout", "60", *platforms,
+              "--python-version", "3.11", "--only-binary=:all:", "--no-deps",
               "-d", tmp, f"onnxruntime=={ORT_VERSION}"],
              f"cannot fetch the onnxruntime {ORT_VERSION} aarch64 wheel from PyPI (network?)",
              timeout=900)
