@@ -26,7 +26,7 @@ from pelemay_ir.passes.loops_windows import Window, window
 from pelemay_ir.passes.vector_cost import outgrows_half_l2, register_block
 from pelemay_ir.passes.vector_elementwise import Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
-from pelemay_ir.passes.vector_matmul import outer_product_step
+from pelemay_ir.passes.vector_matmul import lane_step, outer_product_step, reduce_by_lanes
 
 
 SMALL_WINDOW = 9
@@ -85,7 +85,7 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
         return _depthwise(em, op, chain, vectors)
     if groups != 1:
         return None
-    rows, nvec = register_block(vectors, ow, f, em.lanes)
+    rows, nvec = register_block(vectors, ow, f, em.lanes, by_lane=True)
     inner_first, inner_end = _interior(wd, kw, sw, dw, left, ow)
 
     def block(n: SSAValue, oy: SSAValue, rows_w: Window, ox0: Index, pixels: int, cols: Window | None, fo: Index, nv: int) -> None:
@@ -93,22 +93,37 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
         (nv = 0: the one channel fo, in scalar)."""
         lo, hi = (0, kw) if cols is None else (cols.lo, cols.hi)
 
-        def tap(ivs: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
-            ky, kx, c = ivs
+        def at_tap(ky: SSAValue, kx: SSAValue):
             iy = rows_w.input_index(em, ky, dh)
-            if nv == 0:
-                wv = [em.load(w, [ky, kx, c, fo])]
-            else:
-                wv = [em.vload(w, [ky, kx, c, em.add(fo, v * lanes)]) for v in range(nv)]
-            def pixel(p: int) -> SSAValue:
-                return em.load(x, [n, iy, em.add(em.sub(em.mul(em.add(ox0, p), sw), left), em.mul(kx, dw)), c])
 
+            def pixel_at(p: int, c: Index) -> list[Index]:
+                return [n, iy, em.add(em.sub(em.mul(em.add(ox0, p), sw), left), em.mul(kx, dw)), c]
+
+            def filter_row(c: Index) -> list[SSAValue]:
+                if nv == 0:
+                    return [em.load(w, [ky, kx, c, fo])]
+                return [em.vload(w, [ky, kx, c, em.add(fo, v * lanes)]) for v in range(nv)]
+
+            def step(c: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+                wv = filter_row(c)
+                if nv == 0:
+                    return [em.addv(acc[p], em.mulv(em.load(x, pixel_at(p, c)), wv[0])) for p in range(pixels)]
+                return outer_product_step(em, acc, pixels, lambda p: em.load(x, pixel_at(p, c)), wv)
+
+            def quad(c: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+                return lane_step(em, acc, pixels, lambda p: em.vload(x, pixel_at(p, c)),
+                                 lambda lane: filter_row(em.add(c, lane)))
+
+            return step, quad
+
+        def taps(ivs: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
+            step, quad = at_tap(*ivs)
             if nv == 0:
-                return [em.addv(acc[p], em.mulv(pixel(p), wv[0])) for p in range(pixels)]
-            return outer_product_step(em, acc, pixels, pixel, wv)
+                return list(em.for_(0, c_in, step, acc).results)
+            return reduce_by_lanes(em, vectors, c_in, True, acc, step, quad)
 
         inits = [v for _ in range(pixels) for v in _initial(em, bias, fo, nv, 0.0)]
-        acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi), (0, c_in)], inits, tap)
+        acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi)], inits, taps)
         for p in range(pixels):
             for v in range(max(nv, 1)):
                 index = [n, oy, em.add(ox0, p), em.add(fo, v * lanes)]
@@ -136,7 +151,7 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
             rows_w = window(em, oy, sh, dh, top, h, kh, oh)
 
             def run(ox0: Index, pixels: int, cols: Window | None) -> None:
-                nv = nvec if pixels == rows else register_block(vectors, pixels, f, em.lanes)[1]
+                nv = nvec if pixels == rows else register_block(vectors, pixels, f, em.lanes, by_lane=True)[1]
                 _channel_blocks(em, f, nv, lambda fo, nv: block(n, oy, rows_w, ox0, pixels, cols, fo, nv))
 
             pixel_groups(oy, rows_w, run)
