@@ -189,9 +189,7 @@ def _windowed_channels(
     lanes = em.lanes
     nvec = register_block(vectors, 1, channels, em.lanes)[1]
 
-    def pixel(n: SSAValue, oy: SSAValue, rows_w: Window, ox: SSAValue) -> None:
-        cols = window(em, ox, sw, dw, left, wd, kw, ow)
-
+    def pixel(n: SSAValue, oy: SSAValue, rows_w: Window, ox: SSAValue, cols: Window) -> None:
         def block(c0: Index, nv: int) -> None:
             def tap(ivs: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
                 ky, kx = ivs
@@ -207,13 +205,26 @@ def _windowed_channels(
         _channel_blocks(em, channels, nvec, block)
 
     def image(n: SSAValue, _: list[SSAValue]) -> None:
-        def row(oy: SSAValue, _: list[SSAValue]) -> None:
-            rows_w = window(em, oy, sh, dh, top, h, kh, oh)
-            em.for_(0, ow, lambda ox, _: pixel(n, oy, rows_w, ox))
+        def row(oy: SSAValue, rows_w: Window) -> None:
+            _split(em, ow, _interior(wd, kw, sw, dw, left, ow),
+                   lambda ox: pixel(n, oy, rows_w, ox, window(em, ox, sw, dw, left, wd, kw, ow)),
+                   lambda ox: pixel(n, oy, rows_w, ox, Window(0, kw, em.sub(em.mul(ox, sw), left))))
 
-        em.for_(0, oh, row)
+        _split(em, oh, _interior(h, kh, sh, dh, top, oh),
+               lambda oy: row(oy, window(em, oy, sh, dh, top, h, kh, oh)),
+               lambda oy: row(oy, Window(0, kh, em.sub(em.mul(oy, sh), top))))
 
     return em.for_(0, batch, image)
+
+
+def _split(em: VectorEmitter, size: int, inner: tuple[int, int], border, interior) -> None:
+    """border(o) for the output positions whose window crosses the padding,
+    interior(o) for the others: their windows have constant bounds, so a
+    small one is unrolled with constant offsets."""
+    first, end = inner
+    for lo, hi, body in ((0, first, border), (first, end, interior), (end, size, border)):
+        if lo < hi:
+            em.for_(lo, hi, lambda o, _, body=body: body(o))
 
 
 def _depthwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation:
