@@ -73,8 +73,9 @@ def reduce_by_lanes(
     whole vector of them is left, then step(k, acc) one k at a time; quad
     only on a machine that multiplies by lane and where `by_lane`."""
     whole = size - size % em.lanes if vectors.lane_multiply and by_lane else 0
-    if whole:
-        acc = list(em.for_(0, whole, quad, acc, step=em.lanes).results)
+    if not whole:
+        return em.reduce([(0, size)], acc, lambda ks, values: step(ks[0], values))
+    acc = list(em.for_(0, whole, quad, acc, step=em.lanes).results)
     if whole < size:
         acc = list(em.for_(whole, size, step, acc).results)
     return acc

@@ -118,12 +118,17 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 
         def taps(ivs: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
             step, quad = at_tap(*ivs)
-            if nv == 0:
-                return list(em.for_(0, c_in, step, acc).results)
             return reduce_by_lanes(em, vectors, c_in, True, acc, step, quad)
 
+        def tap(ivs: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
+            ky, kx, c = ivs
+            return at_tap(ky, kx)[0](c, acc)
+
         inits = [v for _ in range(pixels) for v in _initial(em, bias, fo, nv, 0.0)]
-        acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi)], inits, taps)
+        if nv and vectors.lane_multiply:
+            acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi)], inits, taps)
+        else:
+            acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi), (0, c_in)], inits, tap)
         for p in range(pixels):
             for v in range(max(nv, 1)):
                 index = [n, oy, em.add(ox0, p), em.add(fo, v * lanes)]
