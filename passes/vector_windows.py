@@ -26,7 +26,7 @@ from pelemay_ir.passes.loops_windows import Window, window
 from pelemay_ir.passes.vector_cost import outgrows_half_l2, register_block
 from pelemay_ir.passes.vector_elementwise import Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
-from pelemay_ir.passes.vector_matmul import lane_step, outer_product_step, reduce_by_lanes
+from pelemay_ir.passes.vector_matmul import _rereadable, lane_step, outer_product_step, reduce_by_lanes
 
 
 SMALL_WINDOW = 9
@@ -52,16 +52,20 @@ def _initial(em: VectorEmitter, bias: SSAValue | None, c0: Index, nv: int, start
     return [em.vload(bias, [em.add(c0, v * em.lanes)]) for v in range(nv)]
 
 
-def _channel_blocks(em: VectorEmitter, channels: int, nvec: int, block) -> None:
-    """block(c0, vectors) over full blocks, then one-vector blocks; block(c, 0)
-    for the scalar channels left."""
+def _channel_blocks(em: VectorEmitter, channels: int, nvec: int, block, overlap: bool = False) -> None:
+    """block(c0, vectors) over full blocks, then one-vector blocks; for the
+    channels left, one vector block ending at the last channel when
+    `overlap` (it recomputes a few channels already stored, with the same
+    result), else block(c, 0) per channel (scalar)."""
     lanes = em.lanes
     full = channels - channels % (nvec * lanes)
     vector_end = channels - channels % lanes
     em.for_(0, full, lambda c0, _: block(c0, nvec), step=nvec * lanes)
     if full < vector_end:
         em.for_(full, vector_end, lambda c0, _: block(c0, 1), step=lanes)
-    if vector_end < channels:
+    if vector_end < channels and overlap and channels >= lanes:
+        block(channels - lanes, 1)
+    elif vector_end < channels:
         em.for_(vector_end, channels, lambda c, _: block(c, 0))
 
 
@@ -86,6 +90,7 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
     if groups != 1:
         return None
     rows, nvec = register_block(vectors, ow, f, em.lanes, by_lane=True)
+    overlap = vectors.isa == "neon" and _rereadable(op, chain)
     inner_first, inner_end = _interior(wd, kw, sw, dw, left, ow)
 
     def block(n: SSAValue, oy: SSAValue, rows_w: Window, ox0: Index, pixels: int, cols: Window | None, fo: Index, nv: int) -> None:
@@ -157,7 +162,8 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 
             def run(ox0: Index, pixels: int, cols: Window | None) -> None:
                 nv = nvec if pixels == rows else register_block(vectors, pixels, f, em.lanes, by_lane=True)[1]
-                _channel_blocks(em, f, nv, lambda fo, nv: block(n, oy, rows_w, ox0, pixels, cols, fo, nv))
+                _channel_blocks(em, f, nv, lambda fo, nv: block(n, oy, rows_w, ox0, pixels, cols, fo, nv),
+                                overlap)
 
             pixel_groups(oy, rows_w, run)
 
@@ -171,7 +177,7 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 
             em.for_(0, oh, row)
 
-        _channel_blocks(em, f, nvec, channel_block)
+        _channel_blocks(em, f, nvec, channel_block, overlap)
 
     # Filters larger than half the L2 cache are swept once per image, not once
     # per pixel block: the channel blocks go outside (vector_cost.py).
@@ -182,10 +188,12 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 def _windowed_channels(
     em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors,
     kernel: tuple[int, int], strides: tuple[int, int], dilations: tuple[int, int], pad: tuple[int, int],
-    tap_value, initial, finish,
+    tap_value, initial, finish, overlap_tail: bool = True,
 ) -> Operation:
     """for n, oy, ox, channel blocks: acc = initial; for the taps inside the
-    input: acc = tap_value(acc, ...); store finish(acc) through the chain."""
+    input: acc = tap_value(acc, ...); store finish(acc) through the chain.
+    `overlap_tail`: the channels left after the whole vectors may take one
+    overlapping vector block (on NEON, when nothing read is written)."""
     x = op.inputs_[0]
     out = chain.output or op.output_
     _, h, wd, _ = shape_of(x)
@@ -193,6 +201,7 @@ def _windowed_channels(
     (kh, kw), (sh, sw), (dh, dw), (top, left) = kernel, strides, dilations, pad
     lanes = em.lanes
     nvec = register_block(vectors, 1, channels, em.lanes)[1]
+    overlap = overlap_tail and vectors.isa == "neon" and _rereadable(op, chain)
 
     def pixel(n: SSAValue, oy: SSAValue, rows_w: Window, ox: SSAValue, cols: Window) -> None:
         def block(c0: Index, nv: int) -> None:
@@ -207,7 +216,7 @@ def _windowed_channels(
                 value = chain.apply(em, finish(acc[v], rows_w, cols, nv > 0), index, nv > 0)
                 em.put(value, out, index, nv > 0)
 
-        _channel_blocks(em, channels, nvec, block)
+        _channel_blocks(em, channels, nvec, block, overlap)
 
     def image(n: SSAValue, _: list[SSAValue]) -> None:
         def row(oy: SSAValue, rows_w: Window) -> None:
@@ -273,4 +282,7 @@ def pool2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
     return _windowed_channels(
         em, op, chain, vectors, pt.ints(op.kernel), pt.ints(op.strides), (1, 1),  # pyright: ignore
         (top, left), tap, lambda c0, nv: _initial(em, None, c0, nv, start), finish,
+        # An average's vector division is four scalar ones on ARMv7: a tail of
+        # fewer channels costs less divided one by one.
+        overlap_tail=is_max,
     )
