@@ -188,12 +188,15 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 def _windowed_channels(
     em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors,
     kernel: tuple[int, int], strides: tuple[int, int], dilations: tuple[int, int], pad: tuple[int, int],
-    tap_value, initial, finish, overlap_tail: bool = True,
+    tap_value, initial, finish, overlap_tail: bool = True, rectangle=None,
 ) -> Operation:
     """for n, oy, ox, channel blocks: acc = initial; for the taps inside the
     input: acc = tap_value(acc, ...); store finish(acc) through the chain.
     `overlap_tail`: the channels left after the whole vectors may take one
-    overlapping vector block (on NEON, when nothing read is written)."""
+    overlapping vector block (on NEON, when nothing read is written).
+    `rectangle(n, rows, columns, overlap)`, if given, computes the output
+    positions whose windows lie inside the input on both axes ([first, end)
+    of rows and of columns), which the per-pixel loops then skip."""
     x = op.inputs_[0]
     out = chain.output or op.output_
     _, h, wd, _ = shape_of(x)
@@ -218,15 +221,19 @@ def _windowed_channels(
 
         _channel_blocks(em, channels, nvec, block, overlap)
 
-    def image(n: SSAValue, _: list[SSAValue]) -> None:
-        def row(oy: SSAValue, rows_w: Window) -> None:
-            _split(em, ow, _interior(wd, kw, sw, dw, left, ow),
-                   lambda ox: pixel(n, oy, rows_w, ox, window(em, ox, sw, dw, left, wd, kw, ow)),
-                   lambda ox: pixel(n, oy, rows_w, ox, Window(0, kw, em.sub(em.mul(ox, sw), left))))
+    inner_rows, inner_columns = _interior(h, kh, sh, dh, top, oh), _interior(wd, kw, sw, dw, left, ow)
 
-        _split(em, oh, _interior(h, kh, sh, dh, top, oh),
-               lambda oy: row(oy, window(em, oy, sh, dh, top, h, kh, oh)),
-               lambda oy: row(oy, Window(0, kh, em.sub(em.mul(oy, sh), top))))
+    def image(n: SSAValue, _: list[SSAValue]) -> None:
+        def row(oy: SSAValue, rows_w: Window, skip: bool) -> None:
+            _split(em, ow, inner_columns,
+                   lambda ox: pixel(n, oy, rows_w, ox, window(em, ox, sw, dw, left, wd, kw, ow)),
+                   None if skip else lambda ox: pixel(n, oy, rows_w, ox, Window(0, kw, em.sub(em.mul(ox, sw), left))))
+
+        _split(em, oh, inner_rows,
+               lambda oy: row(oy, window(em, oy, sh, dh, top, h, kh, oh), False),
+               lambda oy: row(oy, Window(0, kh, em.sub(em.mul(oy, sh), top)), rectangle is not None))
+        if rectangle is not None and inner_rows[0] < inner_rows[1] and inner_columns[0] < inner_columns[1]:
+            rectangle(n, inner_rows, inner_columns, overlap)
 
     return em.for_(0, batch, image)
 
@@ -237,7 +244,7 @@ def _split(em: VectorEmitter, size: int, inner: tuple[int, int], border, interio
     small one is unrolled with constant offsets."""
     first, end = inner
     for lo, hi, body in ((0, first, border), (first, end, interior), (end, size, border)):
-        if lo < hi:
+        if lo < hi and body is not None:
             em.for_(lo, hi, lambda o, _, body=body: body(o))
 
 
@@ -252,10 +259,62 @@ def _depthwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors:
             return em.vfma(em.vload(x, [*at, c]), em.vload(w, [ky, kx, 0, c]), acc)
         return em.addv(acc, em.mulv(em.load(x, [*at, c]), em.load(w, [ky, kx, 0, c])))
 
+    (sh, sw), (dh, dw) = pt.ints(op.strides), pt.ints(op.dilations)  # pyright: ignore
+    channels = shape_of(op.output_)[3]
+    out = chain.output or op.output_
+    lanes = em.lanes
+    nvec = _stationary_vectors(vectors, kh * kw, channels, lanes)
+
+    def rectangle(n: SSAValue, rows: tuple[int, int], columns: tuple[int, int], overlap: bool) -> None:
+        """Channel blocks outside, the block's filter taps and bias loaded
+        once into registers, then every inside position of the block."""
+
+        def block(c0: Index, nv: int) -> None:
+            vec = nv > 0
+            count = max(nv, 1)
+            channel = [em.add(c0, v * lanes) for v in range(count)]
+            taps = [[em.vload(w, [ky, kx, 0, c]) if vec else em.load(w, [ky, kx, 0, c]) for c in channel]
+                    for ky in range(kh) for kx in range(kw)]
+            start = _initial(em, bias, c0, nv, 0.0)
+
+            def position(oy: SSAValue, ox: SSAValue) -> None:
+                iy0, ix0 = em.sub(em.mul(oy, sh), top), em.sub(em.mul(ox, sw), left)
+                acc = list(start)
+                for t, (ky, kx) in enumerate((ky, kx) for ky in range(kh) for kx in range(kw)):
+                    at = [n, em.add(iy0, ky * dh), em.add(ix0, kx * dw)]
+                    for v, c in enumerate(channel):
+                        if vec:
+                            acc[v] = em.vfma(em.vload(x, [*at, c]), taps[t][v], acc[v])
+                        else:
+                            acc[v] = em.addv(acc[v], em.mulv(em.load(x, [*at, c]), taps[t][v]))
+                for v, c in enumerate(channel):
+                    index = [n, oy, ox, c]
+                    em.put(chain.apply(em, acc[v], index, vec), out, index, vec)
+
+            def row(oy: SSAValue, _: list[SSAValue]) -> None:
+                em.for_(*columns, lambda ox, _: position(oy, ox))
+
+            em.for_(*rows, row)
+
+        _channel_blocks(em, channels, nvec, block, overlap)
+
     return _windowed_channels(
-        em, op, chain, vectors, (kh, kw), pt.ints(op.strides), pt.ints(op.dilations),  # pyright: ignore
+        em, op, chain, vectors, (kh, kw), (sh, sw), (dh, dw),
         (top, left), tap, lambda c0, nv: _initial(em, bias, c0, nv, 0.0), lambda acc, _r, _c, _v: acc,
+        rectangle=rectangle if nvec else None,
     )
+
+
+def _stationary_vectors(vectors: Vectors, taps: int, channels: int, lanes: int) -> int:
+    """Vectors of channels per block whose filter taps stay in registers while
+    the block sweeps the inside of the image (0: none fit, on NEON only): the
+    taps, an accumulator, the bias and an input vector per vector, and one
+    spare, within the micro-kernel's register budget."""
+    if vectors.isa != "neon" or channels < lanes:
+        return 0
+    budget = vectors.registers - vectors.registers // 8
+    fits = [nv for nv in range(1, 5) if taps * nv + 3 * nv + 1 <= budget and nv * lanes <= channels]
+    return max(fits, default=0)
 
 
 def pool2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation | None:
