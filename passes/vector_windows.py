@@ -34,6 +34,15 @@ SMALL_WINDOW = 9
 unrolled: a 2x2 or 3x3 pooling window costs no loop overhead."""
 
 
+SMALL_ROW = 16
+"""A conv2d filter row of at most this many taps x channels, with fewer
+channels than a vector holds (an image's first layer), is unrolled for the
+pixels whose window lies inside the input: no loop of 3 channels per tap.
+Where loads take no offset (ARMv7) only rows of one channel are: unrolled,
+every load there needs its address computed, which the loop's
+post-incremented pointers spare."""
+
+
 def _interior(size: int, kernel: int, stride: int, dilation: int, pad: int, out_size: int) -> tuple[int, int]:
     """[first, end) of the output positions whose whole window is inside the input."""
     first = -(-pad // stride)
@@ -129,8 +138,16 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
             ky, kx, c = ivs
             return at_tap(ky, kx)[0](c, acc)
 
+        def row_taps(ivs: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
+            """One filter row's taps and channels, unrolled (constant offsets)."""
+            return em.reduce([(0, kw), (0, c_in)], acc, lambda kc, values: tap([ivs[0], *kc], values),
+                             unroll=kw * c_in)
+
         inits = [v for _ in range(pixels) for v in _initial(em, bias, fo, nv, 0.0)]
-        if nv and vectors.lane_multiply:
+        small_row = c_in < lanes and kw * c_in <= SMALL_ROW and (vectors.load_offsets or c_in == 1)
+        if nv and vectors.isa == "neon" and cols is None and small_row:
+            acc = em.reduce([(rows_w.lo, rows_w.hi)], inits, row_taps)
+        elif nv and vectors.lane_multiply:
             acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi)], inits, taps)
         else:
             acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi), (0, c_in)], inits, tap)
