@@ -462,8 +462,9 @@ def report(rows: Sequence[Row], targets: Sequence[str], command: str) -> str:
             "`xnn_invoke_runtime`, onnxruntime's `Run`), made in a qemu sysroot that "
             "describes the board (Raspberry Pi 4 for aarch64, Raspberry Pi 2 for armv7) in "
             "its /proc/cpuinfo, since both libraries pick their kernels by core "
-            "(bench/anchors.py, docs/bench-arm.md). \"unavailable\": the library could "
-            "not be fetched here."
+            "(bench/anchors.py, docs/bench-arm.md). onnxruntime's count varies by up to "
+            "about 1.5% from one suite run to another; XNNPACK's and ours repeat exactly. "
+            "\"unavailable\": the library could not be fetched here."
         ),
         "",
     ]
