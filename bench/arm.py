@@ -38,7 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 _BENCH = str(Path(__file__).resolve().parent)
 _added = _BENCH not in sys.path
 sys.path.insert(0, _BENCH)
-import hot_loop  # noqa: E402  (bench/hot_loop.py, beside this file)
+import anchor_ort  # noqa: E402  (bench/anchor_ort.py, beside this file)
+import anchor_xnnpack  # noqa: E402
+import anchors  # noqa: E402
+import hot_loop  # noqa: E402
 
 if _added:  # left there, bench/distributed.py would hide Dask's package
     sys.path.remove(_BENCH)
@@ -62,6 +65,28 @@ VARIANTS = (
     Variant("scalar", "scalar", False),
     Variant("gcc", "gcc -O3 -ffast-math", False, FAST_MATH),
 )
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A third-party library run on the same model (bench/anchors.py)."""
+
+    key: str
+    title: str
+    targets: tuple[str, ...]
+    count: Callable
+    """(module, inputs, target) -> (instructions, outputs)."""
+
+
+ANCHORS = (
+    Anchor("xnnpack", "XNNPACK", ("aarch64", "armv7"), anchor_xnnpack.count),
+    Anchor("ort", "onnxruntime", ("aarch64",), anchor_ort.count),
+)
+"""Measured on the model rows only; onnxruntime has no ARMv7 wheel on PyPI."""
+
+
+def anchors_of(target: str) -> tuple[Anchor, ...]:
+    return tuple(a for a in ANCHORS if target in a.targets)
 
 
 # --- the programs ---------------------------------------------------------------
@@ -234,6 +259,39 @@ def check(outputs: Sequence[np.ndarray], expected: Sequence[np.ndarray]) -> tupl
 def measure(module: ModuleOp, target: str, cflags: Sequence[str],
             inputs: Sequence[np.ndarray], expected: Sequence[np.ndarray]) -> Cell:
     count, outputs = count_and_run(module, target, cflags, inputs)
+    return checked(count, outputs, expected)
+
+
+NOT_MEASURED = ("unavailable", "not expressible")
+"""Anchor cells without a count that are no failure of ours: the library
+could not be fetched here, or cannot spell the model."""
+NOT_FAILURES = ("ok", "not built yet", *NOT_MEASURED)
+
+_unavailable: dict[tuple[str, str], str] = {}
+"""(anchor, target) -> why it cannot be fetched: asked once per run."""
+
+
+def measure_anchor(anchor: Anchor, source: ModuleOp | Path, target: str,
+                   inputs: Sequence[np.ndarray], expected: Sequence[np.ndarray]) -> Cell:
+    """One count of a third-party library's inference, only if its outputs
+    matched the reference; a library that cannot be fetched or cannot
+    express the model is a cell that says so."""
+    from pelemay_ir import ir
+
+    if (anchor.key, target) in _unavailable:
+        return Cell(None, "unavailable", _unavailable[anchor.key, target])
+    module = source if isinstance(source, ModuleOp) else ir.load(source)
+    try:
+        count, outputs = anchor.count(module, inputs, target)
+    except anchors.AnchorUnavailable as e:
+        _unavailable[anchor.key, target] = str(e)
+        return Cell(None, "unavailable", str(e))
+    except (anchor_xnnpack.NotExpressible, anchor_ort.NotExpressible) as e:
+        return Cell(None, "not expressible", str(e))
+    return checked(count, outputs, expected)
+
+
+def checked(count: int, outputs: Sequence[np.ndarray], expected: Sequence[np.ndarray]) -> Cell:
     ok, error = check(outputs, expected)
     if not ok:
         return Cell(None, "wrong output", f"max abs error {error:.3g}")
@@ -298,7 +356,8 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
 
-def measure_program(program: Program, targets: Sequence[str], mca: bool) -> Row:
+def measure_program(program: Program, targets: Sequence[str], mca: bool,
+                    with_anchors: bool = True) -> Row:
     from pelemay_ir import reference
 
     row = Row(program)
@@ -334,6 +393,18 @@ def measure_program(program: Program, targets: Sequence[str], mca: bool) -> Row:
                     row.loops[variant.key] = time_hot_loop(module, variant.cflags)
                 except Exception as e:  # noqa: BLE001 (an estimate that fails is a note in the table)
                     row.loops[variant.key] = _one_line(e)
+        if program.kernel or not with_anchors:
+            continue
+        for anchor in anchors_of(target):
+            t0 = time.perf_counter()
+            try:
+                cell = measure_anchor(anchor, program.source, target, inputs, expected)
+            except Exception as e:  # noqa: BLE001 (a failing anchor is a cell, the suite goes on)
+                cell = Cell(None, "failed", _one_line(e))
+            row.cells[target, anchor.key] = cell
+            note = f" ({cell.detail})" if cell.detail else ""
+            print(f"{program.name} {target} {anchor.key}: {cell.text()}{note} "
+                  f"[{time.perf_counter() - t0:.1f} s]", file=sys.stderr)
     return row
 
 
@@ -381,24 +452,45 @@ def report(rows: Sequence[Row], targets: Sequence[str], command: str) -> str:
             "Instructions are not cycles: see the llvm-mca table and docs/bench-arm.md."
         ),
         "",
+        *_paragraph(
+            "Anchors, on the model rows: XNNPACK is Debian 12's libxnnpack0 "
+            f"{anchors.XNNPACK_VERSION} (arm64, armhf) driving the same network through its "
+            "subgraph API, NHWC, no thread pool; onnxruntime is the "
+            f"onnxruntime=={anchors.ORT_VERSION} aarch64 wheel's libonnxruntime.so driving "
+            "the program's ONNX export (bench/ptensor_to_onnx.py) through its C API with one "
+            "thread (PyPI has no ARMv7 wheel). Both get the same weights and inputs; the "
+            "count is one inference call after a warm-up one (XNNPACK's "
+            "`xnn_invoke_runtime`, onnxruntime's `Run`), made in a qemu sysroot that "
+            "describes the board (Raspberry Pi 4 for aarch64, Raspberry Pi 2 for armv7) in "
+            "its /proc/cpuinfo, since both libraries pick their kernels by core "
+            "(bench/anchors.py, docs/bench-arm.md). onnxruntime's count varies by up to "
+            "about 1.5% from one suite run to another; XNNPACK's and ours repeat exactly. "
+            "\"unavailable\": the library could not be fetched here."
+        ),
+        "",
     ]
     for target in targets:
         m = machine(target)
+        measured = [a for a in anchors_of(target)
+                    if any((target, a.key) in row.cells for row in rows)]
+        head = ["NEON", "scalar", "gcc -O3 -ffast-math", *(a.title for a in measured),
+                "NEON / scalar", "NEON / gcc", "gcc / scalar", *(f"NEON / {a.title}" for a in measured)]
         lines += [
             f"## {target}: {m.board} (`{' '.join(m.cflags)}`)",
             "",
-            "| program | NEON | scalar | gcc -O3 -ffast-math | NEON / scalar | NEON / gcc | gcc / scalar |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| program | " + " | ".join(head) + " |",
+            "|---|" + "---:|" * len(head),
         ]
         for row in rows:
             if not any(t == target for t, _ in row.cells):
                 continue
             neon, scalar, gcc = (row.cells[target, v.key] for v in VARIANTS)
-            lines.append(
-                f"| {row.program.name}: {row.program.title} | {neon.text()} | {scalar.text()} | "
-                f"{gcc.text()} | {_ratio(neon, scalar)} | {_ratio(neon, gcc)} | "
-                f"{_ratio(gcc, scalar)} |"
-            )
+            others = [row.cells.get((target, a.key)) for a in measured]
+            cells = [neon.text(), scalar.text(), gcc.text(),
+                     *(c.text() if c else "–" for c in others),
+                     _ratio(neon, scalar), _ratio(neon, gcc), _ratio(gcc, scalar),
+                     *(_ratio(neon, c) if c else "–" for c in others)]
+            lines.append(f"| {row.program.name}: {row.program.title} | " + " | ".join(cells) + " |")
         lines.append("")
     timed = [row for row in rows if row.loops]
     if timed:
@@ -434,7 +526,13 @@ def report(rows: Sequence[Row], targets: Sequence[str], command: str) -> str:
             lines.append(f"| {row.program.name} | " + " | ".join(cells) + " |")
         lines.append("")
     failures = [(row.program.name, t, v, c) for row in rows for (t, v), c in row.cells.items()
-                if c.status not in ("ok", "not built yet")]
+                if c.status not in NOT_FAILURES]
+    missing = sorted({(t, k, f"{c.status}: {c.detail}") for row in rows
+                      for (t, k), c in row.cells.items() if c.status in NOT_MEASURED})
+    if missing:
+        lines += ["## Anchors not measured", ""]
+        lines += [f"- {k} {t}: {detail}" for t, k, detail in missing]
+        lines.append("")
     if failures:
         lines += ["## Failures", ""]
         lines += [f"- {name} {t} {v}: {c.status} {c.detail}".rstrip() for name, t, v, c in failures]
@@ -452,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default="", metavar="NAME,...",
                    help="kernels and models to measure: " + ", ".join(
                        [*KERNELS, *MODELS, *FULL_MODELS]))
+    p.add_argument("--no-anchors", action="store_true",
+                   help="skip the XNNPACK and onnxruntime columns of the model rows")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "arm.md"))
     args = p.parse_args(argv)
 
@@ -476,14 +576,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
 
-    rows = [measure_program(program, targets, mca=program.kernel) for program in programs(names)]
+    rows = [measure_program(program, targets, mca=program.kernel, with_anchors=not args.no_anchors)
+            for program in programs(names)]
     command = "python bench/arm.py" + "".join(
         f" {a}" for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("--out")
         and a != args.out)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(report(rows, targets, command))
     print(f"wrote {args.out}", file=sys.stderr)
-    bad = [c for row in rows for c in row.cells.values() if c.status not in ("ok", "not built yet")]
+    bad = [c for row in rows for c in row.cells.values() if c.status not in NOT_FAILURES]
     return 1 if bad else 0
 
 

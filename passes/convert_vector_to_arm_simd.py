@@ -7,6 +7,9 @@ machine lacks the intrinsic, so this pass maps them op for op and leaves
 everything else (loops, scalar arith, memrefs) as it is:
 
 - vector.load / store / broadcast: `load`, `store`, `dup`.
+- vector.extract of one constant lane: `get_lane`. The matmul kernels
+  broadcast such a lane into a multiply-add (AArch64 only,
+  Vectors.lane_multiply), which the C compiler makes one `fmla` by element.
 - arith.addf, subf, mulf, maximumf, minimumf, negf: `add`, `sub`, `mul`,
   `max`, `min`, `neg`. arith.maximumf and minimumf propagate NaN, and so do
   vmaxq_f32 / vminq_f32 (and vpmax / vpmin, vmaxvq / vminvq): a NaN lane gives
@@ -74,12 +77,23 @@ _REDUCTIONS = {
     vector.CombiningKindFlag.MINIMUMF: (arm_simd.ReduceMinOp, arm_simd.PairwiseMinOp, arith.MinimumfOp),
 }
 _ARITH_ON_VECTORS = (*_BINARY, arith.DivfOp, arith.NegfOp, *BITS_OPS)
-_VECTOR_OPS = (vector.LoadOp, vector.StoreOp, vector.BroadcastOp, vector.FMAOp, vector.ReductionOp)
+_VECTOR_OPS = (vector.LoadOp, vector.StoreOp, vector.BroadcastOp, vector.FMAOp, vector.ReductionOp,
+               vector.ExtractOp)
 PORTABLE_OPS = (
     "vector.load, vector.store, vector.broadcast, vector.fma, vector.reduction, "
+    "vector.extract (one constant lane), "
     "arith.addf, arith.subf, arith.mulf, arith.divf, arith.maximumf, arith.minimumf, arith.negf, "
     "and on vector<4xi32> arith.bitcast and arith.shli by a splat constant"
 )
+
+
+def _constant_lane(op: vector.ExtractOp) -> int | None:
+    """The lane a vector.extract takes, when it is one constant lane of a
+    vector<4xf32> (a scalar result)."""
+    positions = list(op.static_position.get_values())
+    if op.dynamic_position or len(positions) != 1 or op.result.type != f32:
+        return None
+    return positions[0] if 0 <= positions[0] < 4 else None
 
 
 def _is_shift_constant(op: Operation) -> bool:
@@ -205,6 +219,12 @@ class _Converter:
                 f"'{self.target}'; it broadcasts an f32 scalar",
                 where,
             )
+        if isinstance(op, vector.ExtractOp) and _constant_lane(op) is None:
+            raise CompileError(
+                f"'{op.name}' has no NEON form on '{self.target}' unless it takes one "
+                "constant lane of a vector",
+                where,
+            )
         if isinstance(op, vector.ReductionOp) and op.kind.data not in _REDUCTIONS:
             raise CompileError(
                 f"'{op.name}' <{op.kind.data}> has no NEON form on '{self.target}'; "
@@ -236,6 +256,7 @@ class _Converter:
             vector.BroadcastOp: self._broadcast,
             vector.FMAOp: self._fma,
             vector.ReductionOp: self._reduction,
+            vector.ExtractOp: self._extract,
             arith.DivfOp: self._divide,
             arith.NegfOp: self._negate,
             arith.BitcastOp: self._reinterpret,
@@ -253,6 +274,11 @@ class _Converter:
 
     def _broadcast(self, op: vector.BroadcastOp) -> list[Operation]:
         return [arm_simd.DupOp(op.source, F32X4)]
+
+    def _extract(self, op: vector.ExtractOp) -> list[Operation]:
+        lane = _constant_lane(op)
+        assert lane is not None  # checked
+        return [arm_simd.GetLaneOp(op.vector, lane)]
 
     def _negate(self, op: arith.NegfOp) -> list[Operation]:
         return [arm_simd.NegOp(op.operand)]

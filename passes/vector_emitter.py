@@ -109,6 +109,10 @@ class VectorEmitter(Emitter):
     def splat(self, scalar: SSAValue) -> SSAValue:
         return self.value(vector.BroadcastOp(scalar, self.vtype))
 
+    def lane(self, v: SSAValue, lane: int) -> SSAValue:
+        """Lane `lane` (a constant) of `v`, as a scalar."""
+        return self.value(vector.ExtractOp(v, [lane], f32))
+
     def vconst(self, value: float) -> SSAValue:
         """A splat constant, made once per function beside the other constants."""
         scalar = self.f32(value)

@@ -49,6 +49,38 @@ def outer_product_step(
     return result
 
 
+def lane_step(
+    em: VectorEmitter, acc: list[SSAValue], rows: int, row_vector: Callable[[int], SSAValue],
+    columns: Callable[[int], list[SSAValue]],
+) -> list[SSAValue]:
+    """`lanes` steps of the micro-kernel at once, on a machine whose
+    multiply-add takes a lane of a register (Vectors.lane_multiply): each
+    row's next `lanes` left-operand elements are loaded as one vector
+    (row_vector(r)), and step l multiplies columns(l) by their lane l, so a
+    step costs no broadcast and the loop runs a quarter of the trips."""
+    rows_v = [row_vector(r) for r in range(rows)]
+    for lane in range(em.lanes):
+        acc = outer_product_step(em, acc, rows, lambda r: em.lane(rows_v[r], lane), columns(lane))
+    return acc
+
+
+def reduce_by_lanes(
+    em: VectorEmitter, vectors: Vectors, size: int, by_lane: bool, acc: list[SSAValue],
+    step: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
+    quad: Callable[[SSAValue, list[SSAValue]], list[SSAValue]],
+) -> list[SSAValue]:
+    """The reduction over [0, size): quad(k, acc) covers k..k+lanes-1 while a
+    whole vector of them is left, then step(k, acc) one k at a time; quad
+    only on a machine that multiplies by lane and where `by_lane`."""
+    whole = size - size % em.lanes if vectors.lane_multiply and by_lane else 0
+    if not whole:
+        return em.reduce([(0, size)], acc, lambda ks, values: step(ks[0], values))
+    acc = list(em.for_(0, whole, quad, acc, step=em.lanes).results)
+    if whole < size:
+        acc = list(em.for_(whole, size, step, acc).results)
+    return acc
+
+
 def _scratch_of(op: pbuf.DestinationOp, chain: Chain, vectors: Vectors, m: int, k: int, n: int) -> SSAValue | None:
     """The buffer to pack B's panels into, when the op carries one. The plan
     keeps it alive during the matmul only, so a fused op that writes its
@@ -108,12 +140,19 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
             return lambda k, v: em.vload(b, [*b_batch, k, em.add(j0, v * lanes)])
 
         def tile(i0: Index, j0: Index, rows: int, nvec: int, b_row: Callable[[SSAValue, int], SSAValue]) -> None:
-            def step(ks: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
-                k = ks[0]
+            def step(k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
                 bv = [b_row(k, v) for v in range(nvec)]
                 return outer_product_step(em, acc, rows, lambda r: em.load(a, [*a_batch, em.add(i0, r), k]), bv)
 
-            acc = em.reduce([(0, k_size)], [em.vconst(0.0)] * (rows * nvec), step)
+            def quad(k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+                return lane_step(
+                    em, acc, rows, lambda r: em.vload(a, [*a_batch, em.add(i0, r), k]),
+                    lambda lane: [b_row(em.add(k, lane), v) for v in range(nvec)],
+                )
+
+            # Not for a one-row product (matmul_block's stream of B): measured,
+            # its wide block runs more instructions by lane on AArch64.
+            acc = reduce_by_lanes(em, vectors, k_size, m > 1, [em.vconst(0.0)] * (rows * nvec), step, quad)
             for r in range(rows):
                 for v in range(nvec):
                     index = [*batch, em.add(i0, r), em.add(j0, v * lanes)]

@@ -26,12 +26,21 @@ from pelemay_ir.passes.loops_windows import Window, window
 from pelemay_ir.passes.vector_cost import outgrows_half_l2, register_block
 from pelemay_ir.passes.vector_elementwise import Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
-from pelemay_ir.passes.vector_matmul import outer_product_step
+from pelemay_ir.passes.vector_matmul import _rereadable, lane_step, outer_product_step, reduce_by_lanes
 
 
 SMALL_WINDOW = 9
 """Windows of constant bounds (no padding) with at most this many taps are
 unrolled: a 2x2 or 3x3 pooling window costs no loop overhead."""
+
+
+SMALL_ROW = 16
+"""A conv2d filter row of at most this many taps x channels, with fewer
+channels than a vector holds (an image's first layer), is unrolled for the
+pixels whose window lies inside the input: no loop of 3 channels per tap.
+Where loads take no offset (ARMv7) only rows of one channel are: unrolled,
+every load there needs its address computed, which the loop's
+post-incremented pointers spare."""
 
 
 def _interior(size: int, kernel: int, stride: int, dilation: int, pad: int, out_size: int) -> tuple[int, int]:
@@ -52,16 +61,20 @@ def _initial(em: VectorEmitter, bias: SSAValue | None, c0: Index, nv: int, start
     return [em.vload(bias, [em.add(c0, v * em.lanes)]) for v in range(nv)]
 
 
-def _channel_blocks(em: VectorEmitter, channels: int, nvec: int, block) -> None:
-    """block(c0, vectors) over full blocks, then one-vector blocks; block(c, 0)
-    for the scalar channels left."""
+def _channel_blocks(em: VectorEmitter, channels: int, nvec: int, block, overlap: bool = False) -> None:
+    """block(c0, vectors) over full blocks, then one-vector blocks; for the
+    channels left, one vector block ending at the last channel when
+    `overlap` (it recomputes a few channels already stored, with the same
+    result), else block(c, 0) per channel (scalar)."""
     lanes = em.lanes
     full = channels - channels % (nvec * lanes)
     vector_end = channels - channels % lanes
     em.for_(0, full, lambda c0, _: block(c0, nvec), step=nvec * lanes)
     if full < vector_end:
         em.for_(full, vector_end, lambda c0, _: block(c0, 1), step=lanes)
-    if vector_end < channels:
+    if vector_end < channels and overlap and channels >= lanes:
+        block(channels - lanes, 1)
+    elif vector_end < channels:
         em.for_(vector_end, channels, lambda c, _: block(c, 0))
 
 
@@ -85,7 +98,8 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
         return _depthwise(em, op, chain, vectors)
     if groups != 1:
         return None
-    rows, nvec = register_block(vectors, ow, f, em.lanes)
+    rows, nvec = register_block(vectors, ow, f, em.lanes, by_lane=True)
+    overlap = vectors.isa == "neon" and _rereadable(op, chain)
     inner_first, inner_end = _interior(wd, kw, sw, dw, left, ow)
 
     def block(n: SSAValue, oy: SSAValue, rows_w: Window, ox0: Index, pixels: int, cols: Window | None, fo: Index, nv: int) -> None:
@@ -93,22 +107,50 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
         (nv = 0: the one channel fo, in scalar)."""
         lo, hi = (0, kw) if cols is None else (cols.lo, cols.hi)
 
+        def at_tap(ky: SSAValue, kx: SSAValue):
+            iy = rows_w.input_index(em, ky, dh)
+
+            def pixel_at(p: int, c: Index) -> list[Index]:
+                return [n, iy, em.add(em.sub(em.mul(em.add(ox0, p), sw), left), em.mul(kx, dw)), c]
+
+            def filter_row(c: Index) -> list[SSAValue]:
+                if nv == 0:
+                    return [em.load(w, [ky, kx, c, fo])]
+                return [em.vload(w, [ky, kx, c, em.add(fo, v * lanes)]) for v in range(nv)]
+
+            def step(c: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+                wv = filter_row(c)
+                if nv == 0:
+                    return [em.addv(acc[p], em.mulv(em.load(x, pixel_at(p, c)), wv[0])) for p in range(pixels)]
+                return outer_product_step(em, acc, pixels, lambda p: em.load(x, pixel_at(p, c)), wv)
+
+            def quad(c: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+                return lane_step(em, acc, pixels, lambda p: em.vload(x, pixel_at(p, c)),
+                                 lambda lane: filter_row(em.add(c, lane)))
+
+            return step, quad
+
+        def taps(ivs: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
+            step, quad = at_tap(*ivs)
+            return reduce_by_lanes(em, vectors, c_in, True, acc, step, quad)
+
         def tap(ivs: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
             ky, kx, c = ivs
-            iy = rows_w.input_index(em, ky, dh)
-            if nv == 0:
-                wv = [em.load(w, [ky, kx, c, fo])]
-            else:
-                wv = [em.vload(w, [ky, kx, c, em.add(fo, v * lanes)]) for v in range(nv)]
-            def pixel(p: int) -> SSAValue:
-                return em.load(x, [n, iy, em.add(em.sub(em.mul(em.add(ox0, p), sw), left), em.mul(kx, dw)), c])
+            return at_tap(ky, kx)[0](c, acc)
 
-            if nv == 0:
-                return [em.addv(acc[p], em.mulv(pixel(p), wv[0])) for p in range(pixels)]
-            return outer_product_step(em, acc, pixels, pixel, wv)
+        def row_taps(ivs: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
+            """One filter row's taps and channels, unrolled (constant offsets)."""
+            return em.reduce([(0, kw), (0, c_in)], acc, lambda kc, values: tap([ivs[0], *kc], values),
+                             unroll=kw * c_in)
 
         inits = [v for _ in range(pixels) for v in _initial(em, bias, fo, nv, 0.0)]
-        acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi), (0, c_in)], inits, tap)
+        small_row = c_in < lanes and kw * c_in <= SMALL_ROW and (vectors.load_offsets or c_in == 1)
+        if nv and vectors.isa == "neon" and cols is None and small_row:
+            acc = em.reduce([(rows_w.lo, rows_w.hi)], inits, row_taps)
+        elif nv and vectors.lane_multiply:
+            acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi)], inits, taps)
+        else:
+            acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi), (0, c_in)], inits, tap)
         for p in range(pixels):
             for v in range(max(nv, 1)):
                 index = [n, oy, em.add(ox0, p), em.add(fo, v * lanes)]
@@ -136,8 +178,9 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
             rows_w = window(em, oy, sh, dh, top, h, kh, oh)
 
             def run(ox0: Index, pixels: int, cols: Window | None) -> None:
-                nv = nvec if pixels == rows else register_block(vectors, pixels, f, em.lanes)[1]
-                _channel_blocks(em, f, nv, lambda fo, nv: block(n, oy, rows_w, ox0, pixels, cols, fo, nv))
+                nv = nvec if pixels == rows else register_block(vectors, pixels, f, em.lanes, by_lane=True)[1]
+                _channel_blocks(em, f, nv, lambda fo, nv: block(n, oy, rows_w, ox0, pixels, cols, fo, nv),
+                                overlap)
 
             pixel_groups(oy, rows_w, run)
 
@@ -151,7 +194,7 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 
             em.for_(0, oh, row)
 
-        _channel_blocks(em, f, nvec, channel_block)
+        _channel_blocks(em, f, nvec, channel_block, overlap)
 
     # Filters larger than half the L2 cache are swept once per image, not once
     # per pixel block: the channel blocks go outside (vector_cost.py).
@@ -162,10 +205,15 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 def _windowed_channels(
     em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors,
     kernel: tuple[int, int], strides: tuple[int, int], dilations: tuple[int, int], pad: tuple[int, int],
-    tap_value, initial, finish,
+    tap_value, initial, finish, overlap_tail: bool = True, rectangle=None,
 ) -> Operation:
     """for n, oy, ox, channel blocks: acc = initial; for the taps inside the
-    input: acc = tap_value(acc, ...); store finish(acc) through the chain."""
+    input: acc = tap_value(acc, ...); store finish(acc) through the chain.
+    `overlap_tail`: the channels left after the whole vectors may take one
+    overlapping vector block (on NEON, when nothing read is written).
+    `rectangle(n, rows, columns, overlap)`, if given, computes the output
+    positions whose windows lie inside the input on both axes ([first, end)
+    of rows and of columns), which the per-pixel loops then skip."""
     x = op.inputs_[0]
     out = chain.output or op.output_
     _, h, wd, _ = shape_of(x)
@@ -173,10 +221,9 @@ def _windowed_channels(
     (kh, kw), (sh, sw), (dh, dw), (top, left) = kernel, strides, dilations, pad
     lanes = em.lanes
     nvec = register_block(vectors, 1, channels, em.lanes)[1]
+    overlap = overlap_tail and vectors.isa == "neon" and _rereadable(op, chain)
 
-    def pixel(n: SSAValue, oy: SSAValue, rows_w: Window, ox: SSAValue) -> None:
-        cols = window(em, ox, sw, dw, left, wd, kw, ow)
-
+    def pixel(n: SSAValue, oy: SSAValue, rows_w: Window, ox: SSAValue, cols: Window) -> None:
         def block(c0: Index, nv: int) -> None:
             def tap(ivs: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
                 ky, kx = ivs
@@ -189,16 +236,33 @@ def _windowed_channels(
                 value = chain.apply(em, finish(acc[v], rows_w, cols, nv > 0), index, nv > 0)
                 em.put(value, out, index, nv > 0)
 
-        _channel_blocks(em, channels, nvec, block)
+        _channel_blocks(em, channels, nvec, block, overlap)
+
+    inner_rows, inner_columns = _interior(h, kh, sh, dh, top, oh), _interior(wd, kw, sw, dw, left, ow)
 
     def image(n: SSAValue, _: list[SSAValue]) -> None:
-        def row(oy: SSAValue, _: list[SSAValue]) -> None:
-            rows_w = window(em, oy, sh, dh, top, h, kh, oh)
-            em.for_(0, ow, lambda ox, _: pixel(n, oy, rows_w, ox))
+        def row(oy: SSAValue, rows_w: Window, skip: bool) -> None:
+            _split(em, ow, inner_columns,
+                   lambda ox: pixel(n, oy, rows_w, ox, window(em, ox, sw, dw, left, wd, kw, ow)),
+                   None if skip else lambda ox: pixel(n, oy, rows_w, ox, Window(0, kw, em.sub(em.mul(ox, sw), left))))
 
-        em.for_(0, oh, row)
+        _split(em, oh, inner_rows,
+               lambda oy: row(oy, window(em, oy, sh, dh, top, h, kh, oh), False),
+               lambda oy: row(oy, Window(0, kh, em.sub(em.mul(oy, sh), top)), rectangle is not None))
+        if rectangle is not None and inner_rows[0] < inner_rows[1] and inner_columns[0] < inner_columns[1]:
+            rectangle(n, inner_rows, inner_columns, overlap)
 
     return em.for_(0, batch, image)
+
+
+def _split(em: VectorEmitter, size: int, inner: tuple[int, int], border, interior) -> None:
+    """border(o) for the output positions whose window crosses the padding,
+    interior(o) for the others: their windows have constant bounds, so a
+    small one is unrolled with constant offsets."""
+    first, end = inner
+    for lo, hi, body in ((0, first, border), (first, end, interior), (end, size, border)):
+        if lo < hi and body is not None:
+            em.for_(lo, hi, lambda o, _, body=body: body(o))
 
 
 def _depthwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation:
@@ -212,10 +276,62 @@ def _depthwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors:
             return em.vfma(em.vload(x, [*at, c]), em.vload(w, [ky, kx, 0, c]), acc)
         return em.addv(acc, em.mulv(em.load(x, [*at, c]), em.load(w, [ky, kx, 0, c])))
 
+    (sh, sw), (dh, dw) = pt.ints(op.strides), pt.ints(op.dilations)  # pyright: ignore
+    channels = shape_of(op.output_)[3]
+    out = chain.output or op.output_
+    lanes = em.lanes
+    nvec = _stationary_vectors(vectors, kh * kw, channels, lanes)
+
+    def rectangle(n: SSAValue, rows: tuple[int, int], columns: tuple[int, int], overlap: bool) -> None:
+        """Channel blocks outside, the block's filter taps and bias loaded
+        once into registers, then every inside position of the block."""
+
+        def block(c0: Index, nv: int) -> None:
+            vec = nv > 0
+            count = max(nv, 1)
+            channel = [em.add(c0, v * lanes) for v in range(count)]
+            taps = [[em.vload(w, [ky, kx, 0, c]) if vec else em.load(w, [ky, kx, 0, c]) for c in channel]
+                    for ky in range(kh) for kx in range(kw)]
+            start = _initial(em, bias, c0, nv, 0.0)
+
+            def position(oy: SSAValue, ox: SSAValue) -> None:
+                iy0, ix0 = em.sub(em.mul(oy, sh), top), em.sub(em.mul(ox, sw), left)
+                acc = list(start)
+                for t, (ky, kx) in enumerate((ky, kx) for ky in range(kh) for kx in range(kw)):
+                    at = [n, em.add(iy0, ky * dh), em.add(ix0, kx * dw)]
+                    for v, c in enumerate(channel):
+                        if vec:
+                            acc[v] = em.vfma(em.vload(x, [*at, c]), taps[t][v], acc[v])
+                        else:
+                            acc[v] = em.addv(acc[v], em.mulv(em.load(x, [*at, c]), taps[t][v]))
+                for v, c in enumerate(channel):
+                    index = [n, oy, ox, c]
+                    em.put(chain.apply(em, acc[v], index, vec), out, index, vec)
+
+            def row(oy: SSAValue, _: list[SSAValue]) -> None:
+                em.for_(*columns, lambda ox, _: position(oy, ox))
+
+            em.for_(*rows, row)
+
+        _channel_blocks(em, channels, nvec, block, overlap)
+
     return _windowed_channels(
-        em, op, chain, vectors, (kh, kw), pt.ints(op.strides), pt.ints(op.dilations),  # pyright: ignore
+        em, op, chain, vectors, (kh, kw), (sh, sw), (dh, dw),
         (top, left), tap, lambda c0, nv: _initial(em, bias, c0, nv, 0.0), lambda acc, _r, _c, _v: acc,
+        rectangle=rectangle if nvec else None,
     )
+
+
+def _stationary_vectors(vectors: Vectors, taps: int, channels: int, lanes: int) -> int:
+    """Vectors of channels per block whose filter taps stay in registers while
+    the block sweeps the inside of the image (0: none fit, on NEON only): the
+    taps, an accumulator, the bias and an input vector per vector, and one
+    spare, within the micro-kernel's register budget."""
+    if vectors.isa != "neon" or channels < lanes:
+        return 0
+    budget = vectors.registers - vectors.registers // 8
+    fits = [nv for nv in range(1, 5) if taps * nv + 3 * nv + 1 <= budget and nv * lanes <= channels]
+    return max(fits, default=0)
 
 
 def pool2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation | None:
@@ -242,4 +358,7 @@ def pool2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
     return _windowed_channels(
         em, op, chain, vectors, pt.ints(op.kernel), pt.ints(op.strides), (1, 1),  # pyright: ignore
         (top, left), tap, lambda c0, nv: _initial(em, None, c0, nv, start), finish,
+        # An average's vector division is four scalar ones on ARMv7: a tail of
+        # fewer channels costs less divided one by one.
+        overlap_tail=is_max,
     )

@@ -39,6 +39,11 @@ class Vectors:
     """Whether a vector load or store takes an immediate offset from its
     address register. ARMv7's vld1/vst1 take none, so unrolled elementwise
     loops there load and store two vectors per instruction (load2/store2)."""
+    lane_multiply: bool = False
+    """Whether a vector multiply-add takes one lane of another vector register
+    as its scalar (AArch64's `fmla v.4s, v.4s, v.s[l]`), so that a matmul
+    step may load four elements of its left operand in one vector and use
+    them lane by lane instead of broadcasting each from memory."""
 
     @property
     def f32_lanes(self) -> int:
@@ -275,8 +280,8 @@ def _compiler_finds(cc: str, file: str) -> bool:
 _STATIC = ("-static",)
 # Cortex-A53 (Raspberry Pi 3): 32 KiB L1D, 512 KiB L2; Cortex-A7: 32 KiB / 512 KiB;
 # Cortex-A8 (BeagleBone): 32 KiB / 256 KiB; Cortex-A55: 32 KiB / 256 KiB (per core).
-_A53 = Vectors("neon", 128, 32, True, 32 * 1024, 512 * 1024)
-_A55 = Vectors("neon", 128, 32, True, 32 * 1024, 256 * 1024)
+_A53 = Vectors("neon", 128, 32, True, 32 * 1024, 512 * 1024, lane_multiply=True)
+_A55 = Vectors("neon", 128, 32, True, 32 * 1024, 256 * 1024, lane_multiply=True)
 _A7 = Vectors("neon", 128, 16, True, 32 * 1024, 512 * 1024, load_offsets=False)
 _A8 = Vectors("neon", 128, 16, False, 32 * 1024, 256 * 1024, load_offsets=False)
 _HOST_VECTORS = _host_vectors()

@@ -261,6 +261,20 @@ def test_intrinsics_printed():
         assert call in v7, call
 
 
+@pytest.mark.parametrize("machine", MACHINES)
+def test_a_constant_lane_becomes_get_lane(machine):
+    """vector.extract of lane 2 times a vector: get_lane, whose broadcast into
+    a multiply-add the C compiler makes an fmla by element on AArch64."""
+    text = one_op("%l = vector.extract %a[2] : f32 from vector<4xf32>\n"
+                  "  %s = vector.broadcast %l : f32 to vector<4xf32>\n"
+                  "  %r = vector.fma %s, %b, %b : vector<4xf32>")
+    module = converted(text, machine)
+    lane = next(op for op in module.walk() if isinstance(op, arm_simd.GetLaneOp))
+    assert lane.lane.value.data == 2
+    assert not {n for n in op_names(module) if n.startswith("vector.")}
+    assert lane.intrinsic() == "vgetq_lane_f32"
+
+
 def test_converted_ops_keep_the_source_position():
     module = converted(elementwise_program(), "armv7")
     fma = next(op for op in module.walk() if isinstance(op, arm_simd.FmaOp))
@@ -333,6 +347,10 @@ def one_op(line: str, args: str = "%a: vector<4xf32>, %b: vector<4xf32>") -> str
         (one_op("%r = vector.broadcast %a : vector<4xf32> to vector<4xf32>"), "aarch64",
          "prog.mlir:2:3: error: 'vector.broadcast' from vector<4xf32> has no NEON form on "
          "'aarch64'; it broadcasts an f32 scalar"),
+        (one_op("%r = vector.extract %a[%i] : f32 from vector<4xf32>", "%a: vector<4xf32>, %i: index"),
+         "aarch64",
+         "prog.mlir:2:3: error: 'vector.extract' has no NEON form on 'aarch64' unless it takes one "
+         "constant lane of a vector"),
         (WIDE_LOAD.replace("vector<8xf32>", "vector<4xf32>"), "riscv64",
          "prog.mlir:2:3: error: 'vector.load' needs NEON, which target 'riscv64' lacks; "
          "NEON machines: aarch64, aarch64-dotprod, armv7, armv7-a8"),
@@ -342,7 +360,8 @@ def one_op(line: str, args: str = "%a: vector<4xf32>, %b: vector<4xf32>") -> str
          "prog.mlir:2:3: error: 'arm_simd.reduce_add' (vaddvq_f32) is not available on target "
          "'armv7'"),
     ],
-    ids=["wide", "f64", "fma16", "mul-kind", "math", "broadcast", "no-neon", "unknown", "final-check"],
+    ids=["wide", "f64", "fma16", "mul-kind", "math", "broadcast", "dynamic-lane", "no-neon", "unknown",
+         "final-check"],
 )
 def test_refused(text, machine, message):
     module = ir.parse(text, "prog.mlir")

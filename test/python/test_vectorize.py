@@ -265,3 +265,36 @@ def test_the_last_columns_take_one_vector_block_ending_at_the_last_column(target
     lowered = api.lower(module, target=target)
     assert not any(op.name == "memref.store" for op in lowered.walk())
     _check(module, inputs, target=target)
+
+
+@pytest.mark.parametrize("c_in", [1, 3])
+@pytest.mark.parametrize("target", ["aarch64", "armv7"])
+def test_channel_tails_take_one_overlapping_vector_block_on_neon(target, c_in):
+    """6 channels: a vector block of channels 0..3, then one of 2..5 (2 and 3
+    computed twice, to the same values), not two scalar channels; likewise
+    the max pool after it. The filter rows of 5 x c_in taps and channels are
+    unrolled for the inside pixels (aarch64; armv7 for one channel)."""
+    rng = np.random.default_rng(7)
+    b = ProgramBuilder("tail")
+    x = b.argument("x", (1, 10, 10, c_in))
+    y = b.relu(b.conv2d(x, b.weight("w", _rand(rng, (5, 5, c_in, 6))), b.weight("b", _rand(rng, (6,))),
+                        padding=(2, 2, 2, 2)))
+    b.returns(b.max_pool2d(y, (2, 2), strides=(2, 2)))
+    module = b.build()
+    lowered = api.lower(module, target=target, vectorize=True)
+    assert not any(op.name == "memref.store" for op in lowered.walk())
+    _check(module, [_rand(rng, (1, 10, 10, c_in))], target=target)
+
+
+@pytest.mark.parametrize("target", ["aarch64", "armv7"])
+def test_matmul_and_conv_multiply_by_lane_where_the_machine_can(target):
+    """AArch64's kernels load four reduction elements of the left operand as
+    one vector and use its lanes (arm_simd.get_lane into the multiply-add: an
+    fmla by element); ARMv7 has no fused multiply-add by lane and broadcasts
+    each from memory."""
+    for make in (matmul_epilogue, conv):
+        module, inputs = make(np.random.default_rng(8))
+        lowered = api.lower(module, target=target, vectorize=True)
+        lanes = [op for op in lowered.walk() if op.name == "arm_simd.get_lane"]
+        assert bool(lanes) == (target == "aarch64")
+        _check(module, inputs, target=target)
