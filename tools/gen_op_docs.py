@@ -59,11 +59,11 @@ from xdsl.irdl.constraints import (
 )
 from xdsl.printer import Printer
 
-from pelemay_ir.dialects import arm_simd, pbuf, ptensor, units
+from pelemay_ir.dialects import arm_simd, index, parallel, pbuf, ptensor, units
 from pelemay_ir.ir import CompileError, parse
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "ops.md"
-DIALECTS: tuple[Dialect, ...] = (ptensor.PTensor, pbuf.PBuf, arm_simd.ArmSimd, units.Units)
+DIALECTS: tuple[Dialect, ...] = (ptensor.PTensor, pbuf.PBuf, arm_simd.ArmSimd, units.Units, parallel.Parallel, index.Index)
 
 
 @dataclass(frozen=True)
@@ -231,6 +231,11 @@ EXAMPLES: dict[str, Example] = {
     "units.transfer": Example(
         '%z = units.transfer %y from "u0" to "u1" {bytes = 32 : i64, seconds = 2.000000e-04 : f64} : tensor<1x8xf32>',
         "%y: tensor<1x8xf32>"),
+    # loop level
+    "parallel.for": Example(
+        "parallel.for @example_parallel_0(%x, %y) from %c0 to %c64 step %c8 threads 2 : memref<64xf32>, memref<64xf32>",
+        "%x: memref<64xf32>, %y: memref<64xf32>, %c0: index, %c64: index, %c8: index"),
+    "index.sizeof": Example("%bits = index.sizeof"),
 }
 
 
