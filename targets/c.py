@@ -112,7 +112,12 @@ def _lowering_hint(name: str) -> str:
 # --- the printer ----------------------------------------------------------------------
 
 
-class _Printer(HeaderPrinter):
+class CPrinter(HeaderPrinter):
+    """Prints a legal loop-level module as one C source: file-scope helpers,
+    weights, workers and functions, each function by `function_printer`."""
+
+    function_printer: type  # CFunctionPrinter, set below it
+
     def __init__(self, module: ModuleOp, machine: str | None = None):
         super().__init__(module)
         self.machine = machine
@@ -148,7 +153,8 @@ class _Printer(HeaderPrinter):
 
     def _check_ops(self) -> None:
         for op in self.module.walk():
-            if op is not self.module and op.name not in _HANDLED and op.name not in VECTOR_HANDLERS:
+            fp = self.function_printer
+            if op is not self.module and op.name not in fp.handlers and op.name not in fp.vector_handlers:
                 raise fail(op, f"'{op.name}' cannot be printed as C: {_lowering_hint(op.name)}")
         for worker in self.worker_functions:
             for op in worker.walk():
@@ -296,10 +302,10 @@ class _Printer(HeaderPrinter):
         for sym, fn in self.functions.items():
             if sym not in self.reachable or sym == self.iface.entry or fn in self.worker_functions:
                 continue
-            text, proto = _FunctionPrinter(self, fn).helper_function()
+            text, proto = self.function_printer(self, fn).helper_function()
             functions.append(text)
             prototypes.append(proto + ";")
-        entry_text = _FunctionPrinter(self, self.entry).entry_function()
+        entry_text = self.function_printer(self, self.entry).entry_function()
         weights = self._weights()
         out = [
             f"{SOURCE_BANNER} of {self.iface.run}{self._origin()}. Do not edit. */",
@@ -378,10 +384,18 @@ def _typedef_order(name: str) -> tuple[int, str]:
     return (int(lanes), element)
 
 
-class _FunctionPrinter:
-    """Prints one func.func: statements for ops, variables for live values."""
+class CFunctionPrinter:
+    """Prints one func.func: statements for ops, variables for live values.
 
-    def __init__(self, printer: _Printer, fn: func.FuncOp):
+    Table-driven: `handlers` maps an op name to how it prints (scalar ops
+    from c_scalar.py, NEON from c_neon.py, structured ops and memrefs here),
+    `vector_handlers` the ops on portable vectors (c_vectors.py). A C
+    dialect subclasses this and CPrinter and extends the tables."""
+
+    handlers: dict = {}  # filled below, once the methods exist
+    vector_handlers: dict = VECTOR_HANDLERS
+
+    def __init__(self, printer: CPrinter, fn: func.FuncOp):
         self.p = printer
         self.fn = fn
         self.live = Liveness(fn)
@@ -500,7 +514,7 @@ class _FunctionPrinter:
     def op(self, op: Operation) -> None:
         if op.results and not isinstance(op, EFFECTFUL) and not self.live.any_live(op):
             return  # nothing the program's effects depend on
-        handler = VECTOR_HANDLERS[op.name] if is_vector_op(op) else _HANDLED[op.name]
+        handler = self.vector_handlers[op.name] if is_vector_op(op) else self.handlers[op.name]
         try:
             handler(self, op)
         except Unsupported as e:
@@ -571,7 +585,7 @@ class _FunctionPrinter:
         """A struct of the values the worker takes, the worker, and a call of
         the runtime's `pelemay_parallel_for` on the function's team."""
         sym = op.worker.root_reference.data
-        worker = _FunctionPrinter(self.p, self.p.functions[sym])
+        worker = self.p.function_printer(self.p, self.p.functions[sym])
         fields: dict[str, str] = {}  # C name -> C type, shared by caller and worker
         for arg, v in zip(worker.fn.args, op.captures):
             if isinstance(v.type, MemRefType):
@@ -846,26 +860,27 @@ def _declaration(ctype: str, name: str, const: bool = False) -> str:
 # math: name -> (libm base name, exact on f16 values)
 
 
-_HANDLED = {
+CPrinter.function_printer = CFunctionPrinter
+CFunctionPrinter.handlers = {
     "func.func": nothing,
-    "func.return": _FunctionPrinter.return_op,
-    "func.call": _FunctionPrinter.call_op,
-    "scf.for": _FunctionPrinter.for_op,
-    "scf.if": _FunctionPrinter.if_op,
+    "func.return": CFunctionPrinter.return_op,
+    "func.call": CFunctionPrinter.call_op,
+    "scf.for": CFunctionPrinter.for_op,
+    "scf.if": CFunctionPrinter.if_op,
     "scf.yield": nothing,
-    "parallel.for": _FunctionPrinter.parallel_op,
-    "memref.load": _FunctionPrinter.load_op,
-    "memref.store": _FunctionPrinter.store_op,
-    "memref.view": _FunctionPrinter.view_op,
-    "memref.reinterpret_cast": _FunctionPrinter.reinterpret_cast_op,
-    "memref.get_global": _FunctionPrinter.get_global_op,
+    "parallel.for": CFunctionPrinter.parallel_op,
+    "memref.load": CFunctionPrinter.load_op,
+    "memref.store": CFunctionPrinter.store_op,
+    "memref.view": CFunctionPrinter.view_op,
+    "memref.reinterpret_cast": CFunctionPrinter.reinterpret_cast_op,
+    "memref.get_global": CFunctionPrinter.get_global_op,
     "memref.global": nothing,
-    "memref.alloca": _FunctionPrinter.alloca_op,
+    "memref.alloca": CFunctionPrinter.alloca_op,
     **SCALAR_HANDLERS,
     **NEON_HANDLERS,
     **{name: handler for name, handler in VECTOR_HANDLERS.items() if name.startswith("vector.")},
 }
-"""Op name -> how to print it (ops on portable vectors: VECTOR_HANDLERS)."""
+
 
 
 # --- public API ------------------------------------------------------------------------
@@ -888,7 +903,7 @@ def emit_c(
         from pelemay_ir.passes.verify_arm_simd import check_machine
 
         check_machine(module, machine)
-    printer = _Printer(legalized(module), machine)
+    printer = CPrinter(legalized(module), machine)
     name = header_name or f"{printer.iface.base}.h"
     source = printer.source(name)
     return printer.header(name), source
