@@ -16,7 +16,6 @@ version string before using it).
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -222,8 +221,6 @@ def count(module, inputs: Sequence[np.ndarray], target: str = "aarch64"
     and that run's outputs in the program's layout."""
     import onnx
 
-    from pelemay_ir import icount
-
     program = ptensor_to_onnx.translate(module)
     feeds = program.feeds(list(inputs))
     in_shapes = [feeds[name].shape for name in program.input_names]
@@ -236,15 +233,6 @@ def count(module, inputs: Sequence[np.ndarray], target: str = "aarch64"
         (t / "inputs.bin").write_bytes(b"".join(
             np.ascontiguousarray(feeds[name], np.float32).tobytes() for name in program.input_names))
         args = [str(t / "model.onnx"), str(t / "inputs.bin"), str(t / "outputs.bin")]
-        try:
-            n = icount.count_instructions(exe, anchors.machine_in(target, root), args,
-                                          function="anchor_run")
-        except subprocess.TimeoutExpired as e:
-            raise icount.CountError(f"onnxruntime driver timed out after {e.timeout} s") from None
-        data = np.frombuffer((t / "outputs.bin").read_bytes(), np.float32)
-    outputs, at = [], 0
-    for shape in program.output_shapes:
-        size = int(np.prod(shape, dtype=np.int64))
-        outputs.append(data[at:at + size].reshape(shape))
-        at += size
+        n, outputs = anchors.count_driver(exe, target, root, args, "onnxruntime", t / "outputs.bin",
+                                          program.output_shapes)
     return n, program.results(outputs)

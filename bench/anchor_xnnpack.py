@@ -15,7 +15,6 @@ Debian's (bench/anchors.py).
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -356,8 +355,6 @@ def count(module: ModuleOp, inputs: Sequence[np.ndarray], target: str
           ) -> tuple[int, list[np.ndarray]]:
     """Guest instructions of one XNNPACK inference of the program on
     `inputs`, and that inference's outputs."""
-    from pelemay_ir import icount
-
     program = translate(module)
     exe, root = build(program, target)
     with tempfile.TemporaryDirectory(prefix="pelemay-xnnpack-") as tmp:
@@ -366,15 +363,6 @@ def count(module: ModuleOp, inputs: Sequence[np.ndarray], target: str
             b"".join(np.ascontiguousarray(a, np.float32).tobytes() for a in inputs))
         (t / "constants.bin").write_bytes(program.constants)
         args = [str(t / "inputs.bin"), str(t / "outputs.bin"), str(t / "constants.bin")]
-        try:
-            n = icount.count_instructions(exe, anchors.machine_in(target, root), args,
-                                          function="anchor_run")
-        except subprocess.TimeoutExpired as e:
-            raise icount.CountError(f"XNNPACK driver timed out after {e.timeout} s") from None
-        data = np.frombuffer((t / "outputs.bin").read_bytes(), np.float32)
-    outputs, at = [], 0
-    for shape in program.output_shapes:
-        size = int(np.prod(shape, dtype=np.int64))
-        outputs.append(data[at:at + size].reshape(shape))
-        at += size
+        n, outputs = anchors.count_driver(exe, target, root, args, "XNNPACK", t / "outputs.bin",
+                                          program.output_shapes)
     return n, outputs

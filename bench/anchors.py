@@ -284,3 +284,24 @@ def build_driver(source: str, name: str, cc: str, flags: Sequence[str],
         raise cbuild.BuildError(f"{' '.join(command)} failed in {where}:\n{done.stderr}")
     os.replace(where / f".{name}.tmp", exe)
     return exe
+
+
+def count_driver(exe: Path, target: str, root: Path, args: Sequence[str], what: str,
+                 output_file: Path, output_shapes: Sequence[Sequence[int]]) -> tuple[int, list]:
+    """Run an anchor's driver once under the instruction counter, counting its
+    `anchor_run` call: the count, and the f32 outputs it wrote, one array per shape."""
+    import numpy as np
+
+    from pelemay_ir import icount
+
+    try:
+        n = icount.count_instructions(exe, machine_in(target, root), list(args), function="anchor_run")
+    except subprocess.TimeoutExpired as e:
+        raise icount.CountError(f"{what} driver timed out after {e.timeout} s") from None
+    data = np.frombuffer(output_file.read_bytes(), np.float32)
+    outputs, at = [], 0
+    for shape in output_shapes:
+        size = int(np.prod(shape, dtype=np.int64))
+        outputs.append(data[at:at + size].reshape(shape))
+        at += size
+    return n, outputs

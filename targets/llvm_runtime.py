@@ -150,6 +150,17 @@ def team_runtime(max_threads: int, index: str) -> str:
 
     wide = index == "i64"
 
+    def pause(poll: str) -> str:
+        """Between two polls: nothing for the first TIGHT_POLLS, then sched_yield."""
+        return f"""pause:
+  %tight = icmp slt i32 %polls, {TIGHT_POLLS}
+  %polls.up = add i32 %polls, 1
+  %polls.next = select i1 %tight, i32 %polls.up, i32 %polls
+  br i1 %tight, label %{poll}, label %yield
+yield:
+  %yielded = call i32 @sched_yield()
+  br label %{poll}"""
+
     def to64(v: str, name: str) -> str:
         return f"  %{name} = {'add i64 0, ' + v if wide else f'sext {index} {v} to i64'}"
 
@@ -226,14 +237,7 @@ poll:
   %stopping = icmp ne i32 %stop, 0
   %woken = or i1 %posted, %stopping
   br i1 %woken, label %awake, label %pause
-pause:
-  %tight = icmp slt i32 %polls, {TIGHT_POLLS}
-  %polls.up = add i32 %polls, 1
-  %polls.next = select i1 %tight, i32 %polls.up, i32 %polls
-  br i1 %tight, label %poll, label %yield
-yield:
-  %yielded = call i32 @sched_yield()
-  br label %poll
+{pause("poll")}
 awake:
   br i1 %stopping, label %exit, label %work
 exit:
@@ -354,14 +358,7 @@ wait:
   %busy = load atomic i32, ptr %busyp acquire, align 4
   %finished = icmp eq i32 %busy, 0
   br i1 %finished, label %done, label %pause
-pause:
-  %tight = icmp slt i32 %polls, {TIGHT_POLLS}
-  %polls.up = add i32 %polls, 1
-  %polls.next = select i1 %tight, i32 %polls.up, i32 %polls
-  br i1 %tight, label %wait, label %yield
-yield:
-  %yielded = call i32 @sched_yield()
-  br label %wait
+{pause("wait")}
 done:
   ret void
 }}
