@@ -167,7 +167,8 @@ def absi(t: IntType) -> tuple[str, str]:
 
 
 def float_minmax(op: str, f: FloatType) -> tuple[str, str]:
-    """maximumf/minimumf: a NaN operand gives NaN, and -0 < +0."""
+    """maximumf/minimumf of two lanes, for vector.reduction: a NaN operand
+    gives NaN, and -0 < +0 (scalar max/min arrive expanded by legalize)."""
     name = f"pl_{op}_{f.suffix}"
     c = f.c
     if op == "maximumf":
