@@ -20,14 +20,14 @@ spirit of MLIR's `arith-expand`:
   select, `x P c ? c : x`, whose predicate keeps the sign rule of zeros;
   otherwise branches (scf.if) that take the larger, then the smaller, and
   only for equal or unordered operands the tie (the sign bits of both: max
-  and, min or) and the NaN selects; f16 in f32 (exact). Scalars only: xDSL's `arith.cmpf` and
-  `arith.select` take a scalar i1, so the same rule on vectors (and in
-  vector.reduction) is still each printer's own;
+  and, min or) and the NaN selects; f16 in f32 (exact). Scalars only:
+  xDSL's `arith.cmpf` and `arith.select` take a scalar i1, so the same rule
+  on vectors (and in vector.reduction) is still each printer's own;
 - f16 arithmetic: computed in f32 and rounded once to f16 (`extf`, the op
   in f32, `truncf`), which is exact for +, -, *, / and sqrt (f32 carries
   more than twice f16's precision) and what every printer can do; ops
   whose f16 result is exact on f16 operands (negation, abs, floor, ceil,
-  trunc, round, copysign, min, max, compare, select) stay f16.
+  trunc, round, copysign, compare, select) stay f16.
 
 Each op left behind carries `pelemay.defined`: its operands are where every
 language agrees on its meaning, so a printer prints it as the plain
@@ -76,7 +76,7 @@ _DIVISIONS = (arith.DivSIOp, arith.RemSIOp, arith.DivUIOp, arith.RemUIOp)
 _SHIFTS = (arith.ShLIOp, arith.ShRSIOp, arith.ShRUIOp)
 _FLOAT_TO_INT = (arith.FPToSIOp, arith.FPToUIOp)
 GUARDED = (*_DIVISIONS, *_SHIFTS, *_FLOAT_TO_INT)
-"""The ops whose printing needs `pelemay.defined`."""
+"""The ops `legalize` leaves marked `pelemay.defined` (printed as the plain instruction)."""
 
 
 def _constant_int(v: SSAValue) -> int | None:
