@@ -286,6 +286,27 @@ def test_channel_tails_take_one_overlapping_vector_block_on_neon(target, c_in):
     _check(module, [_rand(rng, (1, 10, 10, c_in))], target=target)
 
 
+@pytest.mark.parametrize("host", ["intel-xeon-avx512", "amd-epyc-avx2"])
+@pytest.mark.parametrize("kernel", [(1, 1), (3, 3)])
+def test_conv_channel_tails_join_the_last_register_block_off_neon(model_host, host, kernel):
+    """20 output channels (a vector and a quarter on 16 lanes, two and a half
+    on 8): the last vector ends at channel 19 inside the last register block
+    (recomputing a few channels to the same values), so no channel is stored
+    as a scalar; results are the reference's, fused bias and relu6 included."""
+    model_host(host)
+    rng = np.random.default_rng(9)
+    kh, kw = kernel
+    b = ProgramBuilder("ragged")
+    x = b.argument("x", (1, 7, 13, 6))
+    y = b.conv2d(x, b.weight("w", _rand(rng, (kh, kw, 6, 20))), b.weight("b", _rand(rng, (20,))),
+                 padding=(kh // 2, kh // 2, kw // 2, kw // 2))
+    b.returns(b.relu6(y))
+    module = b.build()
+    lowered = api.lower(module, vectorize=True)
+    assert not any(op.name == "memref.store" for op in lowered.walk())
+    _check(module, [_rand(rng, (1, 7, 13, 6))])
+
+
 @pytest.mark.parametrize("target", ["aarch64", "armv7"])
 def test_matmul_and_conv_multiply_by_lane_where_the_machine_can(target):
     """AArch64's kernels load four reduction elements of the left operand as
