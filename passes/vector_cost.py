@@ -150,10 +150,12 @@ PAGE = 4096
 """The L1 set period of every machine here (way size: 32 KiB 8-way, 48 KiB
 12-way; 4 KiB pages): rows a multiple of it apart share their L1 sets."""
 
-MIN_ALIASED_SWEEPS = 6144
+MIN_ALIASED_SWEEPS = 4608
 """Packing pays when (rows of B sharing one 4 KiB offset) x (row blocks
-sweeping B) reaches this; measured on the x86 host over square and skinny
-matmuls from 6 to 1024 rows (docs/vectorize.md, Packing)."""
+sweeping B) reaches this; measured on x86 hosts (AMD EPYC with AVX-512,
+Intel Xeon with AVX-512) over square and skinny matmuls from 6 to 1024 rows
+(docs/vectorize.md, Packing): between 4096, where the AMD host lost, and
+5120, where the Intel host gained."""
 
 
 def aliased_rows(k: int, n: int) -> int:
