@@ -316,7 +316,11 @@ def _depthwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors:
     channels = shape_of(op.output_)[3]
     out = chain.output or op.output_
     lanes = em.lanes
-    nvec = _stationary_vectors(vectors, kh * kw, channels, lanes)
+    _, h, wd, _ = shape_of(x)
+    # Each channel block sweeps the image: off NEON only where one image stays
+    # in the L2 cache (measured slower than per-pixel blocks from memory).
+    sweeps = vectors.isa == "neon" or not outgrows_half_l2(vectors, h * wd * channels)
+    nvec = _stationary_vectors(vectors, kh * kw, channels, lanes) if sweeps else 0
 
     def rectangle(n: SSAValue, rows: tuple[int, int], columns: tuple[int, int], overlap: bool) -> None:
         """Channel blocks outside, the block's filter taps and bias loaded
@@ -360,10 +364,10 @@ def _depthwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors:
 
 def _stationary_vectors(vectors: Vectors, taps: int, channels: int, lanes: int) -> int:
     """Vectors of channels per block whose filter taps stay in registers while
-    the block sweeps the inside of the image (0: none fit, on NEON only): the
-    taps, an accumulator, the bias and an input vector per vector, and one
-    spare, within the micro-kernel's register budget."""
-    if vectors.isa != "neon" or channels < lanes:
+    the block sweeps the inside of the image (0: none fit): the taps, an
+    accumulator, the bias and an input vector per vector, and one spare,
+    within the micro-kernel's register budget."""
+    if channels < lanes:
         return 0
     budget = vectors.registers - vectors.registers // 8
     fits = [nv for nv in range(1, 5) if taps * nv + 3 * nv + 1 <= budget and nv * lanes <= channels]

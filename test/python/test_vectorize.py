@@ -307,6 +307,22 @@ def test_conv_channel_tails_join_the_last_register_block_off_neon(model_host, ho
     _check(module, [_rand(rng, (1, 7, 13, 6))])
 
 
+@pytest.mark.parametrize("stride", [1, 2])
+def test_depthwise_keeps_its_taps_in_registers_off_neon(model_host, stride):
+    """An image that fits half the L2: each block of 16-lane channel vectors
+    sweeps the inside of the image with its 3x3 taps in registers (40
+    channels: blocks of two vectors, then the last 8 channels); the border
+    pixels and the fused ReLU6 as before."""
+    model_host("intel-xeon-avx512")
+    rng = np.random.default_rng(10)
+    b = ProgramBuilder("dw_stationary")
+    x = b.argument("x", (1, 10, 12, 40))
+    y = b.conv2d(x, b.weight("w", _rand(rng, (3, 3, 1, 40))), b.weight("b", _rand(rng, (40,))),
+                 strides=(stride, stride), padding=(1, 1, 1, 1), groups=40)
+    b.returns(b.relu6(y))
+    _check(b.build(), [_rand(rng, (1, 10, 12, 40))])
+
+
 @pytest.mark.parametrize("target", ["aarch64", "armv7"])
 def test_matmul_and_conv_multiply_by_lane_where_the_machine_can(target):
     """AArch64's kernels load four reduction elements of the left operand as
