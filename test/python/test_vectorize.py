@@ -239,6 +239,24 @@ def test_cost_model_fits_the_register_file():
     assert armv7 is not None and register_block(armv7, 512, 512) == (3, 3)
 
 
+def test_avx512_matmul_blocks_take_the_broadcast_from_memory(model_host):
+    """On AVX-512 the matmul's multiply-add reads A's broadcast element from
+    memory, so its block has a register more: 6 rows x 4 vectors (24
+    accumulators and 4 of B in 28 registers); AVX2, NEON and the conv kernel
+    keep one for the broadcast."""
+    from pelemay_ir.passes.vector_cost import matmul_block
+
+    avx512 = model_host("intel-xeon-avx512")
+    assert matmul_block(avx512, 64, 256) == (6, 4)
+    assert register_block(avx512, 64, 256, by_lane=True) == (5, 4)
+    assert matmul_block(model_host("amd-epyc-avx2"), 64, 256) == (3, 3)
+    assert matmul_block(MACHINES["aarch64"].vectors, 64, 256) == register_block(
+        MACHINES["aarch64"].vectors, 64, 256, by_lane=True)
+    model_host("intel-xeon-avx512")
+    module, inputs = matmul_epilogue(np.random.default_rng(11))
+    _check(module, inputs)
+
+
 def test_narrow_rows_take_narrower_vectors(model_host):
     from pelemay_ir.passes.vector_cost import lanes_for
 
