@@ -71,7 +71,11 @@ def rows_leave_short_blocks(conv: pt.Conv2DOp, vectors: Vectors) -> bool:
     row, leave a narrow block of many of each row's pixels, where the matmul
     blocks all N*H*W pixels as rows? (7x7 and 14x14 images in blocks of 5
     pixels.) Only for channels that fill whole vectors: the matmul's last
-    columns take a pass of their own."""
+    columns take a pass of their own. The block is counted with the
+    broadcast in a register; on AVX-512 the conv kernel reads it from memory
+    and blocks 6 pixels (1 left of 7, 2 of 14), where the matmul was still
+    the faster, while 28x28 (4 left of 28) was slower as a matmul in
+    MobileNet v1."""
     if vectors.isa == "neon":
         return False
     f = conv.filter.type.get_shape()[3]  # pyright: ignore[reportAttributeAccessIssue]

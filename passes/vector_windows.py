@@ -23,7 +23,7 @@ from pelemay_ir.dialects import ptensor as pt
 from pelemay_ir.machines import Vectors
 from pelemay_ir.passes.loops_emitter import Index, element_of, shape_of
 from pelemay_ir.passes.loops_windows import Window, window
-from pelemay_ir.passes.vector_cost import outgrows_half_l2, register_block
+from pelemay_ir.passes.vector_cost import embedded_broadcast, outgrows_half_l2, register_block
 from pelemay_ir.passes.vector_elementwise import Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
 from pelemay_ir.passes.vector_matmul import _rereadable, lane_step, outer_product_step, reduce_by_lanes
@@ -121,7 +121,8 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
     # (_ragged_blocks), not scalar channels of their own.
     ragged = vectors.isa != "neon" and f % lanes != 0 and _rereadable(op, chain)
     columns = -(-f // lanes) * lanes if ragged else f
-    rows, nvec = register_block(vectors, ow, columns, em.lanes, by_lane=True)
+    from_memory = embedded_broadcast(vectors)  # the pixel's broadcast
+    rows, nvec = register_block(vectors, ow, columns, em.lanes, by_lane=True, broadcast_operand=from_memory)
 
     def channel_blocks(nv: int, body) -> None:
         """body(fo, nv, back) over the output channels (back: see _ragged_blocks)."""
@@ -214,7 +215,8 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
             rows_w = window(em, oy, sh, dh, top, h, kh, oh)
 
             def run(ox0: Index, pixels: int, cols: Window | None) -> None:
-                nv = nvec if pixels == rows else register_block(vectors, pixels, columns, em.lanes, by_lane=True)[1]
+                nv = nvec if pixels == rows else register_block(
+                    vectors, pixels, columns, em.lanes, by_lane=True, broadcast_operand=from_memory)[1]
                 channel_blocks(nv, lambda fo, nv, back: block(n, oy, rows_w, ox0, pixels, cols, fo, nv, back))
 
             pixel_groups(oy, rows_w, run)

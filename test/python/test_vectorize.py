@@ -242,8 +242,8 @@ def test_cost_model_fits_the_register_file():
 def test_avx512_matmul_blocks_take_the_broadcast_from_memory(model_host):
     """On AVX-512 the matmul's multiply-add reads A's broadcast element from
     memory, so its block has a register more: 6 rows x 4 vectors (24
-    accumulators and 4 of B in 28 registers); AVX2, NEON and the conv kernel
-    keep one for the broadcast."""
+    accumulators and 4 of B in 28 registers), and so has the conv kernel's;
+    AVX2 and NEON keep one for the broadcast."""
     from pelemay_ir.passes.vector_cost import matmul_block
 
     avx512 = model_host("intel-xeon-avx512")
