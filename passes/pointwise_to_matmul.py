@@ -18,7 +18,10 @@ half the L2 of machine T becomes
 and elementwise ops that alone use the result (the ReLU6 after it; a bias
 or scale of F values) move before the last reshape, so the matmul kernel
 fuses them. Reshapes are
-views after bufferize: nothing is copied. Smaller pointwise convs stay
+views after bufferize: nothing is copied. Off NEON, a pointwise conv whose
+output rows are short for the conv kernel's pixel blocks (7 or 14 pixels in
+blocks of 5: a block of 2 or 4 is left per row) becomes a matmul too, whose
+row blocks run over all the image's pixels. Other pointwise convs stay
 convs, which the conv kernel runs as fast or faster (docs/vectorize.md).
 
 Runs on the tensor level, before bufferize, where vectorize runs.
@@ -36,7 +39,7 @@ from xdsl.passes import ModulePass
 
 from pelemay_ir.dialects import ptensor as pt
 from pelemay_ir.machines import Vectors, vector_unit
-from pelemay_ir.passes.vector_cost import outgrows_half_l2
+from pelemay_ir.passes.vector_cost import lanes_for, outgrows_half_l2, register_block
 
 PASS_NAME = "pointwise-to-matmul"
 
@@ -56,6 +59,32 @@ def is_pointwise(conv: pt.Conv2DOp) -> bool:
 def filter_outgrows_l2(conv: pt.Conv2DOp, vectors: Vectors) -> bool:
     c, f = conv.filter.type.get_shape()[2:]  # pyright: ignore[reportAttributeAccessIssue]
     return outgrows_half_l2(vectors, c * f)
+
+
+SHORT_ROW_SHARE = 5
+"""A row is short when its pixels left after the full register blocks are
+at least 1/SHORT_ROW_SHARE of it (7 pixels in blocks of 5, 14 in blocks of 5)."""
+
+
+def rows_leave_short_blocks(conv: pt.Conv2DOp, vectors: Vectors) -> bool:
+    """Off NEON: does the conv kernel, which blocks the pixels of one output
+    row, leave a narrow block of many of each row's pixels, where the matmul
+    blocks all N*H*W pixels as rows? (7x7 and 14x14 images in blocks of 5
+    pixels.) Only for channels that fill whole vectors: the matmul's last
+    columns take a pass of their own. The block is counted with the
+    broadcast in a register; on AVX-512 the conv kernel reads it from memory
+    and blocks 6 pixels (1 left of 7, 2 of 14), where the matmul was still
+    the faster, while 28x28 (4 left of 28) was slower as a matmul in
+    MobileNet v1."""
+    if vectors.isa == "neon":
+        return False
+    f = conv.filter.type.get_shape()[3]  # pyright: ignore[reportAttributeAccessIssue]
+    width = conv.result.type.get_shape()[2]  # pyright: ignore[reportAttributeAccessIssue]
+    lanes = lanes_for(vectors, f)
+    if f < lanes or f % lanes:
+        return False
+    rows, _ = register_block(vectors, width, f, lanes, by_lane=True)
+    return (width % rows) * SHORT_ROW_SHARE >= width
 
 
 def _moves_through_reshape(op: Operation, value: SSAValue) -> bool:
@@ -112,7 +141,8 @@ def rewrite(conv: pt.Conv2DOp) -> None:
 
 @dataclass(frozen=True)
 class PointwiseToMatmulPass(ModulePass):
-    """f32 1x1 convs whose filter outgrows half the L2 -> reshape, matmul, add, reshape."""
+    """f32 1x1 convs whose filter outgrows half the L2 (or, off NEON, whose
+    output rows leave short pixel blocks) -> reshape, matmul, add, reshape."""
 
     name = PASS_NAME
 
@@ -124,5 +154,5 @@ class PointwiseToMatmulPass(ModulePass):
         )
         for function in [f for f in op.ops if isinstance(f, func.FuncOp) and f.body.blocks]:
             for conv in [o for o in function.body.block.ops if isinstance(o, pt.Conv2DOp)]:
-                if is_pointwise(conv) and filter_outgrows_l2(conv, vectors):
+                if is_pointwise(conv) and (filter_outgrows_l2(conv, vectors) or rows_leave_short_blocks(conv, vectors)):
                     rewrite(conv)

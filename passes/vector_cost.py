@@ -10,7 +10,8 @@ the reduction, `vectors` loads of the right operand, `rows` broadcasts of
 the left one and rows*vectors fused multiply-adds. It must fit the register
 file with the operands of one step and a few registers left to the C
 compiler (addresses of spilled temporaries, the loop's own needs), one in
-eight: rows*vectors + vectors + 1 <= registers - registers/8.
+eight: rows*vectors + vectors + 1 <= registers - registers/8 (the matmul on
+AVX-512 reads its broadcast from memory: no + 1, embedded_broadcast).
 Among the blocks that fit, the model takes the one with the most
 multiply-adds per value moved, rows*vectors / (rows + vectors), preferring
 wider blocks on ties, with `vectors` at most what the output's columns fill
@@ -74,13 +75,17 @@ def _fma_share(rows: int, vectors: int, columns: int, lanes: int) -> float:
 
 
 def register_block(
-    v: Vectors, out_rows: int, out_columns: int, lanes: int | None = None, by_lane: bool = False
+    v: Vectors, out_rows: int, out_columns: int, lanes: int | None = None, by_lane: bool = False,
+    broadcast_operand: bool = False,
 ) -> tuple[int, int]:
     """(rows, vectors) of the micro-kernel for an output of that many rows and
     columns, on vectors of `lanes` f32 (default: the machine's widest);
     `by_lane`: for the matmul and conv2d kernels (lane multiply where the
-    machine has it; on other NEON machines, blocks that fit the columns)."""
+    machine has it; on other NEON machines, blocks that fit the columns);
+    `broadcast_operand`: the broadcast element is read by the multiply-add
+    itself and needs no register (embedded_broadcast)."""
     lanes = lanes or v.f32_lanes
+    broadcast = 0 if broadcast_operand else 1
     most_vectors = max(1, min(MAX_VECTORS, out_columns // lanes))
     best: tuple = ()
     budget = _register_budget(v)
@@ -94,7 +99,7 @@ def register_block(
             rows = min(MAX_ROWS, max(1, out_rows), (budget - 1 - vectors) // vectors)
             score = (_fma_share(rows, vectors, out_columns, lanes), vectors, rows)
         else:
-            rows = min(MAX_ROWS, max(1, out_rows), (budget - 1 - vectors) // vectors)
+            rows = min(MAX_ROWS, max(1, out_rows), (budget - broadcast - vectors) // vectors)
             score = (rows * vectors / (rows + vectors), vectors, rows)
         if rows >= 1 and score > best:
             best = score
@@ -102,6 +107,15 @@ def register_block(
     return best[-1], best[-2]
 
 MAX_ROW_VECTORS = 16
+
+
+def embedded_broadcast(v: Vectors) -> bool:
+    """Whether the machine's vector multiply-add reads a broadcast element
+    from memory as its operand (AVX-512's `{1to16}`), so that the matmul
+    block's broadcast of A takes no register: a block of 6 rows x 4 vectors
+    (24 accumulators and 4 of B) instead of 5 x 4. AVX2 and NEON broadcast
+    into a register first."""
+    return v.isa == "portable" and v.bits == 512
 
 
 def matmul_block(v: Vectors, m: int, n: int, lanes: int | None = None) -> tuple[int, int]:
@@ -112,7 +126,7 @@ def matmul_block(v: Vectors, m: int, n: int, lanes: int | None = None) -> tuple[
     the registers hold (an accumulator and a B value each), at most 16, so
     that each step reads a long contiguous piece of B's row."""
     if m > 1:
-        return register_block(v, m, n, lanes, by_lane=True)
+        return register_block(v, m, n, lanes, by_lane=True, broadcast_operand=embedded_broadcast(v))
     lanes = lanes or v.f32_lanes
     return 1, max(1, min(MAX_ROW_VECTORS, (_register_budget(v) - 1) // 2, n // lanes))
 
@@ -150,10 +164,12 @@ PAGE = 4096
 """The L1 set period of every machine here (way size: 32 KiB 8-way, 48 KiB
 12-way; 4 KiB pages): rows a multiple of it apart share their L1 sets."""
 
-MIN_ALIASED_SWEEPS = 6144
+MIN_ALIASED_SWEEPS = 4608
 """Packing pays when (rows of B sharing one 4 KiB offset) x (row blocks
-sweeping B) reaches this; measured on the x86 host over square and skinny
-matmuls from 6 to 1024 rows (docs/vectorize.md, Packing)."""
+sweeping B) reaches this; measured on x86 hosts (AMD EPYC with AVX-512,
+Intel Xeon with AVX-512) over square and skinny matmuls from 6 to 1024 rows
+(docs/vectorize.md, Packing): between 4096, where the AMD host lost, and
+5120, where the Intel host gained."""
 
 
 def aliased_rows(k: int, n: int) -> int:

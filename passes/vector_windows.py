@@ -23,7 +23,7 @@ from pelemay_ir.dialects import ptensor as pt
 from pelemay_ir.machines import Vectors
 from pelemay_ir.passes.loops_emitter import Index, element_of, shape_of
 from pelemay_ir.passes.loops_windows import Window, window
-from pelemay_ir.passes.vector_cost import outgrows_half_l2, register_block
+from pelemay_ir.passes.vector_cost import embedded_broadcast, outgrows_half_l2, register_block
 from pelemay_ir.passes.vector_elementwise import Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
 from pelemay_ir.passes.vector_matmul import _rereadable, lane_step, outer_product_step, reduce_by_lanes
@@ -78,6 +78,23 @@ def _channel_blocks(em: VectorEmitter, channels: int, nvec: int, block, overlap:
         em.for_(vector_end, channels, lambda c, _: block(c, 0))
 
 
+def _ragged_blocks(em: VectorEmitter, channels: int, nvec: int, block) -> None:
+    """block(c0, vectors, back) over the channels as ceil(channels / W)
+    vectors whose last one ends at the last channel (`back` lanes before
+    where a whole vector would start): full blocks of nvec vectors, then one
+    block of the vectors left, that last vector among them, so that its
+    channels share the block's broadcasts instead of taking a pass of their own."""
+    lanes = em.lanes
+    count = -(-channels // lanes)
+    back = count * lanes - channels
+    full = count - count % nvec
+    if count % nvec == 0:  # the last full block holds the shifted vector
+        full -= nvec
+    if full:
+        em.for_(0, full * lanes, lambda c0, _: block(c0, nvec, 0), step=nvec * lanes)
+    block(full * lanes, count - full, back)
+
+
 def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vectors) -> Operation | None:
     if any(element_of(v) != f32 for v in op.operands):
         return None
@@ -98,14 +115,30 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
         return _depthwise(em, op, chain, vectors)
     if groups != 1:
         return None
-    rows, nvec = register_block(vectors, ow, f, em.lanes, by_lane=True)
     overlap = vectors.isa == "neon" and _rereadable(op, chain)
+    # Off NEON, channels that are not a whole number of vectors take one more
+    # vector ending at the last channel, inside the last register block
+    # (_ragged_blocks), not scalar channels of their own.
+    ragged = vectors.isa != "neon" and f % lanes != 0 and _rereadable(op, chain)
+    columns = -(-f // lanes) * lanes if ragged else f
+    from_memory = embedded_broadcast(vectors)  # the pixel's broadcast
+    rows, nvec = register_block(vectors, ow, columns, em.lanes, by_lane=True, broadcast_operand=from_memory)
+
+    def channel_blocks(nv: int, body) -> None:
+        """body(fo, nv, back) over the output channels (back: see _ragged_blocks)."""
+        if ragged:
+            _ragged_blocks(em, f, nv, body)
+        else:
+            _channel_blocks(em, f, nv, lambda fo, nv: body(fo, nv, 0), overlap)
     inner_first, inner_end = _interior(wd, kw, sw, dw, left, ow)
 
-    def block(n: SSAValue, oy: SSAValue, rows_w: Window, ox0: Index, pixels: int, cols: Window | None, fo: Index, nv: int) -> None:
+    def block(n: SSAValue, oy: SSAValue, rows_w: Window, ox0: Index, pixels: int, cols: Window | None, fo: Index,
+              nv: int, back: int = 0) -> None:
         """`pixels` output pixels from ox0 times nv vectors of channels from fo
-        (nv = 0: the one channel fo, in scalar)."""
+        (nv = 0: the one channel fo, in scalar), the last vector `back`
+        channels earlier than whole vectors would put it."""
         lo, hi = (0, kw) if cols is None else (cols.lo, cols.hi)
+        starts = [v * lanes - (back if v == nv - 1 else 0) for v in range(nv)]
 
         def at_tap(ky: SSAValue, kx: SSAValue):
             iy = rows_w.input_index(em, ky, dh)
@@ -116,7 +149,7 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
             def filter_row(c: Index) -> list[SSAValue]:
                 if nv == 0:
                     return [em.load(w, [ky, kx, c, fo])]
-                return [em.vload(w, [ky, kx, c, em.add(fo, v * lanes)]) for v in range(nv)]
+                return [em.vload(w, [ky, kx, c, em.add(fo, start)]) for start in starts]
 
             def step(c: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
                 wv = filter_row(c)
@@ -143,7 +176,11 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
             return em.reduce([(0, kw), (0, c_in)], acc, lambda kc, values: tap([ivs[0], *kc], values),
                              unroll=kw * c_in)
 
-        inits = [v for _ in range(pixels) for v in _initial(em, bias, fo, nv, 0.0)]
+        if back:
+            first = [] if bias is None else [em.vload(bias, [em.add(fo, start)]) for start in starts]
+            inits = first * pixels if first else [em.vconst(0.0)] * (pixels * nv)
+        else:
+            inits = [v for _ in range(pixels) for v in _initial(em, bias, fo, nv, 0.0)]
         small_row = c_in < lanes and kw * c_in <= SMALL_ROW and (vectors.load_offsets or c_in == 1)
         if nv and vectors.isa == "neon" and cols is None and small_row:
             acc = em.reduce([(rows_w.lo, rows_w.hi)], inits, row_taps)
@@ -153,7 +190,7 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
             acc = em.reduce([(rows_w.lo, rows_w.hi), (lo, hi), (0, c_in)], inits, tap)
         for p in range(pixels):
             for v in range(max(nv, 1)):
-                index = [n, oy, em.add(ox0, p), em.add(fo, v * lanes)]
+                index = [n, oy, em.add(ox0, p), em.add(fo, starts[v] if nv else 0)]
                 value = acc[p * nv + v] if nv else acc[p]
                 em.put(chain.apply(em, value, index, nv > 0), out, index, nv > 0)
 
@@ -178,23 +215,24 @@ def conv2d(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
             rows_w = window(em, oy, sh, dh, top, h, kh, oh)
 
             def run(ox0: Index, pixels: int, cols: Window | None) -> None:
-                nv = nvec if pixels == rows else register_block(vectors, pixels, f, em.lanes, by_lane=True)[1]
-                _channel_blocks(em, f, nv, lambda fo, nv: block(n, oy, rows_w, ox0, pixels, cols, fo, nv),
-                                overlap)
+                nv = nvec if pixels == rows else register_block(
+                    vectors, pixels, columns, em.lanes, by_lane=True, broadcast_operand=from_memory)[1]
+                channel_blocks(nv, lambda fo, nv, back: block(n, oy, rows_w, ox0, pixels, cols, fo, nv, back))
 
             pixel_groups(oy, rows_w, run)
 
         em.for_(0, oh, row)
 
     def channels_outer(n: SSAValue) -> None:
-        def channel_block(fo: Index, nv: int) -> None:
+        def channel_block(fo: Index, nv: int, back: int) -> None:
             def row(oy: SSAValue, _: list[SSAValue]) -> None:
                 rows_w = window(em, oy, sh, dh, top, h, kh, oh)
-                pixel_groups(oy, rows_w, lambda ox0, pixels, cols: block(n, oy, rows_w, ox0, pixels, cols, fo, nv))
+                pixel_groups(oy, rows_w,
+                             lambda ox0, pixels, cols: block(n, oy, rows_w, ox0, pixels, cols, fo, nv, back))
 
             em.for_(0, oh, row)
 
-        _channel_blocks(em, f, nvec, channel_block, overlap)
+        channel_blocks(nvec, channel_block)
 
     # Filters larger than half the L2 cache are swept once per image, not once
     # per pixel block: the channel blocks go outside (vector_cost.py).
@@ -280,7 +318,11 @@ def _depthwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors:
     channels = shape_of(op.output_)[3]
     out = chain.output or op.output_
     lanes = em.lanes
-    nvec = _stationary_vectors(vectors, kh * kw, channels, lanes)
+    _, h, wd, _ = shape_of(x)
+    # Each channel block sweeps the image: off NEON only where one image stays
+    # in the L2 cache (measured slower than per-pixel blocks from memory).
+    sweeps = vectors.isa == "neon" or not outgrows_half_l2(vectors, h * wd * channels)
+    nvec = _stationary_vectors(vectors, kh * kw, channels, lanes) if sweeps else 0
 
     def rectangle(n: SSAValue, rows: tuple[int, int], columns: tuple[int, int], overlap: bool) -> None:
         """Channel blocks outside, the block's filter taps and bias loaded
@@ -324,10 +366,10 @@ def _depthwise(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors:
 
 def _stationary_vectors(vectors: Vectors, taps: int, channels: int, lanes: int) -> int:
     """Vectors of channels per block whose filter taps stay in registers while
-    the block sweeps the inside of the image (0: none fit, on NEON only): the
-    taps, an accumulator, the bias and an input vector per vector, and one
-    spare, within the micro-kernel's register budget."""
-    if vectors.isa != "neon" or channels < lanes:
+    the block sweeps the inside of the image (0: none fit): the taps, an
+    accumulator, the bias and an input vector per vector, and one spare,
+    within the micro-kernel's register budget."""
+    if channels < lanes:
         return 0
     budget = vectors.registers - vectors.registers // 8
     fits = [nv for nv in range(1, 5) if taps * nv + 3 * nv + 1 <= budget and nv * lanes <= channels]

@@ -129,6 +129,7 @@ def test_cost_model_packs_only_where_it_pays(host):
     assert packs_b(host, 1024, 1024, 1024)
     assert not packs_b(host, 64, 784, 256)  # the MLP's first layer: rows 1 KiB apart, B stays in L2
     assert not packs_b(host, 5, 1024, 1024)  # one row block reads B once
+    assert packs_b(host, 49, 512, 1024)  # MobileNet's 7x7x512 -> 1024 pointwise conv: 10 row blocks
     assert not packs_b(host, 64, 64, 8)  # no full block of columns
     for machine in MACHINES.values():
         v = machine.vectors

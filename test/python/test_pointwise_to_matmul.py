@@ -50,6 +50,27 @@ def test_a_filter_larger_than_half_the_l2_runs_on_the_matmul_kernel():
     assert sources(api.lower(pointwise(7, 384, 512), target="aarch64", vectorize=False))[0].startswith("ptensor.conv2d")
 
 
+def test_short_rows_run_on_the_matmul_kernel_off_neon(model_host):
+    """With 32 registers of 16 lanes the conv kernel blocks 5 pixels of an
+    output row: a 7x7 or 14x14 image leaves a narrow block of 2 or 4 pixels
+    per row, so off NEON such a pointwise conv becomes a matmul over all 49
+    or 196 pixels, its bias and ReLU6 fused; 28x28 (3 left of 28) and
+    channels that are not whole vectors stay convs, and so does every small
+    filter on NEON and with 16 registers of 8 lanes (blocks of 3 pixels: 1
+    left of 7, 2 of 14)."""
+    model_host("intel-xeon-avx512")
+    assert sources(api.lower(pointwise(7, 64, 64)))[0] == "ptensor.matmul+ptensor.add+ptensor.relu6"
+    assert sources(api.lower(pointwise(14, 32, 64)))[0].startswith("ptensor.matmul")
+    assert sources(api.lower(pointwise(28, 32, 64)))[0].startswith("ptensor.conv2d")
+    assert sources(api.lower(pointwise(7, 64, 24)))[0].startswith("ptensor.conv2d")
+    assert sources(api.lower(pointwise(7, 64, 64), target="aarch64"))[0].startswith("ptensor.conv2d")
+    assert_equals_reference(pointwise(7, 64, 64))
+    assert_equals_reference(pointwise(14, 32, 64, bias=False))
+    model_host("amd-epyc-avx2")
+    assert sources(api.lower(pointwise(7, 64, 64)))[0].startswith("ptensor.conv2d")
+    assert sources(api.lower(pointwise(14, 64, 64)))[0].startswith("ptensor.conv2d")
+
+
 def test_the_matmul_fuses_bias_and_relu6():
     lowered = api.lower(pointwise(7, 384, 512), target="aarch64")
     assert sources(lowered)[0] == "ptensor.matmul+ptensor.add+ptensor.relu6"

@@ -239,6 +239,24 @@ def test_cost_model_fits_the_register_file():
     assert armv7 is not None and register_block(armv7, 512, 512) == (3, 3)
 
 
+def test_avx512_matmul_blocks_take_the_broadcast_from_memory(model_host):
+    """On AVX-512 the matmul's multiply-add reads A's broadcast element from
+    memory, so its block has a register more: 6 rows x 4 vectors (24
+    accumulators and 4 of B in 28 registers), and so has the conv kernel's;
+    AVX2 and NEON keep one for the broadcast."""
+    from pelemay_ir.passes.vector_cost import matmul_block
+
+    avx512 = model_host("intel-xeon-avx512")
+    assert matmul_block(avx512, 64, 256) == (6, 4)
+    assert register_block(avx512, 64, 256, by_lane=True) == (5, 4)
+    assert matmul_block(model_host("amd-epyc-avx2"), 64, 256) == (3, 3)
+    assert matmul_block(MACHINES["aarch64"].vectors, 64, 256) == register_block(
+        MACHINES["aarch64"].vectors, 64, 256, by_lane=True)
+    model_host("intel-xeon-avx512")
+    module, inputs = matmul_epilogue(np.random.default_rng(11))
+    _check(module, inputs)
+
+
 def test_narrow_rows_take_narrower_vectors(model_host):
     from pelemay_ir.passes.vector_cost import lanes_for
 
@@ -284,6 +302,43 @@ def test_channel_tails_take_one_overlapping_vector_block_on_neon(target, c_in):
     lowered = api.lower(module, target=target, vectorize=True)
     assert not any(op.name == "memref.store" for op in lowered.walk())
     _check(module, [_rand(rng, (1, 10, 10, c_in))], target=target)
+
+
+@pytest.mark.parametrize("host", ["intel-xeon-avx512", "amd-epyc-avx2"])
+@pytest.mark.parametrize("kernel", [(1, 1), (3, 3)])
+def test_conv_channel_tails_join_the_last_register_block_off_neon(model_host, host, kernel):
+    """20 output channels (a vector and a quarter on 16 lanes, two and a half
+    on 8): the last vector ends at channel 19 inside the last register block
+    (recomputing a few channels to the same values), so no channel is stored
+    as a scalar; results are the reference's, fused bias and relu6 included."""
+    model_host(host)
+    rng = np.random.default_rng(9)
+    kh, kw = kernel
+    b = ProgramBuilder("ragged")
+    x = b.argument("x", (1, 7, 13, 6))
+    y = b.conv2d(x, b.weight("w", _rand(rng, (kh, kw, 6, 20))), b.weight("b", _rand(rng, (20,))),
+                 padding=(kh // 2, kh // 2, kw // 2, kw // 2))
+    b.returns(b.relu6(y))
+    module = b.build()
+    lowered = api.lower(module, vectorize=True)
+    assert not any(op.name == "memref.store" for op in lowered.walk())
+    _check(module, [_rand(rng, (1, 7, 13, 6))])
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_depthwise_keeps_its_taps_in_registers_off_neon(model_host, stride):
+    """An image that fits half the L2: each block of 16-lane channel vectors
+    sweeps the inside of the image with its 3x3 taps in registers (40
+    channels: blocks of two vectors, then the last 8 channels); the border
+    pixels and the fused ReLU6 as before."""
+    model_host("intel-xeon-avx512")
+    rng = np.random.default_rng(10)
+    b = ProgramBuilder("dw_stationary")
+    x = b.argument("x", (1, 10, 12, 40))
+    y = b.conv2d(x, b.weight("w", _rand(rng, (3, 3, 1, 40))), b.weight("b", _rand(rng, (40,))),
+                 strides=(stride, stride), padding=(1, 1, 1, 1), groups=40)
+    b.returns(b.relu6(y))
+    _check(b.build(), [_rand(rng, (1, 10, 12, 40))])
 
 
 @pytest.mark.parametrize("target", ["aarch64", "armv7"])
