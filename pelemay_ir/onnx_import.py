@@ -242,7 +242,7 @@ class _Importer:
     def _node(self, node: Node) -> None:
         from pelemay_ir import (  # noqa: F401  (the op families: importing them fills OPS)
             onnx_ops_bits, onnx_ops_index, onnx_ops_layout, onnx_ops_losses, onnx_ops_math, onnx_ops_nn,
-            onnx_ops_recurrent, onnx_ops_resize,
+            onnx_ops_quant, onnx_ops_recurrent, onnx_ops_resize,
         )
         from pelemay_ir.onnx_ops import OPS
 

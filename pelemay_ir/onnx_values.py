@@ -47,11 +47,16 @@ NARROW_BITS = {"uint8": (8, False), "int16": (16, True), "uint16": (16, False)}
 computed in int32 (which wraps modulo 2^32) and reduced modulo 2^width, which
 gives ONNX's wrapped result exactly."""
 
-KIND_SAFE = WIDE_SAFE | {"MaxPool", "Div", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot"}
+KIND_SAFE = WIDE_SAFE | {
+    "MaxPool", "Div", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot",
+    "QuantizeLinear", "DequantizeLinear", "BitCast",
+}
 """Ops any held kind may enter: moves, comparisons, selections, and the
 division, shifts and bit operations, whose results stay in the operands' range
 for the non-negative uint32 and uint64 values held (pelemay_ir.onnx_ops_bits
-checks the rest: a left shift or a bitwise not of those is rejected)."""
+checks the rest: a left shift or a bitwise not of those is rejected), and
+(de)quantization, which reads them exactly and clips its results to the range
+(pelemay_ir.onnx_ops_quant)."""
 
 WRAPPED = frozenset({"Add", "Sub", "Mul", "Neg", "Abs", "Sum", "Div"})
 """Arithmetic on the NARROW_BITS kinds: computed in int32, then wrapped."""
