@@ -38,6 +38,11 @@ WIDE_BITS = frozenset({"BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Bit
 Xor, Not and right shifts of sign-extended values are the sign extension of
 their int32 results (pelemay_ir.onnx_ops_bits rejects left shifts)."""
 
+EXPONENT_ONLY = frozenset({"Pow"})
+"""Ops an int64 or held value may enter in one position only, which the op
+checks: Pow's exponent (cast to the float base's type, exactly as an int32
+exponent; an integer base with a run-time exponent is rejected)."""
+
 HELD_KINDS = {2: "uint8", 5: "int16", 4: "uint16", 12: "uint32", 13: "uint64"}
 """ONNX integer types (TensorProto codes) whose values are held as int32 (the
 interface takes and returns int32 arrays holding the same values)."""
@@ -172,12 +177,12 @@ class Node:
 
     def _runtime(self, v):
         """v, used as a run-time operand: an int64 one only by ops that cannot overflow."""
-        if isinstance(v, Held) and v.wide and self.op not in WIDE_SAFE and self.op not in WIDE_BITS:
+        if isinstance(v, Held) and v.wide and self.op not in WIDE_SAFE | WIDE_BITS | EXPONENT_ONLY:
             raise self.fail(
                 "int64 arithmetic is not supported (ptensor has no 64-bit integers; "
                 "int64 values are only moved, compared and used as indices)"
             )
-        if isinstance(v, Held) and v.kind and self.op not in KIND_SAFE and not (
+        if isinstance(v, Held) and v.kind and self.op not in KIND_SAFE | EXPONENT_ONLY and not (
             v.kind in NARROW_BITS and self.op in WRAPPED
         ):
             raise self.fail(
