@@ -109,3 +109,72 @@ def _quantize(node: Node):
     if kind == "int8":
         return [Held(b.cast(q, "i8"))]
     return [Held(q, kind=kind)]
+
+
+@op("MatMulInteger")
+def _matmul_integer(node: Node):
+    """(A - a_zero_point) @ (B - b_zero_point) in int32, as ONNX defines it
+    (products of 8-bit values; sums wrap modulo 2^32 as ONNX's int32 does).
+    a_zero_point is a scalar or one per row of A, b_zero_point a scalar or
+    one per column of B."""
+    from pelemay_ir.onnx_ops import _matmul
+
+    b = node.b
+    ops = []
+    for i, zp_at, per in ((0, 2, -2), (1, 3, -1)):
+        if _kind(node, i) not in ("int8", "uint8"):
+            raise node.fail(f"an input of element type {node.dtype(i)} is not supported (int8, uint8)")
+        t = b.cast(node.tensor(i), "i32")
+        if node.has(zp_at):
+            zp = b.cast(node.tensor(zp_at), "i32")
+            n = int(np.prod(zp.shape))
+            if n == 1:
+                zp = b.reshape(zp, ())
+            elif len(zp.shape) == 1 and len(t.shape) >= 2 and zp.shape[0] == t.shape[per]:
+                zp = b.reshape(zp, [n, 1]) if per == -2 else zp
+            else:
+                raise node.fail(f"a zero point of shape {list(zp.shape)} is not supported (a scalar, or one per row of A or column of B)")
+            t = b.sub(t, zp)
+        ops.append(t)
+    return [Held(_matmul(node, *ops))]
+
+
+@op("ConvInteger")
+def _conv_integer(node: Node):
+    """Conv of (x - x_zero_point) and (w - w_zero_point), zero-padded, in
+    float32, then int32: every product of two 8-bit differences is at most
+    255^2, so while a window holds at most 258 of them (2^24 / 255^2) every
+    partial sum is an integer float32 holds exactly, in any order; larger
+    windows are rejected."""
+    from onnx import helper
+
+    from pelemay_ir.onnx_ops import OPS
+
+    b = node.b
+    w_shape = node.shape(1)
+    terms = int(np.prod(w_shape[1:]))
+    if terms > 258:
+        raise node.fail(f"a window of {terms} products is not supported (at most 258: sums must stay exact in float32)")
+    shifted = []
+    for i, zp_at in ((0, 2), (1, 3)):
+        if _kind(node, i) not in ("int8", "uint8"):
+            raise node.fail(f"an input of element type {node.dtype(i)} is not supported (int8, uint8)")
+        t = b.cast(node.tensor(i), "i32")
+        if node.has(zp_at):
+            zp = b.cast(node.tensor(zp_at), "i32")
+            n = int(np.prod(zp.shape))
+            if n == 1:
+                zp = b.reshape(zp, ())
+            elif i == 1 and len(zp.shape) == 1 and n == w_shape[0]:
+                zp = b.reshape(zp, [n] + [1] * (len(w_shape) - 1))
+            else:
+                raise node.fail(f"a zero point of shape {list(zp.shape)} is not supported")
+            t = b.sub(t, zp)
+        shifted.append(Held(b.cast(t, "f32")))
+    names = [f"{node.name}/x_shifted", f"{node.name}/w_shifted"]
+    for name, v in zip(names, shifted):
+        node.importer.values[name] = v
+    proto = helper.make_node("Conv", names, [f"{node.name}/y_float"], name=node.name)
+    proto.attribute.extend(node.proto.attribute)
+    (y,) = OPS["Conv"](Node(node.importer, proto, node.index))
+    return [Held(b.cast(y.tensor, "i32"), y.nhwc)]

@@ -54,7 +54,7 @@ gives ONNX's wrapped result exactly."""
 
 KIND_SAFE = WIDE_SAFE | {
     "MaxPool", "Div", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot",
-    "QuantizeLinear", "DequantizeLinear", "BitCast",
+    "QuantizeLinear", "DequantizeLinear", "BitCast", "MatMulInteger", "ConvInteger",
 }
 """Ops any held kind may enter: moves, comparisons, selections, and the
 division, shifts and bit operations, whose results stay in the operands' range
