@@ -187,8 +187,11 @@ class Node:
         ):
             raise self.fail(
                 f"{v.kind} arithmetic is not supported ({v.kind} values are held as int32; "
-                + ("they are moved, compared, divided and added, subtracted, multiplied with wrap-around)"
-                   if v.kind in NARROW_BITS else "they are only moved, compared, divided and used as indices)")
+                + ("they are moved, compared, divided, shifted, combined bitwise, and added, subtracted "
+                   "and multiplied with wrap-around)"
+                   if v.kind in NARROW_BITS else
+                   "they are moved, compared, divided, shifted right and combined bitwise; "
+                   "other arithmetic could leave int32)")
             )
         return v
 
