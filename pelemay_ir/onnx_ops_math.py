@@ -139,7 +139,7 @@ def _pow(node: Node):
     base = node.value(0)
     if isinstance(base, Held) and (base.wide or base.kind):
         what = "int64" if base.wide else base.kind
-        raise node.fail(f"{what} arithmetic is not supported (powers of a {what} base could leave int32)")
+        raise node.fail(f"{what} arithmetic is not supported (powers of its {what} base could leave int32)")
     if not isinstance(node.value(1), Held):
         e = np.asarray(node.value(1))
         if e.size == 1 and float(e.reshape(())) in (0.5, 1.0, 2.0, 3.0):
