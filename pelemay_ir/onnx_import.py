@@ -82,6 +82,17 @@ SUPPORTED_NUMPY = (np.dtype(np.float32), np.dtype(np.float16), np.dtype(np.int32
 
 INT32_RANGE = (np.iinfo(np.int32).min, np.iinfo(np.int32).max)
 
+TYPE_PRESERVING = frozenset({
+    "Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Concat",
+    "Split", "Expand", "Tile", "Gather", "Pad", "DepthToSpace", "SpaceToDepth", "Where", "Max", "Min",
+    "ReduceMax", "ReduceMin", "GatherElements", "Trilu", "GatherND", "ScatterElements", "Scatter",
+    "ScatterND", "TopK", "ReverseSequence", "MaxPool", "Mod", "Div", "Add", "Sub", "Mul", "Neg", "Abs",
+    "Sum", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot",
+})
+"""Ops whose int32 result has their operands' element type: where the graph
+does not declare a result's type (inside a function body), a held integer
+type carries over through these only."""
+
 HELD_KINDS_NUMPY = {np.dtype(k): k for k in ("uint8", "int16", "uint16", "uint32", "uint64")}
 
 _SSA = re.compile(r"[^\w$.-]")
@@ -436,12 +447,12 @@ class _Importer:
         t = self.types.get(name)
         if t is not None and t.elem_type:
             kind = HELD_KINDS.get(t.elem_type)
-        elif node.op in ("ArgMax", "ArgMin", "Shape", "Size", "NonZero"):
-            kind = None
         else:
             kind = next((x.kind for x in inputs if isinstance(x, Held) and x.kind), None) or next(
                 (HELD_KINDS_NUMPY.get(x.dtype) for x in inputs if isinstance(x, np.ndarray) and x.dtype in HELD_KINDS_NUMPY), None
             )
+            if kind is not None and node.op not in TYPE_PRESERVING:
+                raise node.fail(f"the element type of its int32 result from {kind} operands is unknown")
         if kind is None:
             return v
         same = any(isinstance(x, Held) and x.kind == kind for x in inputs)
