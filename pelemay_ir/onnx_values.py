@@ -180,7 +180,7 @@ class Node:
         if isinstance(v, Held) and v.wide and self.op not in WIDE_SAFE | WIDE_BITS | EXPONENT_ONLY:
             raise self.fail(
                 "int64 arithmetic is not supported (ptensor has no 64-bit integers; "
-                "int64 values are only moved, compared and used as indices)"
+                "int64 values are moved, compared, used as indices, combined bitwise and shifted right)"
             )
         if isinstance(v, Held) and v.kind and self.op not in KIND_SAFE | EXPONENT_ONLY and not (
             v.kind in NARROW_BITS and self.op in WRAPPED
