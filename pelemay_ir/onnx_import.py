@@ -11,7 +11,8 @@ becomes is in `pelemay_ir.onnx_ops`. Three rules, each decided once:
   Where such a value is a graph input, the model is rejected naming the node
   (or the caller fixes it with `constants=`).
 - **Layout.** The function keeps the graph's interface (inputs and outputs
-  in graph order, ONNX element types, NCHW). A 4-D activation that enters a
+  in graph order, ONNX element types, NCHW; int64, uint8, int16, uint16,
+  uint32 and uint64 are held as int32, see `pelemay_ir.onnx_values`). A 4-D activation that enters a
   convolution is transposed to NHWC once and stays NHWC through the ops that
   do not care (elementwise, pooling, batch norm, concat); it goes back to
   NCHW only where an op needs the ONNX order (a reshape, a graph output).

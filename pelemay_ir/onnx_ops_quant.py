@@ -1,6 +1,7 @@
-"""QuantizeLinear and DequantizeLinear to and from int8 and the integer types
-held as int32 (uint8, int16, uint16), per tensor, per axis and blocked, with
-onnx.reference's arithmetic:
+"""Quantized arithmetic: QuantizeLinear and DequantizeLinear to and from int8
+and the integer types held as int32 (uint8, int16, uint16), per tensor, per
+axis and blocked, with onnx.reference's arithmetic (MatMulInteger and
+ConvInteger below say why they are exact):
 
 - DequantizeLinear: (x - zero_point) in float32 (exact: both are integers
   below 2^24) times the scale, rounded once to the scale's type;
