@@ -76,6 +76,7 @@ MUST_PASS = [
     # quantization and integer matrix products
     "test_quantizelinear_axis", "test_quantizelinear_int16", "test_dequantizelinear_blocked",
     "test_dynamicquantizelinear_expanded", "test_matmulinteger", "test_convinteger_with_padding",
+    "test_cumsum_1d_int32_exclusive", "test_cumprod_1d_int32_exclusive",
 ]
 
 
@@ -331,6 +332,27 @@ def test_casts_to_integers_held_as_int32_match_onnx_reference(src, dst):
     run = pelemay_ir.compile(pelemay_ir.import_onnx(model))
     (got,) = run(x if s in (np.float32, np.int32) else x.astype(np.int32))
     np.testing.assert_array_equal(got.astype(np.int64), want.astype(np.int64))
+
+
+@pytest.mark.parametrize("op", ["CumSum", "CumProd"])
+@pytest.mark.parametrize("exclusive,reverse", [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_cumulative_ops_match_onnx_reference(op, exclusive, reverse):
+    from onnx import TensorProto, helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    import pelemay_ir
+
+    model = _model(
+        [helper.make_node(op, ["x", "axis"], ["y"], exclusive=exclusive, reverse=reverse, name="it")],
+        [helper.make_tensor_value_info("x", TensorProto.INT32, [3, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [3, 5])],
+        [numpy_helper.from_array(np.array(-1, np.int32), "axis")],
+        opset=26,  # CumProd is new in opset 26
+    )
+    x = np.random.default_rng(5).integers(-9, 9, (3, 5)).astype(np.int32)
+    (want,) = ReferenceEvaluator(model).run(None, {"x": x})
+    (got,) = pelemay_ir.compile(pelemay_ir.import_onnx(model))(x)
+    np.testing.assert_array_equal(got, want)
 
 
 def test_held_types_that_could_leave_int32_are_rejected_naming_the_node():
