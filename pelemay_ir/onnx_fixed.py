@@ -189,6 +189,8 @@ def _determine(op, attrs, index, length, data, out, outs) -> tuple[np.ndarray, d
         if len(out) != len(data) or any(o != d for a, (o, d) in enumerate(zip(out, data)) if a != axis):
             raise Undetermined("the declared output shape does not fit the input")
         return np.array([out[axis]], np.int64), {"rule": "equal", "value": [out[axis]]}
+    if op in ("CumSum", "CumProd") and index == 1 and len(data) == 1:  # one axis to run along
+        return np.array(0, np.int64), {"rule": "equal", "value": [0]}
     if op in WINDOWS and index == 0:
         return np.array(out[0], np.int64), {"rule": "equal", "value": [out[0]]}
     if op == "OneHot" and index == 1:

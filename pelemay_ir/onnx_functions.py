@@ -70,14 +70,19 @@ def _with_defaults(node: Node, schema):
 
 
 def _type_of(node: Node, i: int):
-    """Input i's ONNX type (int64 for a value held as int32)."""
+    """Input i's ONNX type (int64, uint8, ... for a value held as int32)."""
     from onnx import TensorProto, TypeProto, helper
 
     if not node.has(i):
         return TypeProto()
     v = node.value(i)
     if isinstance(v, Held):
-        elem = TensorProto.INT64 if v.wide else helper.np_dtype_to_tensor_dtype(v.dtype)
+        if v.wide:
+            elem = TensorProto.INT64
+        elif v.kind:
+            elem = helper.np_dtype_to_tensor_dtype(np.dtype(v.kind))
+        else:
+            elem = helper.np_dtype_to_tensor_dtype(v.dtype)
     else:
         elem = helper.np_dtype_to_tensor_dtype(np.asarray(v).dtype)
     return helper.make_tensor_type_proto(elem, list(node.shape(i)))

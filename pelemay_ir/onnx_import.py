@@ -11,7 +11,8 @@ becomes is in `pelemay_ir.onnx_ops`. Three rules, each decided once:
   Where such a value is a graph input, the model is rejected naming the node
   (or the caller fixes it with `constants=`).
 - **Layout.** The function keeps the graph's interface (inputs and outputs
-  in graph order, ONNX element types, NCHW). A 4-D activation that enters a
+  in graph order, ONNX element types, NCHW; int64, uint8, int16, uint16,
+  uint32 and uint64 are held as int32, see `pelemay_ir.onnx_values`). A 4-D activation that enters a
   convolution is transposed to NHWC once and stays NHWC through the ops that
   do not care (elementwise, pooling, batch norm, concat); it goes back to
   NCHW only where an op needs the ONNX order (a reshape, a graph output).
@@ -39,7 +40,7 @@ from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, NameLoc, St
 from pelemay_ir import weights as weights_file
 from pelemay_ir.builder import BuildError, ProgramBuilder, Tensor, module_text
 from pelemay_ir.ir import CompileError
-from pelemay_ir.onnx_values import Held, Node, OnnxImportError, _type_name
+from pelemay_ir.onnx_values import HELD_KINDS, KIND_SAFE, NARROW_BITS, WIDE_SAFE, WRAPPED, Held, Node, OnnxImportError, _type_name
 from pelemay_ir.shapes import ShapeError
 
 INLINE_LIMIT = 16
@@ -72,14 +73,28 @@ def _element_types():
         TensorProto.INT8: "i8",
         TensorProto.BOOL: "i1",
         TensorProto.INT64: "i32",  # narrowed: see WIDE_SAFE
+        **{code: "i32" for code in HELD_KINDS},  # held as int32: see KIND_SAFE and NARROW_BITS
     }
 
 
-SUPPORTED_TYPES = "float, float16, int32, int8, bool, int64 (held as int32)"
+SUPPORTED_TYPES = "float, float16, int32, int8, bool, int64, uint8, int16, uint16, uint32, uint64 (held as int32)"
 
 SUPPORTED_NUMPY = (np.dtype(np.float32), np.dtype(np.float16), np.dtype(np.int32), np.dtype(np.int8), np.dtype(np.bool_))
 
 INT32_RANGE = (np.iinfo(np.int32).min, np.iinfo(np.int32).max)
+
+TYPE_PRESERVING = frozenset({
+    "Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Concat",
+    "Split", "Expand", "Tile", "Gather", "Pad", "DepthToSpace", "SpaceToDepth", "Where", "Max", "Min",
+    "ReduceMax", "ReduceMin", "GatherElements", "Trilu", "GatherND", "ScatterElements", "Scatter",
+    "ScatterND", "TopK", "ReverseSequence", "MaxPool", "Mod", "Div", "Add", "Sub", "Mul", "Neg", "Abs",
+    "Sum", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot",
+})
+"""Ops whose int32 result has their operands' element type: where the graph
+does not declare a result's type (inside a function body), a held integer
+type carries over through these only."""
+
+HELD_KINDS_NUMPY = {np.dtype(k): k for k in ("uint8", "int16", "uint16", "uint32", "uint64")}
 
 _SSA = re.compile(r"[^\w$.-]")
 _C_ID = re.compile(r"[^A-Za-z0-9_]")
@@ -152,7 +167,7 @@ class _Importer:
                 )
             shape = self._input_shape(inp)
             arg = self.builder.argument(self._unique_name(inp.name), shape, elem_types[tt.elem_type])
-            self.values[inp.name] = Held(arg, wide=tt.elem_type == TensorProto.INT64)
+            self.values[inp.name] = Held(arg, wide=tt.elem_type == TensorProto.INT64, kind=HELD_KINDS.get(tt.elem_type))
             self.graph_inputs[inp.name] = len(self.graph_inputs)
         for index, proto in enumerate(graph.node):
             self._node(Node(self, proto, index))
@@ -238,8 +253,8 @@ class _Importer:
 
     def _node(self, node: Node) -> None:
         from pelemay_ir import (  # noqa: F401  (the op families: importing them fills OPS)
-            onnx_ops_index, onnx_ops_layout, onnx_ops_losses, onnx_ops_math, onnx_ops_nn,
-            onnx_ops_recurrent, onnx_ops_resize,
+            onnx_ops_bits, onnx_ops_index, onnx_ops_layout, onnx_ops_losses, onnx_ops_math, onnx_ops_nn,
+            onnx_ops_quant, onnx_ops_recurrent, onnx_ops_resize,
         )
         from pelemay_ir.onnx_ops import OPS
 
@@ -283,8 +298,13 @@ class _Importer:
                 continue
             if isinstance(v, Held) and v.tensor.value.name_hint is None:
                 v.tensor.value.name_hint = _ssa_name(name)
-            if isinstance(v, Held) and v.dtype == np.int32 and not v.wide and self._int64_result(name, inputs):
-                v = Held(v.tensor, v.nhwc, wide=True)
+            if isinstance(v, Held) and v.dtype == np.int32 and not v.wide and not v.kind:
+                if self._int64_result(name, inputs):
+                    v = Held(v.tensor, v.nhwc, wide=True)
+                else:
+                    v = self._held_kind(node, name, inputs, v)
+            elif isinstance(v, Held) and v.dtype != np.int32 and self._declared_kind(name):
+                raise node.fail(f"a {self._declared_kind(name)} result computed as {v.dtype} is not supported")
             self.values[name] = v
         self.builder.location = None
 
@@ -416,6 +436,37 @@ class _Importer:
             isinstance(v, np.ndarray) and v.dtype == np.int64 for v in inputs
         )
 
+    def _declared_kind(self, name: str) -> str | None:
+        t = self.types.get(name)
+        return HELD_KINDS.get(t.elem_type) if t is not None else None
+
+    def _held_kind(self, node: Node, name: str, inputs: list, v: Held) -> Held:
+        """An int32 result that holds another ONNX integer type (HELD_KINDS), as
+        the graph's types say or (where they are unknown) as its operands are:
+        wrapped to its width after arithmetic; an op that could leave it out of
+        its range is rejected."""
+        t = self.types.get(name)
+        if t is not None and t.elem_type:
+            kind = HELD_KINDS.get(t.elem_type)
+        else:
+            kind = next((x.kind for x in inputs if isinstance(x, Held) and x.kind), None) or next(
+                (HELD_KINDS_NUMPY.get(x.dtype) for x in inputs if isinstance(x, np.ndarray) and x.dtype in HELD_KINDS_NUMPY), None
+            )
+            if kind is not None and node.op not in TYPE_PRESERVING:
+                raise node.fail(f"the element type of its int32 result from {kind} operands is unknown")
+        if kind is None:
+            return v
+        same = any(isinstance(x, Held) and x.kind == kind for x in inputs)
+        if kind in NARROW_BITS and node.op in WRAPPED:
+            from pelemay_ir.onnx_ops_bits import wrap
+
+            return Held(wrap(node, v.tensor, kind), v.nhwc, kind=kind)
+        if node.op in ("Cast", "CastLike") and not same:
+            raise node.fail(f"cast to {kind} is not supported")
+        if node.op not in KIND_SAFE and node.op not in WIDE_SAFE:
+            raise node.fail(f"a {kind} result is not supported ({kind} values are held as int32)")
+        return Held(v.tensor, v.nhwc, kind=kind)
+
     def is_int64(self, name: str) -> bool:
         from onnx import TensorProto
 
@@ -429,6 +480,11 @@ class _Importer:
         if array.dtype == np.int64:
             if array.size and (array.min() < INT32_RANGE[0] or array.max() > INT32_RANGE[1]):
                 what = "a compile-time int64 value outside the int32 range"
+                raise (node.fail(f"{what} is used at run time") if node else OnnxImportError(what + " is a graph output", self.source))
+            array = array.astype(np.int32)
+        if array.dtype in HELD_KINDS_NUMPY:  # held as int32, as a graph input of its type is
+            if array.size and array.max() > INT32_RANGE[1]:
+                what = f"a compile-time {array.dtype} value outside the int32 range"
                 raise (node.fail(f"{what} is used at run time") if node else OnnxImportError(what + " is a graph output", self.source))
             array = array.astype(np.int32)
         if array.dtype not in SUPPORTED_NUMPY:

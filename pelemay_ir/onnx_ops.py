@@ -380,9 +380,35 @@ _ONNX_TO_PTENSOR = {1: "f32", 10: "f16", 6: "i32", 3: "i8", 9: "i1", 7: "i32"}
 INT64 = 7
 
 
+def _cast_to_held(node: Node, kind: str) -> list:
+    """A cast to an integer type held as int32: uint8, int16, uint16 keep the
+    low bits of the int32 value (a float is truncated toward zero first; in
+    their range that is exact, outside it ONNX leaves the result undefined);
+    uint32 and uint64 only from types whose values are non-negative int32."""
+    from pelemay_ir.onnx_values import NARROW_BITS
+
+    src = node.value(0)
+    if kind in NARROW_BITS:
+        from pelemay_ir.onnx_ops_bits import wrap
+
+        held = _elementwise(node, lambda x: wrap(node, node.b.cast(x, "i32") if x.dtype != np.int32 else x, kind), [0])
+        return [Held(held.tensor, held.nhwc, kind=kind)]
+    nonneg = ("uint8", "uint16", "uint32", "uint64")
+    if not (isinstance(src, Held) and (src.kind in nonneg or src.dtype == np.bool_)):
+        raise node.fail(f"cast to {kind} is not supported from {getattr(src, 'kind', None) or node.dtype(0)} "
+                        f"({kind} values are held as int32: only from bool and unsigned types)")
+    held = _elementwise(node, lambda x: node.b.cast(x, "i32") if x.dtype != np.int32 else x, [0])
+    return [Held(held.tensor, held.nhwc, kind=kind)]
+
+
 @op("Cast")
 def _cast(node: Node):
+    from pelemay_ir.onnx_values import HELD_KINDS
+
     to = node.attrs.get("to")
+    if to in HELD_KINDS:
+        node.reject_attrs(saturate=1, round_mode=(b"up", "up"))
+        return _cast_to_held(node, HELD_KINDS[to])
     if to not in _ONNX_TO_PTENSOR:
         from pelemay_ir.onnx_values import _type_name
 
@@ -398,6 +424,10 @@ def _cast_like(node: Node):
     if not isinstance(node.value(0), Held):  # a known value cast like a run-time one: fold it
         like = np.int64 if node.importer.is_int64(node.proto.input[1]) else node.dtype(1)
         return node.importer.fold_with(node, {node.proto.input[1]: np.zeros((), dtype=like)})
+    like = node.value(1)
+    if isinstance(like, Held) and like.kind:
+        node.reject_attrs(saturate=1)
+        return _cast_to_held(node, like.kind)
     target = node.dtype(1)
     if node.importer.is_int64(node.proto.input[1]) and node.dtype(0).kind == "f":
         raise node.fail("cast from a float to int64 is not supported (ptensor has no 64-bit integers)")
@@ -520,3 +550,29 @@ def _gemm(node: Node):
         y = b.add(y, ct)
     return [Held(y)]
 
+
+
+_WIDTH = {9: 1, 3: 1, 2: 1, 5: 2, 4: 2, 6: 4, 12: 4, 7: 8, 13: 8}
+"""Bytes of the integer (and bool) ONNX types, by TensorProto code."""
+
+
+@op("BitCast")
+def _bitcast(node: Node):
+    """Between integer types of one width the bits are kept: two's complement
+    makes that a wrapping cast (uint8 -> int8: x - 256 from 128 on), exact on
+    held values; float bit patterns have no ptensor counterpart."""
+    from pelemay_ir.onnx_values import HELD_KINDS
+
+    to = int(node.attrs.get("to", 0))
+    v = node.value(0)
+    kind, wide = getattr(v, "kind", None), getattr(v, "wide", False)
+    src = 13 if kind == "uint64" else 12 if kind == "uint32" else 7 if wide else {
+        "uint8": 2, "int16": 5, "uint16": 4}.get(kind) or {
+        np.dtype(np.bool_): 9, np.dtype(np.int8): 3, np.dtype(np.int32): 6}.get(np.dtype(v.dtype))
+    if src is None or to not in _WIDTH or to == 9 or _WIDTH[src] != _WIDTH[to]:
+        raise node.fail("a bit cast other than between integer types of one width is not supported")
+    if to in (12, 13) and src not in (12, 13):
+        raise node.fail("a bit cast to an unsigned 32- or 64-bit type is not supported (its values may not fit int32)")
+    if to in HELD_KINDS:
+        return _cast_to_held(node, HELD_KINDS[to])
+    return [_elementwise(node, lambda x: node.b.cast(x, _ONNX_TO_PTENSOR[to]), [0])]

@@ -136,6 +136,10 @@ def _pow(node: Node):
     bases with an integral exponent (NaN for a fractional one), x^0 = 1."""
     from pelemay_ir.onnx_ops import _pow_known
 
+    base = node.value(0)
+    if isinstance(base, Held) and (base.wide or base.kind):
+        what = "int64" if base.wide else base.kind
+        raise node.fail(f"{what} arithmetic is not supported (powers of its {what} base could leave int32)")
     if not isinstance(node.value(1), Held):
         e = np.asarray(node.value(1))
         if e.size == 1 and float(e.reshape(())) in (0.5, 1.0, 2.0, 3.0):
@@ -279,3 +283,42 @@ def _det(node: Node):
     t = b.mul(e(0, 0), minor(1, 2, 2, 1))
     t = b.sub(t, b.mul(e(0, 1), minor(0, 2, 2, 0)))
     return [Held(b.add(t, b.mul(e(0, 2), minor(0, 1, 1, 0))))]
+
+
+@op("CumSum", "CumProd")
+def _cumulative(node: Node):
+    """Running sums or products along the axis, one slice at a time (the
+    order NumPy's cumsum and cumprod use; integers wrap as theirs do), for
+    axes of at most 256 entries; exclusive and reverse as ONNX defines them."""
+    b = node.b
+    x = node.tensor(0)
+    if x.dtype == np.bool_:
+        raise node.fail("boolean input is not valid")
+    rank = len(x.shape)
+    axis = int(np.asarray(node.const(1, "the axis")).reshape(-1)[0])
+    if not -rank <= axis < rank:
+        raise node.fail(f"axis {axis} is out of range for rank {rank}")
+    axis %= rank
+    n = x.shape[axis]
+    if n == 0 or n > 256:
+        raise node.fail(f"an axis of {n} entries is not supported (1 to 256)")
+    combine = b.add if node.op == "CumSum" else b.mul
+    size = list(x.shape)
+    size[axis] = 1
+
+    def part(k):
+        offsets = [0] * rank
+        offsets[axis] = k
+        return b.slice(x, offsets, size)
+
+    order = range(n - 1, -1, -1) if node.attrs.get("reverse", 0) else range(n)
+    exclusive = bool(node.attrs.get("exclusive", 0))
+    out, acc = {}, None
+    for k in order:
+        if exclusive:
+            out[k] = acc if acc is not None else b.broadcast(node.scalar(0 if node.op == "CumSum" else 1, x), size)
+        s = part(k)
+        acc = s if acc is None else combine(acc, s)
+        if not exclusive:
+            out[k] = acc
+    return [Held(b.concat([out[k] for k in range(n)], axis) if n > 1 else out[0])]

@@ -33,6 +33,39 @@ on these an ONNX int64 value held as int32 gives ONNX's result exactly.
 ptensor has no 64-bit integers, so an int64 graph input is an int32 argument
 (its values must fit) and int64 arithmetic is rejected, never wrapped."""
 
+WIDE_BITS = frozenset({"BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot"})
+"""Bit operations on int64 values held as int32 (which fit int32): And, Or,
+Xor, Not and right shifts of sign-extended values are the sign extension of
+their int32 results (pelemay_ir.onnx_ops_bits rejects left shifts)."""
+
+EXPONENT_ONLY = frozenset({"Pow"})
+"""Ops an int64 or held value may enter in one position only, which the op
+checks: Pow's exponent (cast to the float base's type, exactly as an int32
+exponent; an integer base with a run-time exponent is rejected)."""
+
+HELD_KINDS = {2: "uint8", 5: "int16", 4: "uint16", 12: "uint32", 13: "uint64"}
+"""ONNX integer types (TensorProto codes) whose values are held as int32 (the
+interface takes and returns int32 arrays holding the same values)."""
+
+NARROW_BITS = {"uint8": (8, False), "int16": (16, True), "uint16": (16, False)}
+"""Kinds every value of which fits int32 (width, signed): their arithmetic is
+computed in int32 (which wraps modulo 2^32) and reduced modulo 2^width, which
+gives ONNX's wrapped result exactly."""
+
+KIND_SAFE = WIDE_SAFE | {
+    "MaxPool", "Div", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot",
+    "QuantizeLinear", "DequantizeLinear", "BitCast", "MatMulInteger", "ConvInteger",
+}
+"""Ops any held kind may enter: moves, comparisons, selections, and the
+division, shifts and bit operations, whose results stay in the operands' range
+for the non-negative uint32 and uint64 values held (pelemay_ir.onnx_ops_bits
+checks the rest: a left shift or a bitwise not of those is rejected), and
+(de)quantization, which reads them exactly and clips its results to the range
+(pelemay_ir.onnx_ops_quant)."""
+
+WRAPPED = frozenset({"Add", "Sub", "Mul", "Neg", "Abs", "Sum", "Div"})
+"""Arithmetic on the NARROW_BITS kinds: computed in int32, then wrapped."""
+
 
 @dataclass(eq=False)
 class Held:
@@ -41,6 +74,7 @@ class Held:
     tensor: Tensor
     nhwc: bool = False
     wide: bool = False  # an ONNX int64 value, held as int32
+    kind: str | None = None  # another ONNX integer type held as int32 (HELD_KINDS)
     _other: Tensor | None = field(default=None, repr=False)  # the same value in the other layout
 
     @property
@@ -143,10 +177,21 @@ class Node:
 
     def _runtime(self, v):
         """v, used as a run-time operand: an int64 one only by ops that cannot overflow."""
-        if isinstance(v, Held) and v.wide and self.op not in WIDE_SAFE:
+        if isinstance(v, Held) and v.wide and self.op not in WIDE_SAFE | WIDE_BITS | EXPONENT_ONLY:
             raise self.fail(
                 "int64 arithmetic is not supported (ptensor has no 64-bit integers; "
-                "int64 values are only moved, compared and used as indices)"
+                "int64 values are moved, compared, used as indices, combined bitwise and shifted right)"
+            )
+        if isinstance(v, Held) and v.kind and self.op not in KIND_SAFE | EXPONENT_ONLY and not (
+            v.kind in NARROW_BITS and self.op in WRAPPED
+        ):
+            raise self.fail(
+                f"{v.kind} arithmetic is not supported ({v.kind} values are held as int32; "
+                + ("they are moved, compared, divided, shifted, combined bitwise, and added, subtracted "
+                   "and multiplied with wrap-around)"
+                   if v.kind in NARROW_BITS else
+                   "they are moved, compared, divided, shifted right and combined bitwise; "
+                   "other arithmetic could leave int32)")
             )
         return v
 

@@ -9,8 +9,9 @@ every data set -> compare with the expected outputs at the test's own
 tolerance (onnx's rtol/atol; integers and booleans exactly). Tests run in
 worker processes, one at a time each, under a per-test timeout: a test that
 hangs or crashes its worker is recorded as an error and the worker replaced,
-so one bad test never stops the run. int64 inputs are passed as the int32
-arrays the compiled function takes (a value outside int32 is a rejection).
+so one bad test never stops the run. int64, uint8, int16, uint16, uint32 and
+uint64 inputs are passed as the int32 arrays the compiled function takes (a
+value outside int32 is a rejection).
 Outcomes:
 `pass`; `pass (compile-time inputs bound)` when a graph input the importer
 needs at compile time (a Reshape's shape, say) had to be fixed with
@@ -110,11 +111,15 @@ def _array(v) -> np.ndarray:
     return numpy_helper.to_array(v) if isinstance(v, TensorProto) else np.asarray(v)
 
 
+HELD = {np.dtype(t) for t in ("int64", "uint8", "int16", "uint16", "uint32", "uint64")}
+
+
 def _narrow(x: np.ndarray, want: np.dtype) -> np.ndarray:
-    """An int64 input as the int32 array the compiled function takes."""
-    if x.dtype == np.int64 and want == np.int32:
+    """An int64, uint8, int16, uint16, uint32 or uint64 input as the int32
+    array the compiled function takes (docs/onnx.md: the values must fit)."""
+    if x.dtype in HELD and want == np.int32:
         if x.size and (x.min() < np.iinfo(np.int32).min or x.max() > np.iinfo(np.int32).max):
-            raise ValueError("graph input: int64 values outside the int32 range")
+            raise ValueError(f"graph input: {x.dtype} values outside the int32 range")
         return x.astype(np.int32)
     return x
 

@@ -66,6 +66,17 @@ MUST_PASS = [
     "test_causal_conv_with_state_basic", "test_averagepool_1d_default", "test_lppool_2d_default",
     "test_convtranspose_pads", "test_convtranspose_1d", "test_gru_defaults", "test_simple_rnn_defaults",
     "test_maxpool_3d_default", "test_averagepool_2d_dilations", "test_maxpool_with_argmax_2d_precomputed_pads",
+    # uint8, int16, uint16 (wrapped arithmetic) and uint32, uint64 (values that fit) held as int32
+    "test_add_uint8", "test_sub_int16", "test_mul_uint16", "test_div_uint32", "test_min_uint64",
+    "test_mod_uint16", "test_greater_equal_uint8_expanded", "test_maxpool_2d_uint8", "test_top_k_uint64",
+    # shifts and bit operations composed from ptensor arithmetic
+    "test_bitshift_left_uint8", "test_bitshift_right_uint16", "test_bitshift_right_int64",
+    "test_bitwise_and_i32_2d", "test_bitwise_or_i16_4d", "test_bitwise_xor_ui8_bcast_4v3d", "test_bitwise_not_3d",
+    "test_bitcast_uint16_to_int16", "test_pow_types_float32_uint32", "test_pow_types_float32_int64",
+    # quantization and integer matrix products
+    "test_quantizelinear_axis", "test_quantizelinear_int16", "test_dequantizelinear_blocked",
+    "test_dynamicquantizelinear_expanded", "test_matmulinteger", "test_convinteger_with_padding",
+    "test_cumsum_1d_int32_exclusive", "test_cumprod_1d_int32_exclusive",
 ]
 
 
@@ -239,6 +250,128 @@ def test_int64_values_are_indices_not_arithmetic():
         pelemay_ir.import_onnx(add)
 
 
+def _held_int_model(op, elem, shape_a, shape_b, **attrs):
+    from onnx import helper
+
+    return _model(
+        [helper.make_node(op, ["a", "b"][: 1 if op in ("Neg", "Abs", "BitwiseNot") else 2], ["c"], name="it", **attrs)],
+        [helper.make_tensor_value_info("a", elem, shape_a), helper.make_tensor_value_info("b", elem, shape_b)][
+            : 1 if op in ("Neg", "Abs", "BitwiseNot") else 2],
+        [helper.make_tensor_value_info("c", elem, shape_a)],
+    )
+
+
+@pytest.mark.parametrize("op,dtype,attrs", [
+    ("Add", "uint8", {}), ("Sub", "uint8", {}), ("Mul", "uint8", {}),
+    ("Add", "int16", {}), ("Sub", "int16", {}), ("Mul", "int16", {}), ("Neg", "int16", {}), ("Abs", "int16", {}),
+    ("Mul", "uint16", {}), ("Sub", "uint16", {}), ("Div", "int16", {}),
+    ("BitwiseAnd", "int32", {}), ("BitwiseOr", "int16", {}), ("BitwiseXor", "int8", {}), ("BitwiseXor", "uint16", {}),
+    ("BitwiseNot", "int32", {}), ("BitwiseNot", "uint8", {}), ("BitwiseAnd", "int64", {}),
+    ("BitShift", "uint8", {"direction": "LEFT"}), ("BitShift", "uint16", {"direction": "LEFT"}),
+    ("BitShift", "int32", {"direction": "LEFT"}), ("BitShift", "int8", {"direction": "RIGHT"}),
+    ("BitShift", "int64", {"direction": "RIGHT"}), ("BitShift", "uint32", {"direction": "RIGHT"}),
+])
+def test_integers_held_as_int32_match_onnx_reference(op, dtype, attrs):
+    """Values at the ends of each type's range (and shifts past its width):
+    wrapped arithmetic and the composed bit operations give onnx.reference's
+    results exactly; inputs and results travel as int32 arrays."""
+    from onnx import helper
+    from onnx.reference import ReferenceEvaluator
+
+    import pelemay_ir
+
+    dt = np.dtype(dtype)
+    info = np.iinfo(dt)
+    lo, hi = max(int(info.min), -(2**31)), min(int(info.max), 2**31 - 1)
+    rng = np.random.default_rng(7)
+    edge = np.array([lo, hi, 0, 1, lo + 1, hi - 1, (lo + hi) // 2], dtype=np.int64)
+    a = np.concatenate([edge, rng.integers(lo, hi, 25, endpoint=True)]).astype(dt).reshape(4, 8)
+    if op == "BitShift":
+        b = rng.integers(0, dt.itemsize * 8 + 2, (4, 8)).astype(dt)
+    else:
+        b = np.concatenate([edge[::-1], rng.integers(lo, hi, 25, endpoint=True)]).astype(dt).reshape(4, 8)
+        if op == "Div":
+            b[b == 0] = 3
+            a[(a == info.min) & (b == -1)] = 5  # numpy's int16 -32768 // -1 is undefined
+    elem = helper.np_dtype_to_tensor_dtype(dt)
+    model = _held_int_model(op, elem, [4, 8], [4, 8], **attrs)
+    unary = op in ("Neg", "Abs", "BitwiseNot")
+    feeds = {"a": a} if unary else {"a": a, "b": b}
+    with np.errstate(all="ignore"):
+        (want,) = ReferenceEvaluator(model).run(None, feeds)
+    run = pelemay_ir.compile(pelemay_ir.import_onnx(model))
+    args = [x.astype(np.int32) if dt not in (np.int8, np.int32) else x for x in feeds.values()]
+    (got,) = run(*args)
+    np.testing.assert_array_equal(got.astype(np.int64), want.astype(np.int64))
+
+
+@pytest.mark.parametrize("src,dst", [("int32", "uint8"), ("int32", "int16"), ("int16", "uint16"),
+                                     ("uint16", "uint8"), ("uint8", "uint32"), ("float32", "uint8")])
+def test_casts_to_integers_held_as_int32_match_onnx_reference(src, dst):
+    """Integer casts keep the low bits (as NumPy's astype); a float in the
+    target's range is truncated toward zero."""
+    from onnx import helper
+    from onnx.reference import ReferenceEvaluator
+
+    import pelemay_ir
+
+    s, d = np.dtype(src), np.dtype(dst)
+    rng = np.random.default_rng(3)
+    if s.kind == "f":
+        x = rng.uniform(0, 255.99, 24).astype(s)
+    else:
+        info = np.iinfo(s)
+        x = np.concatenate([[info.min, info.max, 0, -1 if info.min < 0 else 1],
+                            rng.integers(max(info.min, -(2**31)), min(info.max, 2**31 - 1), 20)]).astype(s)
+    model = _model(
+        [helper.make_node("Cast", ["x"], ["y"], to=helper.np_dtype_to_tensor_dtype(d), name="it")],
+        [helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(s), [24])],
+        [helper.make_tensor_value_info("y", helper.np_dtype_to_tensor_dtype(d), [24])],
+    )
+    (want,) = ReferenceEvaluator(model).run(None, {"x": x})
+    run = pelemay_ir.compile(pelemay_ir.import_onnx(model))
+    (got,) = run(x if s in (np.float32, np.int32) else x.astype(np.int32))
+    np.testing.assert_array_equal(got.astype(np.int64), want.astype(np.int64))
+
+
+@pytest.mark.parametrize("op", ["CumSum", "CumProd"])
+@pytest.mark.parametrize("exclusive,reverse", [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_cumulative_ops_match_onnx_reference(op, exclusive, reverse):
+    from onnx import TensorProto, helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    import pelemay_ir
+
+    model = _model(
+        [helper.make_node(op, ["x", "axis"], ["y"], exclusive=exclusive, reverse=reverse, name="it")],
+        [helper.make_tensor_value_info("x", TensorProto.INT32, [3, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [3, 5])],
+        [numpy_helper.from_array(np.array(-1, np.int32), "axis")],
+        opset=26,  # CumProd is new in opset 26
+    )
+    x = np.random.default_rng(5).integers(-9, 9, (3, 5)).astype(np.int32)
+    (want,) = ReferenceEvaluator(model).run(None, {"x": x})
+    (got,) = pelemay_ir.compile(pelemay_ir.import_onnx(model))(x)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_held_types_that_could_leave_int32_are_rejected_naming_the_node():
+    from onnx import TensorProto
+
+    import pelemay_ir
+    from pelemay_ir.onnx_import import OnnxImportError
+
+    for op, elem, attrs, what in [
+        ("Add", TensorProto.UINT32, {}, "uint32 arithmetic is not supported"),
+        ("BitShift", TensorProto.UINT64, {"direction": "LEFT"}, "a left shift of uint64"),
+        ("BitShift", TensorProto.INT64, {"direction": "LEFT"}, "a left shift of int64"),
+        ("BitwiseNot", TensorProto.UINT32, {}, "a bitwise not of uint32"),
+        ("Sum", TensorProto.UINT32, {}, "uint32 arithmetic is not supported"),
+    ]:
+        with pytest.raises(OnnxImportError, match=rf"node 'it' \({op}\): {what}"):
+            pelemay_ir.import_onnx(_held_int_model(op, elem, [2], [2], **attrs))
+
+
 @pytest.mark.parametrize("rule,value,ok", [
     ({"rule": "reshape", "data": [2, 12], "shape": [2, 3, 4], "allowzero": 0}, [2, -1, 4], True),
     ({"rule": "reshape", "data": [2, 12], "shape": [2, 3, 4], "allowzero": 0}, [2, -1, -1], False),
@@ -279,7 +412,9 @@ def test_report_survives_a_test_that_overruns(cases):
     ("test_if_opt", "rejected", "a sequence or an optional"),
     # Slice bounds that nothing in the graph determines: only the test's own data fixes them
     ("test_slice", "bound", "axes, ends, starts, steps"),
-    ("test_add_uint8", "rejected", "element type uint8"),
+    ("test_add_uint32", "rejected", "uint32 arithmetic is not supported"),
+    ("test_bitshift_left_uint64", "rejected", "a left shift of uint64 values held as int32"),
+    ("test_cast_FLOAT_to_INT4", "rejected", "cast to int4"),
     # a float graph input is never fixed at compile time (only integer ones are)
     ("test_onehot_with_axis", "bound", "depth"),
     # tf_crop_and_resize's roi is not determined by the output shape
