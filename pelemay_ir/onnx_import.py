@@ -458,7 +458,7 @@ class _Importer:
             return v
         same = any(isinstance(x, Held) and x.kind == kind for x in inputs)
         if kind in NARROW_BITS and node.op in WRAPPED:
-            from pelemay_ir.onnx_ops_bits import wrap
+            from pelemay_ir.onnx_ops import wrap
 
             return Held(wrap(node, v.tensor, kind), v.nhwc, kind=kind)
         if node.op in ("Cast", "CastLike") and not same:

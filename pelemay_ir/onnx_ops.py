@@ -380,6 +380,26 @@ _ONNX_TO_PTENSOR = {1: "f32", 10: "f16", 6: "i32", 3: "i8", 9: "i1", 7: "i32"}
 INT64 = 7
 
 
+def wrap(node: Node, t: Tensor, kind: str) -> Tensor:
+    """An int32 result of arithmetic on `kind` values, reduced to kind's range."""
+    from pelemay_ir.onnx_values import NARROW_BITS
+
+    bits, signed = NARROW_BITS[kind]
+    return _wrap_bits(node, t, bits, signed)
+
+
+def _wrap_bits(node: Node, t: Tensor, bits: int, signed: bool) -> Tensor:
+    b = node.b
+    m = 1 << bits
+    if signed:
+        t = b.add(t, node.scalar(m >> 1, t))
+    r = b.sub(t, b.mul(b.div(t, node.scalar(m, t)), node.scalar(m, t)))
+    r = b.select(b.compare("lt", r, node.scalar(0, r)), b.add(r, node.scalar(m, r)), r)
+    if signed:
+        r = b.sub(r, node.scalar(m >> 1, r))
+    return r
+
+
 def _cast_to_held(node: Node, kind: str) -> list:
     """A cast to an integer type held as int32: uint8, int16, uint16 keep the
     low bits of the int32 value (a float is truncated toward zero first; in
@@ -389,8 +409,6 @@ def _cast_to_held(node: Node, kind: str) -> list:
 
     src = node.value(0)
     if kind in NARROW_BITS:
-        from pelemay_ir.onnx_ops_bits import wrap
-
         held = _elementwise(node, lambda x: wrap(node, node.b.cast(x, "i32") if x.dtype != np.int32 else x, kind), [0])
         return [Held(held.tensor, held.nhwc, kind=kind)]
     nonneg = ("uint8", "uint16", "uint32", "uint64")

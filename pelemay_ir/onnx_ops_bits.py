@@ -28,28 +28,10 @@ from __future__ import annotations
 import numpy as np
 
 from pelemay_ir.builder import Tensor
-from pelemay_ir.onnx_ops import _elementwise, op
+from pelemay_ir.onnx_ops import _elementwise, _wrap_bits, op
 from pelemay_ir.onnx_values import NARROW_BITS, Held, Node
 
 INT_MIN = int(np.iinfo(np.int32).min)
-
-
-def wrap(node: Node, t: Tensor, kind: str) -> Tensor:
-    """An int32 result of arithmetic on `kind` values, reduced to kind's range."""
-    bits, signed = NARROW_BITS[kind]
-    return _wrap_bits(node, t, bits, signed)
-
-
-def _wrap_bits(node: Node, t: Tensor, bits: int, signed: bool) -> Tensor:
-    b = node.b
-    m = 1 << bits
-    if signed:
-        t = b.add(t, node.scalar(m >> 1, t))
-    r = b.sub(t, b.mul(b.div(t, node.scalar(m, t)), node.scalar(m, t)))
-    r = b.select(b.compare("lt", r, node.scalar(0, r)), b.add(r, node.scalar(m, r)), r)
-    if signed:
-        r = b.sub(r, node.scalar(m >> 1, r))
-    return r
 
 
 def _int_type(node: Node) -> tuple[int, bool, str]:
