@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pelemay_ir.builder import Tensor
 from pelemay_ir.onnx_ops import OPS, _float, _text, op
 from pelemay_ir.onnx_values import Held, Node
 
@@ -224,7 +223,7 @@ def _slice_pool(node: Node, x, axes, kind: str, kernel, strides, dilations, pads
     dims = [shape[a] for a in axes]
     nd = len(kernel)
     lo, hi = pads[:nd], pads[nd:]
-    dlo, dhi = declared_pads[:nd], declared_pads[nd:]
+    dhi = declared_pads[nd:]
     keff = [(k - 1) * dl + 1 for k, dl in zip(kernel, dilations)]
     outs = [(d + l + u - ke) // s + 1 for d, l, u, ke, s in zip(dims, lo, hi, keff, strides)]
     if kind != "max":
@@ -472,7 +471,7 @@ def _lrn(node: Node):
     size = int(node.attrs["size"])
     alpha, beta, bias = node.attrs.get("alpha", 1e-4), node.attrs.get("beta", 0.75), node.attrs.get("bias", 1.0)
     shape = list(x.shape)
-    rank, c = len(shape), shape[1]
+    rank = len(shape)
     lo, hi = (size - 1) // 2, size - 1 - (size - 1) // 2
     sq = b.pad(b.mul(x, x), [0, lo] + [0] * (rank - 2), [0, hi] + [0] * (rank - 2), 0.0)
     total = None
