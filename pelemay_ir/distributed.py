@@ -661,7 +661,7 @@ def measured_bars(records: Sequence[dict], names: dict[str, str] | None = None,
         key = _TASK_KEY.fullmatch(str(record["key"]))
         if not key:
             continue
-        name, part, index = key["name"], key["part"], key["index"]
+        part, index = key["part"], key["index"]
         row = (names or {}).get(record["worker"], record["worker"])
         for ss in record.get("startstops", ()):
             if ss["action"] == "compute":
