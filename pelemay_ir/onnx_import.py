@@ -281,7 +281,7 @@ class _Importer:
                 inner = onnx_functions.body(node)
                 if inner is None:
                     raise node.fail("this operator is not supported")
-                translate = lambda node: self.expand(node, inner)  # noqa: E731
+                translate = lambda node: self.expand(node, inner)  # noqa: E731  (a closure over this function body)
             try:
                 outputs = translate(node)
             except OnnxImportError:
