@@ -22,20 +22,8 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
+from pelemay_ir import dtypes
 from pelemay_ir.targets import c_runtime as rt
-
-
-_NUMPY = {
-    "f32": np.dtype(np.float32),
-    "f16": np.dtype(np.float16),
-    "f64": np.dtype(np.float64),
-    "i1": np.dtype(np.bool_),
-    "i8": np.dtype(np.int8),
-    "i16": np.dtype(np.int16),
-    "i32": np.dtype(np.int32),
-    "i64": np.dtype(np.int64),
-    "index": np.dtype(np.intp),
-}
 
 
 class Unsupported(Exception):
@@ -43,16 +31,10 @@ class Unsupported(Exception):
 
 
 def type_key(t: Attribute) -> str:
-    if isinstance(t, Float32Type):
-        return "f32"
-    if isinstance(t, Float16Type):
-        return "f16"
-    if isinstance(t, Float64Type):
-        return "f64"
-    if isinstance(t, IndexType):
-        return "index"
-    if isinstance(t, IntegerType) and t.width.data in (1, 8, 16, 32, 64):
-        return f"i{t.width.data}"
+    """t's key in the one scalar table (pelemay_ir.dtypes), or Unsupported."""
+    k = dtypes.key(t)
+    if k is not None:
+        return k
     if isinstance(t, TensorType):
         raise Unsupported(f"tensor value of type {t}: tensors must be bufferized and lowered to loops before the C target")
     raise Unsupported(f"type {t} is not supported by the C target")
@@ -128,7 +110,7 @@ def storage_ctype(t: Attribute) -> str:
 
 
 def numpy_dtype(t: Attribute) -> np.dtype:
-    return _NUMPY[type_key(t)]
+    return dtypes.SCALARS[type_key(t)]
 
 
 def int_info(t: Attribute) -> rt.IntType:
@@ -218,7 +200,7 @@ def int_literal(value: int, t: Attribute) -> str:
 
 def dense_values(init: DenseIntOrFPElementsAttr, key: str, n: int) -> np.ndarray | None:
     raw = init.data.data
-    dtype = {"f16": "<u2", "i1": "<i1", "index": "<i8"}.get(key, _NUMPY[key].newbyteorder("<"))
+    dtype = {"f16": "<u2", "i1": "<i1", "index": "<i8"}.get(key, dtypes.SCALARS[key].newbyteorder("<"))
     arr = np.frombuffer(raw, dtype=dtype)
     if arr.size == 1 and n != 1:
         arr = np.full(n, arr[0], dtype=arr.dtype)
