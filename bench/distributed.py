@@ -307,13 +307,13 @@ def report(r: dict, quick: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench/distributed.py", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="LeNet-5, 1 round of 6 batches (what the tests run)")
-    p.add_argument("--rounds", type=int, help="rounds per cluster (default 6)")
-    p.add_argument("--batches", type=int, help="batches per round (default 64)")
-    p.add_argument("--group", type=int, default=8, help="batches per Dask task in the grouped rows (default 8)")
+    p.add_argument("--rounds", type=int, help="rounds per cluster (default 4)")
+    p.add_argument("--batches", type=int, help="batches per round (default 512: a stream long enough that filling and draining the pipeline is a small part of it)")
+    p.add_argument("--group", type=int, default=32, help="batches per Dask task in the grouped rows (default 32)")
     p.add_argument("--out", default=str(BENCH / "results" / "distributed.md"))
     args = p.parse_args(argv)
-    rounds = args.rounds if args.rounds is not None else 1 if args.quick else 6
-    batches = args.batches if args.batches is not None else 6 if args.quick else 64
+    rounds = args.rounds if args.rounds is not None else 1 if args.quick else 4
+    batches = args.batches if args.batches is not None else 6 if args.quick else 512
     if rounds < 1 or batches < 1 or args.group < 1:
         print("bench/distributed.py: error: --rounds, --batches and --group must be >= 1", file=sys.stderr)
         return 2
