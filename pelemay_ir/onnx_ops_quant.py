@@ -112,6 +112,23 @@ def _quantize(node: Node):
     return [Held(q, kind=kind)]
 
 
+def _minus_zero_point(node: Node, i: int, zp_at: int, per_element, allowed: str) -> Tensor:
+    """Input i (int8 or uint8) in int32, less its zero point (input zp_at, if
+    given): a scalar, or a 1-D one that `per_element(t, zp)` gives the shape
+    to broadcast as (None where that layout is not allowed)."""
+    b = node.b
+    if _kind(node, i) not in ("int8", "uint8"):
+        raise node.fail(f"an input of element type {node.dtype(i)} is not supported (int8, uint8)")
+    t = b.cast(node.tensor(i), "i32")
+    if not node.has(zp_at):
+        return t
+    zp = b.cast(node.tensor(zp_at), "i32")
+    shape = [] if int(np.prod(zp.shape)) == 1 else per_element(t, zp)
+    if shape is None:
+        raise node.fail(f"a zero point of shape {list(zp.shape)} is not supported (a scalar, or {allowed})")
+    return b.sub(t, zp if shape == list(zp.shape) else b.reshape(zp, shape))
+
+
 @op("MatMulInteger")
 def _matmul_integer(node: Node):
     """(A - a_zero_point) @ (B - b_zero_point) in int32, as ONNX defines it
@@ -120,23 +137,13 @@ def _matmul_integer(node: Node):
     one per column of B."""
     from pelemay_ir.onnx_ops import _matmul
 
-    b = node.b
-    ops = []
-    for i, zp_at, per in ((0, 2, -2), (1, 3, -1)):
-        if _kind(node, i) not in ("int8", "uint8"):
-            raise node.fail(f"an input of element type {node.dtype(i)} is not supported (int8, uint8)")
-        t = b.cast(node.tensor(i), "i32")
-        if node.has(zp_at):
-            zp = b.cast(node.tensor(zp_at), "i32")
-            n = int(np.prod(zp.shape))
-            if n == 1:
-                zp = b.reshape(zp, ())
-            elif len(zp.shape) == 1 and len(t.shape) >= 2 and zp.shape[0] == t.shape[per]:
-                zp = b.reshape(zp, [n, 1]) if per == -2 else zp
-            else:
-                raise node.fail(f"a zero point of shape {list(zp.shape)} is not supported (a scalar, or one per row of A or column of B)")
-            t = b.sub(t, zp)
-        ops.append(t)
+    def per_row_or_column(t: Tensor, zp: Tensor, per: int) -> list[int] | None:
+        if len(zp.shape) == 1 and len(t.shape) >= 2 and zp.shape[0] == t.shape[per]:
+            return [zp.shape[0], 1] if per == -2 else [zp.shape[0]]
+        return None
+
+    ops = [_minus_zero_point(node, 0, 2, lambda t, zp: per_row_or_column(t, zp, -2), "one per row of A"),
+           _minus_zero_point(node, 1, 3, lambda t, zp: per_row_or_column(t, zp, -1), "one per column of B")]
     return [Held(_matmul(node, *ops))]
 
 
@@ -156,22 +163,13 @@ def _conv_integer(node: Node):
     terms = int(np.prod(w_shape[1:]))
     if terms > 258:
         raise node.fail(f"a window of {terms} products is not supported (at most 258: sums must stay exact in float32)")
-    shifted = []
-    for i, zp_at in ((0, 2), (1, 3)):
-        if _kind(node, i) not in ("int8", "uint8"):
-            raise node.fail(f"an input of element type {node.dtype(i)} is not supported (int8, uint8)")
-        t = b.cast(node.tensor(i), "i32")
-        if node.has(zp_at):
-            zp = b.cast(node.tensor(zp_at), "i32")
-            n = int(np.prod(zp.shape))
-            if n == 1:
-                zp = b.reshape(zp, ())
-            elif i == 1 and len(zp.shape) == 1 and n == w_shape[0]:
-                zp = b.reshape(zp, [n] + [1] * (len(w_shape) - 1))
-            else:
-                raise node.fail(f"a zero point of shape {list(zp.shape)} is not supported")
-            t = b.sub(t, zp)
-        shifted.append(Held(b.cast(t, "f32")))
+    def per_filter(t: Tensor, zp: Tensor) -> list[int] | None:
+        if len(zp.shape) == 1 and zp.shape[0] == w_shape[0]:
+            return [w_shape[0]] + [1] * (len(w_shape) - 1)
+        return None
+
+    shifted = [Held(b.cast(_minus_zero_point(node, 0, 2, lambda t, zp: None, "a scalar"), "f32")),
+               Held(b.cast(_minus_zero_point(node, 1, 3, per_filter, "one per filter"), "f32"))]
     names = [f"{node.name}/x_shifted", f"{node.name}/w_shifted"]
     for name, v in zip(names, shifted):
         node.importer.values[name] = v
