@@ -594,3 +594,14 @@ def _bitcast(node: Node):
     if to in HELD_KINDS:
         return _cast_to_held(node, HELD_KINDS[to])
     return [_elementwise(node, lambda x: node.b.cast(x, _ONNX_TO_PTENSOR[to]), [0])]
+
+
+def _softmax_axis(node: Node, x: Tensor) -> tuple[Tensor, int]:
+    """The tensor and axis Softmax, LogSoftmax and Hardmax work on: before
+    opset 13 the input is coerced to 2-D at `axis` (default 1), the axis
+    being the second; from 13 on, the axis itself (default -1)."""
+    shape = x.shape
+    if node.opset < 13:
+        axis = node.attrs.get("axis", 1) % len(shape)
+        return node.b.reshape(x, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:])))), 1
+    return x, node.attrs.get("axis", -1) % len(shape)

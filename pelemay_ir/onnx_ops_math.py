@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from pelemay_ir.builder import Tensor
-from pelemay_ir.onnx_ops import _composite, _elementwise, _empty_reduction, _float, _reduce_axes, op
+from pelemay_ir.onnx_ops import _composite, _elementwise, _empty_reduction, _float, _reduce_axes, _softmax_axis, op
 from pelemay_ir.onnx_values import Held, Node
 
 _INTEGRAL = 2.0 ** 23
@@ -195,12 +195,7 @@ def _hardmax(node: Node):
     x = node.tensor(0)
     _float(node, x)
     shape = x.shape
-    default = 1 if node.opset < 13 else -1
-    axis = node.attrs.get("axis", default) % len(shape)
-    t = x
-    if node.opset < 13:
-        t = b.reshape(x, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
-        axis = 1
+    t, axis = _softmax_axis(node, x)
     idx = b.argmax(t, axis, True)
     iota = np.arange(t.shape[axis], dtype=np.int32).reshape([t.shape[axis]] + [1] * (len(t.shape) - axis - 1))
     y = b.cast(b.compare("eq", idx, node.constant(iota)), x.element_type)

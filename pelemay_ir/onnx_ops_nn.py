@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pelemay_ir.onnx_ops import OPS, _float, _text, op
+from pelemay_ir.onnx_ops import OPS, _float, _softmax_axis, _text, op
 from pelemay_ir.onnx_values import Held, Node
 
 
@@ -364,8 +364,6 @@ def _softmax_like(node: Node, log: bool):
     x = node.tensor(0)
     _float(node, x)
     shape = x.shape
-    default = 1 if node.opset < 13 else -1
-    axis = node.attrs.get("axis", default) % len(shape)
 
     def on(t, ax):
         if not log and t.dtype == np.float16:
@@ -378,10 +376,9 @@ def _softmax_like(node: Node, log: bool):
         shifted = b.sub(t, b.reduce_max(t, [ax], True))
         return b.sub(shifted, b.log(b.reduce_sum(b.exp(shifted), [ax], True)))
 
-    if node.opset < 13 and axis != len(shape) - 1:
-        flat = b.reshape(x, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
-        return [Held(b.reshape(on(flat, 1), shape))]
-    return [Held(on(x, axis))]
+    t, axis = _softmax_axis(node, x)
+    y = on(t, axis)
+    return [Held(b.reshape(y, shape) if y.shape != shape else y)]
 
 
 OPS["Softmax"] = lambda node: _softmax_like(node, False)
