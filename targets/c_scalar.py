@@ -244,20 +244,11 @@ _MATH_UNARY = {
 _MATH_BINARY = {"powf": "pow", "atan2": "atan2", "copysign": "copysign"}
 
 
-def _math_unary(name: str):
-    base = _MATH_UNARY[name]
-
+def _libm(base: str):
+    """A math op as its libm function of the operands' type (`expf`, `atan2`, ...)."""
     def handle(fp, op: Operation) -> None:
-        e = f"{base}{float_info(op.result.type).libm}({fp.expr(op.operand)})"
-        fp.scalar(op, lambda: e)
-    return handle
-
-
-def _math_binary(name: str):
-    base = _MATH_BINARY[name]
-
-    def handle(fp, op: Operation) -> None:
-        e = f"{base}{float_info(op.result.type).libm}({fp.expr(op.lhs)}, {fp.expr(op.rhs)})"
+        args = ", ".join(fp.expr(v) for v in op.operands)
+        e = f"{base}{float_info(op.results[0].type).libm}({args})"
         fp.scalar(op, lambda: e)
     return handle
 
@@ -324,7 +315,6 @@ SCALAR_HANDLERS = {
     "math.rsqrt": _rsqrt,
     "math.fma": _fma,
     "math.absi": _absi,
-    **{f"math.{n}": _math_unary(n) for n in _MATH_UNARY},
-    **{f"math.{n}": _math_binary(n) for n in _MATH_BINARY},
+    **{f"math.{n}": _libm(base) for n, base in (_MATH_UNARY | _MATH_BINARY).items()},
 }
 """Scalar arith, math and index ops by name."""
