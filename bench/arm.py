@@ -36,12 +36,14 @@ from xdsl.dialects.builtin import ModuleOp
 
 ROOT = Path(__file__).resolve().parent.parent
 _BENCH = str(Path(__file__).resolve().parent)
+# The modules beside this file, imported with this folder on sys.path only for
+# the moment (E402: after the path is set).
 _added = _BENCH not in sys.path
 sys.path.insert(0, _BENCH)
-import anchor_ort  # noqa: E402  (bench/anchor_ort.py, beside this file)
-import anchor_xnnpack  # noqa: E402
-import anchors  # noqa: E402
-import hot_loop  # noqa: E402
+import anchor_ort  # noqa: E402  (see above)
+import anchor_xnnpack  # noqa: E402  (see above)
+import anchors  # noqa: E402  (see above)
+import hot_loop  # noqa: E402  (see above)
 
 if _added:  # left there, bench/distributed.py would hide Dask's package
     sys.path.remove(_BENCH)

@@ -52,8 +52,8 @@ ROOT = BENCH.parent
 # for the moment: left there, its distributed.py would hide Dask's package.
 _added = str(BENCH) not in sys.path
 sys.path.insert(0, str(BENCH))
-import ptensor_to_linalg  # noqa: E402
-import ptensor_to_onnx  # noqa: E402
+import ptensor_to_linalg  # noqa: E402  (after the path is set, above)
+import ptensor_to_onnx  # noqa: E402  (after the path is set, above)
 
 if _added:
     sys.path.remove(str(BENCH))
