@@ -62,27 +62,31 @@ def _outermost_marked(op: Operation) -> list[scf.ForOp]:
     return found
 
 
-def _used_from_outside(loop: scf.ForOp) -> list[SSAValue]:
-    """Values defined outside `loop` that its body or its step reads, in first-use order."""
-    inside: set[SSAValue] = set()
-    for op in loop.walk():
-        if op is not loop:
+def _used_from_outside(ops: list[Operation], first: list[SSAValue], inside: set[SSAValue]) -> list[SSAValue]:
+    """Values defined outside `ops` (and not in `inside`) that they read (after `first`), in first-use order."""
+    inside = set(inside)
+    for top in ops:
+        for op in top.walk():
             inside.update(op.results)
-        for region in op.regions:
-            for block in region.blocks:
-                inside.update(block.args)
-    seen: dict[SSAValue, None] = {loop.step: None}
-    for op in loop.body.walk():
-        for v in op.operands:
-            if v not in inside:
-                seen.setdefault(v, None)
+            for region in op.regions:
+                for block in region.blocks:
+                    inside.update(block.args)
+    seen: dict[SSAValue, None] = dict.fromkeys(first)
+    for top in ops:
+        for op in top.walk():
+            for v in op.operands:
+                if v not in inside:
+                    seen.setdefault(v, None)
     return list(seen)
 
 
-class _Worker:
-    """Builds the worker function of one loop."""
+class Captures:
+    """What a function outlined from `ops` takes and rebuilds: block arguments
+    for the values it takes, clones of the pure ops it repeats (`prelude`), and
+    the mapping from the originals to both. `first`: values taken first;
+    `inside`: values the outlined code defines itself (an induction variable)."""
 
-    def __init__(self, loop: scf.ForOp):
+    def __init__(self, ops: list[Operation], first: list[SSAValue] = (), inside: set[SSAValue] = frozenset()):
         self.rebuilt: list[Operation] = []  # in an order that defines before use
         taken: dict[SSAValue, None] = {}
         seen: set[SSAValue] = set()
@@ -98,7 +102,7 @@ class _Worker:
             else:
                 taken[v] = None
 
-        for v in _used_from_outside(loop):
+        for v in _used_from_outside(ops, list(first), inside):
             visit(v)
         # Arguments in the order of the function's own, then by first use.
         order = {v: k for k, v in enumerate(taken)}
@@ -115,6 +119,13 @@ class _Worker:
             copy = op.clone(value_mapper=self.mapping)
             self.prelude.append(copy)
             self.mapping.update(zip(op.results, copy.results))
+
+
+class _Worker(Captures):
+    """Builds the worker function of one loop."""
+
+    def __init__(self, loop: scf.ForOp):
+        super().__init__(list(loop.body.block.ops), [loop.step], set(loop.body.block.args))
 
     def function(self, loop: scf.ForOp, name: str) -> func.FuncOp:
         lo = self.block.insert_arg(IndexType(), len(self.block.args))

@@ -100,7 +100,7 @@ def _check_plannable(function: func.FuncOp) -> None:
             )
 
 
-def _check_addressable(function: func.FuncOp, machine: machines.Machine) -> None:
+def _check_addressable(function: func.FuncOp, machine: machines.Machine | machines.Device) -> None:
     """Every buffer the function touches fits the machine's index arithmetic."""
     for value in function.body.block.args:
         if isinstance(value.type, MemRefType):
@@ -113,7 +113,7 @@ def _check_addressable(function: func.FuncOp, machine: machines.Machine) -> None
                             pbuf.buffer_bytes(value.type), machine, op)
 
 
-def _check_size(what: str, size: int, machine: machines.Machine, at: Operation) -> None:
+def _check_size(what: str, size: int, machine: machines.Machine | machines.Device, at: Operation) -> None:
     limit = machine.largest_object_bytes
     if size > limit:
         raise CompileError(
@@ -195,7 +195,7 @@ class PlanMemoryPass(ModulePass):
     target: str | None = None
 
     def check_options(self) -> None:
-        machines.machine(self.target or "host")
+        machines.unit(self.target or "host")
         if self.algorithm not in planner.ALGORITHMS:
             raise CompileError(
                 f"plan-memory: unknown algorithm '{self.algorithm}'; valid algorithms: "
@@ -212,7 +212,7 @@ class PlanMemoryPass(ModulePass):
         functions = [
             f for f in op.ops if isinstance(f, func.FuncOp) and f.body.blocks
         ]
-        machine = machines.machine(self.target or "host")
+        machine = machines.unit(self.target or "host")
         if self.target is not None:
             op.attributes[machines.TARGET_ATTR] = StringAttr(self.target)
         for function in functions:
@@ -249,7 +249,7 @@ class PlanMemoryPass(ModulePass):
         except ValueError as e:
             raise CompileError(f"plan-memory: {e}", location_of(function)) from None
         _check_size(f"the arena of '{function.sym_name.data}'", placement.arena_bytes,
-                    machines.machine(self.target or "host"), function)
+                    machines.unit(self.target or "host"), function)
 
         arena = pbuf.ArenaOp(placement.arena_bytes, self.alignment)
         arena.location = function.location

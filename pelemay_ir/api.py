@@ -61,13 +61,25 @@ def lower(
     """The loop-level module `pelemay-to-c` makes of a program (what `-t c` prints).
     `vectorize` None takes the machine's default (see pelemay_ir.pipelines);
     `threads` > 1 marks the loops that run on that many threads (parallelize)."""
-    ctx = ir.make_context()
-    module = _own_copy(module_or_path, ctx)
     if vectorize is not None:
         plan_options = {**plan_options, "vectorize": vectorize}
     if threads != 1:
         plan_options = {**plan_options, "threads": threads}
-    pass_list = pipelines.pass_list("pelemay-to-c", target=target, weights=weights, **plan_options)
+    return _run_pipeline(module_or_path, "pelemay-to-c", target=target, weights=weights, **plan_options)
+
+
+def lower_to_cuda(module_or_path: ModuleOp | str | Path, arch: str | None = None,
+                  **plan_options: str | int | bool) -> ModuleOp:
+    """The module `pelemay-to-cuda` makes of a program (what `-t cuda` prints)."""
+    if arch is not None:
+        plan_options = {**plan_options, "arch": arch}
+    return _run_pipeline(module_or_path, "pelemay-to-cuda", **plan_options)
+
+
+def _run_pipeline(module_or_path: ModuleOp | str | Path, name: str, **options: str | int | bool) -> ModuleOp:
+    ctx = ir.make_context()
+    module = _own_copy(module_or_path, ctx)
+    pass_list = pipelines.pass_list(name, **options)
     for p in _passes(pass_list):
         try:
             p.apply(ctx, module)
@@ -88,6 +100,8 @@ def compile(
     cc: str = "gcc",
     vectorize: bool | None = None,
     threads: int = 1,
+    arch: str | None = None,
+    emulate: bool = False,
     **plan_options: str | int | bool,
 ):
     """Compile a ptensor program into a callable on NumPy arrays.
@@ -106,7 +120,19 @@ def compile(
     Both check each call's inputs alike (`cbuild.check_inputs`): TypeError
     for the wrong count, a non-array or the wrong dtype, ValueError for the
     wrong shape.
+
+    `target="cuda"` compiles for the GPU unit (`pelemay-to-cuda{arch}`, weights
+    always external, nvcc for architecture `arch`); the callable copies inputs
+    to the device and outputs back (`cudabuild.CudaProgram`). With
+    `emulate=True` the same CUDA source runs on the CPU emulator instead (no
+    GPU needed: how the tests check the kernels).
     """
+    if target == "cuda":
+        from pelemay_ir import cudabuild
+
+        return cudabuild.compile_module(lower_to_cuda(module_or_path, arch, **plan_options), emulate=emulate)
+    if emulate or arch is not None:
+        raise CompileError(f"target '{target}': emulate and arch are options of target 'cuda'")
     if emit not in EMITS:
         raise CompileError(f"unknown emit '{emit}'; valid choices: " + ", ".join(EMITS))
     if target not in pipelines.MACHINES:

@@ -51,10 +51,11 @@ def compiler_version(cc: str) -> str:
     return done.stdout
 
 
-def _build(files: dict[str, str], output: str, flags: Sequence[str], cc: str) -> Path:
-    """Compile `files` (name -> text; the .c ones are compiled) into `output`, cached."""
+def _build(files: dict[str, str], output: str, flags: Sequence[str], cc: str,
+           suffix: str = ".c", libraries: Sequence[str] = ("-lm",)) -> Path:
+    """Compile `files` (name -> text; those ending in `suffix` are compiled) into `output`, cached."""
     key = hashlib.sha256()
-    for part in (cc, compiler_version(cc), *flags, output):
+    for part in (cc, compiler_version(cc), *flags, output, *libraries):
         key.update(part.encode() + b"\0")
     for name in sorted(files):
         key.update(name.encode() + b"\0" + files[name].encode() + b"\0")
@@ -68,12 +69,13 @@ def _build(files: dict[str, str], output: str, flags: Sequence[str], cc: str) ->
         (where / name).write_text(text)
     fd, tmp = tempfile.mkstemp(dir=where, prefix=f".{output}.")
     os.close(fd)
-    sources = [name for name in sorted(files) if name.endswith(".c")]
-    command = [cc, *flags, *sources, "-o", tmp, "-lm"]
+    sources = [name for name in sorted(files) if name.endswith(suffix)]
+    command = [cc, *flags, *sources, "-o", tmp, *libraries]
     done = subprocess.run(command, cwd=where, capture_output=True, text=True)
     if done.returncode != 0:
         os.unlink(tmp)
         raise BuildError(f"{' '.join(command)} failed in {where}:\n{done.stderr}")
+    (where / f"{output}.log").write_text(done.stderr)  # the compiler's remarks (ptxas -v's register counts)
     os.replace(tmp, target)
     return target
 

@@ -69,6 +69,12 @@ def _vector():
     return Vector
 
 
+def _gpu():
+    from xdsl.dialects.gpu import GPU
+
+    return GPU
+
+
 def dialects():
     """The dialects a Pelemay IR program may use, by name (lazily loaded)."""
     return {
@@ -79,6 +85,7 @@ def dialects():
         "scf": lambda: scf.Scf,
         "memref": lambda: memref.MemRef,
         "vector": _vector,
+        "gpu": _gpu,
         **own_dialects(),
     }
 

@@ -371,6 +371,54 @@ MACHINES: dict[str, Machine] = {
 }
 
 
+@dataclass(frozen=True)
+class Device:
+    """A GPU unit: the planned arena lives in its memory, kernels run on it,
+    and the host launches them (targets/cuda.py)."""
+
+    name: str
+    board: str
+    compiler: str
+    architectures: tuple[str, ...]
+    """The `-arch` values nvcc is asked for (compute capability 7.5 and up)."""
+    default_architecture: str
+    pointer_bits: int = 64
+
+    @property
+    def largest_object_bytes(self) -> int:
+        return (1 << (self.pointer_bits - 1)) - 1
+
+    def architecture(self, name: str | None) -> str:
+        """The architecture called `name` (None: the default), or an error listing the valid ones."""
+        if name is None:
+            return self.default_architecture
+        if name not in self.architectures:
+            raise CompileError(
+                f"unknown {self.name} architecture '{name}'; valid architectures: " + ", ".join(self.architectures)
+            )
+        return name
+
+
+DEVICES: dict[str, Device] = {
+    "cuda": Device("cuda", "NVIDIA GPU (CUDA 12/13, compute capability 7.5 or newer)", "nvcc",
+                   ("sm_75", "sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_120"), "sm_90"),
+}
+"""The GPU units of the vocabulary: programs for them are planned like a
+machine's and printed as CUDA by `-t cuda`."""
+
+
+def unit(name: str) -> Machine | Device:
+    """The machine or GPU unit called `name` (where a memory plan only needs its address width)."""
+    if name in DEVICES:
+        return DEVICES[name]
+    try:
+        return machine(name)
+    except CompileError:
+        raise CompileError(
+            f"unknown target '{name}'; valid machines: " + ", ".join([*MACHINES, *DEVICES])
+        ) from None
+
+
 TARGET_ATTR = "pelemay.target"
 """Module attribute: the machine the module was lowered for (plan-memory
 records it), so a printer prints for that machine without being told again."""

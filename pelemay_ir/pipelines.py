@@ -149,9 +149,44 @@ def pelemay_to_c(spec: ArgSpec) -> str:
     return _to_loops(spec.name, spec.parameters)
 
 
+CUDA_OPTIONS = ("arch", "block_size", *PLAN_OPTIONS)
+
+
+def pelemay_to_cuda(spec: ArgSpec) -> str:
+    """ptensor -> host code launching GPU kernels (what `-t cuda` prints), for architecture `arch`.
+
+    The buffer pipeline of a machine without vectors, planned for the `cuda`
+    unit, weights always external (one device buffer the caller uploads
+    once), then `outline-gpu-kernels{arch block-size}`."""
+    values = {}
+    for raw, value in spec.parameters.items():
+        key = raw.replace("-", "_")
+        if key not in CUDA_OPTIONS:
+            names = ", ".join(v.replace("_", "-") for v in CUDA_OPTIONS)
+            raise CompileError(f"{spec.name}: unknown option '{raw}'; valid options: {names}")
+        if len(value) != 1:
+            raise CompileError(f"{spec.name}: option '{raw}' takes one value, got {len(value)}")
+        values[key] = value
+    machine_table.DEVICES["cuda"].architecture(values["arch"][0] if "arch" in values else None)
+    plan = {k.replace("_", "-"): v for k, v in values.items() if k in PLAN_OPTIONS}
+    kernels = {k.replace("_", "-"): v for k, v in values.items() if k not in PLAN_OPTIONS}
+    passes = [
+        ArgSpec("inline-calls", {}),
+        ArgSpec("canonicalize", {}),
+        ArgSpec("cse", {}),
+        ArgSpec("bufferize", {}),
+        ArgSpec("plan-memory", {"target": ("cuda",), **plan}),
+        ArgSpec("verify-memory-plan", {}),
+        ArgSpec("convert-pbuf-to-loops", {"weights": ("external",)}),
+        ArgSpec("outline-gpu-kernels", kernels),
+    ]
+    return ",".join(str(p) for p in passes)
+
+
 PIPELINES: dict[str, Callable[[ArgSpec], str]] = {
     "pelemay-to-loops": pelemay_to_loops,
     "pelemay-to-c": pelemay_to_c,
+    "pelemay-to-cuda": pelemay_to_cuda,
 }
 """Pipeline name -> pass-list builder (registered in pelemay_ir.registry)."""
 

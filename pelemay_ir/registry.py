@@ -86,6 +86,11 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return OutlineParallelPass
 
+    def outline_gpu_kernels():
+        from pelemay_ir.passes.outline_gpu_kernels import OutlineGpuKernelsPass
+
+        return OutlineGpuKernelsPass
+
     def legalize():
         from pelemay_ir.passes.legalize import LegalizePass
 
@@ -109,6 +114,7 @@ def own_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "convert-vector-to-arm-simd": convert_vector_to_arm_simd,
         "parallelize": parallelize,
         "outline-parallel": outline_parallel,
+        "outline-gpu-kernels": outline_gpu_kernels,
         "legalize": legalize,
         "partition": partition,
     }
@@ -225,6 +231,15 @@ def _print_llvm(module: ModuleOp, args: argparse.Namespace, spec: ArgSpec) -> st
     return llvm.emit_llvm(module, printer_machine(module, spec))
 
 
+def _print_cuda(module: ModuleOp, args: argparse.Namespace, spec: ArgSpec) -> str:
+    from pelemay_ir.targets import cuda
+
+    if spec.parameters:
+        raise CompileError(f"unknown option '{sorted(spec.parameters)[0]}' of the cuda target; it takes none "
+                           "(the architecture is pelemay-to-cuda's option 'arch')")
+    return cuda.stdout_text(module)
+
+
 def printer_machine(module: ModuleOp, spec: ArgSpec) -> str:
     """`-t c{target=T}`, `-t llvm{target=T}`: the printers' one option,
     checked; without it, the machine the module was lowered for."""
@@ -245,6 +260,7 @@ TARGETS: dict[str, Callable[[ModuleOp, argparse.Namespace, ArgSpec], str]] = {
     "mlir": lambda module, args, spec: print_mlir(module, args),
     "c": lambda module, args, spec: _c_target().stdout_text(module, printer_machine(module, spec)),
     "llvm": _print_llvm,
+    "cuda": _print_cuda,
 }
 """Printers of `-t`. Only pelemay-opt has them: xDSL owns the name `llvm`."""
 
@@ -261,6 +277,11 @@ def write_output(spec: ArgSpec, path: Path, text: str) -> None:
     """`-o`: the C target writes NAME.c and NAME.h; the others one file."""
     if spec.name == "c":
         _c_target().write(path, text)
+        return
+    if spec.name == "cuda":
+        from pelemay_ir.targets import cuda
+
+        cuda.write(path, text)
         return
     from pelemay_ir.files import atomic_write
 

@@ -80,6 +80,8 @@ class Interface:
     weights_bytes: int | None
     weights_align: int
     fixed_inputs: str | None = None  # pelemay_ir.onnx_fixed's rules: inputs compiled for one meaning
+    unit: str | None = None
+    """The GPU unit the run function is for (`cuda`: `m_run_cuda`, `M_CUDA_ARENA_BYTES`); None on a CPU."""
 
     @property
     def fixed_values(self) -> dict[int, tuple[int, ...]]:
@@ -90,11 +92,11 @@ class Interface:
 
     @property
     def run(self) -> str:
-        return f"{self.base}_run"
+        return f"{self.base}_run" + (f"_{self.unit}" if self.unit else "")
 
     @property
     def macro(self) -> str:
-        return self.base.upper()
+        return (self.base + (f"_{self.unit}" if self.unit else "")).upper()
 
     @property
     def external_weights(self) -> bool:

@@ -127,10 +127,9 @@ class CPrinter(HeaderPrinter):
         self.functions = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
         self.globals = {op.sym_name.data: op for op in module.ops if isinstance(op, memref.GlobalOp)}
         self.captured: dict[SSAValue, SSAValue] = {}
-        """A worker's argument -> the value its parallel.for passes (to trace views to their storage)."""
-        for op in module.walk():
-            if isinstance(op, parallel.ForOp) and op.worker.root_reference.data in self.functions:
-                self.captured.update(zip(self.functions[op.worker.root_reference.data].args, op.captures))
+        """An outlined function's argument -> the value its caller passes (to trace views to their storage)."""
+        for args, passed in self.outlined_calls():
+            self.captured.update(zip(args, passed))
         self.worker_functions = {arg.block.parent_op() for arg in self.captured}
         self.uses_neon = any(isinstance(op, arm_simd.ArmSimdOp) for op in module.walk())
         self._check_ops()
@@ -148,6 +147,12 @@ class CPrinter(HeaderPrinter):
         self.written_params = self._written_params()
         self.workers: list[str] = []
         self.max_threads = 1
+
+    def outlined_calls(self):
+        """(arguments of an outlined function, the values its call site passes), for each call site."""
+        for op in self.module.walk():
+            if isinstance(op, parallel.ForOp) and op.worker.root_reference.data in self.functions:
+                yield self.functions[op.worker.root_reference.data].args, op.captures
 
     # -- checks -------------------------------------------------------------------
 
@@ -322,16 +327,7 @@ class CPrinter(HeaderPrinter):
         if self.workers:
             out[1:1] = list(rt.PARALLEL_FEATURES)
             out[-1:-1] = list(rt.PARALLEL_INCLUDES)
-        if self.vector_typedefs:
-            out += ["/* Vector types (GCC and Clang vector extensions; docs/c-target.md). */"]
-            out += [self.vector_typedefs[name] for name in sorted(self.vector_typedefs, key=_typedef_order)]
-            out += [""]
-        if self.helpers:
-            out += ["/* Operations with defined results for every input (docs/c-target.md). */", ""]
-            for name in sorted(self.helpers, key=_helper_order):
-                out += [self.helpers[name]]
-        if weights:
-            out += ["/* Weights (embedded, read-only). */"] + weights + [""]
+        out += self.file_scope_definitions(weights)
         if prototypes:
             out += prototypes + [""]
         if self.workers:
@@ -342,6 +338,28 @@ class CPrinter(HeaderPrinter):
             out += [text]
         out += [entry_text]
         return "\n".join(out)
+
+    def file_scope_definitions(self, weights: list[str]) -> list[str]:
+        """Vector types, helpers and embedded weights, in a fixed order."""
+        out = []
+        if self.vector_typedefs:
+            out += ["/* Vector types (GCC and Clang vector extensions; docs/c-target.md). */"]
+            out += [self.vector_typedefs[name] for name in sorted(self.vector_typedefs, key=_typedef_order)]
+            out += [""]
+        if self.helpers:
+            out += ["/* Operations with defined results for every input (docs/c-target.md). */", ""]
+            for name in sorted(self.helpers, key=_helper_order):
+                out += [self.qualified(self.helpers[name])]
+        if weights:
+            out += ["/* Weights (embedded, read-only). */"] + weights + [""]
+        return out
+
+    def qualified(self, helper: str) -> str:
+        """A helper's definition as this dialect of C declares it (C: `static inline`)."""
+        return helper
+
+    weights_qualifier = "static const"
+    """How embedded weights are declared at file scope."""
 
     def _weights(self) -> list[str]:
         out = []
@@ -367,7 +385,7 @@ class CPrinter(HeaderPrinter):
             name = self.global_names[sym]
             out.append(f"/* @{sym}: {dims} {key} */")
             body = ",\n".join("    " + ", ".join(items[k:k + 8]) for k in range(0, len(items), 8))
-            out.append(f"static const {storage_ctype(t.element_type)} {name}[{max(n, 1)}] = {{\n{body}\n}};")
+            out.append(f"{self.weights_qualifier} {storage_ctype(t.element_type)} {name}[{max(n, 1)}] = {{\n{body}\n}};")
         return out
 
 

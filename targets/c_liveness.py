@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from xdsl.dialects import func, memref, scf, vector
+from xdsl.dialects import func, gpu, memref, scf, vector
 from xdsl.ir import BlockArgument, Operation, OpResult, SSAValue
 
 from pelemay_ir.dialects import arm_simd, parallel
@@ -16,7 +16,7 @@ STORES = {memref.StoreOp: 1, arm_simd.StoreOp: 1, arm_simd.StoreLaneOp: 1, vecto
 """Ops writing a memref: the operand number of the memref."""
 
 
-ROOT_OPS = (func.CallOp, func.ReturnOp, parallel.ForOp, *STORES)
+ROOT_OPS = (func.CallOp, func.ReturnOp, parallel.ForOp, gpu.LaunchFuncOp, *STORES)
 
 
 EFFECTFUL = (scf.ForOp, scf.IfOp, func.CallOp, parallel.ForOp)

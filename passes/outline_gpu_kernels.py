@@ -1,0 +1,257 @@
+"""`outline-gpu-kernels`: the loop level of a planned program becomes GPU
+kernels and the host code that launches them.
+
+What runs where: the entry function stays on the host, where it keeps only
+what touches no memory (constants, index arithmetic, views of the device
+arena and weights) and one `gpu.launch_func` per kernel, in program order on
+one stream. Everything that reads or writes memory moves into a `gpu.func`
+kernel of the module's `gpu.module @pelemay_kernels`:
+
+- each top-level loop nest is one kernel. Its outer loops, as deep as they
+  are perfectly nested (only pure ops between them) and provably
+  independent (the soundness criterion of `parallelize`, applied to each
+  loop with the ones around it fixed), collapse into one index space of
+  T = trips_1 * ... * trips_k points, which a grid-stride loop spreads over
+  the threads: thread g of G handles points g, g + G, ...; each point is
+  split back into the loops' induction variables by division and
+  remainder. The rest of the nest runs sequentially inside each point;
+- a nest whose outer loop is not independent (a reduction to a scalar), and
+  each run of top-level loads and stores, runs in a kernel of one thread.
+  Ops that use a kernel's results join it, so no value crosses from device
+  to host.
+
+A kernel takes the values its ops use from the host (the arena, weights,
+inputs and outputs, and scalars) and rebuilds constants and views inside,
+as `outline-parallel`'s workers do. Launches use `block-size` threads a
+block (fewer for a small index space, in whole warps) and as many blocks as
+cover T, at most `MAX_BLOCKS`. `arch` is recorded on the module
+(`pelemay.cuda_arch`) for the printer and the build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, func, gpu, memref, scf
+from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, StringAttr, SymbolRefAttr, UnitAttr
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from pelemay_ir import machines
+from pelemay_ir.ir import CompileError, location_of
+from pelemay_ir.passes.outline_parallel import Captures
+from pelemay_ir.passes.parallelize import ENTRY_ATTR, _count, _trips, independent
+
+KERNELS = "pelemay_kernels"
+"""The symbol of the module's gpu.module."""
+ARCH_ATTR = "pelemay.cuda_arch"
+"""Module attribute: the GPU architecture the program is built for."""
+MAX_BLOCKS = 1 << 16
+"""Launches use at most this many blocks; the grid-stride loop covers the rest."""
+WARP = 32
+
+_HOST_OPS = (arith.ConstantOp, memref.ViewOp, memref.ReinterpretCastOp)
+"""Top-level ops that stay on the host: they touch no memory. Every other
+op with memory effects or regions moves into a kernel."""
+
+
+def _pure(op: Operation) -> bool:
+    """An op that touches no memory and holds no region (safe to repeat in each thread)."""
+    return not op.regions and (
+        op.dialect_name() in ("arith", "math", "index") or isinstance(op, (memref.ViewOp, memref.ReinterpretCastOp))
+    )
+
+
+def parallel_nest(loop: scf.ForOp) -> list[scf.ForOp]:
+    """The outer loops of `loop`'s nest that may all run at once: constant
+    bounds, no carried values, each independent with the ones around it
+    fixed, each the only loop in the body of the one before (pure ops aside)."""
+    nest: list[scf.ForOp] = []
+    current = loop
+    while True:
+        bounds = _trips(current)
+        if bounds is None or current.iter_args or (_count(*bounds) > 1 and not independent(current)):
+            return nest
+        nest.append(current)
+        body = [op for op in current.body.block.ops if not isinstance(op, scf.YieldOp)]
+        loops = [op for op in body if isinstance(op, scf.ForOp)]
+        if len(loops) != 1 or not all(_pure(op) for op in body if op is not loops[0]):
+            return nest
+        current = loops[0]
+
+
+def _groups(fn: func.FuncOp) -> list[list[Operation]]:
+    """The top-level ops of `fn` that run on the device, in kernels: each loop
+    nest alone, and each op that touches memory with the ops that use its results."""
+    groups: list[list[Operation]] = []
+    owner: dict[SSAValue, int] = {}
+    for op in list(fn.body.block.ops):
+        if isinstance(op, func.ReturnOp):
+            if op.operands:
+                raise CompileError("the cuda target's entry function returns nothing (outputs are arguments)",
+                                   location_of(op))
+            continue
+        users = {owner[v] for v in op.operands if v in owner}
+        if users:  # it uses what a kernel computes: it joins that kernel (and those since)
+            index = min(users)
+            groups[index:] = [[o for g in groups[index:] for o in g] + [op]]
+        elif isinstance(op, _HOST_OPS) or _pure(op):
+            continue
+        elif isinstance(op, func.CallOp):
+            raise CompileError("the cuda target needs calls inlined (run inline-calls first)", location_of(op))
+        else:
+            groups.append([op])
+            index = len(groups) - 1
+        for member in groups[index]:
+            owner.update(dict.fromkeys(member.results, index))
+    return groups
+
+
+@dataclass(frozen=True)
+class OutlineGpuKernelsPass(ModulePass):
+    """Move each loop nest of the entry function into a GPU kernel and launch it."""
+
+    name = "outline-gpu-kernels"
+
+    arch: str | None = None
+    block_size: int = 256
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        device = machines.DEVICES["cuda"]
+        arch = device.architecture(self.arch)
+        if isinstance(self.block_size, bool) or not isinstance(self.block_size, int) \
+                or self.block_size not in (32, 64, 128, 256, 512, 1024):
+            raise CompileError(f"outline-gpu-kernels: block-size must be 32, 64, 128, 256, 512 or 1024, "
+                               f"got {self.block_size!r}")
+        if any(isinstance(o, gpu.ModuleOp) for o in op.ops):
+            raise CompileError(f"outline-gpu-kernels: the module already holds a gpu.module", location_of(op))
+        kernels = Block()
+        builder = _KernelBuilder(kernels, self.block_size)
+        for fn in [f for f in op.ops if isinstance(f, func.FuncOp) and f.body.blocks]:
+            if ENTRY_ATTR not in fn.attributes:
+                raise CompileError(f"outline-gpu-kernels: function @{fn.sym_name.data} is not an entry "
+                                   "function; run inline-calls and the buffer pipeline first", location_of(fn))
+            for group in _groups(fn):
+                builder.outline(fn, group)
+        # xDSL 0.74 annotates gpu.module's name as a SymbolRefAttr but verifies a StringAttr
+        op.body.block.add_op(gpu.ModuleOp(StringAttr(KERNELS), Region(kernels)))  # pyright: ignore[reportArgumentType]
+        op.attributes["gpu.container_module"] = UnitAttr()
+        op.attributes[ARCH_ATTR] = StringAttr(arch)
+
+
+class _KernelBuilder:
+    """Builds kernels into the gpu.module's block and their launches in place."""
+
+    def __init__(self, kernels: Block, block_size: int):
+        self.kernels = kernels
+        self.block_size = block_size
+        self.count = 0
+
+    def outline(self, fn: func.FuncOp, group: list[Operation]) -> None:
+        nest = parallel_nest(group[0]) if len(group) == 1 and isinstance(group[0], scf.ForOp) else []
+        points = 1
+        for loop in nest:
+            points *= _count(*_trips(loop))
+        inside = {loop.body.block.args[0] for loop in nest}
+        taken = [o for loop in nest for o in loop.body.block.ops if o not in nest and not isinstance(o, scf.YieldOp)] \
+            if nest else group
+        captures = Captures(taken, inside=inside)
+        name = f"{fn.sym_name.data}_kernel_{self.count}"
+        self.count += 1
+        body = captures.block
+        body.add_ops(captures.prelude)
+        if nest:
+            self._grid_stride(body, nest, captures.mapping, points)
+            threads = min(self.block_size, -(-points // WARP) * WARP)
+            blocks = min(MAX_BLOCKS, -(-points // threads))
+        else:
+            for op in group:
+                body.add_op(op.clone(value_mapper=captures.mapping))
+            threads = blocks = 1
+        body.add_op(gpu.ReturnOp([]))
+        kernel = gpu.FuncOp(name, ([a.type for a in body.args], []), Region(body), kernel=True)
+        kernel.location = group[0].location
+        source = group[0].attributes.get("pelemay.source")
+        if source is not None:
+            kernel.attributes["pelemay.source"] = source
+        self.kernels.add_op(kernel)
+        anchor = group[0]
+        grid = [self._index(anchor, blocks), self._index(anchor, 1), self._index(anchor, 1)]
+        block = [self._index(anchor, threads), grid[1], grid[2]]
+        launch = gpu.LaunchFuncOp(SymbolRefAttr(KERNELS, [StringAttr(name)]), grid, block,
+                                  kernelOperands=captures.captures)
+        launch.location = anchor.location
+        Rewriter.insert_op(launch, InsertPoint.before(anchor))
+        for op in reversed(group):
+            op.detach()
+        for op in reversed(group):
+            op.erase()
+
+    def _index(self, anchor: Operation, value: int) -> SSAValue:
+        constant = arith.ConstantOp(IntegerAttr(value, IndexType()))
+        Rewriter.insert_op(constant, InsertPoint.before(anchor))
+        return constant.result
+
+    def _grid_stride(self, body: Block, nest: list[scf.ForOp], mapping: dict[SSAValue, SSAValue], points: int) -> None:
+        """`for (p = blockIdx.x * blockDim.x + threadIdx.x; p < points; p += gridDim.x * blockDim.x)`,
+        each point split into the nest's induction variables, then the innermost body."""
+        x = gpu.DimensionAttr(gpu.DimensionEnum.X)
+        ids = [gpu.BlockIdOp(x), gpu.BlockDimOp(x), gpu.ThreadIdOp(x), gpu.GridDimOp(x)]
+        block_id, block_dim, thread_id, grid_dim = (o.result for o in ids)
+        first = arith.MuliOp(block_id, block_dim)
+        start = arith.AddiOp(first.result, thread_id)
+        stride = arith.MuliOp(grid_dim, block_dim)
+        end = arith.ConstantOp(IntegerAttr(points, IndexType()))
+        for o, hint in ((start, "first_point"), (stride, "point_stride")):
+            o.result.name_hint = hint
+        body.add_ops([*ids, first, start, stride, end])
+        point_block = Block(arg_types=[IndexType()])
+        point_block.args[0].name_hint = "point"
+        loop = scf.ForOp(start.result, end.result, stride.result, [], Region(point_block))
+        body.add_op(loop)
+        rest: SSAValue = point_block.args[0]
+        ops: list[Operation] = []
+        ivs: dict[scf.ForOp, SSAValue] = {}
+
+        def constant(v: int) -> SSAValue:
+            c = arith.ConstantOp(IntegerAttr(v, IndexType()))
+            ops.append(c)
+            return c.result
+
+        for k in range(len(nest) - 1, -1, -1):
+            lb, ub, step = _trips(nest[k])
+            trips = _count(lb, ub, step)
+            if trips == 1:
+                ivs[nest[k]] = constant(lb)
+                continue
+            position = rest
+            if any(_count(*_trips(outer)) > 1 for outer in nest[:k]):
+                n = constant(trips)
+                remainder, quotient = arith.RemUIOp(rest, n), arith.DivUIOp(rest, n)
+                ops += [remainder, quotient]
+                position, rest = remainder.result, quotient.result
+            if step != 1:
+                scaled = arith.MuliOp(position, constant(step))
+                ops.append(scaled)
+                position = scaled.result
+            if lb != 0:
+                shifted = arith.AddiOp(position, constant(lb))
+                ops.append(shifted)
+                position = shifted.result
+            ivs[nest[k]] = position
+        point_block.add_ops(ops)
+        mapping = dict(mapping)
+        for depth, loop_k in enumerate(nest):
+            iv = loop_k.body.block.args[0]
+            mapping[iv] = ivs[loop_k]
+            ivs[loop_k].name_hint = iv.name_hint
+            inner = nest[depth + 1] if depth + 1 < len(nest) else None
+            for op in loop_k.body.block.ops:
+                if op is inner or isinstance(op, scf.YieldOp):
+                    continue
+                copy = op.clone(value_mapper=mapping)
+                point_block.add_op(copy)
+                mapping.update(zip(op.results, copy.results))
+        point_block.add_op(scf.YieldOp())

@@ -1,0 +1,252 @@
+"""Building generated CUDA and running it: with nvcc for a GPU, or with a C++
+compiler on the CPU emulator, through one ctypes loader.
+
+Both builds link the program with `HOST_SHIM`, five C functions (allocate,
+free, copy in, copy out, synchronise) over the CUDA runtime, so Python needs
+no CUDA binding. The emulator (`EMULATOR_HEADER`, given to the compiler as
+<cuda_runtime.h>) implements that runtime subset on the host and runs each
+launch's blocks and threads one after another, last thread first: a kernel
+whose threads depended on each other's order would read what a later thread
+in program order has not yet written, and fail against the reference. The
+generated kernels have no barriers, so this order is a legal schedule of the
+real GPU's. Emulated builds are C++17 with -Wall -Wextra -Werror, optionally
+under ASan and UBSan, which check every index the kernels compute.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from pelemay_ir import cbuild, machines, weights as weights_file
+from pelemay_ir.cbuild import RunError
+from pelemay_ir.errors import CompileError
+from pelemay_ir.targets import abi, cuda
+
+NVCC_FLAGS = ("-std=c++17", "-O3", "-Werror", "all-warnings", "-Xcompiler", "-Wall,-Wextra,-Werror",
+              "-Xptxas", "-warn-spills,--warning-as-error")
+"""The strict build: every nvcc, host-compiler and ptxas warning (register spills included) is an error."""
+EMULATOR_FLAGS = ("-x", "c++", "-std=c++17", "-O1", "-Wall", "-Wextra", "-Werror", "-I.")
+
+HOST_SHIM = """\
+/* Host functions the Python loader calls (pelemay_ir/cudabuild.py). */
+#include <cuda_runtime.h>
+
+extern "C" {
+int pelemay_device_alloc(void **pointer, size_t bytes) { return (int)cudaMalloc(pointer, bytes ? bytes : 1); }
+int pelemay_device_free(void *pointer) { return (int)cudaFree(pointer); }
+int pelemay_copy_to_device(void *device, const void *host, size_t bytes)
+{
+    return (int)cudaMemcpy(device, host, bytes, cudaMemcpyHostToDevice);
+}
+int pelemay_copy_to_host(void *host, const void *device, size_t bytes)
+{
+    return (int)cudaMemcpy(host, device, bytes, cudaMemcpyDeviceToHost);
+}
+int pelemay_synchronize(void) { return (int)cudaDeviceSynchronize(); }
+}
+"""
+
+EMULATOR_HEADER = """\
+/* The CUDA runtime subset Pelemay IR's generated code and host shim use,
+ * emulated on the CPU (pelemay_ir/cudabuild.py). */
+#ifndef PELEMAY_CUDA_EMULATOR_H
+#define PELEMAY_CUDA_EMULATOR_H
+
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+
+struct dim3 {
+    unsigned x, y, z;
+};
+typedef struct pelemay_emulated_stream *cudaStream_t;
+typedef int cudaError_t;
+enum { cudaSuccess = 0, cudaErrorMemoryAllocation = 2, cudaErrorInvalidConfiguration = 9 };
+enum cudaMemcpyKind { cudaMemcpyHostToDevice = 1, cudaMemcpyDeviceToHost = 2 };
+
+inline dim3 threadIdx, blockIdx, blockDim, gridDim;
+inline cudaError_t pelemay_emulated_error = cudaSuccess;
+
+#define __global__
+#define __device__
+#define __host__
+#define __launch_bounds__(threads)
+
+inline cudaError_t cudaGetLastError(void)
+{
+    cudaError_t error = pelemay_emulated_error;
+    pelemay_emulated_error = cudaSuccess;
+    return error;
+}
+
+inline cudaError_t cudaMalloc(void **pointer, size_t bytes)
+{
+    *pointer = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
+    return *pointer ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+
+inline cudaError_t cudaFree(void *pointer)
+{
+    std::free(pointer);
+    return cudaSuccess;
+}
+
+inline cudaError_t cudaMemcpy(void *to, const void *from, size_t bytes, cudaMemcpyKind)
+{
+    std::memcpy(to, from, bytes);
+    return cudaSuccess;
+}
+
+inline cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
+
+/* Every block and thread of a launch, one after another, the last first. */
+template <typename Kernel>
+void pelemay_emulate_launch(long blocks, long threads, cudaStream_t, Kernel kernel)
+{
+    if (blocks < 1 || blocks > 2147483647L || threads < 1 || threads > 1024) {
+        pelemay_emulated_error = cudaErrorInvalidConfiguration;
+        return;
+    }
+    gridDim = {(unsigned)blocks, 1u, 1u};
+    blockDim = {(unsigned)threads, 1u, 1u};
+    for (long block = blocks - 1; block >= 0; --block) {
+        for (long thread = threads - 1; thread >= 0; --thread) {
+            blockIdx = {(unsigned)block, 0u, 0u};
+            threadIdx = {(unsigned)thread, 0u, 0u};
+            kernel();
+        }
+    }
+}
+
+#define PELEMAY_CUDA_LAUNCH(kernel, blocks, threads, stream, ...) \\
+    pelemay_emulate_launch((blocks), (threads), (stream), [&]() { kernel(__VA_ARGS__); })
+
+#endif
+"""
+
+
+def nvcc() -> str:
+    """The nvcc on PATH, or an error saying how to get one."""
+    found = shutil.which(machines.DEVICES["cuda"].compiler)
+    if found is None:
+        raise CompileError("the cuda target builds with nvcc, not found on PATH; install the CUDA toolkit "
+                           "(12 or 13: NVIDIA's cuda-nvcc package, or the toolkit installer)")
+    return found
+
+
+def check_build(header: str, source: str, name: str, arch: str) -> str:
+    """Compile a generated program with the strict flags (no GPU needed) and
+    return ptxas's report of each kernel's registers, spills and stack."""
+    files = {f"{name}.h": header, f"{name}.cu": source}
+    flags = (f"-arch={arch}", *NVCC_FLAGS, "-Xptxas", "-v", "-c")
+    target = cbuild._build(files, f"{name}.o", flags, nvcc(), suffix=".cu", libraries=())
+    log = target.parent / f"{name}.o.log"
+    return log.read_text() if log.exists() else ""
+
+
+def _files(header: str, source: str, name: str) -> dict[str, str]:
+    return {f"{name}.h": header, f"{name}.cu": source, "pelemay_host.cu": HOST_SHIM}
+
+
+def build_gpu(header: str, source: str, name: str, arch: str) -> Path:
+    """A shared library for the GPU: the program and the host shim, by nvcc."""
+    flags = (f"-arch={arch}", *NVCC_FLAGS, "-Xcompiler", "-fPIC", "-shared")
+    return cbuild._build(_files(header, source, name), f"lib{name}_cuda.so", flags, nvcc(), suffix=".cu")
+
+
+def build_emulated(header: str, source: str, name: str, sanitize: bool = False, cxx: str = "g++") -> Path:
+    """A shared library of the same program for the CPU emulator."""
+    files = {**_files(header, source, name), "cuda_runtime.h": EMULATOR_HEADER}
+    flags = (*EMULATOR_FLAGS, "-fPIC", "-shared", *(cbuild.SANITIZE_FLAGS if sanitize else ()))
+    return cbuild._build(files, f"lib{name}_emulated.so", flags, cxx, suffix=".cu")
+
+
+class CudaProgram:
+    """A generated CUDA program loaded with ctypes: call it with NumPy arrays in
+    argument order; inputs are copied to the device, outputs back. Weights are
+    uploaded once, and the arena allocated once, when the program is loaded."""
+
+    def __init__(self, library: Path, iface: abi.Interface, weights: bytes | None):
+        self.interface = iface
+        self.library_path = library
+        self._lib = ctypes.CDLL(str(library))
+        self._lib.pelemay_device_free.argtypes = [ctypes.c_void_p]
+        self._lib.pelemay_device_alloc.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t]
+        for name in ("pelemay_copy_to_device", "pelemay_copy_to_host"):
+            getattr(self._lib, name).argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+        self._run = getattr(self._lib, iface.run)
+        count = len(iface.inputs) + len(iface.outputs) + 2 + iface.external_weights
+        self._run.argtypes = [ctypes.c_void_p] * count
+        self._run.restype = ctypes.c_int
+        self._owned: list[int] = []
+        self._arena = self._alloc(iface.arena_bytes)
+        self._weights = None
+        if iface.external_weights:
+            if weights is None or len(weights) != iface.weights_bytes:
+                raise ValueError(f"{iface.run} needs {iface.weights_bytes} bytes of weights, "
+                                 f"got {None if weights is None else len(weights)}")
+            self._weights = self._alloc(len(weights))
+            blob = np.frombuffer(bytes(weights), dtype=np.uint8)
+            self._check(self._lib.pelemay_copy_to_device(self._weights, blob.ctypes.data, blob.nbytes), "copy")
+
+    def _check(self, code: int, what: str) -> None:
+        if code != 0:
+            raise RunError(f"{self.interface.run}: CUDA {what} failed with cudaError {code}")
+
+    def _alloc(self, size: int) -> int:
+        pointer = ctypes.c_void_p()
+        self._check(self._lib.pelemay_device_alloc(ctypes.byref(pointer), size), "allocation")
+        self._owned.append(pointer.value or 0)
+        return pointer.value or 0
+
+    def __call__(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        iface = self.interface
+        arrays = cbuild.check_inputs(iface, inputs)
+        outputs = [np.zeros(b.shape, b.dtype) for b in iface.outputs]
+        start = len(self._owned)
+        try:
+            device_inputs = [self._alloc(a.nbytes) for a in arrays]
+            device_outputs = [self._alloc(o.nbytes) for o in outputs]
+            for d, a in zip(device_inputs, arrays):
+                self._check(self._lib.pelemay_copy_to_device(d, a.ctypes.data, a.nbytes), "copy")
+            pointers = [*device_inputs, *device_outputs, self._arena, None]
+            if self._weights is not None:
+                pointers.insert(0, self._weights)
+            rc = self._run(*pointers)
+            if rc != 0:
+                raise RunError(f"{iface.run} returned {rc} ({RETURN_CODES.get(rc, 'unknown code')})")
+            self._check(self._lib.pelemay_synchronize(), "kernel execution")
+            for o, d in zip(outputs, device_outputs):
+                self._check(self._lib.pelemay_copy_to_host(o.ctypes.data, d, o.nbytes), "copy")
+        finally:
+            for pointer in self._owned[start:]:
+                self._lib.pelemay_device_free(pointer)
+            del self._owned[start:]
+        return outputs
+
+    def __del__(self) -> None:
+        lib = getattr(self, "_lib", None)
+        for pointer in getattr(self, "_owned", ()):
+            lib.pelemay_device_free(pointer)  # pyright: ignore[reportOptionalMemberAccess]
+
+
+RETURN_CODES = {**cbuild.RETURN_CODES, **{value: name for name, value, _ in cuda.CUDA_ERROR_CODES}}
+
+
+def compile_module(module: ModuleOp, emulate: bool = False, sanitize: bool = False) -> CudaProgram:
+    """Print, build and load a module after `pelemay-to-cuda`: for the GPU
+    (nvcc, the module's architecture), or for the CPU emulator."""
+    header, source = cuda.emit_cuda(module)
+    iface = cuda.interface(module)
+    if emulate:
+        library = build_emulated(header, source, iface.base, sanitize)
+    else:
+        library = build_gpu(header, source, iface.base, cuda.architecture(module))
+    blob = bytes(weights_file.blob_of(module)) if iface.external_weights else None
+    return CudaProgram(library, iface, blob)
