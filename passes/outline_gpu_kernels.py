@@ -52,8 +52,9 @@ MAX_BLOCKS = 1 << 16
 """Launches use at most this many blocks; the grid-stride loop covers the rest."""
 WARP = 32
 
-_HOST_OPS = (arith.ConstantOp, memref.ViewOp, memref.ReinterpretCastOp)
-"""Top-level ops that stay on the host: they touch no memory. Every other
+_HOST_OPS = (arith.ConstantOp, memref.ViewOp, memref.ReinterpretCastOp, memref.GetGlobalOp)
+"""Top-level ops that stay on the host: they touch no memory (kernels rebuild
+them rather than take them, so a global's address never crosses). Every other
 op with memory effects or regions moves into a kernel."""
 
 
@@ -153,7 +154,9 @@ class _KernelBuilder:
         nest = parallel_nest(group[0]) if len(group) == 1 and isinstance(group[0], scf.ForOp) else []
         points = 1
         for loop in nest:
-            points *= _count(*_trips(loop))
+            points *= _count(*_trips(loop))  # pyright: ignore[reportCallIssue]
+        if points == 1:
+            nest = []  # nothing to spread: the whole nest in one thread
         inside = {loop.body.block.args[0] for loop in nest}
         taken = [o for loop in nest for o in loop.body.block.ops if o not in nest and not isinstance(o, scf.YieldOp)] \
             if nest else group
@@ -178,8 +181,12 @@ class _KernelBuilder:
             kernel.attributes["pelemay.source"] = source
         self.kernels.add_op(kernel)
         anchor = group[0]
-        grid = [self._index(anchor, blocks), self._index(anchor, 1), self._index(anchor, 1)]
-        block = [self._index(anchor, threads), grid[1], grid[2]]
+        sizes: dict[int, SSAValue] = {}
+        for size in (1, blocks, threads):
+            if size not in sizes:
+                sizes[size] = self._index(anchor, size)
+        grid = [sizes[blocks], sizes[1], sizes[1]]
+        block = [sizes[threads], sizes[1], sizes[1]]
         launch = gpu.LaunchFuncOp(SymbolRefAttr(KERNELS, [StringAttr(name)]), grid, block,
                                   kernelOperands=captures.captures)
         launch.location = anchor.location
@@ -204,7 +211,7 @@ class _KernelBuilder:
         start = arith.AddiOp(first.result, thread_id)
         stride = arith.MuliOp(grid_dim, block_dim)
         end = arith.ConstantOp(IntegerAttr(points, IndexType()))
-        for o, hint in ((start, "first_point"), (stride, "point_stride")):
+        for o, hint in ((start, "first_point"), (stride, "point_stride"), (end, "points")):
             o.result.name_hint = hint
         body.add_ops([*ids, first, start, stride, end])
         point_block = Block(arg_types=[IndexType()])

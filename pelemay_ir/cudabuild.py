@@ -16,8 +16,10 @@ under ASan and UBSan, which check every index the kernels compute.
 from __future__ import annotations
 
 import ctypes
+import re
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -140,14 +142,33 @@ def nvcc() -> str:
     return found
 
 
-def check_build(header: str, source: str, name: str, arch: str) -> str:
+@dataclass(frozen=True)
+class KernelReport:
+    """What ptxas says of one kernel."""
+
+    registers: int
+    spill_stores: int
+    spill_loads: int
+    stack_bytes: int
+
+
+def check_build(header: str, source: str, name: str, arch: str) -> dict[str, KernelReport]:
     """Compile a generated program with the strict flags (no GPU needed) and
-    return ptxas's report of each kernel's registers, spills and stack."""
+    return ptxas's report of each kernel (by its mangled name)."""
     files = {f"{name}.h": header, f"{name}.cu": source}
     flags = (f"-arch={arch}", *NVCC_FLAGS, "-Xptxas", "-v", "-c")
     target = cbuild._build(files, f"{name}.o", flags, nvcc(), suffix=".cu", libraries=())
-    log = target.parent / f"{name}.o.log"
-    return log.read_text() if log.exists() else ""
+    return kernel_reports((target.parent / f"{name}.o.log").read_text())
+
+
+def kernel_reports(log: str) -> dict[str, KernelReport]:
+    """ptxas -v's lines, kernel by kernel."""
+    found = {}
+    pattern = (r"Function properties for (\S+)\s+(\d+) bytes stack frame, (\d+) bytes spill stores, "
+               r"(\d+) bytes spill loads\s+ptxas info\s+: Used (\d+) registers")
+    for name, stack, stores, loads, registers in re.findall(pattern, log):
+        found[name] = KernelReport(int(registers), int(stores), int(loads), int(stack))
+    return found
 
 
 def _files(header: str, source: str, name: str) -> dict[str, str]:
@@ -165,6 +186,14 @@ def build_emulated(header: str, source: str, name: str, sanitize: bool = False, 
     files = {**_files(header, source, name), "cuda_runtime.h": EMULATOR_HEADER}
     flags = (*EMULATOR_FLAGS, "-fPIC", "-shared", *(cbuild.SANITIZE_FLAGS if sanitize else ()))
     return cbuild._build(files, f"lib{name}_emulated.so", flags, cxx, suffix=".cu")
+
+
+CUDA_ERRORS = {
+    35: "no CUDA driver, or one older than the runtime: is there a GPU here? emulate=True runs on the CPU",
+    100: "no CUDA-capable device: emulate=True runs on the CPU",
+    2: "out of device memory",
+}
+"""What the cudaError codes a user meets first mean."""
 
 
 class CudaProgram:
@@ -197,7 +226,9 @@ class CudaProgram:
 
     def _check(self, code: int, what: str) -> None:
         if code != 0:
-            raise RunError(f"{self.interface.run}: CUDA {what} failed with cudaError {code}")
+            meaning = CUDA_ERRORS.get(code, "")
+            raise RunError(f"{self.interface.run}: CUDA {what} failed with cudaError {code}"
+                           + (f" ({meaning})" if meaning else ""))
 
     def _alloc(self, size: int) -> int:
         pointer = ctypes.c_void_p()
@@ -248,5 +279,5 @@ def compile_module(module: ModuleOp, emulate: bool = False, sanitize: bool = Fal
         library = build_emulated(header, source, iface.base, sanitize)
     else:
         library = build_gpu(header, source, iface.base, cuda.architecture(module))
-    blob = bytes(weights_file.blob_of(module)) if iface.external_weights else None
+    blob = bytes(weights_file.blob_of(module)) if iface.weights_bytes else b"" if iface.external_weights else None
     return CudaProgram(library, iface, blob)

@@ -12,6 +12,7 @@ runs, and its instructions per inference are counted.
 
     pelemay-run MODEL.mlir [--target T] [--emit c|llvm] [--weights embedded|external]
                            [--inputs F.npz] [--seed N] [--threads N] [--json]
+    pelemay-run MODEL.mlir --target cuda [--arch sm_90] [--emulate] [--inputs F.npz] [--seed N] [--json]
     pelemay-run MODEL.mlir (--workers N | --scheduler ADDRESS) [--units F.json] [--batches K]
                            [--group G] [--gantt F.svg] [--inputs F.npz] [--seed N] [--json]
 
@@ -218,7 +219,45 @@ def run_model(
         result["runner"] = " ".join(m.runner or ())
         if not m.hosted:  # the cost figure of code for an emulated microcontroller
             instructions = icount.count_program(exe, lowered, m, inputs)
-    expected = reference.evaluate(module, inputs)
+    _check_outputs(result, iface, outputs, reference.evaluate(module, inputs))
+    if not m.hosted:
+        result["ran"] = True
+        result["instructions"] = instructions
+    return result
+
+
+def run_cuda_model(model: str, arch: str | None = None, emulate: bool = False,
+                   inputs_path: str | None = None, seed: int = 0) -> dict[str, object]:
+    """`--target cuda`: pelemay-to-cuda, nvcc (or the CPU emulator), the run
+    (inputs copied to the device and outputs back), the check."""
+    from pelemay_ir import cudabuild
+    from pelemay_ir.targets import cuda
+
+    module = ir.load(model)
+    function = reference.entry_function(module)
+    with tempfile.TemporaryDirectory(prefix="pelemay-run-") as tmp:
+        report = os.path.join(tmp, "plan.json")
+        lowered = api.lower_to_cuda(module, arch, report=report)
+        with open(report) as f:
+            plan = json.load(f)
+    inputs = read_inputs(inputs_path, function) if inputs_path else random_inputs(function, seed)
+    program = cudabuild.compile_module(lowered, emulate=emulate)
+    outputs, seconds = _time_host(program, inputs)
+    result: dict[str, object] = {
+        "model": model, "target": "cuda", "arch": cuda.architecture(lowered),
+        "device": "the CPU emulator" if emulate else "the GPU", "emit": "cuda", "weights": "external",
+        "vectorized": False, "threads": 1, "entry": program.interface.run,
+        "inputs": inputs_path or f"random (seed {seed})",
+        "arena_bytes": plan["arena_bytes"], "lower_bound_bytes": plan["lower_bound_bytes"],
+        "naive_bytes": plan["naive_bytes"], "run_seconds": seconds,
+    }
+    _check_outputs(result, program.interface, outputs, reference.evaluate(module, inputs))
+    return result
+
+
+def _check_outputs(result: dict[str, object], iface: abi.Interface, outputs: Sequence[np.ndarray],
+                   expected: Sequence[np.ndarray]) -> None:
+    """Each output against the reference, into `result`."""
     checks = []
     for buffer, got, want in zip(iface.outputs, outputs, expected):
         error, ok = compare(got, want)
@@ -233,10 +272,6 @@ def run_model(
     result["outputs"] = checks
     result["max_abs_error"] = max((c["max_abs_error"] for c in checks), default=0.0)
     result["ok"] = all(c["ok"] for c in checks)
-    if not m.hosted:
-        result["ran"] = True
-        result["instructions"] = instructions
-    return result
 
 
 SCHEDULER_TIMEOUT_S = 10
@@ -385,7 +420,8 @@ def distributed_summary(result: dict[str, object]) -> str:
 
 def summary(result: dict[str, object]) -> str:
     """The result as a few readable lines."""
-    lines = [f"{result['model']}: {result['entry']} on {result['target']} "
+    unit = f"{result['target']} {result['arch']}, on {result['device']}" if "device" in result else result["target"]
+    lines = [f"{result['model']}: {result['entry']} on {unit} "
              f"(emit {result['emit']}, weights {result['weights']}, "
              f"{'vector' if result['vectorized'] else 'scalar'} loops"
              + (f", {result['threads']} threads" if result.get("threads", 1) != 1 else "") + ")"]
@@ -421,7 +457,8 @@ def summary(result: dict[str, object]) -> str:
             f"(tolerance {c['tolerance']:.3g}) {'ok' if c['ok'] else 'MISMATCH'}"
         )
     if result["run_seconds"] is not None:
-        lines.append(f"  run: {result['run_seconds'] * 1e3:.3f} ms (median on the host)")
+        where = f"on {result['device']}, copies included" if "device" in result else "on the host"
+        lines.append(f"  run: {result['run_seconds'] * 1e3:.3f} ms (median {where})")
     elif result.get("instructions") is not None:
         lines.append(f"  run: once under {result.get('runner')}: "
                      f"{result['instructions']:,} instructions per inference")
@@ -441,7 +478,10 @@ def build_arg_parser() -> argparse.ArgumentParser:
         "and compare its outputs with the reference evaluator.",
     )
     p.add_argument("model", help="the program (.mlir)")
-    p.add_argument("--target", default="host", help="machine: " + ", ".join(MACHINES))
+    p.add_argument("--target", default="host", help="machine: " + ", ".join(MACHINES) + ", or the GPU unit cuda")
+    p.add_argument("--arch", help="with --target cuda: the GPU architecture (default sm_90)")
+    p.add_argument("--emulate", action="store_true",
+                   help="with --target cuda: run the CUDA source on the CPU emulator (no GPU needed)")
     p.add_argument("--emit", default="c", help="printer: " + ", ".join(EMITS))
     p.add_argument("--weights", default="embedded", help="weights: " + ", ".join(WEIGHTS_MODES))
     p.add_argument("--inputs", metavar="F.npz", help="inputs keyed by argument name or arg0, arg1, ...")
@@ -486,8 +526,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if chosen:
             parser.error(f"{', '.join(chosen)}: with --workers or --scheduler each unit's machine "
                          "comes from the units file")
+    cuda_run = args.target == "cuda"
+    if not cuda_run and (args.arch or args.emulate):
+        parser.error("--arch and --emulate need --target cuda")
+    if cuda_run:
+        chosen = [f"--{k}" for k, default in (("emit", "c"), ("weights", "embedded"), ("threads", 1),
+                                              ("scalar", False)) if getattr(args, k) != default]
+        if chosen or distributed_run:
+            parser.error(f"{', '.join(chosen or ['--workers/--scheduler'])}: not options of --target cuda "
+                         "(CUDA, weights external, one device)")
     try:
-        if distributed_run:
+        if cuda_run:
+            result = run_cuda_model(args.model, args.arch, args.emulate, args.inputs, args.seed)
+        elif distributed_run:
             result = run_distributed(args.model, args.workers, args.scheduler, args.units, args.inputs,
                                      args.seed, args.batches, args.gantt, args.group)
         else:

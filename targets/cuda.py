@@ -187,7 +187,8 @@ class CudaFunctionPrinter(CFunctionPrinter):
         what = " ".join(x for x in (source.data if isinstance(source, StringAttr) else None, where and f"at {where}") if x)
         head = [f"/* {what} */".replace("*/ */", "* / */")] if what else []
         body = "\n".join(self.lines)
-        bounds = f"__launch_bounds__({threads}) " if threads.isdigit() else ""
+        # ptxas spills some one-thread kernels under __launch_bounds__(1): bound only thread blocks
+        bounds = f"__launch_bounds__({threads}) " if threads.isdigit() and int(threads) > 1 else ""
         return "\n".join(head + [f"static __global__ void {bounds}{name}({', '.join(params)})", "{", body, "}", ""])
 
     def built_in(self, op: Operation) -> None:

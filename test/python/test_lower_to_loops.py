@@ -22,9 +22,10 @@ import pytest
 from xdsl.dialects import func, scf
 from xdsl.dialects.builtin import FileLineColLoc, StringAttr
 
-from pelemay_ir import api, ir, pipelines, reference
+from pelemay_ir import api, cudabuild, ir, pipelines, reference
 from pelemay_ir.builder import ProgramBuilder
 from pelemay_ir.ir import CompileError
+from pelemay_ir.targets import cuda
 from pelemay_ir.passes.bufferize import BufferizePass
 from pelemay_ir.passes.convert_pbuf_to_loops import ConvertPbufToLoopsPass
 from pelemay_ir.passes.plan_memory import PlanMemoryPass
@@ -90,8 +91,10 @@ def assert_close(got: np.ndarray, want: np.ndarray, label: str) -> None:
 
 
 CLANG = shutil.which("clang") or shutil.which("clang-16") or "clang-16"
-BUILDS = (("C with gcc", {}), ("C with clang", {"cc": CLANG}), ("LLVM IR", {"emit": "llvm"}))
-"""Every program is built three ways: the C and LLVM paths must agree with the reference."""
+BUILDS = (("C with gcc", {}), ("C with clang", {"cc": CLANG}), ("LLVM IR", {"emit": "llvm"}),
+          ("CUDA on the CPU emulator", {"target": "cuda", "emulate": True}))
+"""Every program is built four ways: the C, LLVM and CUDA paths must agree with the reference
+(the CUDA source runs on pelemay_ir.cudabuild's emulator, its threads in reverse order)."""
 
 
 def check(b: ProgramBuilder, inputs: list[np.ndarray] | None = None, seed: int = 0, special: bool = False, **options):
@@ -104,13 +107,25 @@ def check(b: ProgramBuilder, inputs: list[np.ndarray] | None = None, seed: int =
     want = reference.evaluate(module, inputs)
     results = []
     for build, extra in BUILDS:
-        program = api.compile(module, **options, **extra)
+        if extra.get("target") == "cuda":  # weights are always external on the GPU unit
+            cuda_options = {k: v for k, v in options.items() if k != "weights"}
+            check_nvcc_build(api.lower_to_cuda(module, **cuda_options))
+            program = api.compile(module, **cuda_options, **extra)
+        else:
+            program = api.compile(module, **options, **extra)
         got = program(*inputs)
         assert len(got) == len(want)
         for k, (g, w) in enumerate(zip(got, want)):
             assert_close(g, w, f"{b.name} output {k} ({build})")
         results.append(got)
     return results[0]
+
+
+def check_nvcc_build(module) -> None:
+    """The CUDA source builds with nvcc's strict flags (warnings and spills are errors)."""
+    header, source = cuda.emit_cuda(module)
+    kernels = cudabuild.check_build(header, source, cuda.interface(module).base, cuda.architecture(module))
+    assert kernels and all(k.spill_stores == k.spill_loads == 0 for k in kernels.values()), kernels
 
 
 def _name(dtype: np.dtype) -> str:

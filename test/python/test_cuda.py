@@ -1,0 +1,142 @@
+"""The cuda target: every bundled model through pelemay-to-cuda, built with
+nvcc's strict flags (no GPU needed), run on the CPU emulator against the
+reference, and, on a machine with a GPU (`-m gpu`), run on it.
+
+Every ptensor op takes the same path in test_lower_to_loops.py, whose
+`check` builds each program with nvcc and runs it on the emulator."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pelemay_ir import api, cbuild, cudabuild, ir, reference
+from pelemay_ir.ir import CompileError
+from pelemay_ir.targets import cuda
+from test_lower_to_loops import assert_close, random_array
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+MODELS = ("mlp", "lenet5", "resblock", "mobilenet_v1", "mobilenet_v2")
+
+
+def model_inputs(name: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    module = ir.load(EXAMPLES / f"{name}.mlir")
+    fn = reference.entry_function(module)
+    rng = np.random.default_rng(0)
+    inputs = [random_array(rng, a.type.get_shape(), "f32") for a in fn.body.block.args]
+    return inputs, reference.evaluate(module, inputs)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_bundled_model_builds_strictly_with_nvcc_without_spills(name):
+    module = api.lower_to_cuda(EXAMPLES / f"{name}.mlir")
+    header, source = cuda.emit_cuda(module)
+    kernels = cudabuild.check_build(header, source, name, "sm_90")
+    launches = len(re.findall(r"^    PELEMAY_CUDA_LAUNCH\(", source, re.M))
+    assert len(kernels) == launches > 0
+    for kernel, report in kernels.items():
+        assert report.spill_stores == report.spill_loads == 0, (kernel, report)
+        assert 0 < report.registers <= 255
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_bundled_model_runs_on_the_emulator(name):
+    inputs, want = model_inputs(name)
+    got = api.compile(EXAMPLES / f"{name}.mlir", target="cuda", emulate=True)(*inputs)
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert_close(g, w, f"{name} output {k} (CUDA on the CPU emulator)")
+
+
+SANITIZED_RUN = """
+import sys
+import numpy as np
+from pelemay_ir import api, cudabuild
+program = cudabuild.compile_module(api.lower_to_cuda(sys.argv[1]), emulate=True, sanitize=True)
+x = np.frombuffer(sys.stdin.buffer.read(), np.float32).reshape(program.interface.inputs[0].shape)
+sys.stdout.buffer.write(program(x)[0].tobytes())
+"""
+"""Runs a sanitized emulated build in a Python started with the sanitizers' runtimes preloaded."""
+
+
+@pytest.mark.parametrize("name", ("mlp", "lenet5"))
+def test_emulated_kernels_are_clean_under_sanitizers(name):
+    """ASan and UBSan check every index the kernels compute and every helper they call."""
+    path = str(EXAMPLES / f"{name}.mlir")
+    inputs, want = model_inputs(name)
+    module = api.lower_to_cuda(path)  # built here (cached), loaded only in the child
+    cudabuild.build_emulated(*cuda.emit_cuda(module), cuda.interface(module).base, sanitize=True)
+    runtimes = [subprocess.run(["g++", f"-print-file-name={lib}"], capture_output=True, text=True).stdout.strip()
+                for lib in ("libasan.so", "libubsan.so")]
+    env = {**os.environ, "LD_PRELOAD": " ".join(runtimes), "ASAN_OPTIONS": "detect_leaks=0"}
+    done = subprocess.run([sys.executable, "-c", SANITIZED_RUN, path], input=inputs[0].tobytes(),
+                          capture_output=True, env=env)
+    errors = done.stderr.decode(errors="replace")[-3000:]
+    assert done.returncode == 0 and "runtime error" not in errors, errors
+    got = np.frombuffer(done.stdout, np.float32).reshape(want[0].shape)
+    assert_close(got, want[0], f"{name} under ASan and UBSan")
+
+
+def test_gpu_build_is_a_library_exporting_the_run_function_and_the_host_shim():
+    module = api.lower_to_cuda(EXAMPLES / "mlp.mlir", arch="sm_80")
+    header, source = cuda.emit_cuda(module)
+    library = cudabuild.build_gpu(header, source, "mlp", "sm_80")
+    symbols = subprocess.run(["nm", "-D", "--defined-only", str(library)], capture_output=True, text=True).stdout
+    for name in ("mlp_run_cuda", "pelemay_device_alloc", "pelemay_copy_to_device", "pelemay_copy_to_host",
+                 "pelemay_synchronize", "pelemay_device_free"):
+        assert re.search(rf"\bT {name}$", symbols, re.M), name
+
+
+def test_run_function_checks_its_pointers():
+    module = api.lower_to_cuda(EXAMPLES / "lenet5.mlir")
+    program = cudabuild.compile_module(module, emulate=True)
+    iface = program.interface
+    run = program._run
+    x = np.zeros(iface.inputs[0].shape, np.float32)
+    out = np.zeros(iface.outputs[0].shape, np.float32)
+    arena = cbuild.aligned(iface.arena_bytes, 256)
+    weights = cbuild.aligned(iface.weights_bytes, 256)
+    assert run(weights.ctypes.data, None, out.ctypes.data, arena.ctypes.data, None) == 1  # PELEMAY_ERR_NULL
+    assert run(weights.ctypes.data, x.ctypes.data, out.ctypes.data, arena.ctypes.data + 4, None) == 2  # ALIGN
+    assert run(weights.ctypes.data, x.ctypes.data, out.ctypes.data, arena.ctypes.data, None) == 0
+
+
+def test_driver_writes_the_source_and_its_header(tmp_path):
+    out = tmp_path / "out" / "lenet5.cu"
+    out.parent.mkdir()
+    done = subprocess.run([sys.executable, "-m", "pelemay_ir.driver", str(EXAMPLES / "lenet5.mlir"),
+                           "-p", "pelemay-to-cuda", "-t", "cuda", "-o", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert '#include "lenet5.h"' in out.read_text()
+    assert "int lenet5_run_cuda(" in out.with_suffix(".h").read_text()
+    wrong = subprocess.run([sys.executable, "-m", "pelemay_ir.driver", str(EXAMPLES / "lenet5.mlir"),
+                            "-p", "pelemay-to-cuda", "-t", "cuda", "-o", str(tmp_path / "m.c")],
+                           capture_output=True, text=True)
+    assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
+    assert "-t cuda writes a .cu file and its .h beside it" in wrong.stderr
+    assert not (tmp_path / "m.c").exists()
+
+
+def test_compile_for_cuda_refuses_options_of_other_targets():
+    with pytest.raises(CompileError, match="option of target 'cuda'|options of target 'cuda'"):
+        api.compile(EXAMPLES / "mlp.mlir", emulate=True)
+    with pytest.raises(CompileError, match="unknown cuda architecture 'sm_50'"):
+        api.compile(EXAMPLES / "mlp.mlir", target="cuda", arch="sm_50", emulate=True)
+
+
+# --- on a GPU (pytest -m gpu) -----------------------------------------------------------
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", MODELS)
+def test_bundled_model_runs_on_the_gpu(name):
+    inputs, want = model_inputs(name)
+    got = api.compile(EXAMPLES / f"{name}.mlir", target="cuda")(*inputs)
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert_close(g, w, f"{name} output {k} (CUDA on the GPU)")
