@@ -127,7 +127,7 @@ class OutlineGpuKernelsPass(ModulePass):
             raise CompileError(f"outline-gpu-kernels: block-size must be 32, 64, 128, 256, 512 or 1024, "
                                f"got {self.block_size!r}")
         if any(isinstance(o, gpu.ModuleOp) for o in op.ops):
-            raise CompileError(f"outline-gpu-kernels: the module already holds a gpu.module", location_of(op))
+            raise CompileError("outline-gpu-kernels: the module already holds a gpu.module", location_of(op))
         kernels = Block()
         builder = _KernelBuilder(kernels, self.block_size)
         for fn in [f for f in op.ops if isinstance(f, func.FuncOp) and f.body.blocks]:

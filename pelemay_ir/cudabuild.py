@@ -18,7 +18,6 @@ from __future__ import annotations
 import ctypes
 import re
 import shutil
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
