@@ -106,9 +106,9 @@ class Net:
 
     def classifier(self, x: Tensor, classes: int, softmax: bool) -> Tensor:
         """Global average pool, flatten, fc, and softmax (or the logits)."""
-        _, h, w, c = x.shape
+        batch, h, w, c = x.shape
         pooled = self.b.avg_pool2d(x, (h, w), name="pool")
-        flat = self.b.reshape(pooled, (1, c), name="flatten")
+        flat = self.b.reshape(pooled, (batch, c), name="flatten")
         logits = self.dense(flat, classes, "fc", gain=1.0)
         return self.b.softmax(logits, name="probs") if softmax else logits
 
@@ -123,27 +123,27 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
 # --- the models ----------------------------------------------------------------
 
 
-def mlp() -> ProgramBuilder:
+def mlp(batch: int = 1) -> ProgramBuilder:
     """1x784 -> 256 -> 128 -> 10 with ReLU between (no softmax: logits out)."""
     n = Net("mlp")
     b = n.b
-    x = b.argument("x", (1, 784), "f32")
+    x = b.argument("x", (batch, 784), "f32")
     h = b.relu(n.dense(x, 256, "fc1"), name="fc1.relu")
     h = b.relu(n.dense(h, 128, "fc2"), name="fc2.relu")
     b.returns(n.dense(h, 10, "fc3", gain=1.0))
     return b
 
 
-def lenet5() -> ProgramBuilder:
+def lenet5(batch: int = 1) -> ProgramBuilder:
     """The classic LeNet-5 on a 32x32 NHWC image (valid convolutions, no BN)."""
     n = Net("lenet5")
     b = n.b
-    x = b.argument("x", (1, 32, 32, 1), "f32")
+    x = b.argument("x", (batch, 32, 32, 1), "f32")
     h = b.relu(n.conv(x, 6, 5, "conv1", padding=(0, 0, 0, 0), batch_norm=False), name="conv1.relu")
     h = b.avg_pool2d(h, (2, 2), (2, 2), name="pool1")
     h = b.relu(n.conv(h, 16, 5, "conv2", padding=(0, 0, 0, 0), batch_norm=False), name="conv2.relu")
     h = b.avg_pool2d(h, (2, 2), (2, 2), name="pool2")
-    h = b.reshape(h, (1, 400), name="flatten")
+    h = b.reshape(h, (batch, 400), name="flatten")
     h = b.relu(n.dense(h, 120, "fc1"), name="fc1.relu")
     h = b.relu(n.dense(h, 84, "fc2"), name="fc2.relu")
     b.returns(n.dense(h, 10, "fc3", gain=1.0))
@@ -157,11 +157,11 @@ MOBILENET_V1_BLOCKS = [
 ]  # fmt: skip
 
 
-def mobilenet_v1(softmax: bool = True) -> ProgramBuilder:
+def mobilenet_v1(softmax: bool = True, batch: int = 1) -> ProgramBuilder:
     """MobileNet v1, width 1.0, 224x224: conv 3x3/2 then 13 depthwise-separable blocks."""
     n = Net("mobilenet_v1")
     b = n.b
-    h = b.argument("x", (1, 224, 224, 3), "f32")
+    h = b.argument("x", (batch, 224, 224, 3), "f32")
     h = b.relu6(n.conv(h, 32, 3, "conv1", stride=2), name="conv1.relu6")
     for i, (channels, stride) in enumerate(MOBILENET_V1_BLOCKS, start=1):
         h = b.relu6(n.conv(h, 0, 3, f"b{i}.dw", stride=stride, depthwise=True), name=f"b{i}.dw.relu6")
@@ -177,11 +177,11 @@ MOBILENET_V2_STAGES = [
 ]  # fmt: skip
 
 
-def mobilenet_v2(softmax: bool = True) -> ProgramBuilder:
+def mobilenet_v2(softmax: bool = True, batch: int = 1) -> ProgramBuilder:
     """MobileNet v2, width 1.0, 224x224: inverted residuals with linear bottlenecks."""
     n = Net("mobilenet_v2")
     b = n.b
-    h = b.argument("x", (1, 224, 224, 3), "f32")
+    h = b.argument("x", (batch, 224, 224, 3), "f32")
     h = b.relu6(n.conv(h, 32, 3, "conv1", stride=2), name="conv1.relu6")
     block = 0
     for t, c, repeats, first_stride in MOBILENET_V2_STAGES:
@@ -201,11 +201,11 @@ def mobilenet_v2(softmax: bool = True) -> ProgramBuilder:
     return b
 
 
-def resblock() -> ProgramBuilder:
+def resblock(batch: int = 1) -> ProgramBuilder:
     """A ResNet basic block on 1x56x56x64: conv-relu-conv, add the skip, relu."""
     n = Net("resblock")
     b = n.b
-    x = b.argument("x", (1, 56, 56, 64), "f32")
+    x = b.argument("x", (batch, 56, 56, 64), "f32")
     h = b.relu(n.conv(x, 64, 3, "conv1"), name="conv1.relu")
     h = n.conv(h, 64, 3, "conv2", gain=1.0)
     b.returns(b.relu(b.add(h, x, name="add"), name="out"))

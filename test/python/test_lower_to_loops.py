@@ -12,6 +12,7 @@ integers and booleans exactly.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -95,6 +96,8 @@ BUILDS = (("C with gcc", {}), ("C with clang", {"cc": CLANG}), ("LLVM IR", {"emi
           ("CUDA on the CPU emulator", {"target": "cuda", "emulate": True}))
 """Every program is built four ways: the C, LLVM and CUDA paths must agree with the reference
 (the CUDA source runs on pelemay_ir.cudabuild's emulator, its threads in reverse order)."""
+if os.environ.get("PELEMAY_TEST_GPU") == "1":  # tools/gpu_check.sh, on a machine with a GPU
+    BUILDS = (BUILDS[-1], ("CUDA on the GPU", {"target": "cuda"}))
 
 
 def check(b: ProgramBuilder, inputs: list[np.ndarray] | None = None, seed: int = 0, special: bool = False, **options):
