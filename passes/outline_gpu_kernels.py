@@ -42,7 +42,16 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from pelemay_ir import machines
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.passes.outline_parallel import Captures
-from pelemay_ir.passes.parallelize import ENTRY_ATTR, _count, _trips, independent
+from pelemay_ir.passes.parallelize import (
+    ENTRY_ATTR,
+    Access,
+    constant_bounds,
+    constant_value,
+    independent,
+    memory_access,
+    storage_of,
+    trip_count,
+)
 
 KERNELS = "pelemay_kernels"
 """The symbol of the module's gpu.module."""
@@ -72,8 +81,8 @@ def parallel_nest(loop: scf.ForOp) -> list[scf.ForOp]:
     nest: list[scf.ForOp] = []
     current = loop
     while True:
-        bounds = _trips(current)
-        if bounds is None or current.iter_args or (_count(*bounds) > 1 and not independent(current)):
+        bounds = constant_bounds(current)
+        if bounds is None or current.iter_args or (trip_count(*bounds) > 1 and not independent(current)):
             return nest
         nest.append(current)
         body = [op for op in current.body.block.ops if not isinstance(op, scf.YieldOp)]
@@ -110,6 +119,75 @@ def _groups(fn: func.FuncOp) -> list[list[Operation]]:
     return groups
 
 
+@dataclass
+class _Plan:
+    """One kernel: its top-level ops, and for a grid-stride kernel the
+    parallel nest of each (fused nests share their index space)."""
+
+    ops: list[Operation]
+    nests: list[list[scf.ForOp]]
+
+
+def _points(nest: list[scf.ForOp]) -> int:
+    points = 1
+    for loop in nest:
+        points *= trip_count(*constant_bounds(loop))  # pyright: ignore[reportCallIssue]
+    return points
+
+
+def _at_the_point(index: SSAValue, level: scf.ForOp) -> bool:
+    """Is `index` the induction variable of `level` (or its one value)?"""
+    if index is level.body.block.args[0]:
+        return True
+    lb, ub, step = constant_bounds(level)  # pyright: ignore[reportGeneralTypeIssues]
+    return trip_count(lb, ub, step) == 1 and constant_value(index) == lb
+
+
+def _fusable(nests: list[list[scf.ForOp]]) -> bool:
+    """May these nests run as one kernel, point by point, each point doing
+    their bodies in order? They must have the same index space, and every
+    access to memory any of them writes must be at the point: the element
+    whose indices are the nest's induction variables. No point then reads
+    or writes what another point touches in those buffers."""
+    shape = [constant_bounds(loop) for loop in nests[0]]
+    if any([constant_bounds(loop) for loop in nest] != shape for nest in nests):
+        return False
+    accesses = []
+    for nest in nests:
+        for op in nest[-1].body.walk():
+            found = memory_access(op)
+            if found is False:
+                return False
+            if isinstance(found, Access):
+                accesses.append((nest, found, storage_of(found.memref)))
+    written = [where for _, a, where in accesses if a.writes]
+    for nest, a, where in accesses:
+        if not any(where.overlaps(w) for w in written):
+            continue
+        if any(where.identity != w.identity for w in written if where.overlaps(w)):
+            return False
+        if a.lanes != 1 or len(a.indices) != len(nest) or \
+                not all(_at_the_point(index, level) for index, level in zip(a.indices, nest)):
+            return False
+    return True
+
+
+def _kernels(groups: list[list[Operation]]) -> list[_Plan]:
+    """Each group a kernel, except that consecutive loop nests over the same
+    index space that touch what they write only at their own point fuse."""
+    plans: list[_Plan] = []
+    for group in groups:
+        nest = parallel_nest(group[0]) if len(group) == 1 and isinstance(group[0], scf.ForOp) else []
+        if _points(nest) == 1:
+            plans.append(_Plan(group, []))  # nothing to spread: the whole group in one thread
+        elif plans and plans[-1].nests and _fusable([*plans[-1].nests, nest]):
+            plans[-1].ops.append(group[0])
+            plans[-1].nests.append(nest)
+        else:
+            plans.append(_Plan(group, [nest]))
+    return plans
+
+
 @dataclass(frozen=True)
 class OutlineGpuKernelsPass(ModulePass):
     """Move each loop nest of the entry function into a GPU kernel and launch it."""
@@ -134,8 +212,8 @@ class OutlineGpuKernelsPass(ModulePass):
             if ENTRY_ATTR not in fn.attributes:
                 raise CompileError(f"outline-gpu-kernels: function @{fn.sym_name.data} is not an entry "
                                    "function; run inline-calls and the buffer pipeline first", location_of(fn))
-            for group in _groups(fn):
-                builder.outline(fn, group)
+            for plan in _kernels(_groups(fn)):
+                builder.outline(fn, plan)
         # xDSL 0.74 annotates gpu.module's name as a SymbolRefAttr but verifies a StringAttr
         op.body.block.add_op(gpu.ModuleOp(StringAttr(KERNELS), Region(kernels)))  # pyright: ignore[reportArgumentType]
         op.attributes["gpu.container_module"] = UnitAttr()
@@ -150,23 +228,22 @@ class _KernelBuilder:
         self.block_size = block_size
         self.count = 0
 
-    def outline(self, fn: func.FuncOp, group: list[Operation]) -> None:
-        nest = parallel_nest(group[0]) if len(group) == 1 and isinstance(group[0], scf.ForOp) else []
-        points = 1
-        for loop in nest:
-            points *= _count(*_trips(loop))  # pyright: ignore[reportCallIssue]
-        if points == 1:
-            nest = []  # nothing to spread: the whole nest in one thread
-        inside = {loop.body.block.args[0] for loop in nest}
-        taken = [o for loop in nest for o in loop.body.block.ops if o not in nest and not isinstance(o, scf.YieldOp)] \
-            if nest else group
+    def outline(self, fn: func.FuncOp, plan: _Plan) -> None:
+        group = plan.ops
+        if plan.nests:
+            inside = {loop.body.block.args[0] for nest in plan.nests for loop in nest}
+            taken = [o for nest in plan.nests for loop in nest for o in loop.body.block.ops
+                     if o not in nest and not isinstance(o, scf.YieldOp)]
+        else:
+            inside, taken = set(), group
         captures = Captures(taken, inside=inside)
         name = f"{fn.sym_name.data}_kernel_{self.count}"
         self.count += 1
         body = captures.block
         body.add_ops(captures.prelude)
-        if nest:
-            self._grid_stride(body, nest, captures.mapping, points)
+        if plan.nests:
+            points = _points(plan.nests[0])
+            self._grid_stride(body, plan.nests, captures.mapping, points)
             threads = min(self.block_size, -(-points // WARP) * WARP)
             blocks = min(MAX_BLOCKS, -(-points // threads))
         else:
@@ -176,9 +253,10 @@ class _KernelBuilder:
         body.add_op(gpu.ReturnOp([]))
         kernel = gpu.FuncOp(name, ([a.type for a in body.args], []), Region(body), kernel=True)
         kernel.location = group[0].location
-        source = group[0].attributes.get("pelemay.source")
-        if source is not None:
-            kernel.attributes["pelemay.source"] = source
+        sources = [op.attributes["pelemay.source"].data for op in group  # pyright: ignore[reportAttributeAccessIssue]
+                   if isinstance(op.attributes.get("pelemay.source"), StringAttr)]
+        if sources:
+            kernel.attributes["pelemay.source"] = StringAttr("+".join(sources))
         self.kernels.add_op(kernel)
         anchor = group[0]
         sizes: dict[int, SSAValue] = {}
@@ -201,9 +279,12 @@ class _KernelBuilder:
         Rewriter.insert_op(constant, InsertPoint.before(anchor))
         return constant.result
 
-    def _grid_stride(self, body: Block, nest: list[scf.ForOp], mapping: dict[SSAValue, SSAValue], points: int) -> None:
+    def _grid_stride(self, body: Block, nests: list[list[scf.ForOp]], mapping: dict[SSAValue, SSAValue],
+                     points: int) -> None:
         """`for (p = blockIdx.x * blockDim.x + threadIdx.x; p < points; p += gridDim.x * blockDim.x)`,
-        each point split into the nest's induction variables, then the innermost body."""
+        each point split into the induction variables of the nests' shared
+        index space, then each nest's body in order."""
+        nest = nests[0]
         x = gpu.DimensionAttr(gpu.DimensionEnum.X)
         ids = [gpu.BlockIdOp(x), gpu.BlockDimOp(x), gpu.ThreadIdOp(x), gpu.GridDimOp(x)]
         block_id, block_dim, thread_id, grid_dim = (o.result for o in ids)
@@ -228,13 +309,13 @@ class _KernelBuilder:
             return c.result
 
         for k in range(len(nest) - 1, -1, -1):
-            lb, ub, step = _trips(nest[k])
-            trips = _count(lb, ub, step)
+            lb, ub, step = constant_bounds(nest[k])
+            trips = trip_count(lb, ub, step)
             if trips == 1:
                 ivs[nest[k]] = constant(lb)
                 continue
             position = rest
-            if any(_count(*_trips(outer)) > 1 for outer in nest[:k]):
+            if any(trip_count(*constant_bounds(outer)) > 1 for outer in nest[:k]):
                 n = constant(trips)
                 remainder, quotient = arith.RemUIOp(rest, n), arith.DivUIOp(rest, n)
                 ops += [remainder, quotient]
@@ -250,15 +331,17 @@ class _KernelBuilder:
             ivs[nest[k]] = position
         point_block.add_ops(ops)
         mapping = dict(mapping)
-        for depth, loop_k in enumerate(nest):
-            iv = loop_k.body.block.args[0]
-            mapping[iv] = ivs[loop_k]
-            ivs[loop_k].name_hint = iv.name_hint
-            inner = nest[depth + 1] if depth + 1 < len(nest) else None
-            for op in loop_k.body.block.ops:
-                if op is inner or isinstance(op, scf.YieldOp):
-                    continue
-                copy = op.clone(value_mapper=mapping)
-                point_block.add_op(copy)
-                mapping.update(zip(op.results, copy.results))
+        for fused in nests:
+            for depth, loop_k in enumerate(fused):
+                iv = loop_k.body.block.args[0]
+                mapping[iv] = ivs[nest[depth]]
+                if fused is nest:  # the first nest names the shared induction variables
+                    ivs[nest[depth]].name_hint = iv.name_hint
+                inner = fused[depth + 1] if depth + 1 < len(fused) else None
+                for op in loop_k.body.block.ops:
+                    if op is inner or isinstance(op, scf.YieldOp):
+                        continue
+                    copy = op.clone(value_mapper=mapping)
+                    point_block.add_op(copy)
+                    mapping.update(zip(op.results, copy.results))
         point_block.add_op(scf.YieldOp())

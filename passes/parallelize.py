@@ -95,7 +95,7 @@ def _add(a: int | None, b: int | None) -> int | None:
     return None if a is None or b is None else a + b
 
 
-def _constant(v: SSAValue) -> int | None:
+def constant_value(v: SSAValue) -> int | None:
     if isinstance(v, OpResult) and isinstance(v.op, arith.ConstantOp) and isinstance(v.op.value, IntegerAttr):
         return v.op.value.value.data
     return None
@@ -122,7 +122,7 @@ class _Ranges:
     def _compute(self, v: SSAValue) -> Affine | None:
         if v is self.iv:
             return Affine(1, 0, 0)
-        c = _constant(v)
+        c = constant_value(v)
         if c is not None:
             return Affine(0, c, c)
         if isinstance(v, BlockArgument):
@@ -172,7 +172,7 @@ class _Ranges:
         return Affine(a.k, pick(a.lo, b.lo, True), pick(a.hi, b.hi, False))
 
     def _inner_iv(self, inner: scf.ForOp) -> Affine | None:
-        step = _constant(inner.step)
+        step = constant_value(inner.step)
         lb, ub = self.of(inner.lb), self.of(inner.ub)
         if step is None or step <= 0 or lb is None or ub is None or lb.k != ub.k:
             return None
@@ -238,7 +238,7 @@ def storage_of(v: SSAValue) -> Storage:
     op = v.op
     if isinstance(op, memref.ViewOp):
         src = storage_of(op.source)
-        shift = _constant(op.byte_shift)
+        shift = constant_value(op.byte_shift)
         size = _byte_size(t)
         if src.start is None or shift is None or size is None:
             return Storage(src.root, None, None, t)
@@ -269,7 +269,7 @@ def _lanes(t) -> int:
     return t.get_shape()[0] if isinstance(t, VectorType) else 1
 
 
-def _access(op: Operation) -> Access | None | bool:
+def memory_access(op: Operation) -> Access | None | bool:
     """The memory access `op` makes; None when it makes none; False when it
     touches memory in a way the analysis does not know."""
     if isinstance(op, memref.LoadOp):
@@ -301,14 +301,14 @@ def _access(op: Operation) -> Access | None | bool:
     return None
 
 
-def _trips(loop: scf.ForOp) -> tuple[int, int, int] | None:
-    lb, ub, step = _constant(loop.lb), _constant(loop.ub), _constant(loop.step)
+def constant_bounds(loop: scf.ForOp) -> tuple[int, int, int] | None:
+    lb, ub, step = constant_value(loop.lb), constant_value(loop.ub), constant_value(loop.step)
     if lb is None or ub is None or step is None or step <= 0:
         return None
     return lb, ub, step
 
 
-def _count(lb: int, ub: int, step: int) -> int:
+def trip_count(lb: int, ub: int, step: int) -> int:
     return max(0, -(-(ub - lb) // step))
 
 
@@ -319,14 +319,14 @@ def work(op: Operation, ranges: _Ranges | None = None) -> int:
     for inner in op.regions[0].block.ops if op.regions else ():
         total += _work_of(inner, ranges)
     if isinstance(op, scf.ForOp):
-        bounds = _trips(op)
+        bounds = constant_bounds(op)
         if bounds is not None:
-            return total * _count(*bounds)
+            return total * trip_count(*bounds)
         if ranges is not None:
-            step = _constant(op.step)
+            step = constant_value(op.step)
             lb, ub = ranges.of(op.lb), ranges.of(op.ub)
             if step and step > 0 and lb and ub and lb.k == ub.k and lb.lo is not None and ub.hi is not None:
-                return total * max(1, _count(lb.lo, ub.hi, step))
+                return total * max(1, trip_count(lb.lo, ub.hi, step))
     return total
 
 
@@ -342,14 +342,14 @@ def _work_of(op: Operation, ranges: _Ranges | None) -> int:
 
 def independent(loop: scf.ForOp) -> bool:
     """Whether L's iterations provably touch disjoint memory (see the module docstring)."""
-    bounds = _trips(loop)
+    bounds = constant_bounds(loop)
     if bounds is None or loop.iter_args or loop.results:
         return False
     lb, ub, step = bounds
     ranges = _Ranges(loop, lb, ub)
     accesses: list[Access] = []
     for op in loop.body.walk():
-        found = _access(op)
+        found = memory_access(op)
         if found is False:
             return False
         if isinstance(found, Access):
@@ -396,10 +396,10 @@ def candidates(loop: scf.ForOp, around: int = 1) -> Iterator[tuple[scf.ForOp, in
     """The loops to mark in the nest of `loop` (one trip: look inside), each
     with its statement executions over a whole call: its work times the trips
     of the loops `around` it."""
-    bounds = _trips(loop)
+    bounds = constant_bounds(loop)
     if bounds is None:
         return
-    trips = _count(*bounds)
+    trips = trip_count(*bounds)
     if trips < 2 or not independent(loop):
         if 0 < trips <= MAX_SEQUENTIAL_TRIPS:  # a few threads starts per inner loop
             for op in loop.body.block.ops:

@@ -100,3 +100,78 @@ func.func @rows(%x: memref<4x8xf32>, %o: memref<4x8xf32>) attributes {pelemay.en
   }
   func.return
 }
+
+// -----
+
+// Two nests over the same 16x8 points, the second reading and writing the
+// first's output only at its own point: one kernel, each point doing both
+// bodies in order (a conv and its relu become one launch this way).
+
+// CHECK-LABEL:   func.func @scale_then_relu(
+// CHECK:           "gpu.launch_func"
+// CHECK-NOT:       "gpu.launch_func"
+// CHECK:           func.return
+// CHECK:           scf.for %point = %first_point to %points step %point_stride {
+// CHECK:             %j = arith.remui %point
+// CHECK-NEXT:        %i = arith.divui %point
+// CHECK:             memref.store %w, %o[%i, %j] : memref<16x8xf32>
+// CHECK-NEXT:        %r = memref.load %o[%i, %j] : memref<16x8xf32>
+// CHECK-NEXT:        %m = arith.maximumf %r, %zero : f32
+// CHECK-NEXT:        memref.store %m, %o[%i, %j] : memref<16x8xf32>
+
+func.func @scale_then_relu(%x: memref<16x8xf32>, %o: memref<16x8xf32>) attributes {pelemay.entry, pelemay.num_inputs = 1 : i64} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %two = arith.constant 2.0 : f32
+  %zero = arith.constant 0.0 : f32
+  scf.for %i = %c0 to %c16 step %c1 {
+    scf.for %j = %c0 to %c8 step %c1 {
+      %v = memref.load %x[%i, %j] : memref<16x8xf32>
+      %w = arith.mulf %v, %two : f32
+      memref.store %w, %o[%i, %j] : memref<16x8xf32>
+    }
+  }
+  scf.for %a = %c0 to %c16 step %c1 {
+    scf.for %b = %c0 to %c8 step %c1 {
+      %r = memref.load %o[%a, %b] : memref<16x8xf32>
+      %m = arith.maximumf %r, %zero : f32
+      memref.store %m, %o[%a, %b] : memref<16x8xf32>
+    }
+  }
+  func.return
+}
+
+// -----
+
+// The second nest reads the element left of its own point, which another
+// point writes: the nests stay two kernels, run one after the other.
+
+// CHECK-LABEL:   func.func @shift(
+// CHECK:           "gpu.launch_func"({{.*}}) <{kernel = @pelemay_kernels::@shift_kernel_0
+// CHECK:           "gpu.launch_func"({{.*}}) <{kernel = @pelemay_kernels::@shift_kernel_1
+
+func.func @shift(%x: memref<16x8xf32>, %t: memref<16x8xf32>, %o: memref<16x7xf32>) attributes {pelemay.entry, pelemay.num_inputs = 1 : i64} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c7 = arith.constant 7 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %two = arith.constant 2.0 : f32
+  scf.for %i = %c0 to %c16 step %c1 {
+    scf.for %j = %c0 to %c8 step %c1 {
+      %v = memref.load %x[%i, %j] : memref<16x8xf32>
+      %w = arith.mulf %v, %two : f32
+      memref.store %w, %t[%i, %j] : memref<16x8xf32>
+    }
+  }
+  scf.for %a = %c0 to %c16 step %c1 {
+    scf.for %b = %c0 to %c7 step %c1 {
+      %b1 = arith.addi %b, %c1 : index
+      %r = memref.load %t[%a, %b1] : memref<16x8xf32>
+      memref.store %r, %o[%a, %b] : memref<16x7xf32>
+    }
+  }
+  func.return
+}
