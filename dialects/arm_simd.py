@@ -693,30 +693,24 @@ class MlaOp(_AccumulateOp):
 
 
 @irdl_op_definition
-class MlaLaneOp(ArmSimdOp):
+class MlaLaneOp(_AccumulateOp):
     """`vmlaq_lane_f32(acc, a, v, lane)`: acc + a * v[lane], v a 64-bit
     vector, the product rounded before the add (unfused, every NEON machine).
     ARMv7's by-scalar multiply-add (`vmla.f32 q, q, d[lane]`): its fused
     `vfma` has no such form."""
 
     name = "arm_simd.mla_lane"
-    acc = operand_def(VECTOR)
-    lhs = operand_def(VECTOR)
-    rhs = operand_def(VECTOR)
     lane = prop_def(IntegerAttr[I64])
-    result = result_def(VECTOR)
-    traits = traits_def(Pure())
     irdl_options = _PROPS_IN_ATTR_DICT
     assembly_format = (
         "$acc `,` $lhs `,` $rhs `,` $lane attr-dict "
         "`:` type($acc) `,` type($lhs) `,` type($rhs) `->` type($result)"
     )
-    KEY: ClassVar = "lhs"
     INTRINSICS: ClassVar = {F32X4: "vmlaq_lane_f32"}
 
     def __init__(self, acc: SSAValue, lhs: SSAValue, rhs: SSAValue, lane: int):
-        super().__init__(operands=[acc, lhs, rhs], properties={"lane": IntegerAttr(lane, i64)},
-                         result_types=[acc.type])
+        IRDLOperation.__init__(self, operands=[acc, lhs, rhs], properties={"lane": IntegerAttr(lane, i64)},
+                               result_types=[acc.type])
 
     def verify_types(self, key: VectorType) -> None:
         _expect_all(self, ("acc", "result"), key)
