@@ -692,6 +692,32 @@ class MlaOp(_AccumulateOp):
     INTRINSICS: ClassVar = _q_table("vmla", (F32X4, I32X4, I16X8, I8X16))
 
 
+@irdl_op_definition
+class MlaLaneOp(_AccumulateOp):
+    """`vmlaq_lane_f32(acc, a, v, lane)`: acc + a * v[lane], v a 64-bit
+    vector, the product rounded before the add (unfused, every NEON machine).
+    ARMv7's by-scalar multiply-add (`vmla.f32 q, q, d[lane]`): its fused
+    `vfma` has no such form."""
+
+    name = "arm_simd.mla_lane"
+    lane = prop_def(IntegerAttr[I64])
+    irdl_options = _PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$acc `,` $lhs `,` $rhs `,` $lane attr-dict "
+        "`:` type($acc) `,` type($lhs) `,` type($rhs) `->` type($result)"
+    )
+    INTRINSICS: ClassVar = {F32X4: "vmlaq_lane_f32"}
+
+    def __init__(self, acc: SSAValue, lhs: SSAValue, rhs: SSAValue, lane: int):
+        IRDLOperation.__init__(self, operands=[acc, lhs, rhs], properties={"lane": IntegerAttr(lane, i64)},
+                               result_types=[acc.type])
+
+    def verify_types(self, key: VectorType) -> None:
+        _expect_all(self, ("acc", "result"), key)
+        self.expect("rhs", _HALF[key])
+        _lane_in_range(self, self.lane, _HALF[key])
+
+
 # --- compare and select ------------------------------------------------------------
 
 COMPARE_PREDICATES = ("eq", "ge", "gt", "le", "lt")
@@ -932,7 +958,7 @@ class SdotOp(_AccumulateOp):
 OPS: tuple[type[ArmSimdOp], ...] = (
     LoadOp, StoreOp, Load2Op, Store2Op, LoadLaneOp, StoreLaneOp, DupOp, GetLowOp, GetHighOp, CombineOp,
     GetLaneOp, SetLaneOp, NegOp, AbsOp, AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp,
-    PairwiseAddOp, PairwiseMaxOp, PairwiseMinOp, FmaOp, MlaOp,
+    PairwiseAddOp, PairwiseMaxOp, PairwiseMinOp, FmaOp, MlaOp, MlaLaneOp,
     CompareOp, SelectOp, ReduceAddOp, ReduceMaxOp, ReduceMinOp, ConvertOp, ReinterpretOp,
     ShiftLeftOp, MullOp, MlalOp, SdotOp,
 )

@@ -23,6 +23,13 @@ everything else (loops, scalar arith, memrefs) as it is:
 - vector.fma (a * b + acc): `fma` (one rounding) on machines with VFPv4;
   `mla` on armv7-a8 (Cortex-A8), which rounds the product before the add, so
   its result may differ from the fused one in the last bit.
+- vector.fma by a broadcast lane (`vector.broadcast` of a constant
+  `vector.extract`, as the matmul and conv2d kernels write on machines with
+  Vectors.lane_multiply) on ARMv7: `mla_lane` of that lane's 64-bit half
+  (`vmla.f32 q, q, d[l]`, the by-scalar form; ARMv7's fused `vfma` has
+  none, so the product is rounded before the add, as on Cortex-A8). The
+  broadcast and the extract go. AArch64 keeps `fma` of `dup(get_lane)`,
+  which gcc makes one `fmla v.4s, v.4s, v.s[l]`.
 - arith.bitcast between vector<4xf32> and vector<4xi32>: `reinterpret`;
   arith.shli of vector<4xi32> by a splat constant: `shift_left` (vshlq_n_s32,
   the amount an immediate), and the constant goes. These are how the vector
@@ -156,6 +163,49 @@ def _rewrite_store2(store: vector.StoreOp, shuffle: vector.ShuffleOp) -> None:
     pair.location = store.location
     Rewriter.replace_op(store, [pair])
     Rewriter.erase_op(shuffle)
+
+
+def _lane_broadcast(op: Operation) -> tuple[SSAValue, int] | None:
+    """(vector, lane) when the op broadcasts one constant lane of a
+    vector<4xf32> and only multiply-adds take it, as their factor."""
+    if not (isinstance(op, vector.BroadcastOp) and isinstance(op.source.owner, vector.ExtractOp)):
+        return None
+    extract = op.source.owner
+    lane = _constant_lane(extract)
+    if lane is None or extract.vector.type != F32X4 or not op.vector.uses:
+        return None
+    if not all(isinstance(use.operation, vector.FMAOp) and use.index < 2 for use in op.vector.uses):
+        return None
+    return extract.vector, lane
+
+
+def _rewrite_mla_lane(broadcast: vector.BroadcastOp, source: SSAValue, lane: int) -> None:
+    """Each multiply-add by the broadcast lane as one `mla_lane` of its half;
+    then the broadcast, and the extract if nothing else reads it."""
+    for use in list(broadcast.vector.uses):
+        fma = use.operation
+        assert isinstance(fma, vector.FMAOp)
+        other = fma.rhs if use.index == 0 else fma.lhs
+        half = (arm_simd.GetLowOp if lane < 2 else arm_simd.GetHighOp)(source)
+        mla = arm_simd.MlaLaneOp(fma.acc, other, half.result, lane % 2)
+        for new in (half, mla):
+            new.location = fma.location
+        Rewriter.replace_op(fma, [half, mla], [mla.result])
+    extract = broadcast.source.owner
+    Rewriter.erase_op(broadcast)
+    if isinstance(extract, vector.ExtractOp) and not extract.result.uses:
+        Rewriter.erase_op(extract)
+
+
+def _by_lane_ops(broadcasts) -> set[Operation]:
+    """The ops the mla_lane rewrite replaces or removes: the broadcasts, their
+    multiply-adds, and the extracts read only by those broadcasts."""
+    taken = {*broadcasts, *(use.operation for b in broadcasts for use in b.results[0].uses)}
+    for broadcast in broadcasts:
+        extract = broadcast.operands[0].owner
+        if all(use.operation in taken for use in extract.results[0].uses):
+            taken.add(extract)
+    return taken
 
 
 def _is_vector(value: SSAValue) -> bool:
@@ -351,9 +401,15 @@ def convert_vector_to_arm_simd(module: Operation, target: str) -> None:
     loads = {o: shuffles for o in ops if (shuffles := _deinterleaving(o)) is not None}
     stores = {o: shuffle for o in ops if (shuffle := _interleaving(o)) is not None}
     paired = {*loads, *stores, *stores.values(), *(s for shuffles in loads.values() for s in shuffles)}
-    ops = [o for o in ops if o not in constants and o not in paired]
+    by_lane = {} if converter.aarch64 else {o: found for o in ops if (found := _lane_broadcast(o)) is not None}
+    taken = _by_lane_ops(by_lane)
+    ops = [o for o in ops if o not in constants and o not in paired and o not in taken]
     for o in ops:
         converter.check(o)
+    for o in taken:
+        converter.check(o)
+    for broadcast, (source, lane) in by_lane.items():
+        _rewrite_mla_lane(broadcast, source, lane)  # pyright: ignore[reportArgumentType]
     for load, shuffles in loads.items():
         _rewrite_load2(load, shuffles)  # pyright: ignore[reportArgumentType]
     for store, shuffle in stores.items():

@@ -17,22 +17,13 @@ multiply-adds per value moved, rows*vectors / (rows + vectors), preferring
 wider blocks on ties, with `vectors` at most what the output's columns fill
 and `rows` at most the output's rows.
 
-Lane-multiply machines (Vectors.lane_multiply, AArch64) take a vector of
+Lane-multiply machines (Vectors.lane_multiply: every NEON machine) take a vector of
 `lanes` left-operand elements per row and multiply by its lanes, so `lanes`
 steps cost `rows` vector loads of the left operand and lanes*vectors of the
 right one: per step rows/lanes + vectors values moved, and the block must
 also hold the rows' vectors: rows*vectors + rows + vectors <= registers -
 registers/8. On ties (equal multiply-adds per value moved) a block whose
 columns divide the output's comes first, as it leaves no narrower tail block.
-
-On other NEON machines (ARMv7: 16 registers, blocks of a few rows and
-vectors) the kernels that call it so choose by the share of multiply-adds
-in the instruction stream over all of the output's columns: a block width
-that leaves whole vectors over adds one-vector blocks for them, each with
-its own loads and loop, which a slightly narrower-scoring block that
-divides the columns avoids (64 channels: 5 rows x 2 vectors, not 3 x 3).
-Per step a block costs rows + vectors loads, rows*vectors multiply-adds and
-LOOP_STEP instructions of loop and address upkeep.
 
 Cache block. Every row block of a matmul sweeps all of B's columns; when B
 (K x N floats) is larger than half the L2 cache it would be read from memory
@@ -61,19 +52,6 @@ def _register_budget(v: Vectors) -> int:
     return v.registers - v.registers // 8
 
 
-LOOP_STEP = 3
-"""Instructions of loop and address upkeep per step of a block (add, compare, branch)."""
-
-
-def _fma_share(rows: int, vectors: int, columns: int, lanes: int) -> float:
-    """The share of multiply-adds among the instructions of one reduction step
-    over all `columns`: full blocks of `vectors`, then one-vector blocks."""
-    full, left = divmod(columns // lanes, vectors)
-    fmas = (full * vectors + left) * rows
-    moved = full * (rows + vectors) + left * (rows + 1)
-    return fmas / (fmas + moved + LOOP_STEP * (full + left))
-
-
 def register_block(
     v: Vectors, out_rows: int, out_columns: int, lanes: int | None = None, by_lane: bool = False,
     broadcast_operand: bool = False,
@@ -81,7 +59,7 @@ def register_block(
     """(rows, vectors) of the micro-kernel for an output of that many rows and
     columns, on vectors of `lanes` f32 (default: the machine's widest);
     `by_lane`: for the matmul and conv2d kernels (lane multiply where the
-    machine has it; on other NEON machines, blocks that fit the columns);
+    machine has it);
     `broadcast_operand`: the broadcast element is read by the multiply-add
     itself and needs no register (embedded_broadcast)."""
     lanes = lanes or v.f32_lanes
@@ -95,9 +73,6 @@ def register_block(
             moved = rows / lanes + vectors
             even = out_columns % (vectors * lanes) == 0
             score: tuple = (rows * vectors / moved, even, vectors, rows)
-        elif by_lane and v.isa == "neon":
-            rows = min(MAX_ROWS, max(1, out_rows), (budget - 1 - vectors) // vectors)
-            score = (_fma_share(rows, vectors, out_columns, lanes), vectors, rows)
         else:
             rows = min(MAX_ROWS, max(1, out_rows), (budget - broadcast - vectors) // vectors)
             score = (rows * vectors / (rows + vectors), vectors, rows)

@@ -41,9 +41,10 @@ class Vectors:
     loops there load and store two vectors per instruction (load2/store2)."""
     lane_multiply: bool = False
     """Whether a vector multiply-add takes one lane of another vector register
-    as its scalar (AArch64's `fmla v.4s, v.4s, v.s[l]`), so that a matmul
-    step may load four elements of its left operand in one vector and use
-    them lane by lane instead of broadcasting each from memory."""
+    as its scalar (AArch64's `fmla v.4s, v.4s, v.s[l]`; ARMv7's `vmla.f32 q,
+    q, d[l]`, unfused), so that a matmul step may load four elements of its
+    left operand in one vector and use them lane by lane instead of
+    broadcasting each from memory."""
 
     @property
     def f32_lanes(self) -> int:
@@ -282,8 +283,8 @@ _STATIC = ("-static",)
 # Cortex-A8 (BeagleBone): 32 KiB / 256 KiB; Cortex-A55: 32 KiB / 256 KiB (per core).
 _A53 = Vectors("neon", 128, 32, True, 32 * 1024, 512 * 1024, lane_multiply=True)
 _A55 = Vectors("neon", 128, 32, True, 32 * 1024, 256 * 1024, lane_multiply=True)
-_A7 = Vectors("neon", 128, 16, True, 32 * 1024, 512 * 1024, load_offsets=False)
-_A8 = Vectors("neon", 128, 16, False, 32 * 1024, 256 * 1024, load_offsets=False)
+_A7 = Vectors("neon", 128, 16, True, 32 * 1024, 512 * 1024, load_offsets=False, lane_multiply=True)
+_A8 = Vectors("neon", 128, 16, False, 32 * 1024, 256 * 1024, load_offsets=False, lane_multiply=True)
 _HOST_VECTORS = _host_vectors()
 AN386_PSRAM = 0x21000000
 """Start of the 16 MiB PSRAM of qemu's mps2-an386 board, where the bare-metal

@@ -196,6 +196,17 @@ class SimdPrinting:
                                     wt, [(wt, acc), (vt, a), (vt, b)])
         self.results(op, r)
 
+    def p_simd_mla_lane(self, op: arm_simd.MlaLaneOp) -> None:
+        """acc + a * v[lane]: the lane splat by a shufflevector, then a
+        multiply and an add (unfused, as vmlaq_lane_f32)."""
+        vt, _, t = self.simd_types(op.lhs, op)
+        dt, _, _ = self.simd_types(op.rhs, op)
+        lane = op.lane.value.data
+        splat = self.emit(f"shufflevector {dt} {self.val(op.rhs, op)}, {dt} poison, "
+                          f"{self.lane_list([lane] * t.get_shape()[0])}")
+        product = self.emit(f"fmul {vt} {self.val(op.lhs, op)}, {splat}")
+        self.results(op, self.emit(f"fadd {vt} {self.val(op.acc, op)}, {product}"))
+
     def widening_multiply(self, op: Operation, a: str, b: str, t: VectorType, wide: VectorType) -> str:
         """vmull_s8 / vmull_s16: exact lane products at twice the width."""
         name = "llvm.aarch64.neon.smull" if self.neon(op) == "aarch64" else "llvm.arm.neon.vmulls"
@@ -297,6 +308,7 @@ SIMD_HANDLERS = {
     **{name: SimdPrinting.p_simd_binary
        for name in ("add", "sub", "mul", "div", "max", "min", "padd", "pmax", "pmin")},
     **{name: SimdPrinting.p_simd_accumulate for name in ("fma", "mla", "mlal", "sdot")},
+    "mla_lane": SimdPrinting.p_simd_mla_lane,
     "mull": SimdPrinting.p_simd_mull,
     "compare": SimdPrinting.p_simd_compare,
     "select": SimdPrinting.p_simd_select,

@@ -204,6 +204,9 @@ EXAMPLES: dict[str, Example] = {
     "arm_simd.mla": Example(
         "%y = arm_simd.mla %acc, %a, %b : vector<4xi32>, vector<4xi32>, vector<4xi32> -> vector<4xi32>",
         "%acc: vector<4xi32>, %a: vector<4xi32>, %b: vector<4xi32>"),
+    "arm_simd.mla_lane": Example(
+        f"%y = arm_simd.mla_lane %acc, %a, %v, 1 : {_Q}, {_Q}, vector<2xf32> -> {_Q}",
+        f"%acc: {_Q}, %a: {_Q}, %v: vector<2xf32>"),
     "arm_simd.compare": Example(f'%mask = arm_simd.compare "lt", %a, %b : {_Q}, {_Q} -> vector<4xui32>', _VARGS),
     "arm_simd.select": Example(
         f"%y = arm_simd.select %mask, %a, %b : vector<4xui32>, {_Q}, {_Q} -> {_Q}",

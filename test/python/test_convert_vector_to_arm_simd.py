@@ -261,18 +261,40 @@ def test_intrinsics_printed():
         assert call in v7, call
 
 
-@pytest.mark.parametrize("machine", MACHINES)
+LANE_FMA = ("%l = vector.extract %a[2] : f32 from vector<4xf32>\n"
+            "  %s = vector.broadcast %l : f32 to vector<4xf32>\n"
+            "  %r = vector.fma %s, %b, %b : vector<4xf32>")
+
+
+@pytest.mark.parametrize("machine", [m for m in MACHINES if m.startswith("aarch64")])
 def test_a_constant_lane_becomes_get_lane(machine):
     """vector.extract of lane 2 times a vector: get_lane, whose broadcast into
     a multiply-add the C compiler makes an fmla by element on AArch64."""
-    text = one_op("%l = vector.extract %a[2] : f32 from vector<4xf32>\n"
-                  "  %s = vector.broadcast %l : f32 to vector<4xf32>\n"
-                  "  %r = vector.fma %s, %b, %b : vector<4xf32>")
-    module = converted(text, machine)
+    module = converted(one_op(LANE_FMA), machine)
     lane = next(op for op in module.walk() if isinstance(op, arm_simd.GetLaneOp))
     assert lane.lane.value.data == 2
     assert not {n for n in op_names(module) if n.startswith("vector.")}
     assert lane.intrinsic() == "vgetq_lane_f32"
+
+
+@pytest.mark.parametrize("machine", [m for m in MACHINES if not m.startswith("aarch64")])
+def test_a_multiply_add_by_lane_is_mla_lane_on_armv7(machine):
+    """ARMv7 has no fused multiply-add by scalar: a multiply-add by a broadcast
+    lane is one vmla by scalar of that lane's half (lane 2: the high half's
+    lane 0); the broadcast and the extract go."""
+    module = converted(one_op(LANE_FMA), machine)
+    names = {n for n in op_names(module) if n.startswith(("vector.", "arm_simd."))}
+    assert names == {"arm_simd.get_high", "arm_simd.mla_lane"}
+    mla = next(op for op in module.walk() if isinstance(op, arm_simd.MlaLaneOp))
+    assert mla.lane.value.data == 0 and isinstance(mla.rhs.owner, arm_simd.GetHighOp)
+    assert mla.intrinsic() == "vmlaq_lane_f32"
+
+
+def test_a_lane_broadcast_read_elsewhere_stays_a_dup():
+    """Only a broadcast that multiply-adds alone take becomes mla_lane."""
+    text = one_op(LANE_FMA + "\n  %q = arith.addf %s, %b : vector<4xf32>")
+    names = op_names(converted(text, "armv7"))
+    assert "arm_simd.mla_lane" not in names and "arm_simd.dup" in names
 
 
 def test_converted_ops_keep_the_source_position():

@@ -509,6 +509,8 @@ def f32_section(rng: np.random.Generator) -> Section:
     %fneg$ = arm_simd.neg %fx$ : {F} -> {F}
     %fabs$ = arm_simd.abs %fx$ : {F} -> {F}
     %fmla$ = arm_simd.mla %fy$, %fx$, %fx$ : {F}, {F}, {F} -> {F}
+    %fhigh$ = arm_simd.get_high %fy$ : {F} -> {vec(2, "f32")}
+    %fmll$ = arm_simd.mla_lane %fx$, %fy$, %fhigh$, 0 : {F}, {F}, {vec(2, "f32")} -> {F}
     %fgt$ = arm_simd.compare "gt", %fx$, %fy$ : {F}, {F} -> {M}
     %fsel$ = arm_simd.select %fgt$, %fx$, %fy$ : {M}, {F}, {F} -> {F}
     %fcvi$ = arm_simd.convert %fx$ : {F} -> {I}
@@ -518,7 +520,7 @@ def f32_section(rng: np.random.Generator) -> Section:
     %fpow$ = arm_simd.reinterpret %fshl$ : {I} -> {F}
     {compare_code_ops("f", F, M, "fx", "fy")}
     """
-    names = ["add", "sub", "mul", "max", "min", "neg", "abs", "mla", "sel", "cvf", "code", "pow"]
+    names = ["add", "sub", "mul", "max", "min", "neg", "abs", "mla", "mll", "sel", "cvf", "code", "pow"]
     outs = {f"fo_{name}": f"f{name}" if name != "code" else "fcode" for name in names}
     outs["fo_cvi"] = "fcvi"
     outs["fo_bits"] = "fbits"
@@ -528,12 +530,14 @@ def f32_section(rng: np.random.Generator) -> Section:
 
     def reference(v):
         a, b = v["fx"], v["fy"]
+        # mla_lane by lane 2 of each vector of y: the tail's vector holds y[j] there
+        lane2 = np.array([b[i // 4 * 4 + 2] if i < n // 4 * 4 else b[i] for i in range(n)], np.float32)
         with np.errstate(all="ignore"):
             wide = np.trunc(np.nan_to_num(a.astype(np.float64), nan=0.0))
             return {
                 "fo_add": a + b, "fo_sub": a - b, "fo_mul": a * b,
                 "fo_max": neon_max(a, b, True), "fo_min": neon_max(a, b, False),
-                "fo_neg": -a, "fo_abs": np.abs(a), "fo_mla": b + a * a,
+                "fo_neg": -a, "fo_abs": np.abs(a), "fo_mla": b + a * a, "fo_mll": a + b * lane2,
                 "fo_sel": np.where(a > b, a, b), "fo_cvf": v["fk"].astype(np.float32),
                 "fo_code": compare_code(a, b, np.float32),
                 "fo_cvi": np.clip(wide, -(2**31), 2**31 - 1).astype(np.int32),
