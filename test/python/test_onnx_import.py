@@ -562,3 +562,30 @@ def test_pad_modes_match_onnx_reference(mode):
     (want,) = ReferenceEvaluator(model).run(None, {"x": x})
     (got,) = pelemay_ir.compile(pelemay_ir.import_onnx(model))(x)
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("output_shape", [None, [1, 2, 7, 6]])
+def test_max_unpool_matches_onnx_reference(output_shape):
+    """Run-time int64 indices over the whole tensor, repeated ones with
+    different values included (the last write wins), and an output_shape
+    larger than the unpooled one."""
+    from onnx import TensorProto, helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    import pelemay_ir
+
+    inputs = ["x", "i"] + (["shape"] if output_shape else [])
+    model = _model(
+        [helper.make_node("MaxUnpool", inputs, ["y"], kernel_shape=[2, 2], strides=[2, 2])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 3, 3]),
+         helper.make_tensor_value_info("i", TensorProto.INT64, [1, 2, 3, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, output_shape or [1, 2, 6, 6])],
+        [numpy_helper.from_array(np.array(output_shape, np.int64), "shape")] if output_shape else [],
+    )
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((1, 2, 3, 3)).astype(np.float32)
+    i = rng.integers(0, 72, (1, 2, 3, 3)).astype(np.int64)
+    i.reshape(-1)[[3, 11]] = i.reshape(-1)[0]
+    (want,) = ReferenceEvaluator(model).run(None, {"x": x, "i": i})
+    (got,) = pelemay_ir.compile(pelemay_ir.import_onnx(model))(x, i.astype(np.int32))
+    np.testing.assert_array_equal(got, want)
