@@ -212,22 +212,28 @@ def _scan(node: Node):
     outputs' slices are concatenated along their axes. Opset 8's batch axis
     runs one such scan per batch entry."""
     m = node.attrs["num_scan_inputs"]
+    first = 0 if node.opset >= 9 else 1  # opset 8's sequence_lens comes first
+    values = [node.value(i) for i in range(first, node.n_inputs)]
+    if not 0 < m <= len(values):
+        raise node.fail(f"attribute num_scan_inputs={m} is not valid for {len(values)} inputs")
     if node.opset >= 9:
-        values = [node.value(i) for i in range(node.n_inputs)]
-        return _unrolled(node, values[:-m], values[-m:])
+        scans = values[-m:]
+        axes = [int(a) for a in node.attrs.get("scan_input_axes", [0] * m)]
+        for a, v in zip(axes, scans):
+            if not -len(v.shape) <= a < len(v.shape):
+                raise node.fail(f"attribute scan_input_axes: axis {a} is out of range for rank {len(v.shape)}")
+        axes = [a % len(v.shape) for a, v in zip(axes, scans)]
+        return _unrolled(node, values[:-m], scans, axes, node.attrs.get("scan_input_directions", [0] * m))
     if node.has(0):
         raise node.fail("input sequence_lens is not supported")
-    values = [node.value(i) for i in range(1, node.n_inputs)]
-    batch = values[0].shape[0]
-    rows = [_unrolled(node, *_split([_take(node, v, 0, k) for v in values], m), time_axis=0) for k in range(batch)]
+    rows = []
+    for k in range(values[0].shape[0]):
+        entry = [_take(node, v, 0, k) for v in values]
+        rows.append(_unrolled(node, entry[:-m], entry[-m:], [0] * m, node.attrs.get("directions", [0] * m)))
     return [_stack(node, [r[j] for r in rows], 0) for j in range(len(rows[0]))]
 
 
-def _split(values: list, m: int) -> tuple[list, list]:
-    return values[:-m], values[-m:]
-
-
-def _unrolled(node: Node, states: list, scans: list, time_axis: int | None = None) -> list:
+def _unrolled(node: Node, states: list, scans: list, in_axes: list[int], in_dirs: list[int]) -> list:
     """The final states and the stacked scan outputs of one scan."""
     body = node.attrs["body"]
     n, m = len(states), len(scans)
@@ -235,8 +241,6 @@ def _unrolled(node: Node, states: list, scans: list, time_axis: int | None = Non
         raise node.fail(f"the body takes {len(body.input)} inputs and gives {len(body.output)} outputs; "
                         f"expected {n + m} inputs and at least {n} outputs")
     k = len(body.output) - n
-    in_axes = [time_axis] * m if time_axis is not None else _axes(node, "scan_input_axes", m, scans)
-    in_dirs = node.attrs.get("directions" if time_axis is not None else "scan_input_directions", [0] * m)
     out_axes = node.attrs.get("scan_output_axes", [0] * k)
     out_dirs = node.attrs.get("scan_output_directions", [0] * k)
     lengths = {v.shape[a] for v, a in zip(scans, in_axes)}
@@ -270,14 +274,6 @@ def _unrolled(node: Node, states: list, scans: list, time_axis: int | None = Non
             raise node.fail(f"scan output {j}'s axis {axis} is out of range for rank {rank}")
         stacked.append(_stack(node, parts[::-1] if d else parts, axis % rank))
     return states + stacked
-
-
-def _axes(node: Node, attr: str, m: int, scans: list) -> list[int]:
-    axes = [int(a) for a in node.attrs.get(attr, [0] * m)]
-    for a, v in zip(axes, scans):
-        if not -len(v.shape) <= a < len(v.shape):
-            raise node.fail(f"attribute {attr}: axis {a} is out of range for rank {len(v.shape)}")
-    return [a % len(v.shape) for a, v in zip(axes, scans)]
 
 
 def _defined(graph) -> set[str]:
