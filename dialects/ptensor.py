@@ -383,6 +383,48 @@ class TanhOp(FloatUnaryOp):
 
 
 @irdl_op_definition
+class SinOp(FloatUnaryOp):
+    """sin(x) elementwise, x in radians (floats)."""
+
+    name = "ptensor.sin"
+
+
+@irdl_op_definition
+class CosOp(FloatUnaryOp):
+    """cos(x) elementwise, x in radians (floats)."""
+
+    name = "ptensor.cos"
+
+
+@irdl_op_definition
+class TanOp(FloatUnaryOp):
+    """tan(x) elementwise, x in radians (floats)."""
+
+    name = "ptensor.tan"
+
+
+@irdl_op_definition
+class AsinOp(FloatUnaryOp):
+    """arcsin(x) elementwise, in [-pi/2, pi/2]; NaN outside [-1, 1] (floats)."""
+
+    name = "ptensor.asin"
+
+
+@irdl_op_definition
+class AcosOp(FloatUnaryOp):
+    """arccos(x) elementwise, in [0, pi]; NaN outside [-1, 1] (floats)."""
+
+    name = "ptensor.acos"
+
+
+@irdl_op_definition
+class AtanOp(FloatUnaryOp):
+    """arctan(x) elementwise, in [-pi/2, pi/2] (floats)."""
+
+    name = "ptensor.atan"
+
+
+@irdl_op_definition
 class SigmoidOp(FloatUnaryOp):
     """1 / (1 + exp(-x)) elementwise (floats)."""
 
@@ -1177,6 +1219,12 @@ PTensor = Dialect(
         SqrtOp,
         RsqrtOp,
         TanhOp,
+        SinOp,
+        CosOp,
+        TanOp,
+        AsinOp,
+        AcosOp,
+        AtanOp,
         SigmoidOp,
         GeluOp,
         ClampOp,

@@ -180,6 +180,14 @@ def _batch_norm(em: Emitter, op: pbuf.DestinationOp):
     return em.nest(shape_of(out), body)
 
 
+_LIBM = {
+    pt.ExpOp: math.ExpOp, pt.LogOp: math.LogOp, pt.SqrtOp: math.SqrtOp, pt.TanhOp: math.TanhOp,
+    pt.SinOp: math.SinOp, pt.CosOp: math.CosOp, pt.TanOp: math.TanOp, pt.AsinOp: math.AsinOp,
+    pt.AcosOp: math.AcosOp, pt.AtanOp: math.AtanOp,
+}
+"""The unary ops that are one math-dialect op (a libm call in C and LLVM)."""
+
+
 def _simple(fn: Scalar):
     return lambda em, op: map_elements(em, op, fn)
 
@@ -189,11 +197,8 @@ KERNELS = {
     pt.AbsOp: _simple(_unary(_abs)),
     pt.ReluOp: _simple(_unary(_relu)),
     pt.Relu6Op: _simple(_unary(_relu6)),
-    pt.ExpOp: _simple(_libm(math.ExpOp)),
-    pt.LogOp: _simple(_libm(math.LogOp)),
-    pt.SqrtOp: _simple(_libm(math.SqrtOp)),
+    **{op: _simple(_libm(fn)) for op, fn in _LIBM.items()},
     pt.RsqrtOp: _simple(_unary(_rsqrt)),
-    pt.TanhOp: _simple(_libm(math.TanhOp)),
     pt.SigmoidOp: _simple(_unary(_sigmoid)),
     pt.GeluOp: _simple(_unary(_gelu)),
     pt.ClampOp: _clamp,

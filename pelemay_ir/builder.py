@@ -252,6 +252,24 @@ class ProgramBuilder:
     def tanh(self, x: Tensor, *, name: str | None = None) -> Tensor:
         return self._unary(ptensor.TanhOp, x, name)
 
+    def sin(self, x: Tensor, *, name: str | None = None) -> Tensor:
+        return self._unary(ptensor.SinOp, x, name)
+
+    def cos(self, x: Tensor, *, name: str | None = None) -> Tensor:
+        return self._unary(ptensor.CosOp, x, name)
+
+    def tan(self, x: Tensor, *, name: str | None = None) -> Tensor:
+        return self._unary(ptensor.TanOp, x, name)
+
+    def asin(self, x: Tensor, *, name: str | None = None) -> Tensor:
+        return self._unary(ptensor.AsinOp, x, name)
+
+    def acos(self, x: Tensor, *, name: str | None = None) -> Tensor:
+        return self._unary(ptensor.AcosOp, x, name)
+
+    def atan(self, x: Tensor, *, name: str | None = None) -> Tensor:
+        return self._unary(ptensor.AtanOp, x, name)
+
     def sigmoid(self, x: Tensor, *, name: str | None = None) -> Tensor:
         return self._unary(ptensor.SigmoidOp, x, name)
 

@@ -155,7 +155,7 @@ def _determine(op, attrs, index, length, data, out, outs) -> tuple[np.ndarray, d
         return np.array(sizes, np.int64), {"rule": "equal", "value": sizes}
     if out is None:
         raise Undetermined("its output shape is not declared")
-    if op == "ConstantOfShape" and index == 0:
+    if (op, index) in (("ConstantOfShape", 0), ("MaxUnpool", 2)):
         return np.array(out, np.int64), {"rule": "equal", "value": list(out)}
     if op == "Reshape" and index == 1:
         allowzero = int(attrs.get("allowzero", 0))

@@ -57,6 +57,7 @@ NOT_FOLDED = frozenset(
 
 SAME_SHAPE = frozenset({
     "Identity", "Cast", "CastLike", "Abs", "Neg", "Sqrt", "Log", "Exp", "Relu", "Sigmoid", "Tanh",
+    "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
     "Reciprocal", "Floor", "Ceil", "Round", "Softplus", "Softsign", "Erf", "Sign", "Not",
 })
 """Unary ops whose result has their first input's shape: a shape declared for

@@ -79,6 +79,12 @@ for _name, _method, _floats in (
     ("Log", "log", True),
     ("Sqrt", "sqrt", True),
     ("Tanh", "tanh", True),
+    ("Sin", "sin", True),
+    ("Cos", "cos", True),
+    ("Tan", "tan", True),
+    ("Asin", "asin", True),
+    ("Acos", "acos", True),
+    ("Atan", "atan", True),
     ("Sigmoid", "sigmoid", True),
 ):
     _unary(_name, _method, _floats)

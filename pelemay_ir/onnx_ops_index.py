@@ -258,3 +258,41 @@ def _insert(items: list, at: int, value) -> list:
     out = list(items)
     out.insert(at, value)
     return out
+
+
+_MAX_UNPOOL_PAIRS = 1 << 22
+"""MaxUnpool compares every output position with every index."""
+
+
+@op("MaxUnpool")
+def _max_unpool(node: Node):
+    """Each position of the unpooled shape takes the value whose flat index
+    (over the whole tensor) names it, the last one where several do (as
+    onnx.reference writes them in order); zeros elsewhere. An output_shape
+    beyond that shape adds zeros at the end of each axis, as onnx.reference."""
+    b = node.b
+    x, idx = node.tensor(0), node.tensor(1)
+    shape = list(x.shape)
+    k = len(shape) - 2
+    kernel = [int(v) for v in node.attrs["kernel_shape"]]
+    strides = [int(v) for v in node.attrs.get("strides", [1] * k)]
+    pads = [int(v) for v in node.attrs.get("pads", [0] * 2 * k)]
+    if list(idx.shape) != shape or len(kernel) != k:
+        raise node.fail("the indices must have the input's shape, and kernel_shape one entry per spatial axis")
+    unpooled = shape[:2] + [(shape[2 + d] - 1) * strides[d] - pads[d] - pads[k + d] + kernel[d] for d in range(k)]
+    out = unpooled
+    if node.has(2):
+        out = [int(v) for v in np.asarray(node.const(2, "the output shape")).reshape(-1)]
+        if len(out) != len(shape) or any(o < u for o, u in zip(out, unpooled)):
+            raise node.fail(f"an output_shape {out} smaller than the unpooled shape {unpooled} is not supported")
+    positions, count = int(np.prod(unpooled)), int(np.prod(shape))
+    if positions * count > _MAX_UNPOOL_PAIRS:
+        raise node.fail(f"{positions} output positions by {count} indices is not supported (at most 2^22 pairs)")
+    hot = one_hot(node, b.reshape(idx, [count]), positions, 0)  # (positions, count)
+    order = node.constant(np.arange(1, count + 1, dtype=np.int32))
+    last = b.reduce_max(b.select(hot, order, node.scalar(0, order)), [1], keepdims=True)
+    y = pick(node, b.reshape(x, [1, count]), b.compare("eq", last, order), 1)
+    y = b.reshape(y, unpooled)
+    if out != unpooled:
+        y = b.pad(y, [0] * len(out), [o - u for o, u in zip(out, unpooled)], 0)
+    return [Held(y)]

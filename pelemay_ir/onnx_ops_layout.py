@@ -190,7 +190,7 @@ def _tile(node: Node):
 @op("Pad")
 def _pad(node: Node):
     mode = _text(node.attrs.get("mode", b"constant"))
-    if mode != "constant":
+    if mode not in ("constant", "edge", "reflect", "wrap"):
         raise node.fail(f"attribute mode={mode} is not supported")
     shape = node.shape(0)
     rank = len(shape)
@@ -209,7 +209,36 @@ def _pad(node: Node):
         sizes = [d - max(-lo, 0) - max(-hi, 0) for d, lo, hi in zip(shape, low, high)]
         x = node.b.slice(x, offsets, sizes)
         low, high = [max(p, 0) for p in low], [max(p, 0) for p in high]
+    if mode != "constant":
+        for axis in range(rank):
+            if low[axis] or high[axis]:
+                x = _pad_from_inside(node, x, axis, low[axis], high[axis], mode)
+        return [Held(x)]
     return [Held(node.b.pad(x, low, high, value))]
+
+
+def _pad_from_inside(node: Node, x: Tensor, axis: int, low: int, high: int, mode: str) -> Tensor:
+    """x padded along one axis with its own entries (edge, reflect, wrap):
+    the source of each position is NumPy's pad of the positions themselves
+    (what onnx.reference computes), copied as slices of consecutive runs."""
+    b = node.b
+    n = x.shape[axis]
+    if n == 0:
+        raise node.fail(f"mode={mode} on an empty axis is not valid")
+    source = np.pad(np.arange(n), (low, high), mode=mode)
+    runs: list[list[int]] = []
+    for i in source.tolist():
+        if runs and runs[-1][0] + runs[-1][1] == i:
+            runs[-1][1] += 1
+        else:
+            runs.append([i, 1])
+    pieces = []
+    for start, size in runs:
+        offsets = [0] * len(x.shape)
+        sizes = list(x.shape)
+        offsets[axis], sizes[axis] = start, size
+        pieces.append(b.slice(x, offsets, sizes))
+    return b.concat(pieces, axis) if len(pieces) > 1 else pieces[0]
 
 
 @op("DepthToSpace", "SpaceToDepth")

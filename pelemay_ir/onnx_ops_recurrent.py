@@ -1,7 +1,8 @@
-"""The op table's recurrent family: LSTM, GRU and RNN unrolled over their
-static sequence length. Per step and direction one matmul for the input and
-one for the hidden state, the gates sliced out of the result; forward,
-reverse or both, either layout (registered in `pelemay_ir.onnx_ops.OPS`)."""
+"""The op table's recurrent family: LSTM, GRU, RNN and Scan unrolled over
+their static sequence length. For the three cells, per step and direction one
+matmul for the input and one for the hidden state, the gates sliced out of the
+result; forward, reverse or both, either layout. Scan imports its body once
+per step (registered in `pelemay_ir.onnx_ops.OPS`)."""
 
 from __future__ import annotations
 
@@ -198,3 +199,113 @@ def _rnn(node: Node):
         ys.append(steps)
         finals.append([h])
     return f.outputs(ys, finals)
+
+
+_MAX_STEPS = 256
+"""Scan is unrolled: each step imports its body once more."""
+
+
+@op("Scan")
+def _scan(node: Node):
+    """Scan over static lengths, unrolled: the body imported once per step
+    with the states carried and each scan input's slice at the step; the scan
+    outputs' slices are concatenated along their axes. Opset 8's batch axis
+    runs one such scan per batch entry."""
+    m = node.attrs["num_scan_inputs"]
+    first = 0 if node.opset >= 9 else 1  # opset 8's sequence_lens comes first
+    values = [node.value(i) for i in range(first, node.n_inputs)]
+    if not 0 < m <= len(values):
+        raise node.fail(f"attribute num_scan_inputs={m} is not valid for {len(values)} inputs")
+    if node.opset >= 9:
+        scans = values[-m:]
+        axes = [int(a) for a in node.attrs.get("scan_input_axes", [0] * m)]
+        for a, v in zip(axes, scans):
+            if not -len(v.shape) <= a < len(v.shape):
+                raise node.fail(f"attribute scan_input_axes: axis {a} is out of range for rank {len(v.shape)}")
+        axes = [a % len(v.shape) for a, v in zip(axes, scans)]
+        return _unrolled(node, values[:-m], scans, axes, node.attrs.get("scan_input_directions", [0] * m))
+    if node.has(0):
+        raise node.fail("input sequence_lens is not supported")
+    rows = []
+    for k in range(values[0].shape[0]):
+        entry = [_take(node, v, 0, k) for v in values]
+        rows.append(_unrolled(node, entry[:-m], entry[-m:], [0] * m, node.attrs.get("directions", [0] * m)))
+    return [_stack(node, [r[j] for r in rows], 0) for j in range(len(rows[0]))]
+
+
+def _unrolled(node: Node, states: list, scans: list, in_axes: list[int], in_dirs: list[int]) -> list:
+    """The final states and the stacked scan outputs of one scan."""
+    body = node.attrs["body"]
+    n, m = len(states), len(scans)
+    if len(body.input) != n + m or len(body.output) < n:
+        raise node.fail(f"the body takes {len(body.input)} inputs and gives {len(body.output)} outputs; "
+                        f"expected {n + m} inputs and at least {n} outputs")
+    k = len(body.output) - n
+    out_axes = node.attrs.get("scan_output_axes", [0] * k)
+    out_dirs = node.attrs.get("scan_output_directions", [0] * k)
+    lengths = {v.shape[a] for v, a in zip(scans, in_axes)}
+    if len(lengths) != 1:
+        raise node.fail(f"scan inputs of different lengths {sorted(lengths)} are not valid")
+    steps = lengths.pop()
+    if not 0 < steps <= _MAX_STEPS:
+        raise node.fail(f"a scan of {steps} steps is not supported (1 to {_MAX_STEPS})")
+    importer = node.importer
+    names = _defined(body)
+    saved = {name: importer.values[name] for name in names if name in importer.values}
+    outputs: list[list] = [[] for _ in range(k)]
+    for t in range(steps):
+        picked = [_take(node, v, a, steps - 1 - t if d else t) for v, a, d in zip(scans, in_axes, in_dirs)]
+        for proto, v in zip(body.input, states + picked):
+            importer.values[proto.name] = v
+        results = importer.inline(node, body)
+        for j, (old, new) in enumerate(zip(states, results[:n])):
+            if tuple(old.shape) != tuple(new.shape):
+                raise node.fail(f"state {j} changes shape from {list(old.shape)} to {list(new.shape)} in the body")
+        states = results[:n]
+        for j in range(k):
+            outputs[j].append(results[n + j])
+    for name in names:
+        importer.values.pop(name, None)
+    importer.values.update(saved)
+    stacked = []
+    for j, (parts, axis, d) in enumerate(zip(outputs, out_axes, out_dirs)):
+        rank = len(parts[0].shape) + 1
+        if not -rank <= axis < rank:
+            raise node.fail(f"scan output {j}'s axis {axis} is out of range for rank {rank}")
+        stacked.append(_stack(node, parts[::-1] if d else parts, axis % rank))
+    return states + stacked
+
+
+def _defined(graph) -> set[str]:
+    """The names a body defines: its inputs, initializers and nodes' outputs."""
+    names = {i.name for i in graph.input} | {i.name for i in graph.initializer}
+    for proto in graph.node:
+        names |= {o for o in proto.output if o}
+    return names
+
+
+def _take(node: Node, v, axis: int, k: int):
+    """Entry k of v along axis, the axis removed (a known value stays known)."""
+    if not isinstance(v, Held):
+        return np.take(np.asarray(v), k, axis=axis)
+    b = node.b
+    t = node.as_tensor(v)
+    shape = list(t.shape)
+    starts = [0] * len(shape)
+    starts[axis] = k
+    part = b.slice(t, starts, shape[:axis] + [1] + shape[axis + 1:])
+    return Held(b.reshape(part, shape[:axis] + shape[axis + 1:]), wide=v.wide, kind=v.kind)
+
+
+def _stack(node: Node, parts: list, axis: int):
+    """The parts stacked along a new axis (known parts stay known)."""
+    if not any(isinstance(p, Held) for p in parts):
+        return np.stack([np.asarray(p) for p in parts], axis=axis)
+    b = node.b
+    held = next(p for p in parts if isinstance(p, Held))
+    pieces = []
+    for p in parts:
+        t = node.as_tensor(p) if isinstance(p, Held) else node.constant(p)
+        shape = list(t.shape)
+        pieces.append(b.reshape(t, shape[:axis] + [1] + shape[axis:]))
+    return Held(b.concat(pieces, axis) if len(pieces) > 1 else pieces[0], wide=held.wide, kind=held.kind)

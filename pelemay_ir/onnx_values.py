@@ -26,7 +26,8 @@ WIDE_SAFE = frozenset({
     "GatherElements", "Trilu", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
     "Mod",  # a remainder is smaller than its divisor: no int32 overflow
     "OneHot", "GatherND", "ScatterElements", "Scatter", "ScatterND", "EyeLike",
-    "HannWindow", "HammingWindow", "BlackmanWindow", "TopK", "ReverseSequence",
+    "HannWindow", "HammingWindow", "BlackmanWindow", "TopK", "ReverseSequence", "MaxUnpool",
+    "Scan",  # slices its inputs and concatenates its outputs; the body's nodes check themselves
 })
 """Ops that only move, compare or select values (or read them as indices):
 on these an ONNX int64 value held as int32 gives ONNX's result exactly.

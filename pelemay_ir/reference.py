@@ -641,7 +641,9 @@ KERNELS: dict[type[Operation], Kernel] = {
     pt.LogOp: _unary(_rounded_once(np.log)),
     pt.SqrtOp: _unary(np.sqrt),
     pt.RsqrtOp: _unary(_rounded_once(lambda v: 1.0 / np.sqrt(v))),
-    pt.TanhOp: _unary(_rounded_once(np.tanh)),
+    **{op: _unary(_rounded_once(fn)) for op, fn in (
+        (pt.TanhOp, np.tanh), (pt.SinOp, np.sin), (pt.CosOp, np.cos), (pt.TanOp, np.tan),
+        (pt.AsinOp, np.arcsin), (pt.AcosOp, np.arccos), (pt.AtanOp, np.arctan))},
     pt.SigmoidOp: _unary(_rounded_once(lambda v: 1.0 / (1.0 + np.exp(-v)))),
     pt.GeluOp: _unary(_rounded_once(_gelu64)),
     pt.ClampOp: _clamp,

@@ -99,7 +99,8 @@ EXAMPLES: dict[str, Example] = {
     "ptensor.constant": Example("%c = ptensor.constant dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>"),
     "ptensor.weight": Example('%w = ptensor.weight "fc1.w" at 0 : tensor<784x256xf32>'),
     **{f"ptensor.{name}": _x(_T, f"ptensor.{name}") for name in (
-        "neg", "abs", "relu", "relu6", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "gelu")},
+        "neg", "abs", "relu", "relu6", "exp", "log", "sqrt", "rsqrt", "tanh", "sin", "cos", "tan", "asin",
+        "acos", "atan", "sigmoid", "gelu")},
     "ptensor.clamp": _x(_T, "ptensor.clamp", " {min = -1.000000e+00 : f32, max = 1.000000e+00 : f32}"),
     **{f"ptensor.{name}": Example(f"%y = ptensor.{name} {_BIN}", _BIN_ARGS) for name in (
         "add", "sub", "mul", "div", "max", "min")},

@@ -21,7 +21,8 @@ def elementwise_program() -> ProgramBuilder:
     x = b.argument("x", (2, 3), "f32")
     row = b.argument("row", (3,), np.float32)
     h = b.neg(x, name="neg")
-    for method in ("abs", "relu", "relu6", "exp", "sqrt", "rsqrt", "tanh", "sigmoid", "gelu"):
+    for method in ("abs", "relu", "relu6", "exp", "sqrt", "rsqrt", "tanh", "asin", "sin", "acos", "atan", "cos", "tan",
+                   "sigmoid", "gelu"):
         h = getattr(b, method)(h, name=method)
     h = b.log(b.add(h, 1.0), name="log")
     h = b.clamp(h, -1.0, 1.0, name="clamp")

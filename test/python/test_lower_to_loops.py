@@ -138,7 +138,7 @@ def _name(dtype: np.dtype) -> str:
 # --- elementwise ---------------------------------------------------------------------------
 
 UNARY_ANY = ("neg", "abs", "relu", "relu6")
-UNARY_FLOAT = ("exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "gelu")
+UNARY_FLOAT = ("exp", "log", "sqrt", "rsqrt", "tanh", "sin", "cos", "tan", "asin", "acos", "atan", "sigmoid", "gelu")
 
 
 @pytest.mark.parametrize("dtype", NUMERIC)

@@ -290,7 +290,7 @@ def test_bundled_models_reach_the_lower_bound(name, tmp_path):
 
 # --- random programs ---------------------------------------------------------------
 
-UNARY = ("relu", "neg", "abs", "tanh", "exp")
+UNARY = ("relu", "neg", "abs", "tanh", "exp", "sin", "atan")
 BINARY = ("add", "sub", "mul", "max", "min")
 
 

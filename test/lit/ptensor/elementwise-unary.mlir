@@ -46,6 +46,24 @@ func.func @floats_only(%f: tensor<2x3xf32>, %h: tensor<4xf16>, %s: tensor<f32>) 
   // CHECK-NEXT: ptensor.gelu %{{.*}} : tensor<2x3xf32>
   // GENERIC: "ptensor.gelu"
   %6 = ptensor.gelu %f : tensor<2x3xf32>
+  // CHECK-NEXT: ptensor.sin %{{.*}} : tensor<2x3xf32>
+  // GENERIC: "ptensor.sin"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %7 = ptensor.sin %f : tensor<2x3xf32>
+  // CHECK-NEXT: ptensor.cos %{{.*}} : tensor<4xf16>
+  // GENERIC: "ptensor.cos"(%{{.*}}) : (tensor<4xf16>) -> tensor<4xf16>
+  %8 = ptensor.cos %h : tensor<4xf16>
+  // CHECK-NEXT: ptensor.tan %{{.*}} : tensor<f32>
+  // GENERIC: "ptensor.tan"(%{{.*}}) : (tensor<f32>) -> tensor<f32>
+  %9 = ptensor.tan %s : tensor<f32>
+  // CHECK-NEXT: ptensor.asin %{{.*}} : tensor<2x3xf32>
+  // GENERIC: "ptensor.asin"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %10 = ptensor.asin %f : tensor<2x3xf32>
+  // CHECK-NEXT: ptensor.acos %{{.*}} : tensor<4xf16>
+  // GENERIC: "ptensor.acos"(%{{.*}}) : (tensor<4xf16>) -> tensor<4xf16>
+  %11 = ptensor.acos %h : tensor<4xf16>
+  // CHECK-NEXT: ptensor.atan %{{.*}} : tensor<2x3xf32>
+  // GENERIC: "ptensor.atan"(%{{.*}}) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %12 = ptensor.atan %f : tensor<2x3xf32>
   func.return
 }
 

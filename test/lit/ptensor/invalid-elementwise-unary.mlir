@@ -10,6 +10,14 @@ func.func @float_only(%x: tensor<2xi32>) -> tensor<2xi32> {
 
 // -----
 
+func.func @trig_float_only(%x: tensor<3xi8>) -> tensor<3xi8> {
+  // CHECK: {{.*}}.mlir:[[# @LINE + 1]]:3: error: 'ptensor.acos' op operand has element type i8; expected one of f32, f16
+  %0 = ptensor.acos %x : tensor<3xi8>
+  func.return %0 : tensor<3xi8>
+}
+
+// -----
+
 func.func @no_i1(%x: tensor<2xi1>) -> tensor<2xi1> {
   // CHECK: {{.*}}.mlir:[[# @LINE + 1]]:3: error: 'ptensor.neg' op operand has element type i1; expected one of f32, f16, i32, i8
   %0 = ptensor.neg %x : tensor<2xi1>
