@@ -855,7 +855,7 @@ def unprintable(op: Operation) -> CompileError:
         hint = "lower it to loops first (e.g. 'convert-linalg-to-loops')"
     elif dialect == "vector":
         hint = ("the llvm target prints the portable vector ops only (vector.load, vector.store, "
-                "vector.broadcast, vector.fma, vector.reduction)")
+                "vector.broadcast, vector.fma, vector.reduction, vector.extract)")
     elif dialect == "arm_simd":
         hint = "the llvm target has no printing for this arm_simd op"
     elif dialect in ("func", "scf", "memref", "arith", "math"):
