@@ -40,6 +40,11 @@ def mask_type(t: Attribute) -> VectorType:
     return VectorType(i1, t.get_shape())
 
 
+def _check_mask(t: Attribute, values: Attribute) -> None:
+    if t != mask_type(values):
+        raise VerifyException(f"the mask of {values} is {mask_type(values)}, not {t}")
+
+
 @irdl_op_definition
 class CmpfOp(IRDLOperation):
     """arith.cmpf lane by lane: an i1 lane per pair of float lanes."""
@@ -61,8 +66,7 @@ class CmpfOp(IRDLOperation):
     def verify_(self) -> None:
         if self.predicate.data not in PREDICATES:
             raise VerifyException(f"predicate '{self.predicate.data}' is not one of {', '.join(PREDICATES)}")
-        if self.result.type != mask_type(self.lhs.type):
-            raise VerifyException(f"the mask of {self.lhs.type} is {mask_type(self.lhs.type)}, not {self.result.type}")
+        _check_mask(self.result.type, self.lhs.type)
 
 
 @irdl_op_definition
@@ -83,8 +87,7 @@ class SelectOp(IRDLOperation):
         super().__init__(operands=[mask, lhs, rhs], result_types=[lhs.type])
 
     def verify_(self) -> None:
-        if self.mask.type != mask_type(self.lhs.type):
-            raise VerifyException(f"a select of {self.lhs.type} takes {mask_type(self.lhs.type)}, not {self.mask.type}")
+        _check_mask(self.mask.type, self.lhs.type)
 
 
 Mask = Dialect("mask", [CmpfOp, SelectOp])
