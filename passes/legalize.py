@@ -279,7 +279,7 @@ def minmax(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool) -> SSAValue:
     tie = at.add(arith.BitcastOp(at.add(arith.AndIOp(a_bits, b_bits) if is_max else arith.OrIOp(a_bits, b_bits)),
                                  a.type))
     ordered = at.select(at.cmpf(a, b, "oeq"), tie, pick)
-    return at.select(at.cmpf(a, a, "uno"), a, ordered)
+    return at.select(at.cmpf(a, a, "une"), a, ordered)  # a != a: a is NaN
 
 
 def _float_element(t: Attribute) -> Attribute:

@@ -19,7 +19,7 @@
 // CHECK-NEXT:    %[[TIE:.*]] = arith.bitcast %[[S]] : i32 to f32
 // CHECK-NEXT:    %[[EQ:.*]] = arith.cmpf oeq, %a, %b : f32
 // CHECK-NEXT:    %[[ORD:.*]] = arith.select %[[EQ]], %[[TIE]], %[[PICK]] : f32
-// CHECK-NEXT:    %[[AN:.*]] = arith.cmpf uno, %a, %a : f32
+// CHECK-NEXT:    %[[AN:.*]] = arith.cmpf une, %a, %a : f32
 // CHECK-NEXT:    %max = arith.select %[[AN]], %a, %[[ORD]] : f32
 // CHECK-NEXT:    %[[LT:.*]] = arith.cmpf olt, %c, %d : f64
 // CHECK:         arith.ori %{{.*}}, %{{.*}} : i64
@@ -36,7 +36,7 @@
 // CHECK-NEXT:    %[[VTIE:.*]] = arith.bitcast %[[VS]] : vector<4xi32> to vector<4xf32>
 // CHECK-NEXT:    %[[VEQ:.*]] = mask.cmpf "oeq", %v, %w : vector<4xf32> -> vector<4xi1>
 // CHECK-NEXT:    %[[VORD:.*]] = mask.select %[[VEQ]], %[[VTIE]], %[[VPICK]] : vector<4xi1>, vector<4xf32>
-// CHECK-NEXT:    %[[VN:.*]] = mask.cmpf "uno", %v, %v : vector<4xf32> -> vector<4xi1>
+// CHECK-NEXT:    %[[VN:.*]] = mask.cmpf "une", %v, %v : vector<4xf32> -> vector<4xi1>
 // CHECK-NEXT:    %lanes = mask.select %[[VN]], %v, %[[VORD]] : vector<4xi1>, vector<4xf32>
 // CHECK-NEXT:    %[[VGE:.*]] = mask.cmpf "oge", %v, %negzeros : vector<4xf32> -> vector<4xi1>
 // CHECK-NEXT:    %vclamp = mask.select %[[VGE]], %negzeros, %v : vector<4xi1>, vector<4xf32>

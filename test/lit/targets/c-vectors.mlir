@@ -45,7 +45,7 @@
 // CHECK-NEXT:         const pelemay_f32x8 [[TIE:v.*]] = (pelemay_f32x8)[[AND]];
 // CHECK-NEXT:         const pelemay_i32x8 [[EQ:v.*]] = (pelemay_i32x8)(f == b);
 // CHECK-NEXT:         const pelemay_f32x8 [[ORD:v.*]] = (pelemay_f32x8)(([[EQ]] & (pelemay_i32x8)([[TIE]])) | (~[[EQ]] & (pelemay_i32x8)([[PICK]])));
-// CHECK-NEXT:         const pelemay_i32x8 [[NAN:v.*]] = (pelemay_i32x8)((f != f) | (f != f));
+// CHECK-NEXT:         const pelemay_i32x8 [[NAN:v.*]] = (pelemay_i32x8)(f != f);
 // CHECK-NEXT:         const pelemay_f32x8 m = (pelemay_f32x8)(([[NAN]] & (pelemay_i32x8)(f)) | (~[[NAN]] & (pelemay_i32x8)([[ORD]])));
 // CHECK-NEXT:         memcpy(&z[i], &m, sizeof(pelemay_f32x8));
 // CHECK-NEXT:         const float total = pl_vec_reduce_add_f32x8(&m);
