@@ -16,7 +16,7 @@ spirit of MLIR's `arith-expand`:
 - fptosi / fptoui: truncation that saturates at the type's bounds, NaN
   giving 0, as selects around a conversion of an in-range value;
 - maximumf / minimumf, on scalars and vectors, and vector.reduction
-  <maximumf|minimumf> (the lanes in order): NaN propagates (the first NaN
+  <maximumf|minimumf> (halves of the vector combined): NaN propagates (the first NaN
   operand), and -0 < +0, as compares and selects without a branch
   (`minmax`); against a constant that is not NaN (a relu, a clamp) one
   compare and one select. On vectors the compares and selects are
@@ -42,6 +42,7 @@ from xdsl.context import Context
 from xdsl.dialects import arith, math, vector
 from xdsl.dialects.builtin import (
     AnyFloat,
+    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     Float16Type,
     Float32Type,
@@ -311,18 +312,29 @@ def _reduces_minmax(op: Operation) -> bool:
 
 
 class ExpandReduction(RewritePattern):
-    """vector.reduction <maximumf|minimumf>: `minmax` over the lanes in order, after `acc`."""
+    """vector.reduction <maximumf|minimumf>: `minmax` of the vector and itself
+    rotated by half its lanes, then by a quarter, ... (log2 W steps on whole
+    vectors), then lane 0, then `acc` first if given. Max and min are
+    associative and commutative under the rule (NaN if any lane is NaN,
+    -0 < +0), so the order changes nothing but which NaN."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if not _reduces_minmax(op):
             return
         assert isinstance(op, vector.ReductionOp)
         at = _Builder(op, rewriter)
-        t = op.vector.type
-        lanes = [at.add(vector.ExtractOp(op.vector, [k], t.element_type)) for k in range(t.get_shape()[0])]
+        is_max = _REDUCTION_MINMAX[op.kind.data]
+        v, t = op.vector, op.vector.type
+        width = span = t.get_shape()[0]
+        while span % 2 == 0:  # lanes [0, span) combined pairwise, span / 2 apart
+            half = span // 2
+            rotation = [(k + half) % span if k < span else k for k in range(width)]
+            rotated = at.add(vector.ShuffleOp(v, v, DenseArrayBase.from_list(i64, rotation), result_type=t))
+            v, span = minmax(at, v, rotated, is_max), half
+        lanes = [at.add(vector.ExtractOp(v, [k], t.element_type)) for k in range(span)]
         result = lanes.pop(0) if op.acc is None else op.acc
         for lane in lanes:
-            result = minmax(at, result, lane, _REDUCTION_MINMAX[op.kind.data])
+            result = minmax(at, result, lane, is_max)
         rewriter.replace(op, [], [result])
 
 

@@ -105,7 +105,7 @@ def _lowering_hint(name: str) -> str:
         return "the buffer-level op should have been lowered to loops (scf/memref/arith/math) before the C target"
     if dialect == "vector":
         return ("the C target prints only the portable vector ops vector.load, vector.store, "
-                "vector.broadcast, vector.fma, vector.reduction and vector.extract")
+                "vector.broadcast, vector.fma, vector.reduction, vector.extract and vector.shuffle")
     if dialect in ("linalg", "tensor", "bufferization"):
         return "it should have been lowered to loops (e.g. convert-linalg-to-loops) before the C target"
     return "the C target prints only loop-level func/scf/memref/arith/math ops"

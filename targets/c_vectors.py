@@ -190,6 +190,14 @@ def _vector_extract(fp, op: vector.ExtractOp) -> None:
     fp.scalar(op, lambda: f"({fp.expr(op.vector)})[{lane}]")
 
 
+def _vector_shuffle(fp, op: vector.ShuffleOp) -> None:
+    """A compound literal of the lanes taken, which gcc and clang make one shuffle."""
+    width = op.v1.type.get_shape()[0]
+    lanes = [f"({fp.expr(op.v1)})[{k}]" if k < width else f"({fp.expr(op.v2)})[{k - width}]"
+             for k in op.mask.get_values()]
+    fp.scalar(op, lambda: f"({fp.p.ctype(op.result.type)}){{{', '.join(lanes)}}}")
+
+
 def _vector_reduction(fp, op: vector.ReductionOp) -> None:
     v = fp.p.vector(op.vector.type)
     helper = fp.p.helper(rt.vector_reduction(v, op.acc is not None))
@@ -204,6 +212,7 @@ VECTOR_HANDLERS = {
     "vector.fma": _vector_fma,
     "vector.reduction": _vector_reduction,
     "vector.extract": _vector_extract,
+    "vector.shuffle": _vector_shuffle,
     "mask.cmpf": _mask_cmpf,
     "mask.select": _mask_select,
     "arith.constant": nothing,

@@ -829,6 +829,7 @@ HANDLERS: dict[type[Operation], object] = {
     vector.FMAOp: FunctionPrinter.p_vector_fma,
     vector.ReductionOp: FunctionPrinter.p_vector_reduction,
     vector.ExtractOp: FunctionPrinter.p_vector_extract,
+    vector.ShuffleOp: FunctionPrinter.p_vector_shuffle,
     mask.CmpfOp: FunctionPrinter.p_mask_cmpf,
     mask.SelectOp: FunctionPrinter.p_mask_select,
 }
@@ -855,7 +856,7 @@ def unprintable(op: Operation) -> CompileError:
         hint = "lower it to loops first (e.g. 'convert-linalg-to-loops')"
     elif dialect == "vector":
         hint = ("the llvm target prints the portable vector ops only (vector.load, vector.store, "
-                "vector.broadcast, vector.fma, vector.reduction, vector.extract)")
+                "vector.broadcast, vector.fma, vector.reduction, vector.extract, vector.shuffle)")
     elif dialect == "arm_simd":
         hint = "the llvm target has no printing for this arm_simd op"
     elif dialect in ("func", "scf", "memref", "arith", "math"):

@@ -185,6 +185,12 @@ class VectorPrinting:
             raise self.error(op, "takes one constant lane of a portable vector in the llvm target")
         self.results(op, self.emit(f"extractelement {vt} {self.val(op.vector, op)}, i32 {position[0]}"))
 
+    def p_vector_shuffle(self, op: vector.ShuffleOp) -> None:
+        vt, _ = self.portable(op.v1.type, op)
+        self.portable(op.result.type, op)
+        a, b = self.val(op.v1, op), self.val(op.v2, op)
+        self.results(op, self.emit(f"shufflevector {vt} {a}, {vt} {b}, {self.lane_list(list(op.mask.get_values()))}"))
+
     def p_mask_cmpf(self, op: mask.CmpfOp) -> None:
         vt, _ = self.portable(op.lhs.type, op)
         a, b = self.val(op.lhs, op), self.val(op.rhs, op)

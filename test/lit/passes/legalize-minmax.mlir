@@ -7,8 +7,9 @@
 // a NaN a. Against a constant that is not NaN: one compare and one select,
 // the predicate keeping the sign rule of zeros (max with +0: x <= 0 takes 0;
 // min with -0: x >= -0 takes -0). On vectors the compares and selects are
-// mask.cmpf and mask.select; vector.reduction <maximumf|minimumf> takes the
-// lanes in order after its start value.
+// mask.cmpf and mask.select; vector.reduction <maximumf|minimumf> combines
+// the vector with itself rotated by half its lanes, then a quarter, ...,
+// then takes lane 0 and last the start value.
 
 // CHECK-LABEL: func.func @minmax
 // CHECK:         %[[GT:.*]] = arith.cmpf ogt, %a, %b : f32
@@ -40,14 +41,16 @@
 // CHECK-NEXT:    %lanes = mask.select %[[VN]], %v, %[[VORD]] : vector<4xi1>, vector<4xf32>
 // CHECK-NEXT:    %[[VGE:.*]] = mask.cmpf "oge", %v, %negzeros : vector<4xf32> -> vector<4xi1>
 // CHECK-NEXT:    %vclamp = mask.select %[[VGE]], %negzeros, %v : vector<4xi1>, vector<4xf32>
-// CHECK-NEXT:    %[[L0:.*]] = vector.extract %v[0] : f32 from vector<4xf32>
-// CHECK-NEXT:    %[[L1:.*]] = vector.extract %v[1] : f32 from vector<4xf32>
-// CHECK-NEXT:    %[[L2:.*]] = vector.extract %v[2] : f32 from vector<4xf32>
-// CHECK-NEXT:    %[[L3:.*]] = vector.extract %v[3] : f32 from vector<4xf32>
+// CHECK-NEXT:    %[[R2:.*]] = vector.shuffle %v, %v [2, 3, 0, 1] : vector<4xf32>, vector<4xf32>
+// CHECK-NEXT:    mask.cmpf "ogt", %v, %[[R2]] : vector<4xf32> -> vector<4xi1>
+// CHECK:         %[[VN2:.*]] = mask.cmpf "une", %v, %v : vector<4xf32> -> vector<4xi1>
+// CHECK-NEXT:    %[[H:.*]] = mask.select %[[VN2]], %v, %{{.*}} : vector<4xi1>, vector<4xf32>
+// CHECK-NEXT:    %[[R1:.*]] = vector.shuffle %[[H]], %[[H]] [1, 0, 2, 3] : vector<4xf32>, vector<4xf32>
+// CHECK-NEXT:    mask.cmpf "ogt", %[[H]], %[[R1]] : vector<4xf32> -> vector<4xi1>
+// CHECK:         %[[HN:.*]] = mask.cmpf "une", %[[H]], %[[H]] : vector<4xf32> -> vector<4xi1>
+// CHECK-NEXT:    %[[Q:.*]] = mask.select %[[HN]], %[[H]], %{{.*}} : vector<4xi1>, vector<4xf32>
+// CHECK-NEXT:    %[[L0:.*]] = vector.extract %[[Q]][0] : f32 from vector<4xf32>
 // CHECK-NEXT:    arith.cmpf ogt, %a, %[[L0]] : f32
-// CHECK:         arith.cmpf ogt, %{{.*}}, %[[L1]] : f32
-// CHECK:         arith.cmpf ogt, %{{.*}}, %[[L2]] : f32
-// CHECK:         arith.cmpf ogt, %{{.*}}, %[[L3]] : f32
 // CHECK:         %top = arith.select
 // CHECK-NEXT:    func.return
 func.func @minmax(%a: f32, %b: f32, %c: f64, %d: f64, %v: vector<4xf32>, %w: vector<4xf32>)

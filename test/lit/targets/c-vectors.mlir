@@ -55,10 +55,11 @@
 // CHECK:          const pelemay_f32x4 n = (pelemay_f32x4)((
 // CHECK:          const pelemay_i32x16 [[LE:v.*]] = (pelemay_i32x16)(w <= zeros);
 // CHECK-NEXT:     const pelemay_f32x16 r = (pelemay_f32x16)(([[LE]] & (pelemay_i32x16)(zeros)) | (~[[LE]] & (pelemay_i32x16)(w)));
-// CHECK-NEXT:     const float [[L0:v.*]] = (r)[0];
-// CHECK:          const float [[L15:v.*]] = (r)[15];
+// CHECK-NEXT:     const pelemay_f32x16 [[R8:v.*]] = (pelemay_f32x16){(r)[8], (r)[9], (r)[10], (r)[11], (r)[12], (r)[13], (r)[14], (r)[15], (r)[0], (r)[1], (r)[2], (r)[3], (r)[4], (r)[5], (r)[6], (r)[7]};
+// CHECK-NEXT:     const pelemay_i32x16 {{v.*}} = (pelemay_i32x16)(r > [[R8]]);
+// CHECK:          const float [[L0:v.*]] = ([[Q:v.*]])[0];
 // CHECK-NEXT:     const uint8_t {{v.*}} = s > [[L0]];
-// CHECK:          const float top = {{v.*}} ? {{v.*}} : {{v.*}};
+// CHECK:          const float top = {{v.*}} ? s : {{v.*}};
 func.func @vecs(%x: memref<16x24xf32>, %y: memref<24xf32>, %z: memref<24xf32>, %out: memref<24xf32>)
     attributes {pelemay.entry, pelemay.num_inputs = 2 : i64} {
   %c0 = arith.constant 0 : index
