@@ -16,10 +16,10 @@ spirit of MLIR's `arith-expand`:
 - fptosi / fptoui: truncation that saturates at the type's bounds, NaN
   giving 0, as selects around a conversion of an in-range value;
 - maximumf / minimumf, on scalars and vectors, and vector.reduction
-  <maximumf|minimumf> (halves of the vector combined): NaN propagates (the first NaN
-  operand), and -0 < +0, as compares and selects without a branch
-  (`minmax`); against a constant that is not NaN (a relu, a clamp) one
-  compare and one select. On vectors the compares and selects are
+  <maximumf|minimumf> (halves of the vector combined): NaN propagates (the
+  first NaN operand), and -0 < +0, as compares and selects without a
+  branch (`minmax`); against a constant that is not NaN (a relu, a clamp)
+  one compare and one select. On vectors the compares and selects are
   mask.cmpf and mask.select (dialects/mask.py: xDSL's arith.cmpf and
   arith.select take a scalar i1); f16 in f32 (exact);
 - f16 arithmetic: computed in f32 and rounded once to f16 (`extf`, the op
