@@ -1087,3 +1087,53 @@ def test_vectorized_pipeline_runs_like_the_reference(model, machine):
 @pytest.mark.parametrize("model", ["mlp", "lenet5", "resblock"])
 def test_vectorized_pipeline_runs_like_the_reference_on_every_vector_machine(model, machine):
     check_vectorized_model(model, machine)
+
+
+MASK_PREDICATES = {
+    "oeq": np.equal, "ogt": np.greater, "oge": np.greater_equal, "olt": np.less, "ole": np.less_equal,
+    "one": lambda a, b: (a < b) | (a > b), "ord": lambda a, b: ~(np.isnan(a) | np.isnan(b)),
+    "ueq": lambda a, b: ~((a < b) | (a > b)), "ugt": lambda a, b: ~(a <= b), "uge": lambda a, b: ~(a < b),
+    "ult": lambda a, b: ~(a >= b), "ule": lambda a, b: ~(a > b), "une": np.not_equal,
+    "uno": lambda a, b: np.isnan(a) | np.isnan(b),
+}
+"""mask.cmpf's predicates, as arith.cmpf's on each pair of lanes."""
+
+
+@pytest.mark.parametrize("emit", ["c", "llvm"])
+def test_every_mask_predicate_selects_the_lanes_it_holds_for(emit):
+    """mask.cmpf with each predicate, then mask.select of x where it holds and
+    y elsewhere: NaN, zeros of both signs and infinities on either side."""
+    from pelemay_ir.dialects.mask import PREDICATES
+
+    assert sorted(PREDICATES) == sorted(MASK_PREDICATES)
+    special = np.array([np.nan, -0.0, 0.0, 1.0, -1.0, np.inf, -np.inf, 2.0], np.float32)
+    x, y = np.repeat(special, 8), np.tile(special, 8)
+    V, M = "vector<8xf32>", "memref<64xf32>"
+    steps = "\n".join(
+        f"    %m{k} = mask.cmpf \"{p}\", %a, %b : {V} -> vector<8xi1>\n"
+        f"    %r{k} = mask.select %m{k}, %a, %b : vector<8xi1>, {V}\n"
+        f"    vector.store %r{k}, %o{k}[%i] : {M}, {V}" for k, p in enumerate(MASK_PREDICATES))
+    outs = ", ".join(f"%o{k}: {M}" for k in range(len(MASK_PREDICATES)))
+    module = ir.parse(f"""
+func.func @masks(%x: {M}, %y: {M}, {outs}) attributes {{pelemay.entry, pelemay.num_inputs = 2 : i64}} {{
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %c64 = arith.constant 64 : index
+  scf.for %i = %c0 to %c64 step %c8 {{
+    %a = vector.load %x[%i] : {M}, {V}
+    %b = vector.load %y[%i] : {M}, {V}
+{steps}
+  }}
+  func.return
+}}
+""", "masks.mlir")
+    if emit == "c":
+        from pelemay_ir import cbuild
+
+        outputs = cbuild.compile_module(module)(x, y)
+    else:
+        outputs = run_on("host", module, [x, y])
+    assert len(outputs) == len(MASK_PREDICATES)
+    with np.errstate(invalid="ignore"):
+        for (name, holds), got in zip(MASK_PREDICATES.items(), outputs):
+            assert_same_floats(got, np.where(holds(x, y), x, y), name)
