@@ -134,6 +134,10 @@ class VectorPrinting:
         source = self.val(op.source, op)
         if op.source.type == op.vector.type:
             self.results(op, source)
+        elif isinstance(op.source.type, Float32Type) and not source.startswith("%"):
+            # A constant: a constant vector, which its users take as an operand (a relu's zero).
+            zero = source == float_literal(0.0, Float32Type())
+            self.results(op, "zeroinitializer" if zero else "<" + ", ".join([f"float {source}"] * lanes) + ">")
         elif isinstance(op.source.type, Float32Type):
             self.results(op, self.splat(source, vt, "float", lanes))
         else:

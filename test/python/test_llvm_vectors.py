@@ -286,6 +286,9 @@ def test_relu_is_one_compare_and_keeps_nan_and_the_sign_rule(machine, lanes):
     module = ir.parse(relu_program(lanes, x.size), "relu.mlir")
     text = llvm.emit_llvm(module, machine)
     assert text.count(f"fcmp ole <{lanes} x float> ") == 2 and "fcmp une" not in text
+    # the zero, a dense constant or a broadcast of one, is a constant operand
+    selects = re.findall(rf"select <{lanes} x i1> %v\d+, <{lanes} x float> zeroinitializer, ", text)
+    assert len(selects) == 2 and text.count(", zeroinitializer\n") == 2 and "insertelement" not in text
     y, z = run_on(machine, module, [x])
     want = nan_max(x, np.zeros_like(x))
     assert_same_floats(y, want, f"maximumf(x, +0) W={lanes} on {machine}")
