@@ -15,14 +15,13 @@ spirit of MLIR's `arith-expand`:
   machine's, `index.sizeof`;
 - fptosi / fptoui: truncation that saturates at the type's bounds, NaN
   giving 0, as selects around a conversion of an in-range value;
-- maximumf / minimumf: NaN propagates (the first NaN operand), and -0 < +0:
-  against a constant that is not NaN (a relu, a clamp) one compare and one
-  select, `x P c ? c : x`, whose predicate keeps the sign rule of zeros;
-  otherwise branches (scf.if) that take the larger, then the smaller, and
-  only for equal or unordered operands the tie (the sign bits of both: max
-  and, min or) and the NaN selects; f16 in f32 (exact). Scalars only:
-  xDSL's `arith.cmpf` and `arith.select` take a scalar i1, so the same rule
-  on vectors (and in vector.reduction) is still each printer's own;
+- maximumf / minimumf, on scalars and vectors, and vector.reduction
+  <maximumf|minimumf> (halves of the vector combined): NaN propagates (the
+  first NaN operand), and -0 < +0, as compares and selects without a
+  branch (`minmax`); against a constant that is not NaN (a relu, a clamp)
+  one compare and one select. On vectors the compares and selects are
+  mask.cmpf and mask.select (dialects/mask.py: xDSL's arith.cmpf and
+  arith.select take a scalar i1); f16 in f32 (exact);
 - f16 arithmetic: computed in f32 and rounded once to f16 (`extf`, the op
   in f32, `truncf`), which is exact for +, -, *, / and sqrt (f32 carries
   more than twice f16's precision) and what every printer can do; ops
@@ -40,8 +39,11 @@ from __future__ import annotations
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects import arith, math, scf
+from xdsl.dialects import arith, math, vector
 from xdsl.dialects.builtin import (
+    AnyFloat,
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
     Float16Type,
     Float32Type,
     Float64Type,
@@ -56,7 +58,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, Block, Operation, OpResult, SSAValue
+from xdsl.ir import Attribute, Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -65,6 +67,7 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
 )
 
+from pelemay_ir.dialects import mask
 from pelemay_ir.dialects.index import MIN_INDEX_BITS, SizeOfOp
 from pelemay_ir.passes.outline_parallel import has_marked_loops, outline_parallel_loops
 
@@ -86,24 +89,16 @@ def _constant_int(v: SSAValue) -> int | None:
 
 
 class _Builder:
-    """Inserts ops before the matched one (or at the end of `block`), with its location."""
+    """Inserts ops before the matched one, with its location."""
 
-    def __init__(self, op: Operation, rewriter: PatternRewriter, block: Block | None = None):
+    def __init__(self, op: Operation, rewriter: PatternRewriter):
         self.op = op
         self.rewriter = rewriter
-        self.block = block
 
     def add(self, new: Operation) -> SSAValue:
         new.location = self.op.location
-        if self.block is None:
-            self.rewriter.insert(new)
-        else:
-            self.block.add_op(new)
+        self.rewriter.insert(new)
         return new.results[0]
-
-    def yield_(self, v: SSAValue) -> None:
-        assert self.block is not None
-        self.block.add_op(_yield(v, self.op))
 
     def int(self, value: int, t: Attribute) -> SSAValue:
         return self.add(arith.ConstantOp(IntegerAttr(value, t)))
@@ -116,7 +111,12 @@ class _Builder:
         return self.add(new)
 
     def select(self, cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self.add(arith.SelectOp(cond, a, b))
+        """arith.select, or on vectors mask.select."""
+        return self.add(mask.SelectOp(cond, a, b) if isinstance(cond.type, VectorType) else arith.SelectOp(cond, a, b))
+
+    def cmpf(self, a: SSAValue, b: SSAValue, predicate: str) -> SSAValue:
+        """arith.cmpf, or on vectors mask.cmpf."""
+        return self.add(mask.CmpfOp(a, b, predicate) if isinstance(a.type, VectorType) else arith.CmpfOp(a, b, predicate))
 
 
 def _pending(op: Operation) -> bool:
@@ -225,8 +225,20 @@ class SaturateFloatToInt(RewritePattern):
 
 
 def _float_constant(v: SSAValue) -> float | None:
-    if isinstance(v, OpResult) and isinstance(v.op, arith.ConstantOp) and isinstance(v.op.value, FloatAttr):
-        return float(v.op.value.value.data)
+    """The value of a float constant, or of every lane of a splat one (a
+    vector.broadcast of a constant, or a dense constant of one value); else None."""
+    if not isinstance(v, OpResult):
+        return None
+    op = v.op
+    if isinstance(op, vector.BroadcastOp):
+        return _float_constant(op.source)
+    if isinstance(op, arith.ConstantOp) and isinstance(op.value, FloatAttr):
+        return float(op.value.value.data)
+    if isinstance(op, arith.ConstantOp) and isinstance(op.value, DenseIntOrFPElementsAttr):
+        values = np.asarray(op.value.get_values(), dtype=np.float64)
+        bits = values.view(np.uint64)
+        if values.size and isinstance(_float_element(op.result.type), AnyFloat) and (bits == bits[0]).all():
+            return float(values[0])
     return None
 
 
@@ -234,53 +246,96 @@ _BITS = {Float32Type: i32, Float64Type: i64}
 """The integer type of a float's bits."""
 
 
+def _bits_type(t: Attribute) -> Attribute:
+    """The integer type (or vector of it) holding the bits of a float (vector)."""
+    if isinstance(t, VectorType):
+        return VectorType(_BITS[type(t.element_type)], t.get_shape())
+    return _BITS[type(t)]
+
+
+def minmax(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool) -> SSAValue:
+    """maximumf/minimumf of two f32 or f64 values or vectors: the one place of
+    their rule (docs/semantics.md). NaN propagates (the first NaN operand),
+    and -0 < +0. Compares and selects without a branch, so a C compiler can
+    vectorise a loop of them:
+
+        pick    = a > b ? a : b       (b when equal or unordered: a NaN b stays)
+        ordered = a == b ? bits(a) & bits(b) : pick     (or: min; -0 and +0)
+        result  = a is NaN ? a : ordered
+
+    Against a constant c that is not NaN (a relu, a clamp), one compare and one
+    select, `x P c ? c : x`: a NaN x compares false and stays, and P keeps the
+    sign rule of zeros (a max takes c on ties when c has no sign bit, a min
+    when it has one)."""
+    for x, c in ((a, b), (b, a)):
+        value = _float_constant(c)
+        if value is None or np.isnan(value):
+            continue
+        negative = bool(np.signbit(value))
+        predicate = ("olt" if negative else "ole") if is_max else ("oge" if negative else "ogt")
+        return at.select(at.cmpf(x, c, predicate), c, x)
+    pick = at.select(at.cmpf(a, b, "ogt" if is_max else "olt"), a, b)
+    bits = _bits_type(a.type)
+    a_bits, b_bits = at.add(arith.BitcastOp(a, bits)), at.add(arith.BitcastOp(b, bits))
+    tie = at.add(arith.BitcastOp(at.add(arith.AndIOp(a_bits, b_bits) if is_max else arith.OrIOp(a_bits, b_bits)),
+                                 a.type))
+    ordered = at.select(at.cmpf(a, b, "oeq"), tie, pick)
+    return at.select(at.cmpf(a, a, "une"), a, ordered)  # a != a: a is NaN
+
+
+def _float_element(t: Attribute) -> Attribute:
+    return t.element_type if isinstance(t, VectorType) else t
+
+
 class ExpandMinMax(RewritePattern):
-    """Scalar maximumf/minimumf as compares, branches and selects (the NaN and zero-sign rules)."""
+    """maximumf/minimumf on scalars and vectors of f32 or f64 (`minmax`); f16 in f32 (exact)."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if not isinstance(op, arith.MaximumfOp | arith.MinimumfOp):
             return
         t = op.result.type
-        if t != f16 and type(t) not in _BITS:
-            return  # vectors: xDSL's arith.cmpf and select take scalar i1 only, so the printers keep them
         at = _Builder(op, rewriter)
         is_max = isinstance(op, arith.MaximumfOp)
         if t == f16:  # exact in f32: the result is one of the operands
-            wide = self.expand(at, at.add(arith.ExtFOp(op.lhs, f32)), at.add(arith.ExtFOp(op.rhs, f32)), is_max)
+            wide = minmax(at, at.add(arith.ExtFOp(op.lhs, f32)), at.add(arith.ExtFOp(op.rhs, f32)), is_max)
             rewriter.replace(op, [], [at.add(arith.TruncFOp(wide, f16))])
-        else:
-            rewriter.replace(op, [], [self.expand(at, op.lhs, op.rhs, is_max)])
-
-    @staticmethod
-    def expand(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool) -> SSAValue:
-        for x, c in ((a, b), (b, a)):
-            value = _float_constant(c)
-            if value is None or np.isnan(value):
-                continue
-            negative = bool(np.signbit(value))  # ties go to c when c has the sign the rule wants
-            predicate = ("olt" if negative else "ole") if is_max else ("oge" if negative else "ogt")
-            return at.select(at.add(arith.CmpfOp(x, c, predicate)), c, x)
-        # Branches, as a C library's fmaximum is written: the ordered cases
-        # decide with one compare each; only equal (a signed zero's tie) and
-        # unordered operands reach the selects.
-        first, second = ("ogt", "olt") if is_max else ("olt", "ogt")
-        tie = _Builder(at.op, at.rewriter, Block())
-        bits = _BITS[type(a.type)]
-        a_bits, b_bits = tie.add(arith.BitcastOp(a, bits)), tie.add(arith.BitcastOp(b, bits))
-        signs = tie.add(arith.AndIOp(a_bits, b_bits) if is_max else arith.OrIOp(a_bits, b_bits))
-        equal = tie.add(arith.BitcastOp(signs, a.type))
-        with_b = tie.select(tie.add(arith.CmpfOp(b, b, "uno")), b, equal)
-        tie.yield_(tie.select(tie.add(arith.CmpfOp(a, a, "uno")), a, with_b))
-        second_case = _Builder(at.op, at.rewriter, Block())
-        second_case.yield_(second_case.add(scf.IfOp(
-            second_case.add(arith.CmpfOp(a, b, second)), [a.type], [_yield(b, at.op)], [tie.block])))
-        return at.add(scf.IfOp(at.add(arith.CmpfOp(a, b, first)), [a.type], [_yield(a, at.op)], [second_case.block]))
+        elif type(_float_element(t)) in _BITS:
+            rewriter.replace(op, [], [minmax(at, op.lhs, op.rhs, is_max)])
 
 
-def _yield(v: SSAValue, like: Operation) -> Operation:
-    op = scf.YieldOp(v)
-    op.location = like.location
-    return op
+_REDUCTION_MINMAX = {vector.CombiningKindFlag.MAXIMUMF: True, vector.CombiningKindFlag.MINIMUMF: False}
+
+
+def _reduces_minmax(op: Operation) -> bool:
+    return (isinstance(op, vector.ReductionOp) and op.kind.data in _REDUCTION_MINMAX
+            and op.vector.type.get_num_dims() == 1 and type(op.vector.type.element_type) in _BITS)
+
+
+class ExpandReduction(RewritePattern):
+    """vector.reduction <maximumf|minimumf>: `minmax` of the vector and itself
+    rotated by half its lanes, then by a quarter, ... (log2 W steps on whole
+    vectors), then lane 0, then `acc` first if given. Max and min are
+    associative and commutative under the rule (NaN if any lane is NaN,
+    -0 < +0), so the order changes nothing but which NaN."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not _reduces_minmax(op):
+            return
+        assert isinstance(op, vector.ReductionOp)
+        at = _Builder(op, rewriter)
+        is_max = _REDUCTION_MINMAX[op.kind.data]
+        v, t = op.vector, op.vector.type
+        width = span = t.get_shape()[0]
+        while span % 2 == 0:  # lanes [0, span) combined pairwise, span / 2 apart
+            half = span // 2
+            rotation = [(k + half) % span if k < span else k for k in range(width)]
+            rotated = at.add(vector.ShuffleOp(v, v, DenseArrayBase.from_list(i64, rotation), result_type=t))
+            v, span = minmax(at, v, rotated, is_max), half
+        lanes = [at.add(vector.ExtractOp(v, [k], t.element_type)) for k in range(span)]
+        result = lanes.pop(0) if op.acc is None else op.acc
+        for lane in lanes:
+            result = minmax(at, result, lane, is_max)
+        rewriter.replace(op, [], [result])
 
 
 _INEXACT_ON_F16 = (
@@ -307,13 +362,15 @@ class ComputeHalfInSingle(RewritePattern):
         rewriter.replace(op, [], [at.add(arith.TruncFOp(wide, f16))])
 
 
-PATTERNS = (GuardDivision(), GuardShift(), SaturateFloatToInt(), ExpandMinMax(), ComputeHalfInSingle())
+PATTERNS = (GuardDivision(), GuardShift(), SaturateFloatToInt(), ExpandMinMax(), ExpandReduction(),
+            ComputeHalfInSingle())
 
 
 def _needs_patterns(module: ModuleOp) -> bool:
     return any(
         isinstance(op, GUARDED) and _pending(op)
-        or isinstance(op, arith.MaximumfOp | arith.MinimumfOp) and not isinstance(op.result.type, VectorType)
+        or isinstance(op, arith.MaximumfOp | arith.MinimumfOp)
+        or _reduces_minmax(op)
         or isinstance(op, _INEXACT_ON_F16) and op.results[0].type == f16
         for op in module.walk()
     )

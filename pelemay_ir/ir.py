@@ -59,8 +59,13 @@ def own_dialects():
 
         return Index
 
+    def mask():
+        from pelemay_ir.dialects.mask import Mask
+
+        return Mask
+
     return {"ptensor": ptensor, "pbuf": pbuf, "arm_simd": arm_simd, "units": units, "parallel": parallel,
-            "index": index}
+            "index": index, "mask": mask}
 
 
 def _vector():

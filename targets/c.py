@@ -39,13 +39,15 @@ from pathlib import Path
 from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
+    Float32Type,
     FloatAttr,
     IntegerAttr,
+    IntegerType,
     MemRefType,
     ModuleOp,
     StringAttr,
     VectorType,
-    i32,
+    i1,
 )
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAValue
 
@@ -103,7 +105,7 @@ def _lowering_hint(name: str) -> str:
         return "the buffer-level op should have been lowered to loops (scf/memref/arith/math) before the C target"
     if dialect == "vector":
         return ("the C target prints only the portable vector ops vector.load, vector.store, "
-                "vector.broadcast, vector.fma and vector.reduction")
+                "vector.broadcast, vector.fma, vector.reduction, vector.extract and vector.shuffle")
     if dialect in ("linalg", "tensor", "bufferization"):
         return "it should have been lowered to loops (e.g. convert-linalg-to-loops) before the C target"
     return "the C target prints only loop-level func/scf/memref/arith/math ops"
@@ -191,17 +193,18 @@ class CPrinter(HeaderPrinter):
     def ctype(self, t: Attribute) -> str:
         """The C type a value of type t is held in. A portable vector is its
         typedef, except that a program including arm_neon.h holds vector<4xf32>
-        in float32x4_t, so that it flows between arm_simd and portable ops."""
+        in float32x4_t, so that it flows between arm_simd and portable ops. A
+        mask (vector<Wxi1>) is held as the i32 lanes a vector comparison gives."""
         if not isinstance(t, VectorType):
             return value_ctype(t)
-        if self.uses_neon:
+        if self.uses_neon and t.element_type != i1:
             try:
                 return neon_ctype(t)
             except Unsupported:
                 pass
         if not is_portable_vector(t):
             raise unsupported_vector(t, self.uses_neon)
-        return self.vector_typedef("i32" if t.element_type == i32 else "f32", t.get_shape()[0])
+        return self.vector_typedef("f32" if isinstance(t.element_type, Float32Type) else "i32", t.get_shape()[0])
 
     def vector_typedef(self, element: str, lanes: int) -> str:
         name, text = rt.vector_typedef(element, lanes)
@@ -209,9 +212,8 @@ class CPrinter(HeaderPrinter):
         return name
 
     def vector(self, t: Attribute) -> rt.CVector:
-        """The C vector type of a portable vector and its mask type, for helpers."""
-        lanes = t.get_shape()[0]
-        return rt.CVector(lanes, self.ctype(t), self.vector_typedef("i32", lanes))
+        """The C vector type of a portable vector, for helpers."""
+        return rt.CVector(t.get_shape()[0], self.ctype(t))
 
     def _reachable_functions(self) -> set[str]:
         seen, work = set(), [self.iface.entry]
@@ -550,7 +552,7 @@ class CFunctionPrinter:
             lanes = t.get_shape()[0]
             values = list(value.get_values())
             values = values * lanes if len(values) == 1 else values
-            literal = int_literal if t.element_type == i32 else float_literal
+            literal = int_literal if isinstance(t.element_type, IntegerType) else float_literal
             items = ", ".join(literal(x, t.element_type) for x in values)  # pyright: ignore[reportArgumentType]
             return f"({self.p.ctype(t)}){{{items}}}"
         if isinstance(value, FloatAttr):

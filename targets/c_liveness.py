@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from xdsl.dialects import func, gpu, memref, scf, vector
 from xdsl.ir import BlockArgument, Operation, OpResult, SSAValue
 
 from pelemay_ir.dialects import arm_simd, parallel
-from pelemay_ir.targets.c_vectors import relu_input
 
 
 STORES = {memref.StoreOp: 1, arm_simd.StoreOp: 1, arm_simd.StoreLaneOp: 1, vector.StoreOp: 1, arm_simd.Store2Op: 2}
@@ -47,7 +46,7 @@ class Liveness:
                 if isinstance(op, (scf.ForOp, scf.IfOp)):
                     self._mark_slot(op, v.index)
                 else:
-                    self._mark_all(_operands_read(op))
+                    self._mark_all(op.operands)
             elif isinstance(v, BlockArgument):
                 owner = v.block.parent_op()
                 if isinstance(owner, scf.ForOp) and v.index > 0:
@@ -76,10 +75,3 @@ class Liveness:
 
     def any_live(self, op: Operation) -> bool:
         return any(r in self.values for r in op.results)
-
-
-def _operands_read(op: Operation) -> Sequence[SSAValue]:
-    """The operands whose values the C code of `op` reads: all of them, except
-    that a relu (maximumf with a broadcast +0) reads only its other operand."""
-    relu = relu_input(op)
-    return (relu,) if relu is not None else op.operands

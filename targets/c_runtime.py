@@ -2,10 +2,11 @@
 
 Each helper is C99 text built from a template for one (operation, type) pair,
 so the printer emits only the helpers a program uses. They are where the
-rules of docs/c-target.md live: wrapping integer arithmetic computed on the
-unsigned type, division with x / 0 = 0, saturating float-to-int conversion,
-NaN-propagating max/min, shifts defined for every amount, and f16 as a
-storage type converted with round-to-nearest-even by plain bit manipulation.
+rules of docs/c-target.md that are C's own live: wrapping integer arithmetic
+computed on the unsigned type, and f16 as a storage type converted with
+round-to-nearest-even by plain bit manipulation (the rules every printer
+shares, such as division by zero or the NaN rule of max, are written out
+by passes/legalize.py before printing).
 """
 
 from __future__ import annotations
@@ -166,26 +167,6 @@ def absi(t: IntType) -> tuple[str, str]:
     return name, _fn(t.c, name, f"{t.c} a", body)
 
 
-def float_minmax(op: str, f: FloatType) -> tuple[str, str]:
-    """maximumf/minimumf of two lanes, for vector.reduction: a NaN operand
-    gives NaN, and -0 < +0 (scalar max/min arrive expanded by legalize)."""
-    name = f"pl_{op}_{f.suffix}"
-    c = f.c
-    if op == "maximumf":
-        tie = "signbit(a) ? b : a"
-        pick = "a > b ? a : b"
-    else:
-        tie = "signbit(a) ? a : b"
-        pick = "a < b ? a : b"
-    body = (
-        f"    if (a != a) {{\n        return a;\n    }}\n"
-        f"    if (b != b) {{\n        return b;\n    }}\n"
-        f"    if (a == b) {{\n        return {tie};\n    }}\n"
-        f"    return {pick};\n"
-    )
-    return name, _fn(c, name, f"{c} a, {c} b", body)
-
-
 def bitcast(src: str, dst: str) -> tuple[str, str]:
     """Reinterpret the bits of a same-width value (src, dst: C types)."""
     name = f"pl_bitcast_{_ident(src)}_{_ident(dst)}"
@@ -230,13 +211,11 @@ DEPENDS = {"pl_f16_round": ("pl_f16_to_f32", "pl_f32_to_f16")}
 
 @dataclass(frozen=True)
 class CVector:
-    """A C vector type standing for vector<Nxf32>: its lanes, the C type values
-    are held in (a typedef, or arm_neon.h's float32x4_t in a NEON program) and
-    the integer vector of the same shape that holds comparison masks."""
+    """A C vector type standing for vector<Nxf32>: its lanes and the C type values
+    are held in (a typedef, or arm_neon.h's float32x4_t in a NEON program)."""
 
     lanes: int
     c: str
-    mask: str
 
     @property
     def suffix(self) -> str:
@@ -250,74 +229,12 @@ def vector_typedef(element: str, lanes: int) -> tuple[str, str]:
     return name, f"typedef {ctype} {name} __attribute__((vector_size({4 * lanes})));"
 
 
-def vector_minmax(op: str, v: CVector) -> tuple[str, str]:
-    """maximumf/minimumf lane by lane, as the scalar ones: a NaN lane gives NaN,
-    and -0 < +0. Built from comparisons and bit masks, with no branch."""
-    name = f"pl_vec_{op}_{v.suffix}"
-    m = v.mask
-    if op == "maximumf":
-        pick = "(gt & x) | (lt & y)"
-        tie = (
-            "    /* Equal or unordered lanes: the bits of either, with the sign bit only if both\n"
-            "       have it (max(-0, +0) = +0); a NaN keeps its all-ones exponent and its nonzero\n"
-            "       mantissa, so stays NaN. */\n"
-            f"    const {m} tie = (x | y) & ((x & y) | 0x7fffffff);\n"
-        )
-    else:
-        pick = "(lt & x) | (gt & y)"
-        tie = (
-            "    /* Equal or unordered lanes: the bits of either, with the sign bit if either has\n"
-            "       it (min(-0, +0) = -0); a NaN stays NaN. */\n"
-            f"    const {m} tie = x | y;\n"
-        )
-    body = (
-        f"    const {m} x = ({m})*a;\n"
-        f"    const {m} y = ({m})*b;\n"
-        f"    const {m} gt = ({m})(*a > *b);\n"
-        f"    const {m} lt = ({m})(*a < *b);\n"
-        f"{tie}"
-        f"    *r = ({v.c})({pick} | (~(gt | lt) & tie));\n"
-    )
-    return name, _fn("void", name, f"{v.c} *r, const {v.c} *a, const {v.c} *b", body)
-
-
-def vector_relu(v: CVector) -> tuple[str, str]:
-    """maximumf(a, +0) lane by lane: one comparison and one and-not (fcmle + bic)."""
-    name = f"pl_vec_relu_{v.suffix}"
-    m = v.mask
-    body = (
-        f"    /* A lane <= 0 (-0 included) becomes +0; a NaN lane compares false and stays. */\n"
-        f"    const {v.c} zero = {{0.0f}};\n"
-        f"    *r = ({v.c})(({m})*a & ~({m})(*a <= zero));\n"
-    )
-    return name, _fn("void", name, f"{v.c} *r, const {v.c} *a", body)
-
-
-BOUND_OPERATORS = {"le": "<=", "lt": "<", "ge": ">=", "gt": ">"}
-
-
-def vector_bound(predicate: str, v: CVector) -> tuple[str, str]:
-    """maximumf/minimumf with a constant lane by lane (targets.c.Bound): `a P c ? c : a`,
-    one comparison and one blend."""
-    name = f"pl_vec_bound_{predicate}_{v.suffix}"
-    m = v.mask
-    body = (
-        f"    /* A NaN lane compares false and stays; the predicate keeps the sign rule of zeros. */\n"
-        f"    const {m} take = ({m})(*a {BOUND_OPERATORS[predicate]} *c);\n"
-        f"    *r = ({v.c})((take & ({m})*c) | (~take & ({m})*a));\n"
-    )
-    return name, _fn("void", name, f"{v.c} *r, const {v.c} *a, const {v.c} *c", body)
-
-
-def vector_reduction(kind: str, v: CVector, with_acc: bool) -> tuple[str, str]:
-    """vector.reduction <add|maximumf|minimumf>: the lanes combined in lane order,
-    ((v[0] + v[1]) + v[2]) + ..., after `acc` when there is one."""
-    name = f"pl_vec_reduce_{kind}{'_acc' if with_acc else ''}_{v.suffix}"
-    combine = {
-        "add": "s += (*v)[k];",
-        "maximumf": "s = pl_maximumf_f32(s, (*v)[k]);",
-        "minimumf": "s = pl_minimumf_f32(s, (*v)[k]);",
-    }[kind]
+def vector_reduction(v: CVector, with_acc: bool) -> tuple[str, str]:
+    """vector.reduction <add>: the lanes summed in lane order,
+    ((v[0] + v[1]) + v[2]) + ..., after `acc` when there is one (legalize
+    writes <maximumf> and <minimumf> out lane by lane)."""
+    name = f"pl_vec_reduce_add{'_acc' if with_acc else ''}_{v.suffix}"
+    combine = "s += (*v)[k];"
     start, first = ("acc", 0) if with_acc else ("(*v)[0]", 1)
     body = (
         f"    float s = {start};\n"

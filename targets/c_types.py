@@ -18,6 +18,7 @@ from xdsl.dialects.builtin import (
     Signedness,
     TensorType,
     VectorType,
+    i1,
     i32,
 )
 from xdsl.ir import Attribute
@@ -75,7 +76,7 @@ PORTABLE_LANES = (4, 8, 16)
 def is_portable_vector(t: Attribute) -> bool:
     return (
         isinstance(t, VectorType)
-        and (isinstance(t.element_type, Float32Type) or t.element_type == i32)
+        and (isinstance(t.element_type, Float32Type) or t.element_type in (i32, i1))
         and len(t.get_shape()) == 1
         and t.get_shape()[0] in PORTABLE_LANES
         and not any(t.get_scalable_dims())
@@ -86,7 +87,7 @@ def unsupported_vector(t: Attribute, neon: bool) -> Unsupported:
     also = "; arm_simd programs also hold 64- and 128-bit NEON vectors" if neon else ""
     return Unsupported(
         f"vector type {t} is not supported by the C target: portable vectors are "
-        f"vector<Wxf32> (and vector<Wxi32> for their bits) with W = {', '.join(map(str, PORTABLE_LANES[:-1]))} or {PORTABLE_LANES[-1]}{also}"
+        f"vector<Wxf32> (and vector<Wxi32> for their bits, vector<Wxi1> for masks) with W = {', '.join(map(str, PORTABLE_LANES[:-1]))} or {PORTABLE_LANES[-1]}{also}"
     )
 
 

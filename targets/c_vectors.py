@@ -6,84 +6,32 @@ Each handler takes the function printer (targets/c.py) and the op."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-import numpy as np
 from xdsl.dialects import arith, vector
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, Float32Type, FloatAttr, IntegerAttr, VectorType, i32
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, Float32Type, IntegerAttr, VectorType, i1, i32
 from xdsl.ir import Operation, OpResult, SSAValue
 
+from pelemay_ir.dialects import mask
 from pelemay_ir.passes.vector_emitter import BITS_OPS, shift_amount
 from pelemay_ir.targets import c_runtime as rt
 from pelemay_ir.targets.c_scalar import nothing
 from pelemay_ir.targets.c_types import PORTABLE_LANES, Unsupported, is_portable_vector, numpy_dtype
 
 
-def splat_constant(v: SSAValue) -> float | None:
-    """The value in every lane of v when v is a vector.broadcast of a float
-    arith.constant or a dense constant vector of one value; else None."""
-    if not isinstance(v, OpResult):
-        return None
-    op = v.op
-    if isinstance(op, vector.BroadcastOp):
-        src = op.source
-        if isinstance(src, OpResult) and isinstance(src.op, arith.ConstantOp) and isinstance(src.op.value, FloatAttr):
-            return float(np.float32(src.op.value.value.data))
-        return None
-    if isinstance(op, arith.ConstantOp) and isinstance(op.value, DenseIntOrFPElementsAttr):
-        values = np.asarray(op.value.get_values(), dtype=np.float32)
-        if values.size and (values.view(np.uint32) == values.view(np.uint32)[0]).all():
-            return float(values[0])
-    return None
-
-
-@dataclass(frozen=True)
-class Bound:
-    """`arith.maximumf/minimumf x, c` (either order) on portable vectors, c a
-    splat constant that is not NaN: `x <predicate> c ? c : x` lane by lane, one
-    compare and one select. A NaN x compares false and stays; the predicate
-    keeps the sign rule of zeros (max(-0, +0) = +0, min(-0, +0) = -0): a max
-    takes c on ties when c has no sign bit, a min when it has one."""
-
-    x: SSAValue
-    c: SSAValue
-    predicate: str  # "le", "lt", "ge" or "gt"
-    relu: bool  # a max with +0: c's bits are zero, so the select is an and-not
-
-
-def bound_of(op: Operation) -> Bound | None:
-    if not isinstance(op, arith.MaximumfOp | arith.MinimumfOp) or not is_portable_vector(op.result.type):
-        return None
-    for x, c in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        value = splat_constant(c)
-        if value is None or np.isnan(value):
-            continue
-        is_max = isinstance(op, arith.MaximumfOp)
-        negative = bool(np.signbit(value))
-        predicate = ("lt" if negative else "le") if is_max else ("ge" if negative else "gt")
-        return Bound(x, c, predicate, relu=is_max and value == 0.0 and not negative)
-    return None
-
-
-def relu_input(op: Operation) -> SSAValue | None:
-    """x for `arith.maximumf x, zeros` (either order) on portable vectors, where
-    zeros is +0.0 in every lane: printed as one compare and one and-not."""
-    bound = bound_of(op)
-    return bound.x if bound is not None and bound.relu else None
-
-
 _VECTOR_ARITH = ("addf", "subf", "mulf", "divf", "maximumf", "minimumf", "negf")
 
 
-_ON_BITS = ("arith.constant", *(op.name for op in BITS_OPS))
+_ON_BITS = ("arith.constant", *(op.name for op in BITS_OPS), "arith.andi", "arith.ori", "mask.select")
 """The ops that take vector<Wxi32> (and their constant shift amounts)."""
 
+_ON_MASKS = ("mask.cmpf", "mask.select")
+"""The ops that make or take vector<Wxi1>, held as vector<Wxi32> of all-ones and zero lanes."""
 
-_REDUCTION_KINDS = ("add", "maximumf", "minimumf")
+_REDUCTION_KINDS = ("add",)
 
 
 def is_vector_op(op: Operation) -> bool:
-    """A vector.* op, or an arith or math op on vector values (arm_simd ops are not)."""
-    if op.name.startswith("vector."):
+    """A vector.* or mask.* op, or an arith or math op on vector values (arm_simd ops are not)."""
+    if op.name.startswith(("vector.", "mask.")):
         return True
     return op.name.startswith(("arith.", "math.")) and any(
         isinstance(v.type, VectorType) for v in (*op.operands, *op.results)
@@ -109,6 +57,9 @@ def check_vector_op(op: Operation) -> None:
                 f"'{op.name}' on {v.type} cannot be printed as C: i32 vectors are the bits of f32 "
                 f"vectors, taken by {', '.join(_ON_BITS)}"
             )
+        if isinstance(v.type, VectorType) and v.type.element_type == i1 and op.name not in _ON_MASKS:
+            raise Unsupported(f"'{op.name}' on {v.type} cannot be printed as C: i1 vectors are the masks "
+                              f"of {', '.join(_ON_MASKS)}")
     if isinstance(op, arith.BitcastOp) and op.input.type.get_shape() != op.result.type.get_shape():
         raise Unsupported("'arith.bitcast' between vectors of different lane counts cannot be printed as C")
     if isinstance(op, arith.ShLIOp) and shift_amount(op) is None:
@@ -116,8 +67,10 @@ def check_vector_op(op: Operation) -> None:
     if isinstance(op, vector.ReductionOp) and op.kind.data.value not in _REDUCTION_KINDS:
         raise Unsupported(
             f"'vector.reduction <{op.kind.data.value}>' cannot be printed as C: the C target reduces with "
-            + ", ".join(f"<{k}>" for k in _REDUCTION_KINDS)
+            "<add> (and <maximumf>, <minimumf> as legalize writes them out)"
         )
+    if isinstance(op, vector.ExtractOp) and (op.dynamic_position or len(op.static_position.get_values()) != 1):
+        raise Unsupported("'vector.extract' takes one constant lane in the C target")
     if isinstance(op, vector.BroadcastOp) and not isinstance(op.source.type, Float32Type):
         raise Unsupported(
             f"'vector.broadcast' of {op.source.type} cannot be printed as C: only an f32 scalar is broadcast"
@@ -208,30 +161,46 @@ def _vector_negf(fp, op: arith.NegfOp) -> None:
     fp.scalar(op, lambda: f"-{fp.expr(op.operand)}")
 
 
-def _vector_minmax(name: str):
-    def handle(fp, op: Operation) -> None:
-        v = fp.p.vector(op.result.type)
-        bound = bound_of(op)
-        if bound is not None and bound.relu:
-            helper = fp.p.helper(rt.vector_relu(v))
-            args = f"&{fp.expr(bound.x)}"
-        elif bound is not None:
-            helper = fp.p.helper(rt.vector_bound(bound.predicate, v))
-            args = f"&{fp.expr(bound.x)}, &{fp.expr(bound.c)}"
-        else:
-            helper = fp.p.helper(rt.vector_minmax(name, v))
-            args = f"&{fp.expr(op.lhs)}, &{fp.expr(op.rhs)}"
-        result = _vector_result(fp, op)
-        fp.emit(f"{helper}(&{result}, {args});")
-    return handle
+_MASK_COMPARES = {
+    "oeq": "{a} == {b}", "ogt": "{a} > {b}", "oge": "{a} >= {b}", "olt": "{a} < {b}", "ole": "{a} <= {b}",
+    "une": "{a} != {b}", "one": "({a} < {b}) | ({a} > {b})", "ord": "({a} == {a}) & ({b} == {b})",
+    "uno": "({a} != {a}) | ({b} != {b})", "ueq": "~(({a} < {b}) | ({a} > {b}))", "ugt": "~({a} <= {b})",
+    "uge": "~({a} < {b})", "ult": "~({a} >= {b})", "ule": "~({a} > {b})",
+}
+"""mask.cmpf's predicates as vector comparisons, which give all-ones lanes where they hold
+(and, being ordered, zero lanes where either operand is NaN)."""
+
+
+def _mask_cmpf(fp, op: mask.CmpfOp) -> None:
+    m = fp.p.ctype(op.result.type)
+    compare = _MASK_COMPARES[op.predicate.data].format(a=fp.expr(op.lhs), b=fp.expr(op.rhs))
+    fp.scalar(op, lambda: f"({m})({compare})")
+
+
+def _mask_select(fp, op: mask.SelectOp) -> None:
+    """On the bits of the lanes: (mask & a) | (~mask & b) (C has no `?:` on vectors)."""
+    m = fp.p.ctype(op.mask.type)
+    t = fp.p.ctype(op.result.type)
+    k, a, b = fp.expr(op.mask), fp.expr(op.lhs), fp.expr(op.rhs)
+    fp.scalar(op, lambda: f"({t})(({k} & ({m})({a})) | (~{k} & ({m})({b})))")
+
+
+def _vector_extract(fp, op: vector.ExtractOp) -> None:
+    (lane,) = op.static_position.get_values()
+    fp.scalar(op, lambda: f"({fp.expr(op.vector)})[{lane}]")
+
+
+def _vector_shuffle(fp, op: vector.ShuffleOp) -> None:
+    """A compound literal of the lanes taken, which gcc and clang make one shuffle."""
+    width = op.v1.type.get_shape()[0]
+    lanes = [f"({fp.expr(op.v1)})[{k}]" if k < width else f"({fp.expr(op.v2)})[{k - width}]"
+             for k in op.mask.get_values()]
+    fp.scalar(op, lambda: f"({fp.p.ctype(op.result.type)}){{{', '.join(lanes)}}}")
 
 
 def _vector_reduction(fp, op: vector.ReductionOp) -> None:
-    kind = op.kind.data.value
     v = fp.p.vector(op.vector.type)
-    if kind != "add":
-        fp.p.helper(rt.float_minmax(kind, rt.F32))
-    helper = fp.p.helper(rt.vector_reduction(kind, v, op.acc is not None))
+    helper = fp.p.helper(rt.vector_reduction(v, op.acc is not None))
     acc = f"{fp.expr(op.acc)}, " if op.acc is not None else ""
     fp.scalar(op, lambda: f"{helper}({acc}&{fp.expr(op.vector)})")
 
@@ -242,15 +211,19 @@ VECTOR_HANDLERS = {
     "vector.broadcast": _vector_broadcast,
     "vector.fma": _vector_fma,
     "vector.reduction": _vector_reduction,
+    "vector.extract": _vector_extract,
+    "vector.shuffle": _vector_shuffle,
+    "mask.cmpf": _mask_cmpf,
+    "mask.select": _mask_select,
     "arith.constant": nothing,
     "arith.addf": _vector_binary("+"),
     "arith.subf": _vector_binary("-"),
     "arith.mulf": _vector_binary("*"),
     "arith.divf": _vector_binary("/"),
     "arith.negf": _vector_negf,
-    "arith.maximumf": _vector_minmax("maximumf"),
-    "arith.minimumf": _vector_minmax("minimumf"),
     "arith.bitcast": _vector_bitcast,
     "arith.shli": _vector_shift_left,
+    "arith.andi": _vector_binary("&"),
+    "arith.ori": _vector_binary("|"),
 }
 """Portable vector ops (and arith on vectors), printed with vector extensions."""

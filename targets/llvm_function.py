@@ -26,10 +26,10 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
-from pelemay_ir.dialects import arm_simd, parallel
+from pelemay_ir.dialects import arm_simd, mask, parallel
 from pelemay_ir.dialects.index import SizeOfOp
 from pelemay_ir.ir import CompileError, location_of
-from pelemay_ir.targets import c_names, c_vectors
+from pelemay_ir.targets import c_names
 from pelemay_ir.targets.llvm_runtime import F16_TO_F32, F32_TO_F16, PARALLEL_FOR, TEAM_STOP, TEAM_TYPE
 from pelemay_ir.targets.llvm_simd import SIMD_HANDLERS, SimdPrinting, type_suffix
 from pelemay_ir.targets.llvm_types import (
@@ -441,53 +441,6 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
         (a,) = self.operands(op)
         self.results(op, self.emit(f"fneg {self.ty(op.result.type, op)} {a}"))
 
-    def p_float_minmax(self, op: Operation) -> None:
-        """maximumf/minimumf on portable vectors (scalars arrive as compares and
-        selects from legalize; xDSL's arith.cmpf makes no vector masks): a NaN
-        operand gives NaN (the first NaN), and -0 < +0. A select sequence: LLVM
-        16 cannot lower llvm.maximum on x86, ARM or RISC-V.
-        With a constant (c_vectors.Bound: a relu, a clamp) it needs only one
-        compare and one select: `x P c ? c : x`."""
-        rt = op.results[0].type
-        t = self.ty(rt, op)
-        bound = c_vectors.bound_of(op)
-        if bound is not None:
-            x = self.val(bound.x, op)
-            c = "zeroinitializer" if bound.relu else self.val(bound.c, op)
-            cond = f"<{rt.get_shape()[0]} x i1>"
-            take = self.emit(f"fcmp o{bound.predicate} {t} {x}, {c}")
-            self.results(op, self.emit(f"select {cond} {take}, {t} {c}, {t} {x}"))
-            return
-        a, b = self.operands(op)
-        lanes = rt.get_shape()[0] if isinstance(rt, VectorType) else None
-        lane_t = self.lane_ty(rt.element_type, op) if isinstance(rt, VectorType) else t
-        self.results(op, self.float_minmax(a, b, lane_t, lanes, isinstance(op, arith.MaximumfOp)))
-
-    def float_minmax(self, a: str, b: str, lane_t: str, lanes: int | None, is_max: bool) -> str:
-        """The NaN-propagating max/min of two floats, or lane by lane of two
-        `<lanes x lane_t>` vectors (the same sequence on vector types)."""
-        def of(elem: str) -> str:
-            return f"<{lanes} x {elem}>" if lanes else elem
-
-        t, cond = of(lane_t), of("i1")
-        width = {"double": 64, "half": 16}.get(lane_t, 32)
-        bits_t, zero = of(f"i{width}"), ("zeroinitializer" if lanes else "0")
-        pick = self.emit(f"fcmp {'ogt' if is_max else 'olt'} {t} {a}, {b}")
-        larger = self.emit(f"select {cond} {pick}, {t} {a}, {t} {b}")
-        equal = self.emit(f"fcmp oeq {t} {a}, {b}")
-        bits = self.emit(f"bitcast {t} {a} to {bits_t}")
-        negative = self.emit(f"icmp slt {bits_t} {bits}, {zero}")
-        tie = (
-            self.emit(f"select {cond} {negative}, {t} {b}, {t} {a}")
-            if is_max
-            else self.emit(f"select {cond} {negative}, {t} {a}, {t} {b}")
-        )
-        ordered = self.emit(f"select {cond} {equal}, {t} {tie}, {t} {larger}")
-        b_nan = self.emit(f"fcmp uno {t} {b}, {b}")
-        with_b = self.emit(f"select {cond} {b_nan}, {t} {b}, {t} {ordered}")
-        a_nan = self.emit(f"fcmp uno {t} {a}, {a}")
-        return self.emit(f"select {cond} {a_nan}, {t} {a}, {t} {with_b}")
-
     def p_cast(self, op: Operation) -> None:
         (a,) = self.operands(op)
         src, dst = op.operands[0].type, op.results[0].type
@@ -839,8 +792,6 @@ HANDLERS: dict[type[Operation], object] = {
     arith.CmpfOp: FunctionPrinter.p_cmpf,
     arith.SelectOp: FunctionPrinter.p_select,
     arith.NegfOp: FunctionPrinter.p_negf,
-    arith.MaximumfOp: FunctionPrinter.p_float_minmax,
-    arith.MinimumfOp: FunctionPrinter.p_float_minmax,
     **{k: FunctionPrinter.p_cast for k in _CASTS},
     arith.IndexCastOp: FunctionPrinter.p_index_cast,
     arith.FPToSIOp: FunctionPrinter.p_fptoint,
@@ -877,6 +828,10 @@ HANDLERS: dict[type[Operation], object] = {
     vector.BroadcastOp: FunctionPrinter.p_vector_broadcast,
     vector.FMAOp: FunctionPrinter.p_vector_fma,
     vector.ReductionOp: FunctionPrinter.p_vector_reduction,
+    vector.ExtractOp: FunctionPrinter.p_vector_extract,
+    vector.ShuffleOp: FunctionPrinter.p_vector_shuffle,
+    mask.CmpfOp: FunctionPrinter.p_mask_cmpf,
+    mask.SelectOp: FunctionPrinter.p_mask_select,
 }
 
 HANDLERS.update(
@@ -901,7 +856,7 @@ def unprintable(op: Operation) -> CompileError:
         hint = "lower it to loops first (e.g. 'convert-linalg-to-loops')"
     elif dialect == "vector":
         hint = ("the llvm target prints the portable vector ops only (vector.load, vector.store, "
-                "vector.broadcast, vector.fma, vector.reduction)")
+                "vector.broadcast, vector.fma, vector.reduction, vector.extract, vector.shuffle)")
     elif dialect == "arm_simd":
         hint = "the llvm target has no printing for this arm_simd op"
     elif dialect in ("func", "scf", "memref", "arith", "math"):

@@ -18,14 +18,14 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
+from pelemay_ir.dialects import mask
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.passes.vector_emitter import shift_amount
 from pelemay_ir.targets.llvm_runtime import FMA_LANES
 from pelemay_ir.targets.llvm_types import float_literal, int_bits
 
 
-_PORTABLE_ARITH = (arith.AddfOp, arith.SubfOp, arith.MulfOp, arith.DivfOp, arith.MaximumfOp,
-                   arith.MinimumfOp, arith.NegfOp)
+_PORTABLE_ARITH = (arith.AddfOp, arith.SubfOp, arith.MulfOp, arith.DivfOp, arith.NegfOp)
 """The arith ops of the portable vector set: on vector<Wxf32> they print as the
 scalar instructions on <W x float>."""
 
@@ -44,14 +44,16 @@ def check_portable_arith(op: Operation) -> None:
                     and types[0].get_shape() == types[1].get_shape())  # pyright: ignore
     elif isinstance(op, arith.ShLIOp):
         portable = all(one_dimensional(t, i32) for t in types) and shift_amount(op) is not None
+    elif isinstance(op, arith.AndIOp | arith.OrIOp):
+        portable = all(one_dimensional(t, i32) for t in types)
     else:
         portable = isinstance(op, _PORTABLE_ARITH) and all(one_dimensional(t, Float32Type()) for t in types)
     if not portable:
         raise CompileError(
             f"'{op.name}' op on {vectors[0]} cannot be printed by the llvm target: on vectors it "
             "prints arith.addf, subf, mulf, divf, maximumf, minimumf and negf of vector<Wxf32>, "
-            "arith.bitcast between vector<Wxf32> and vector<Wxi32>, and arith.shli of vector<Wxi32> "
-            "by a splat constant below 32",
+            "arith.bitcast between vector<Wxf32> and vector<Wxi32>, arith.andi and ori of "
+            "vector<Wxi32>, and arith.shli of vector<Wxi32> by a splat constant below 32",
             location_of(op))
 
 
@@ -132,6 +134,10 @@ class VectorPrinting:
         source = self.val(op.source, op)
         if op.source.type == op.vector.type:
             self.results(op, source)
+        elif isinstance(op.source.type, Float32Type) and not source.startswith("%"):
+            # A constant: a constant vector, which its users take as an operand (a relu's zero).
+            zero = source == float_literal(0.0, Float32Type())
+            self.results(op, "zeroinitializer" if zero else "<" + ", ".join([f"float {source}"] * lanes) + ">")
         elif isinstance(op.source.type, Float32Type):
             self.results(op, self.splat(source, vt, "float", lanes))
         else:
@@ -166,37 +172,35 @@ class VectorPrinting:
     def p_vector_reduction(self, op: vector.ReductionOp) -> None:
         """add: llvm.vector.reduce.fadd without `reassoc`, so the lanes are
         added in order from the start value (-0.0, or `acc`): the same result
-        on every machine. maximumf/minimumf: halves combined by the
-        NaN-propagating select sequence (log2 W steps), then `acc` if given."""
+        on every machine. (legalize writes <maximumf> and <minimumf> out.)"""
         vt, lanes = self.portable(op.vector.type, op)
-        v = self.val(op.vector, op)
-        acc = self.val(op.acc, op) if op.acc is not None else None
-        kind = op.kind.data
-        if kind == vector.CombiningKindFlag.ADD:
-            start = acc or float_literal(-0.0, Float32Type())
-            self.results(op, self.call_intrinsic(
-                f"llvm.vector.reduce.fadd.v{lanes}f32", "float", [("float", start), (vt, v)]))
-        elif kind in (vector.CombiningKindFlag.MAXIMUMF, vector.CombiningKindFlag.MINIMUMF):
-            is_max = kind == vector.CombiningKindFlag.MAXIMUMF
-            r = self.reduce_minmax(v, lanes, is_max)
-            if acc is not None:
-                r = self.float_minmax(acc, r, "float", None, is_max)
-            self.results(op, r)
-        else:
-            raise self.error(op, f"of kind <{kind}> cannot be printed by the llvm target: "
-                                 "the portable reductions are <add>, <maximumf> and <minimumf>")
+        if op.kind.data != vector.CombiningKindFlag.ADD:
+            raise self.error(op, f"of kind <{op.kind.data}> cannot be printed by the llvm target: "
+                                 "the portable reductions are <add> (and <maximumf>, <minimumf> as "
+                                 "legalize writes them out)")
+        start = self.val(op.acc, op) if op.acc is not None else float_literal(-0.0, Float32Type())
+        self.results(op, self.call_intrinsic(
+            f"llvm.vector.reduce.fadd.v{lanes}f32", "float", [("float", start), (vt, self.val(op.vector, op))]))
 
-    def reduce_minmax(self, v: str, lanes: int, is_max: bool) -> str:
-        """NaN-propagating max/min across the lanes: halve while the count is
-        even, then fold what is left lane by lane."""
-        while lanes > 1 and lanes % 2 == 0:
-            half, vt = lanes // 2, f"<{lanes} x float>"
-            low = self.lanes_of(v, vt, range(half))
-            high = self.lanes_of(v, vt, range(half, lanes))
-            v, lanes = self.float_minmax(low, high, "float", half, is_max), half
-        vt = f"<{lanes} x float>"
-        r = self.emit(f"extractelement {vt} {v}, i32 0")
-        for k in range(1, lanes):
-            lane = self.emit(f"extractelement {vt} {v}, i32 {k}")
-            r = self.float_minmax(r, lane, "float", None, is_max)
-        return r
+    def p_vector_extract(self, op: vector.ExtractOp) -> None:
+        vt, lanes = self.portable(op.vector.type, op)
+        position = list(op.static_position.get_values())
+        if op.dynamic_position or len(position) != 1 or not 0 <= position[0] < lanes:
+            raise self.error(op, "takes one constant lane of a portable vector in the llvm target")
+        self.results(op, self.emit(f"extractelement {vt} {self.val(op.vector, op)}, i32 {position[0]}"))
+
+    def p_vector_shuffle(self, op: vector.ShuffleOp) -> None:
+        vt, _ = self.portable(op.v1.type, op)
+        self.portable(op.result.type, op)
+        a, b = self.val(op.v1, op), self.val(op.v2, op)
+        self.results(op, self.emit(f"shufflevector {vt} {a}, {vt} {b}, {self.lane_list(list(op.mask.get_values()))}"))
+
+    def p_mask_cmpf(self, op: mask.CmpfOp) -> None:
+        vt, _ = self.portable(op.lhs.type, op)
+        a, b = self.val(op.lhs, op), self.val(op.rhs, op)
+        self.results(op, self.emit(f"fcmp {op.predicate.data} {vt} {a}, {b}"))
+
+    def p_mask_select(self, op: mask.SelectOp) -> None:
+        vt, lanes = self.portable(op.result.type, op)
+        m, a, b = (self.val(v, op) for v in (op.mask, op.lhs, op.rhs))
+        self.results(op, self.emit(f"select <{lanes} x i1> {m}, {vt} {a}, {vt} {b}"))

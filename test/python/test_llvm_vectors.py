@@ -285,7 +285,10 @@ def test_relu_is_one_compare_and_keeps_nan_and_the_sign_rule(machine, lanes):
     x = np.resize(np.array(special, np.float32), 2 * 16)
     module = ir.parse(relu_program(lanes, x.size), "relu.mlir")
     text = llvm.emit_llvm(module, machine)
-    assert text.count(f"fcmp ole <{lanes} x float> ") == 2 and "fcmp uno" not in text
+    assert text.count(f"fcmp ole <{lanes} x float> ") == 2 and "fcmp une" not in text
+    # the zero, a dense constant or a broadcast of one, is a constant operand
+    selects = re.findall(rf"select <{lanes} x i1> %v\d+, <{lanes} x float> zeroinitializer, ", text)
+    assert len(selects) == 2 and text.count(", zeroinitializer\n") == 2 and "insertelement" not in text
     y, z = run_on(machine, module, [x])
     want = nan_max(x, np.zeros_like(x))
     assert_same_floats(y, want, f"maximumf(x, +0) W={lanes} on {machine}")
@@ -345,11 +348,12 @@ def test_a_bound_is_one_compare_and_one_select(emit, machine, lanes):
         from pelemay_ir.targets import c
 
         text = c.emit_c(module)[1]
-        assert "pl_vec_maximumf" not in text and "pl_vec_minimumf" not in text
+        masks = re.findall(rf"= \(pelemay_i32x{lanes}\)\((.*)\);$", text, re.M)
+        assert len(masks) == len(BOUNDS) and not any("!=" in m or "==" in m for m in masks)
         outputs = cbuild.compile_module(module)(x)
     else:
         text = llvm.emit_llvm(module, machine)
-        assert "fcmp uno" not in text and text.count(f"select <{lanes} x i1> ") == len(BOUNDS)
+        assert "fcmp une" not in text and text.count(f"select <{lanes} x i1> ") == len(BOUNDS)
         outputs = run_on(machine, module, [x])
     for (kind, value), got in zip(BOUNDS, outputs):
         want = nan_max(x, np.full_like(x, value), kind == "maximumf")
@@ -1090,3 +1094,53 @@ def test_vectorized_pipeline_runs_like_the_reference(model, machine):
 @pytest.mark.parametrize("model", ["mlp", "lenet5", "resblock"])
 def test_vectorized_pipeline_runs_like_the_reference_on_every_vector_machine(model, machine):
     check_vectorized_model(model, machine)
+
+
+MASK_PREDICATES = {
+    "oeq": np.equal, "ogt": np.greater, "oge": np.greater_equal, "olt": np.less, "ole": np.less_equal,
+    "one": lambda a, b: (a < b) | (a > b), "ord": lambda a, b: ~(np.isnan(a) | np.isnan(b)),
+    "ueq": lambda a, b: ~((a < b) | (a > b)), "ugt": lambda a, b: ~(a <= b), "uge": lambda a, b: ~(a < b),
+    "ult": lambda a, b: ~(a >= b), "ule": lambda a, b: ~(a > b), "une": np.not_equal,
+    "uno": lambda a, b: np.isnan(a) | np.isnan(b),
+}
+"""mask.cmpf's predicates, as arith.cmpf's on each pair of lanes."""
+
+
+@pytest.mark.parametrize("emit", ["c", "llvm"])
+def test_every_mask_predicate_selects_the_lanes_it_holds_for(emit):
+    """mask.cmpf with each predicate, then mask.select of x where it holds and
+    y elsewhere: NaN, zeros of both signs and infinities on either side."""
+    from pelemay_ir.dialects.mask import PREDICATES
+
+    assert sorted(PREDICATES) == sorted(MASK_PREDICATES)
+    special = np.array([np.nan, -0.0, 0.0, 1.0, -1.0, np.inf, -np.inf, 2.0], np.float32)
+    x, y = np.repeat(special, 8), np.tile(special, 8)
+    V, M = "vector<8xf32>", "memref<64xf32>"
+    steps = "\n".join(
+        f"    %m{k} = mask.cmpf \"{p}\", %a, %b : {V} -> vector<8xi1>\n"
+        f"    %r{k} = mask.select %m{k}, %a, %b : vector<8xi1>, {V}\n"
+        f"    vector.store %r{k}, %o{k}[%i] : {M}, {V}" for k, p in enumerate(MASK_PREDICATES))
+    outs = ", ".join(f"%o{k}: {M}" for k in range(len(MASK_PREDICATES)))
+    module = ir.parse(f"""
+func.func @masks(%x: {M}, %y: {M}, {outs}) attributes {{pelemay.entry, pelemay.num_inputs = 2 : i64}} {{
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %c64 = arith.constant 64 : index
+  scf.for %i = %c0 to %c64 step %c8 {{
+    %a = vector.load %x[%i] : {M}, {V}
+    %b = vector.load %y[%i] : {M}, {V}
+{steps}
+  }}
+  func.return
+}}
+""", "masks.mlir")
+    if emit == "c":
+        from pelemay_ir import cbuild
+
+        outputs = cbuild.compile_module(module)(x, y)
+    else:
+        outputs = run_on("host", module, [x, y])
+    assert len(outputs) == len(MASK_PREDICATES)
+    with np.errstate(invalid="ignore"):
+        for (name, holds), got in zip(MASK_PREDICATES.items(), outputs):
+            assert_same_floats(got, np.where(holds(x, y), x, y), name)

@@ -1,48 +1,69 @@
 // RUN: pelemay-opt %s -p legalize | filecheck %s
 
-// maximumf/minimumf: NaN propagates (the first NaN operand) and -0 < +0.
-// Against a constant that is not NaN: one compare and one select, the
-// predicate keeping the sign rule of zeros (max with +0: x <= 0 takes 0;
-// min with -0: x >= -0 takes -0). Otherwise branches: the larger, the
-// smaller, and only for equal or unordered operands the tie (the sign bits
-// of both: max and, min or) and the NaN selects. Vectors stay as they are
-// (xDSL's cmpf and select take a scalar i1).
+// maximumf/minimumf, on scalars and vectors alike: NaN propagates (the first
+// NaN operand) and -0 < +0, as compares and selects without a branch. The
+// larger (a > b ? a : b, which is b when equal or unordered), then for equal
+// operands the bits of both (max and, min or: the sign rule of zeros), then
+// a NaN a. Against a constant that is not NaN: one compare and one select,
+// the predicate keeping the sign rule of zeros (max with +0: x <= 0 takes 0;
+// min with -0: x >= -0 takes -0). On vectors the compares and selects are
+// mask.cmpf and mask.select; vector.reduction <maximumf|minimumf> combines
+// the vector with itself rotated by half its lanes, then a quarter, ...,
+// then takes lane 0 and last the start value.
 
 // CHECK-LABEL: func.func @minmax
 // CHECK:         %[[GT:.*]] = arith.cmpf ogt, %a, %b : f32
-// CHECK-NEXT:    %max = scf.if %[[GT]] -> (f32) {
-// CHECK-NEXT:      scf.yield %a : f32
-// CHECK-NEXT:    } else {
-// CHECK-NEXT:      %[[LT:.*]] = arith.cmpf olt, %a, %b : f32
-// CHECK-NEXT:      %[[R:.*]] = scf.if %[[LT]] -> (f32) {
-// CHECK-NEXT:        scf.yield %b : f32
-// CHECK-NEXT:      } else {
-// CHECK-NEXT:        %[[AB:.*]] = arith.bitcast %a : f32 to i32
-// CHECK-NEXT:        %[[BB:.*]] = arith.bitcast %b : f32 to i32
-// CHECK-NEXT:        %[[S:.*]] = arith.andi %[[AB]], %[[BB]] : i32
-// CHECK-NEXT:        %[[TIE:.*]] = arith.bitcast %[[S]] : i32 to f32
-// CHECK-NEXT:        %[[BN:.*]] = arith.cmpf uno, %b, %b : f32
-// CHECK-NEXT:        %[[W:.*]] = arith.select %[[BN]], %b, %[[TIE]] : f32
-// CHECK-NEXT:        %[[AN:.*]] = arith.cmpf uno, %a, %a : f32
-// CHECK-NEXT:        %[[N:.*]] = arith.select %[[AN]], %a, %[[W]] : f32
-// CHECK-NEXT:        scf.yield %[[N]] : f32
-// CHECK-NEXT:      }
-// CHECK-NEXT:      scf.yield %[[R]] : f32
-// CHECK-NEXT:    }
-// CHECK:         %min = scf.if
+// CHECK-NEXT:    %[[PICK:.*]] = arith.select %[[GT]], %a, %b : f32
+// CHECK-NEXT:    %[[AB:.*]] = arith.bitcast %a : f32 to i32
+// CHECK-NEXT:    %[[BB:.*]] = arith.bitcast %b : f32 to i32
+// CHECK-NEXT:    %[[S:.*]] = arith.andi %[[AB]], %[[BB]] : i32
+// CHECK-NEXT:    %[[TIE:.*]] = arith.bitcast %[[S]] : i32 to f32
+// CHECK-NEXT:    %[[EQ:.*]] = arith.cmpf oeq, %a, %b : f32
+// CHECK-NEXT:    %[[ORD:.*]] = arith.select %[[EQ]], %[[TIE]], %[[PICK]] : f32
+// CHECK-NEXT:    %[[AN:.*]] = arith.cmpf une, %a, %a : f32
+// CHECK-NEXT:    %max = arith.select %[[AN]], %a, %[[ORD]] : f32
+// CHECK-NEXT:    %[[LT:.*]] = arith.cmpf olt, %c, %d : f64
 // CHECK:         arith.ori %{{.*}}, %{{.*}} : i64
-// CHECK:         %[[LE:.*]] = arith.cmpf ole, %a, %zero : f32
+// CHECK:         %min = arith.select
+// CHECK-NEXT:    %[[LE:.*]] = arith.cmpf ole, %a, %zero : f32
 // CHECK-NEXT:    %relu = arith.select %[[LE]], %zero, %a : f32
 // CHECK-NEXT:    %[[GE:.*]] = arith.cmpf oge, %a, %negzero : f32
 // CHECK-NEXT:    %clamp = arith.select %[[GE]], %negzero, %a : f32
-// CHECK-NEXT:    %lanes = arith.maximumf %v, %v : vector<4xf32>
-func.func @minmax(%a: f32, %b: f32, %c: f64, %d: f64, %v: vector<4xf32>) -> (f32, f64, f32, f32, vector<4xf32>) {
+// CHECK-NEXT:    %[[VGT:.*]] = mask.cmpf "ogt", %v, %w : vector<4xf32> -> vector<4xi1>
+// CHECK-NEXT:    %[[VPICK:.*]] = mask.select %[[VGT]], %v, %w : vector<4xi1>, vector<4xf32>
+// CHECK-NEXT:    %[[VB:.*]] = arith.bitcast %v : vector<4xf32> to vector<4xi32>
+// CHECK-NEXT:    %[[WB:.*]] = arith.bitcast %w : vector<4xf32> to vector<4xi32>
+// CHECK-NEXT:    %[[VS:.*]] = arith.andi %[[VB]], %[[WB]] : vector<4xi32>
+// CHECK-NEXT:    %[[VTIE:.*]] = arith.bitcast %[[VS]] : vector<4xi32> to vector<4xf32>
+// CHECK-NEXT:    %[[VEQ:.*]] = mask.cmpf "oeq", %v, %w : vector<4xf32> -> vector<4xi1>
+// CHECK-NEXT:    %[[VORD:.*]] = mask.select %[[VEQ]], %[[VTIE]], %[[VPICK]] : vector<4xi1>, vector<4xf32>
+// CHECK-NEXT:    %[[VN:.*]] = mask.cmpf "une", %v, %v : vector<4xf32> -> vector<4xi1>
+// CHECK-NEXT:    %lanes = mask.select %[[VN]], %v, %[[VORD]] : vector<4xi1>, vector<4xf32>
+// CHECK-NEXT:    %[[VGE:.*]] = mask.cmpf "oge", %v, %negzeros : vector<4xf32> -> vector<4xi1>
+// CHECK-NEXT:    %vclamp = mask.select %[[VGE]], %negzeros, %v : vector<4xi1>, vector<4xf32>
+// CHECK-NEXT:    %[[R2:.*]] = vector.shuffle %v, %v [2, 3, 0, 1] : vector<4xf32>, vector<4xf32>
+// CHECK-NEXT:    mask.cmpf "ogt", %v, %[[R2]] : vector<4xf32> -> vector<4xi1>
+// CHECK:         %[[VN2:.*]] = mask.cmpf "une", %v, %v : vector<4xf32> -> vector<4xi1>
+// CHECK-NEXT:    %[[H:.*]] = mask.select %[[VN2]], %v, %{{.*}} : vector<4xi1>, vector<4xf32>
+// CHECK-NEXT:    %[[R1:.*]] = vector.shuffle %[[H]], %[[H]] [1, 0, 2, 3] : vector<4xf32>, vector<4xf32>
+// CHECK-NEXT:    mask.cmpf "ogt", %[[H]], %[[R1]] : vector<4xf32> -> vector<4xi1>
+// CHECK:         %[[HN:.*]] = mask.cmpf "une", %[[H]], %[[H]] : vector<4xf32> -> vector<4xi1>
+// CHECK-NEXT:    %[[Q:.*]] = mask.select %[[HN]], %[[H]], %{{.*}} : vector<4xi1>, vector<4xf32>
+// CHECK-NEXT:    %[[L0:.*]] = vector.extract %[[Q]][0] : f32 from vector<4xf32>
+// CHECK-NEXT:    arith.cmpf ogt, %a, %[[L0]] : f32
+// CHECK:         %top = arith.select
+// CHECK-NEXT:    func.return
+func.func @minmax(%a: f32, %b: f32, %c: f64, %d: f64, %v: vector<4xf32>, %w: vector<4xf32>)
+    -> (f32, f64, f32, f32, vector<4xf32>, vector<4xf32>, f32) {
   %zero = arith.constant 0.0 : f32
   %negzero = arith.constant -0.0 : f32
+  %negzeros = arith.constant dense<-0.0> : vector<4xf32>
   %max = arith.maximumf %a, %b : f32
   %min = arith.minimumf %c, %d : f64
   %relu = arith.maximumf %a, %zero : f32
   %clamp = arith.minimumf %negzero, %a : f32
-  %lanes = arith.maximumf %v, %v : vector<4xf32>
-  func.return %max, %min, %relu, %clamp, %lanes : f32, f64, f32, f32, vector<4xf32>
+  %lanes = arith.maximumf %v, %w : vector<4xf32>
+  %vclamp = arith.minimumf %v, %negzeros : vector<4xf32>
+  %top = vector.reduction <maximumf>, %v, %a : vector<4xf32> into f32
+  func.return %max, %min, %relu, %clamp, %lanes, %vclamp, %top : f32, f64, f32, f32, vector<4xf32>, vector<4xf32>, f32
 }

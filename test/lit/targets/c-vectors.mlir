@@ -3,8 +3,9 @@
 
 // Portable vectors print as GCC/Clang vector extensions: one typedef per
 // vector type used (by width, float before its mask type), loads and stores
-// through memcpy, operators for arithmetic, pointer-taking helpers for
-// NaN-propagating max/min and lane-order reductions.
+// through memcpy, operators for arithmetic and for the compares and selects
+// that legalize writes max/min as (a mask is the i32 lanes a vector
+// comparison gives), a pointer-taking helper for the lane-order sum.
 // CHECK:      #include <string.h>
 // CHECK-NOT:  arm_neon.h
 // CHECK:      typedef float pelemay_f32x4 __attribute__((vector_size(16)));
@@ -14,28 +15,16 @@
 // CHECK-NEXT: typedef float pelemay_f32x16 __attribute__((vector_size(64)));
 // CHECK-NEXT: typedef int32_t pelemay_i32x16 __attribute__((vector_size(64)));
 // CHECK-NOT:  typedef
-// CHECK:      static inline float pl_maximumf_f32(float a, float b)
-// CHECK:      static inline void pl_vec_maximumf_f32x8(pelemay_f32x8 *r, const pelemay_f32x8 *a, const pelemay_f32x8 *b)
-// CHECK:          const pelemay_i32x8 gt = (pelemay_i32x8)(*a > *b);
-// CHECK:          const pelemay_i32x8 tie = (x | y) & ((x & y) | 0x7fffffff);
-// CHECK-NEXT:     *r = (pelemay_f32x8)((gt & x) | (lt & y) | (~(gt | lt) & tie));
-// CHECK:      static inline void pl_vec_minimumf_f32x4(pelemay_f32x4 *r, const pelemay_f32x4 *a, const pelemay_f32x4 *b)
-// CHECK:          const pelemay_i32x4 tie = x | y;
 // CHECK:      static inline float pl_vec_reduce_add_f32x8(const pelemay_f32x8 *v)
 // CHECK-NEXT: {
 // CHECK-NEXT:     float s = (*v)[0];
 // CHECK-NEXT:     int k;
 // CHECK-NEXT:     for (k = 1; k < 8; k++) {
 // CHECK-NEXT:         s += (*v)[k];
-// CHECK:      static inline float pl_vec_reduce_maximumf_acc_f32x16(float acc, const pelemay_f32x16 *v)
-// CHECK:              s = pl_maximumf_f32(s, (*v)[k]);
-// CHECK:      static inline void pl_vec_relu_f32x16(pelemay_f32x16 *r, const pelemay_f32x16 *a)
-// CHECK:          *r = (pelemay_f32x16)((pelemay_i32x16)*a & ~(pelemay_i32x16)(*a <= zero));
 
 // CHECK:      int vecs_run(const float *x, const float *y, float *z, float *out, void *arena)
 // CHECK:          const float s = y[0];
 // CHECK-NEXT:     const pelemay_f32x8 sv = (pelemay_f32x8){s, s, s, s, s, s, s, s};
-// CHECK-NOT:      zeros
 // CHECK:          for (ptrdiff_t i = 0; i < 16; i += 8) {
 // CHECK-NEXT:         pelemay_f32x8 a;
 // CHECK-NEXT:         memcpy(&a, &x[i * 24 + 3], sizeof a);
@@ -48,17 +37,29 @@
 // CHECK-NEXT:         const pelemay_f32x8 quot = prod / b;
 // CHECK-NEXT:         const pelemay_f32x8 neg = -quot;
 // CHECK-NEXT:         const pelemay_f32x8 f = neg * a + sv;
-// CHECK-NEXT:         pelemay_f32x8 m;
-// CHECK-NEXT:         pl_vec_maximumf_f32x8(&m, &f, &b);
+// CHECK-NEXT:         const pelemay_i32x8 [[GT:v.*]] = (pelemay_i32x8)(f > b);
+// CHECK-NEXT:         const pelemay_f32x8 [[PICK:v.*]] = (pelemay_f32x8)(([[GT]] & (pelemay_i32x8)(f)) | (~[[GT]] & (pelemay_i32x8)(b)));
+// CHECK-NEXT:         const pelemay_i32x8 [[FB:v.*]] = (pelemay_i32x8)f;
+// CHECK-NEXT:         const pelemay_i32x8 [[BB:v.*]] = (pelemay_i32x8)b;
+// CHECK-NEXT:         const pelemay_i32x8 [[AND:v.*]] = [[FB]] & [[BB]];
+// CHECK-NEXT:         const pelemay_f32x8 [[TIE:v.*]] = (pelemay_f32x8)[[AND]];
+// CHECK-NEXT:         const pelemay_i32x8 [[EQ:v.*]] = (pelemay_i32x8)(f == b);
+// CHECK-NEXT:         const pelemay_f32x8 [[ORD:v.*]] = (pelemay_f32x8)(([[EQ]] & (pelemay_i32x8)([[TIE]])) | (~[[EQ]] & (pelemay_i32x8)([[PICK]])));
+// CHECK-NEXT:         const pelemay_i32x8 [[NAN:v.*]] = (pelemay_i32x8)(f != f);
+// CHECK-NEXT:         const pelemay_f32x8 m = (pelemay_f32x8)(([[NAN]] & (pelemay_i32x8)(f)) | (~[[NAN]] & (pelemay_i32x8)([[ORD]])));
 // CHECK-NEXT:         memcpy(&z[i], &m, sizeof(pelemay_f32x8));
 // CHECK-NEXT:         const float total = pl_vec_reduce_add_f32x8(&m);
 // CHECK-NEXT:         out[i] = total;
 // CHECK-NEXT:     }
-// CHECK:          pelemay_f32x4 n;
-// CHECK-NEXT:     pl_vec_minimumf_f32x4(&n, &q, &q2);
-// CHECK:          pelemay_f32x16 r;
-// CHECK-NEXT:     pl_vec_relu_f32x16(&r, &w);
-// CHECK-NEXT:     const float top = pl_vec_reduce_maximumf_acc_f32x16(s, &r);
+// CHECK:          const pelemay_i32x4 {{v.*}} = {{v.*}} | {{v.*}};
+// CHECK:          const pelemay_f32x4 n = (pelemay_f32x4)((
+// CHECK:          const pelemay_i32x16 [[LE:v.*]] = (pelemay_i32x16)(w <= zeros);
+// CHECK-NEXT:     const pelemay_f32x16 r = (pelemay_f32x16)(([[LE]] & (pelemay_i32x16)(zeros)) | (~[[LE]] & (pelemay_i32x16)(w)));
+// CHECK-NEXT:     const pelemay_f32x16 [[R8:v.*]] = (pelemay_f32x16){(r)[8], (r)[9], (r)[10], (r)[11], (r)[12], (r)[13], (r)[14], (r)[15], (r)[0], (r)[1], (r)[2], (r)[3], (r)[4], (r)[5], (r)[6], (r)[7]};
+// CHECK-NEXT:     const pelemay_i32x16 {{v.*}} = (pelemay_i32x16)(r > [[R8]]);
+// CHECK:          const float [[L0:v.*]] = ([[Q:v.*]])[0];
+// CHECK-NEXT:     const uint8_t {{v.*}} = s > [[L0]];
+// CHECK:          const float top = {{v.*}} ? s : {{v.*}};
 func.func @vecs(%x: memref<16x24xf32>, %y: memref<24xf32>, %z: memref<24xf32>, %out: memref<24xf32>)
     attributes {pelemay.entry, pelemay.num_inputs = 2 : i64} {
   %c0 = arith.constant 0 : index
