@@ -5,13 +5,16 @@
 
 // A 2x6 matmul on 4-lane vectors: a 2x1 register block of vector<4xf32>
 // over columns 0-3, then one more over columns 2-5 for the tail 4-5 (it
-// stores 2-3 again, with the same values): no scalar column. The bias add
-// and relu are applied in registers before the store; their buffer is gone.
+// stores 2-3 again, with the same values): no scalar column. Each step
+// loads four elements of each row of x and uses them lane by lane, which
+// NEON prints as multiply-add by lane (vmlaq_lane_f32 on ARMv7). The bias
+// add and relu are applied in registers before the store; their buffer is gone.
 
 // CHECK:      scf.for
 // CHECK:        %{{.*}}, %{{.*}} = scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>) {
-// CHECK-NEXT:     %{{.*}} = vector.load %w[{{.*}}] : memref<8x6xf32>, vector<4xf32>
-// CHECK-NEXT:     %{{.*}} = memref.load %x[{{.*}}] : memref<2x8xf32>
+// CHECK-NEXT:     %{{.*}} = vector.load %x[{{.*}}] : memref<2x8xf32>, vector<4xf32>
+// CHECK:          %{{.*}} = vector.load %w[{{.*}}] : memref<8x6xf32>, vector<4xf32>
+// CHECK-NEXT:     %{{.*}} = vector.extract %{{.*}}[0] : f32 from vector<4xf32>
 // CHECK-NEXT:     %{{.*}} = vector.broadcast %{{.*}} : f32 to vector<4xf32>
 // CHECK-NEXT:     %{{.*}} = vector.fma
 // CHECK:        %{{.*}} = vector.load %b[{{.*}}] : memref<6xf32>, vector<4xf32>
@@ -24,10 +27,10 @@
 // CHECK-NOT:  pbuf.
 
 // NEON: #include <arm_neon.h>
-// NEON: vfmaq_f32(
+// NEON: vmlaq_lane_f32(
 // NEON: vmaxq_f32(
 // A8-NOT: vfmaq_f32
-// A8: vmlaq_f32(
+// A8: vmlaq_lane_f32(
 
 // NOVEC: error: vectorize: target 'riscv64' has no vector unit to generate code for
 
