@@ -43,21 +43,28 @@ WEIGHTS_MODES = ("embedded", "external")
 PLAN_OPTIONS = ("algorithm", "alignment", "io_in_arena", "reorder", "report", "table", "plot")
 
 
+def option_values(pipeline: str, parameters: dict[str, ParameterListType], valid: tuple[str, ...]) -> dict[str, object]:
+    """Option name (with `_`) -> its one value; an unknown option, or one given
+    several values, is an error naming the valid ones."""
+    values: dict[str, object] = {}
+    for raw, value in parameters.items():
+        key = raw.replace("-", "_")
+        if key not in valid:
+            names = ", ".join(v.replace("_", "-") for v in valid)
+            raise CompileError(f"{pipeline}: unknown option '{raw}'; valid options: {names}")
+        if len(value) != 1:
+            raise CompileError(f"{pipeline}: option '{raw}' takes one value, got {len(value)}")
+        values[key] = value[0]
+    return values
+
+
 class PipelineOptions:
     """The options of one pipeline spec, checked, with the valid choices in every error."""
 
     def __init__(self, pipeline: str, parameters: dict[str, ParameterListType]):
         self.pipeline = pipeline
-        self.values: dict[str, object] = {}
-        valid = ("target", "weights", "vectorize", "threads", "min_work", *PLAN_OPTIONS)
-        for raw, value in parameters.items():
-            key = raw.replace("-", "_")
-            if key not in valid:
-                names = ", ".join(v.replace("_", "-") for v in valid)
-                raise CompileError(f"{pipeline}: unknown option '{raw}'; valid options: {names}")
-            if len(value) != 1:
-                raise CompileError(f"{pipeline}: option '{raw}' takes one value, got {len(value)}")
-            self.values[key] = value[0]
+        self.values = option_values(pipeline, parameters,
+                                    ("target", "weights", "vectorize", "threads", "min_work", *PLAN_OPTIONS))
         self.target = self._choice("target", MACHINES, "host", "machines")
         self.weights = self._choice("weights", WEIGHTS_MODES, "embedded", "modes")
         vectors = machine_table.machine(self.target).vectors
@@ -158,18 +165,10 @@ def pelemay_to_cuda(spec: ArgSpec) -> str:
     The buffer pipeline of a machine without vectors, planned for the `cuda`
     unit, weights always external (one device buffer the caller uploads
     once), then `outline-gpu-kernels{arch block-size}`."""
-    values = {}
-    for raw, value in spec.parameters.items():
-        key = raw.replace("-", "_")
-        if key not in CUDA_OPTIONS:
-            names = ", ".join(v.replace("_", "-") for v in CUDA_OPTIONS)
-            raise CompileError(f"{spec.name}: unknown option '{raw}'; valid options: {names}")
-        if len(value) != 1:
-            raise CompileError(f"{spec.name}: option '{raw}' takes one value, got {len(value)}")
-        values[key] = value
-    machine_table.DEVICES["cuda"].architecture(values["arch"][0] if "arch" in values else None)
-    plan = {k.replace("_", "-"): v for k, v in values.items() if k in PLAN_OPTIONS}
-    kernels = {k.replace("_", "-"): v for k, v in values.items() if k not in PLAN_OPTIONS}
+    values = option_values(spec.name, spec.parameters, CUDA_OPTIONS)
+    machine_table.DEVICES["cuda"].architecture(values.get("arch"))  # pyright: ignore[reportArgumentType]
+    plan = {k.replace("_", "-"): (v,) for k, v in values.items() if k in PLAN_OPTIONS}
+    kernels = {k.replace("_", "-"): (v,) for k, v in values.items() if k not in PLAN_OPTIONS}
     passes = [
         ArgSpec("inline-calls", {}),
         ArgSpec("canonicalize", {}),

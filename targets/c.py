@@ -114,6 +114,10 @@ def _lowering_hint(name: str) -> str:
 # --- the printer ----------------------------------------------------------------------
 
 
+STANDARD_INCLUDES = ("#include <math.h>", "#include <stddef.h>", "#include <stdint.h>", "#include <string.h>")
+"""All a generated source needs beside its own header (and arm_neon.h or pthread.h where it uses them)."""
+
+
 class CPrinter(HeaderPrinter):
     """Prints a legal loop-level module as one C source: file-scope helpers,
     weights, workers and functions, each function by `function_printer`."""
@@ -318,10 +322,7 @@ class CPrinter(HeaderPrinter):
             f"{SOURCE_BANNER} of {self.iface.run}{self._origin()}. Do not edit. */",
             f'#include "{header_name}"',
             "",
-            "#include <math.h>",
-            "#include <stddef.h>",
-            "#include <stdint.h>",
-            "#include <string.h>",
+            *STANDARD_INCLUDES,
             "",
         ]
         if self.uses_neon:

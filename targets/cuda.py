@@ -35,7 +35,7 @@ from pelemay_ir.passes.legalize import legalized
 from pelemay_ir.passes.outline_gpu_kernels import ARCH_ATTR
 from pelemay_ir.targets.abi import ERROR_CODES, Interface
 from pelemay_ir.targets.abi import interface as abi_interface
-from pelemay_ir.targets.c import CFunctionPrinter, CPrinter, _declaration
+from pelemay_ir.targets.c import STANDARD_INCLUDES, CFunctionPrinter, CPrinter, _declaration
 from pelemay_ir.targets.c_header import HEADER_BANNER, SOURCE_BANNER
 from pelemay_ir.targets.c_names import Namer, describe_location, fail
 from pelemay_ir.targets.c_scalar import nothing
@@ -125,10 +125,7 @@ class CudaPrinter(CPrinter):
             f"/* Build: {machines.DEVICES['cuda'].compiler} -arch={self.arch} -c {Path(header_name).stem}.cu */",
             f'#include "{header_name}"',
             "",
-            "#include <math.h>",
-            "#include <stddef.h>",
-            "#include <stdint.h>",
-            "#include <string.h>",
+            *STANDARD_INCLUDES,
             "",
             f"#ifndef {LAUNCH_MACRO}",
             f"#define {LAUNCH_MACRO}(kernel, blocks, threads, stream, ...) "
