@@ -51,7 +51,7 @@ def compiler_version(cc: str) -> str:
     return done.stdout
 
 
-def _build(files: dict[str, str], output: str, flags: Sequence[str], cc: str,
+def cached_build(files: dict[str, str], output: str, flags: Sequence[str], cc: str,
            suffix: str = ".c", libraries: Sequence[str] = ("-lm",)) -> Path:
     """Compile `files` (name -> text; those ending in `suffix` are compiled) into `output`, cached."""
     key = hashlib.sha256()
@@ -85,7 +85,7 @@ def build_shared(
 ) -> Path:
     """The shared library of one generated program (strict C99 warnings as errors)."""
     files = {f"{name}.h": header, f"{name}.c": source}
-    return _build(files, f"lib{name}.so", (*STRICT_FLAGS, "-fPIC", "-shared", *cflags), cc)
+    return cached_build(files, f"lib{name}.so", (*STRICT_FLAGS, "-fPIC", "-shared", *cflags), cc)
 
 
 def build_harness(
@@ -100,7 +100,7 @@ def build_harness(
     """A standalone executable: the program plus `c_harness.emit_harness`'s main(),
     and `sources` (file name -> C text: a bare-metal board's start-up code)."""
     files = {f"{name}.h": header, f"{name}.c": source, f"{name}_main.c": harness, **(sources or {})}
-    return _build(files, name, (*STRICT_FLAGS, *cflags), cc)
+    return cached_build(files, name, (*STRICT_FLAGS, *cflags), cc)
 
 
 def exit_meaning(code: int) -> str:

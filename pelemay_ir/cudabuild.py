@@ -156,7 +156,7 @@ def check_build(header: str, source: str, name: str, arch: str) -> dict[str, Ker
     return ptxas's report of each kernel (by its mangled name)."""
     files = {f"{name}.h": header, f"{name}.cu": source}
     flags = (f"-arch={arch}", *NVCC_FLAGS, "-Xptxas", "-v", "-c")
-    target = cbuild._build(files, f"{name}.o", flags, nvcc(), suffix=".cu", libraries=())
+    target = cbuild.cached_build(files, f"{name}.o", flags, nvcc(), suffix=".cu", libraries=())
     return kernel_reports((target.parent / f"{name}.o.log").read_text())
 
 
@@ -177,14 +177,14 @@ def _files(header: str, source: str, name: str) -> dict[str, str]:
 def build_gpu(header: str, source: str, name: str, arch: str) -> Path:
     """A shared library for the GPU: the program and the host shim, by nvcc."""
     flags = (f"-arch={arch}", *NVCC_FLAGS, "-Xcompiler", "-fPIC", "-shared")
-    return cbuild._build(_files(header, source, name), f"lib{name}_cuda.so", flags, nvcc(), suffix=".cu")
+    return cbuild.cached_build(_files(header, source, name), f"lib{name}_cuda.so", flags, nvcc(), suffix=".cu")
 
 
 def build_emulated(header: str, source: str, name: str, sanitize: bool = False, cxx: str = "g++") -> Path:
     """A shared library of the same program for the CPU emulator."""
     files = {**_files(header, source, name), "cuda_runtime.h": EMULATOR_HEADER}
     flags = (*EMULATOR_FLAGS, "-fPIC", "-shared", *(cbuild.SANITIZE_FLAGS if sanitize else ()))
-    return cbuild._build(files, f"lib{name}_emulated.so", flags, cxx, suffix=".cu")
+    return cbuild.cached_build(files, f"lib{name}_emulated.so", flags, cxx, suffix=".cu")
 
 
 CUDA_ERRORS = {

@@ -39,7 +39,7 @@ def plugin() -> Path:
     """The icount plugin shared object, built on first use into the build cache."""
     if not PLUGIN_SOURCE.exists():
         raise CountError(f"plugin source {PLUGIN_SOURCE} is missing")
-    return cbuild._build(
+    return cbuild.cached_build(
         {"icount.c": PLUGIN_SOURCE.read_text()}, "icount.so",
         ("-O2", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared", "-fvisibility=hidden"),
         "gcc",
