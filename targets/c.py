@@ -64,22 +64,19 @@ from pelemay_ir.targets.c_scalar import SCALAR_HANDLERS, nothing
 from pelemay_ir.targets.c_types import (
     Unsupported,
     c_initialisers,
-    check_value_type,
     count,
     dense_values,
     float_literal,
     int_literal,
     is_f16,
-    is_portable_vector,
-    memref_shape,
     neon_ctype,
     numpy_dtype,
     storage_ctype,
     type_key,
-    unsupported_vector,
     value_ctype,
 )
-from pelemay_ir.targets.c_vectors import VECTOR_HANDLERS, check_vector_op, is_vector_op
+from pelemay_ir.targets.c_vectors import VECTOR_HANDLERS
+from pelemay_ir.targets.printable import C, check, is_portable_vector, on_vectors
 
 
 # --- memrefs in C -------------------------------------------------------------------
@@ -97,20 +94,6 @@ class CMemRef:
     origin: str  # input, output, arena, weights, global, alloca, param
 
 
-def _lowering_hint(name: str) -> str:
-    dialect = name.split(".", 1)[0]
-    if dialect == "ptensor":
-        return "it should have been bufferized and lowered to loops before the C target"
-    if dialect == "pbuf":
-        return "the buffer-level op should have been lowered to loops (scf/memref/arith/math) before the C target"
-    if dialect == "vector":
-        return ("the C target prints only the portable vector ops vector.load, vector.store, "
-                "vector.broadcast, vector.fma, vector.reduction, vector.extract and vector.shuffle")
-    if dialect in ("linalg", "tensor", "bufferization"):
-        return "it should have been lowered to loops (e.g. convert-linalg-to-loops) before the C target"
-    return "the C target prints only loop-level func/scf/memref/arith/math ops"
-
-
 # --- the printer ----------------------------------------------------------------------
 
 
@@ -123,6 +106,8 @@ class CPrinter(HeaderPrinter):
     weights, workers and functions, each function by `function_printer`."""
 
     function_printer: type  # CFunctionPrinter, set below it
+    printable = C
+    """The ops and types it prints (targets/printable.py)."""
 
     def __init__(self, module: ModuleOp, machine: str | None = None):
         super().__init__(module)
@@ -163,10 +148,7 @@ class CPrinter(HeaderPrinter):
     # -- checks -------------------------------------------------------------------
 
     def _check_ops(self) -> None:
-        for op in self.module.walk():
-            fp = self.function_printer
-            if op is not self.module and op.name not in fp.handlers and op.name not in fp.vector_handlers:
-                raise fail(op, f"'{op.name}' cannot be printed as C: {_lowering_hint(op.name)}")
+        check(self.module, self.printable)
         for worker in self.worker_functions:
             for op in worker.walk():
                 if isinstance(op, parallel.ForOp):
@@ -183,16 +165,6 @@ class CPrinter(HeaderPrinter):
                 raise fail(op, f"function @{op.sym_name.data} has several blocks; the C target needs structured control flow (scf)")
             if isinstance(op, parallel.ForOp) and op.worker.root_reference.data not in self.functions:
                 raise fail(op, f"'parallel.for' runs @{op.worker.root_reference.data}, which the module does not define")
-            try:
-                if is_vector_op(op):
-                    check_vector_op(op)
-                for v in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
-                    if isinstance(v.type, MemRefType):
-                        memref_shape(v.type, f"a value of '{op.name}'")
-                    else:
-                        check_value_type(v.type, self.uses_neon)
-            except Unsupported as e:
-                raise fail(op, str(e)) from None
 
     def ctype(self, t: Attribute) -> str:
         """The C type a value of type t is held in. A portable vector is its
@@ -207,7 +179,7 @@ class CPrinter(HeaderPrinter):
             except Unsupported:
                 pass
         if not is_portable_vector(t):
-            raise unsupported_vector(t, self.uses_neon)
+            raise Unsupported(f"vector type {t} is not a portable vector")
         return self.vector_typedef("f32" if isinstance(t.element_type, Float32Type) else "i32", t.get_shape()[0])
 
     def vector_typedef(self, element: str, lanes: int) -> str:
@@ -535,7 +507,7 @@ class CFunctionPrinter:
     def op(self, op: Operation) -> None:
         if op.results and not isinstance(op, EFFECTFUL) and not self.live.any_live(op):
             return  # nothing the program's effects depend on
-        handler = self.vector_handlers[op.name] if is_vector_op(op) else self.handlers[op.name]
+        handler = self.vector_handlers[op.name] if on_vectors(op) else self.handlers[op.name]
         try:
             handler(self, op)
         except Unsupported as e:

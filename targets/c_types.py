@@ -12,19 +12,17 @@ from xdsl.dialects.builtin import (
     Float32Type,
     Float64Type,
     IndexType,
-    IntegerType,
     MemRefType,
     NoneAttr,
     Signedness,
     TensorType,
     VectorType,
-    i1,
-    i32,
 )
 from xdsl.ir import Attribute
 
 from pelemay_ir import dtypes
 from pelemay_ir.targets import c_runtime as rt
+from pelemay_ir.targets.printable import is_neon_vector
 
 
 class Unsupported(Exception):
@@ -55,54 +53,15 @@ def value_ctype(t: Attribute) -> str:
 def neon_ctype(t: VectorType) -> str:
     """`float32x4_t`, `int8x8_t`, `uint32x4_t`, ...: arm_neon.h's type of a
     64- or 128-bit vector (signless integers are signed, as in arm_simd)."""
+    if not is_neon_vector(t):
+        raise Unsupported(f"vector type {t} is not a 64- or 128-bit NEON vector")
     elem = t.element_type
-    shape = t.get_shape()
     if isinstance(elem, (Float16Type, Float32Type)):
         base, bits = "float", elem.bitwidth
-    elif isinstance(elem, IntegerType) and elem.width.data in (8, 16, 32, 64):
+    else:
         bits = elem.width.data
         base = "uint" if elem.signedness.data == Signedness.UNSIGNED else "int"
-    else:
-        raise Unsupported(f"vector type {t} has no NEON C type")
-    if len(shape) != 1 or shape[0] * bits not in (64, 128):
-        raise Unsupported(f"vector type {t} is not a 64- or 128-bit NEON vector")
-    return f"{base}{bits}x{shape[0]}_t"
-
-
-PORTABLE_LANES = (4, 8, 16)
-"""The widths of the portable vectors, vector<Wxf32>, printed with vector extensions."""
-
-
-def is_portable_vector(t: Attribute) -> bool:
-    return (
-        isinstance(t, VectorType)
-        and (isinstance(t.element_type, Float32Type) or t.element_type in (i32, i1))
-        and len(t.get_shape()) == 1
-        and t.get_shape()[0] in PORTABLE_LANES
-        and not any(t.get_scalable_dims())
-    )
-
-
-def unsupported_vector(t: Attribute, neon: bool) -> Unsupported:
-    also = "; arm_simd programs also hold 64- and 128-bit NEON vectors" if neon else ""
-    return Unsupported(
-        f"vector type {t} is not supported by the C target: portable vectors are "
-        f"vector<Wxf32> (and vector<Wxi32> for their bits, vector<Wxi1> for masks) with W = {', '.join(map(str, PORTABLE_LANES[:-1]))} or {PORTABLE_LANES[-1]}{also}"
-    )
-
-
-def check_value_type(t: Attribute, neon: bool) -> None:
-    """Raise Unsupported unless the C target can hold a value of type t (NEON
-    vector types only in a program that includes arm_neon.h)."""
-    if not isinstance(t, VectorType):
-        type_key(t)
-    elif not is_portable_vector(t):
-        if not neon:
-            raise unsupported_vector(t, neon)
-        try:
-            neon_ctype(t)
-        except Unsupported:
-            raise unsupported_vector(t, neon) from None
+    return f"{base}{bits}x{t.get_shape()[0]}_t"
 
 
 def storage_ctype(t: Attribute) -> str:

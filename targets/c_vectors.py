@@ -7,93 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from xdsl.dialects import arith, vector
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, Float32Type, IntegerAttr, VectorType, i1, i32
-from xdsl.ir import Operation, OpResult, SSAValue
+from xdsl.ir import Operation, SSAValue
 
 from pelemay_ir.dialects import mask
-from pelemay_ir.passes.vector_emitter import BITS_OPS, shift_amount
+from pelemay_ir.passes.vector_emitter import shift_amount
 from pelemay_ir.targets import c_runtime as rt
 from pelemay_ir.targets.c_scalar import nothing
-from pelemay_ir.targets.c_types import PORTABLE_LANES, Unsupported, is_portable_vector, numpy_dtype
-
-
-_VECTOR_ARITH = ("addf", "subf", "mulf", "divf", "maximumf", "minimumf", "negf")
-
-
-_ON_BITS = ("arith.constant", *(op.name for op in BITS_OPS), "arith.andi", "arith.ori", "mask.select")
-"""The ops that take vector<Wxi32> (and their constant shift amounts)."""
-
-_ON_MASKS = ("mask.cmpf", "mask.select")
-"""The ops that make or take vector<Wxi1>, held as vector<Wxi32> of all-ones and zero lanes."""
-
-_REDUCTION_KINDS = ("add",)
-
-
-def is_vector_op(op: Operation) -> bool:
-    """A vector.* or mask.* op, or an arith or math op on vector values (arm_simd ops are not)."""
-    if op.name.startswith(("vector.", "mask.")):
-        return True
-    return op.name.startswith(("arith.", "math.")) and any(
-        isinstance(v.type, VectorType) for v in (*op.operands, *op.results)
-    )
-
-
-def check_vector_op(op: Operation) -> None:
-    """Raise Unsupported unless `op` is in the portable vector op set on vector<Wxf32>."""
-    if op.name not in VECTOR_HANDLERS:
-        names = ", ".join(f"arith.{n}" for n in _VECTOR_ARITH)
-        raise Unsupported(
-            f"'{op.name}' on vectors cannot be printed as C: the C target prints vector arithmetic {names}, "
-            "and arith.bitcast and arith.shli (by a constant) on the bits of f32 lanes"
-        )
-    for v in (*op.operands, *op.results):
-        if isinstance(v.type, VectorType) and not is_portable_vector(v.type):
-            raise Unsupported(
-                f"'{op.name}' on {v.type} cannot be printed as C: portable vectors are vector<Wxf32> "
-                f"with W = {', '.join(map(str, PORTABLE_LANES[:-1]))} or {PORTABLE_LANES[-1]}"
-            )
-        if isinstance(v.type, VectorType) and v.type.element_type == i32 and op.name not in _ON_BITS:
-            raise Unsupported(
-                f"'{op.name}' on {v.type} cannot be printed as C: i32 vectors are the bits of f32 "
-                f"vectors, taken by {', '.join(_ON_BITS)}"
-            )
-        if isinstance(v.type, VectorType) and v.type.element_type == i1 and op.name not in _ON_MASKS:
-            raise Unsupported(f"'{op.name}' on {v.type} cannot be printed as C: i1 vectors are the masks "
-                              f"of {', '.join(_ON_MASKS)}")
-    if isinstance(op, arith.BitcastOp) and op.input.type.get_shape() != op.result.type.get_shape():
-        raise Unsupported("'arith.bitcast' between vectors of different lane counts cannot be printed as C")
-    if isinstance(op, arith.ShLIOp) and shift_amount(op) is None:
-        raise Unsupported("'arith.shli' on vectors needs a constant splat amount in 0..31")
-    if isinstance(op, vector.ReductionOp) and op.kind.data.value not in _REDUCTION_KINDS:
-        raise Unsupported(
-            f"'vector.reduction <{op.kind.data.value}>' cannot be printed as C: the C target reduces with "
-            "<add> (and <maximumf>, <minimumf> as legalize writes them out)"
-        )
-    if isinstance(op, vector.ExtractOp) and (op.dynamic_position or len(op.static_position.get_values()) != 1):
-        raise Unsupported("'vector.extract' takes one constant lane in the C target")
-    if isinstance(op, vector.BroadcastOp) and not isinstance(op.source.type, Float32Type):
-        raise Unsupported(
-            f"'vector.broadcast' of {op.source.type} cannot be printed as C: only an f32 scalar is broadcast"
-        )
-    if isinstance(op, arith.ConstantOp) and not isinstance(op.value, DenseIntOrFPElementsAttr):
-        raise Unsupported(f"'arith.constant' of {op.result.type} needs a dense value")
-    if isinstance(op, (vector.LoadOp, vector.StoreOp)):
-        _check_vector_access(op)
-
-
-def _check_vector_access(op: vector.LoadOp | vector.StoreOp) -> None:
-    """The W lanes lie along the memref's last dimension; a constant last index must leave room."""
-    t = op.base.type
-    v = op.result.type if isinstance(op, vector.LoadOp) else op.vector.type
-    lanes = v.get_shape()[0]
-    shape = t.get_shape()
-    if not shape or shape[-1] < lanes:
-        raise Unsupported(f"'{op.name}' of {v} from {t}: the {lanes} lanes must fit in the last dimension")
-    last = op.indices[-1]
-    if isinstance(last, OpResult) and isinstance(last.op, arith.ConstantOp) and isinstance(last.op.value, IntegerAttr):
-        at = last.op.value.value.data
-        if not 0 <= at <= shape[-1] - lanes:
-            raise Unsupported(f"'{op.name}' of {v} at index {at} of {t} is out of bounds")
+from pelemay_ir.targets.c_types import Unsupported, numpy_dtype
 
 
 def _vector_address(fp, op: Operation, memref_value: SSAValue, indices: Sequence[SSAValue]) -> str:

@@ -40,6 +40,7 @@ from pelemay_ir.targets.c_header import HEADER_BANNER, SOURCE_BANNER
 from pelemay_ir.targets.c_names import Namer, describe_location, fail
 from pelemay_ir.targets.c_scalar import nothing
 from pelemay_ir.targets.c_types import storage_ctype
+from pelemay_ir.targets.printable import CUDA
 
 CUDA_ERROR_CODES = (
     ("PELEMAY_ERR_LAUNCH", 4, "a kernel launch failed (cudaGetLastError; the stream's error state is cleared)"),
@@ -65,6 +66,7 @@ class CudaPrinter(CPrinter):
 
     function_printer: type  # CudaFunctionPrinter, set below it
     weights_qualifier = "static __device__ const"
+    printable = CUDA
 
     def __init__(self, module: ModuleOp):
         self.kernel_functions = {

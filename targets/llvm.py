@@ -25,7 +25,7 @@ only for a machine that has them. docs/llvm-target.md describes the output.
 from __future__ import annotations
 
 import numpy as np
-from xdsl.dialects import arith, func, memref
+from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     Float16Type,
@@ -33,8 +33,6 @@ from xdsl.dialects.builtin import (
     Float64Type,
     IntegerType,
     ModuleOp,
-    TensorType,
-    VectorType,
 )
 from xdsl.ir import Operation
 
@@ -44,7 +42,7 @@ from pelemay_ir.machines import Machine
 from pelemay_ir.passes.legalize import legalized
 from pelemay_ir.passes.verify_arm_simd import check_machine
 from pelemay_ir.targets import abi
-from pelemay_ir.targets.llvm_function import HANDLERS, STRUCTURE, FunctionPrinter, unprintable
+from pelemay_ir.targets.llvm_function import FunctionPrinter
 from pelemay_ir.targets.llvm_runtime import HELPERS, team_runtime, team_types
 from pelemay_ir.targets.llvm_types import (
     float_array_literals,
@@ -54,7 +52,7 @@ from pelemay_ir.targets.llvm_types import (
     machine,
     native_host,
 )
-from pelemay_ir.targets.llvm_vectors import check_portable_arith
+from pelemay_ir.targets.printable import LLVM, check
 
 # -- machines ---------------------------------------------------------------------
 
@@ -134,7 +132,8 @@ class ModulePrinter:
             elif isinstance(op, memref.GlobalOp):
                 self.globals[op.sym_name.data] = op
             else:
-                raise unprintable(op)
+                raise CompileError(f"'{op.name}' op cannot be printed by the llvm target at the top level of "
+                                   "a module: there it prints func.func and memref.global", location_of(op))
         entry = self.entry()
         exported = self.exported_names(entry)
         for sym in [*self.functions, *self.globals]:
@@ -186,25 +185,10 @@ class ModulePrinter:
         return "\n".join(out) + "\n"
 
     def check_level(self) -> None:
-        """Name the first op that is not at the loop level before anything else
-        (a type error deeper in would hide the missing lowering)."""
-        for op in self.module_op.walk():
-            if op is self.module_op or type(op) in HANDLERS or isinstance(op, STRUCTURE):
-                continue
-            raise unprintable(op)
-        for op in self.module_op.walk():
-            if op.dialect_name() in ("arith", "math") and not isinstance(op, arith.ConstantOp) and any(
-                isinstance(v.type, VectorType) for v in (*op.operands, *op.results)
-            ):
-                check_portable_arith(op)
-        # An arm_simd op the machine lacks (or any, for a machine without NEON).
+        """The ops and types of the loop level the llvm target prints (targets/printable.py),
+        then the arm_simd ops the machine has."""
+        check(self.module_op, LLVM)
         check_machine(self.module_op, self.machine.name)
-        for op in self.module_op.walk():
-            if isinstance(op, arith.ConstantOp) and isinstance(op.result.type, TensorType):
-                raise CompileError(
-                    f"'{op.name}' op of a tensor cannot be printed by the llvm target: "
-                    "bufferize it and lower it to loops first ('bufferize', 'plan-memory', "
-                    "'convert-pbuf-to-loops')", location_of(op))
 
     def external_declarations(self) -> list[str]:
         """libm functions and intrinsics used, sorted; a module symbol of the

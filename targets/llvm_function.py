@@ -346,7 +346,7 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
     def print_op(self, op: Operation) -> None:
         handler = HANDLERS.get(type(op))
         if handler is None:
-            raise unprintable(op)
+            raise self.error(op, "cannot be printed inside a function by the llvm target")
         if not op.regions and SOURCE_ATTR not in op.attributes:
             handler(self, op)
             return
@@ -412,7 +412,7 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
         self.results(op, self.emit(f"{instr} {t} {a}, {b}"))
 
     def p_shift(self, op: Operation) -> None:
-        """By an amount below the width (legalize; on vectors a splat constant, check_portable_arith)."""
+        """By an amount below the width (legalize; on vectors a splat constant, targets/printable.py)."""
         a, b = self.operands(op)
         t = self.ty(op.results[0].type, op)
         instr = {arith.ShLIOp: "shl", arith.ShRUIOp: "lshr", arith.ShRSIOp: "ashr"}[type(op)]
@@ -838,31 +838,3 @@ HANDLERS.update(
     {cls: SIMD_HANDLERS[cls.name.removeprefix("arm_simd.")]
      for cls in arm_simd.OPS if cls.name.removeprefix("arm_simd.") in SIMD_HANDLERS}
 )
-
-
-STRUCTURE = (func.FuncOp, memref.GlobalOp, scf.YieldOp, scf.ConditionOp)
-"""Ops printed by their parent, not by a handler of their own."""
-
-
-def unprintable(op: Operation) -> CompileError:
-    dialect = op.name.split(".", 1)[0]
-    if dialect == "ptensor":
-        hint = "bufferize it and lower it to loops first ('bufferize', 'plan-memory', 'convert-pbuf-to-loops')"
-    elif dialect == "pbuf":
-        hint = "lower the buffer-level op to loops first ('convert-pbuf-to-loops')"
-    elif op.name in ("memref.alloc", "memref.dealloc"):
-        hint = "generated code never allocates; intermediates live in the arena ('plan-memory')"
-    elif dialect in ("linalg", "tensor", "bufferization"):
-        hint = "lower it to loops first (e.g. 'convert-linalg-to-loops')"
-    elif dialect == "vector":
-        hint = ("the llvm target prints the portable vector ops only (vector.load, vector.store, "
-                "vector.broadcast, vector.fma, vector.reduction, vector.extract, vector.shuffle)")
-    elif dialect == "arm_simd":
-        hint = "the llvm target has no printing for this arm_simd op"
-    elif dialect in ("func", "scf", "memref", "arith", "math"):
-        hint = "the llvm target does not support this op (docs/llvm-target.md lists those it prints)"
-    else:
-        hint = "the llvm target prints only loop-level func/scf/memref/arith/math/vector/arm_simd ops"
-    return CompileError(f"'{op.name}' op cannot be printed by the llvm target: {hint}", location_of(op))
-
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from xdsl.dialects import arith, vector
+from xdsl.dialects import vector
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     Float16Type,
@@ -14,47 +14,12 @@ from xdsl.dialects.builtin import (
     IntegerType,
     MemRefType,
     VectorType,
-    i32,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from pelemay_ir.dialects import mask
-from pelemay_ir.ir import CompileError, location_of
-from pelemay_ir.passes.vector_emitter import shift_amount
 from pelemay_ir.targets.llvm_runtime import FMA_LANES
 from pelemay_ir.targets.llvm_types import float_literal, int_bits
-
-
-_PORTABLE_ARITH = (arith.AddfOp, arith.SubfOp, arith.MulfOp, arith.DivfOp, arith.NegfOp)
-"""The arith ops of the portable vector set: on vector<Wxf32> they print as the
-scalar instructions on <W x float>."""
-
-
-def check_portable_arith(op: Operation) -> None:
-    """arith and math on vectors: the portable set on vector<Wxf32> only."""
-    vectors = [v.type for v in (*op.operands, *op.results) if isinstance(v.type, VectorType)]
-    def one_dimensional(t: Attribute, element: Attribute) -> bool:
-        return (isinstance(t, VectorType) and t.element_type == element
-                and t.get_num_dims() == 1 and not t.get_num_scalable_dims())
-
-    types = [v.type for v in (*op.operands, *op.results)]
-    if isinstance(op, arith.BitcastOp):  # the bits of f32 lanes, and back
-        portable = (sorted(str(t.element_type) for t in types) == ["f32", "i32"]  # pyright: ignore
-                    and all(one_dimensional(t, t.element_type) for t in types)  # pyright: ignore
-                    and types[0].get_shape() == types[1].get_shape())  # pyright: ignore
-    elif isinstance(op, arith.ShLIOp):
-        portable = all(one_dimensional(t, i32) for t in types) and shift_amount(op) is not None
-    elif isinstance(op, arith.AndIOp | arith.OrIOp):
-        portable = all(one_dimensional(t, i32) for t in types)
-    else:
-        portable = isinstance(op, _PORTABLE_ARITH) and all(one_dimensional(t, Float32Type()) for t in types)
-    if not portable:
-        raise CompileError(
-            f"'{op.name}' op on {vectors[0]} cannot be printed by the llvm target: on vectors it "
-            "prints arith.addf, subf, mulf, divf, maximumf, minimumf and negf of vector<Wxf32>, "
-            "arith.bitcast between vector<Wxf32> and vector<Wxi32>, arith.andi and ori of "
-            "vector<Wxi32>, and arith.shli of vector<Wxi32> by a splat constant below 32",
-            location_of(op))
 
 
 class VectorPrinting:
@@ -132,16 +97,12 @@ class VectorPrinting:
     def p_vector_broadcast(self, op: vector.BroadcastOp) -> None:
         vt, lanes = self.portable(op.vector.type, op)
         source = self.val(op.source, op)
-        if op.source.type == op.vector.type:
-            self.results(op, source)
-        elif isinstance(op.source.type, Float32Type) and not source.startswith("%"):
+        if not source.startswith("%"):
             # A constant: a constant vector, which its users take as an operand (a relu's zero).
             zero = source == float_literal(0.0, Float32Type())
             self.results(op, "zeroinitializer" if zero else "<" + ", ".join([f"float {source}"] * lanes) + ">")
-        elif isinstance(op.source.type, Float32Type):
-            self.results(op, self.splat(source, vt, "float", lanes))
         else:
-            raise self.error(op, f"broadcasts {op.source.type}; the llvm target broadcasts an f32 scalar")
+            self.results(op, self.splat(source, vt, "float", lanes))
 
     def p_vector_fma(self, op: vector.FMAOp) -> None:
         """lhs * rhs + acc, rounded once (llvm.fma: fused on every machine; a
@@ -174,20 +135,14 @@ class VectorPrinting:
         added in order from the start value (-0.0, or `acc`): the same result
         on every machine. (legalize writes <maximumf> and <minimumf> out.)"""
         vt, lanes = self.portable(op.vector.type, op)
-        if op.kind.data != vector.CombiningKindFlag.ADD:
-            raise self.error(op, f"of kind <{op.kind.data}> cannot be printed by the llvm target: "
-                                 "the portable reductions are <add> (and <maximumf>, <minimumf> as "
-                                 "legalize writes them out)")
         start = self.val(op.acc, op) if op.acc is not None else float_literal(-0.0, Float32Type())
         self.results(op, self.call_intrinsic(
             f"llvm.vector.reduce.fadd.v{lanes}f32", "float", [("float", start), (vt, self.val(op.vector, op))]))
 
     def p_vector_extract(self, op: vector.ExtractOp) -> None:
-        vt, lanes = self.portable(op.vector.type, op)
-        position = list(op.static_position.get_values())
-        if op.dynamic_position or len(position) != 1 or not 0 <= position[0] < lanes:
-            raise self.error(op, "takes one constant lane of a portable vector in the llvm target")
-        self.results(op, self.emit(f"extractelement {vt} {self.val(op.vector, op)}, i32 {position[0]}"))
+        vt, _ = self.portable(op.vector.type, op)
+        (lane,) = op.static_position.get_values()
+        self.results(op, self.emit(f"extractelement {vt} {self.val(op.vector, op)}, i32 {lane}"))
 
     def p_vector_shuffle(self, op: vector.ShuffleOp) -> None:
         vt, _ = self.portable(op.v1.type, op)

@@ -317,11 +317,11 @@ def one_op(body: str, arg: str = "memref<16xf32>") -> str:
 @pytest.mark.parametrize("body,arg,message", [
     ("%v = vector.load %x[%c0] : memref<16xf32>, vector<3xf32>\n"
      "  vector.store %v, %y[%c0] : memref<16xf32>, vector<3xf32>",
-     "memref<16xf32>", r"vectors.mlir:3:\d+: .*'vector.load' on vector<3xf32> cannot be printed as C: "
-                       r"portable vectors are vector<Wxf32> with W = 4, 8 or 16"),
+     "memref<16xf32>", r"vectors.mlir:3:\d+: error: 'vector.load' op cannot be printed by the c target: vector<3xf32> "
+                       r"is not a portable vector: those are vector<Wxf32> .* with W = 4, 8 or 16"),
     ("%v = vector.load %x[%c0] : memref<16xi32>, vector<8xi32>\n"
      "  vector.store %v, %y[%c0] : memref<16xi32>, vector<8xi32>",
-     "memref<16xi32>", r"vectors.mlir:3:\d+: .*'vector.load' on vector<8xi32>"),
+     "memref<16xi32>", r"vectors.mlir:3:\d+: .*'vector.load' op .*vector<8xi32> holds the bits of f32 lanes"),
     ("%v = vector.load %x[%c0] : memref<16xf32>, vector<32xf32>\n"
      "  vector.store %v, %y[%c0] : memref<16xf32>, vector<32xf32>",
      "memref<16xf32>", r"vectors.mlir:3:\d+: .*vector<32xf32>"),
@@ -331,46 +331,46 @@ def one_op(body: str, arg: str = "memref<16xf32>") -> str:
     ("%v = vector.load %x[%c0] : memref<16xf32>, vector<4xf32>\n"
      "  %w = math.exp %v : vector<4xf32>\n"
      "  vector.store %w, %y[%c0] : memref<16xf32>, vector<4xf32>",
-     "memref<16xf32>", r"vectors.mlir:4:\d+: .*'math.exp' on vectors cannot be printed as C: the C target "
-                       r"prints vector arithmetic arith.addf, arith.subf, .*arith.negf"),
+     "memref<16xf32>", r"vectors.mlir:4:\d+: .*'math.exp' op cannot be printed by the c target: on vectors it "
+                       r"prints arith.addf, arith.subf, .*arith.negf"),
     ("%v = vector.load %x[%c0] : memref<16xf32>, vector<4xf32>\n"
      "  %m = arith.cmpf olt, %v, %v : vector<4xf32>\n"
      "  vector.store %v, %y[%c0] : memref<16xf32>, vector<4xf32>",
-     "memref<16xf32>", r"vectors.mlir:4:\d+: .*'arith.cmpf' on vectors cannot be printed as C"),
+     "memref<16xf32>", r"vectors.mlir:4:\d+: .*'arith.cmpf' op cannot be printed by the c target: on vectors"),
     ("%v = vector.load %x[%c0] : memref<16xf32>, vector<4xf32>\n"
      "  %r = vector.reduction <mul>, %v : vector<4xf32> into f32\n"
      "  memref.store %r, %y[%c0] : memref<16xf32>",
-     "memref<16xf32>", r"vectors.mlir:4:\d+: .*'vector.reduction <mul>' cannot be printed as C: "
-                       r"the C target reduces with <add> \(and <maximumf>, <minimumf> as legalize writes them out\)"),
+     "memref<16xf32>", r"vectors.mlir:4:\d+: .*'vector.reduction' op cannot be printed by the c target: of kind <mul>: "
+                       r"it reduces with <add> \(and <maximumf>, <minimumf> as legalize writes them out\)"),
     ("%v = vector.load %x[%c0] : memref<16xf32>, vector<4xf32>\n"
      "  %e = vector.extract %v[%c0] : f32 from vector<4xf32>\n"
      "  memref.store %e, %y[%c0] : memref<16xf32>",
-     "memref<16xf32>", r"vectors.mlir:4:\d+: .*'vector.extract' takes one constant lane in the C target"),
+     "memref<16xf32>", r"vectors.mlir:4:\d+: .*'vector.extract' op cannot be printed by the c target: .*takes one constant lane"),
     ("%c14 = arith.constant 14 : index\n"
      "  %v = vector.load %x[%c14] : memref<16xf32>, vector<4xf32>\n"
      "  vector.store %v, %y[%c0] : memref<16xf32>, vector<4xf32>",
-     "memref<16xf32>", r"vectors.mlir:4:\d+: .*'vector.load' of vector<4xf32> at index 14 of "
+     "memref<16xf32>", r"vectors.mlir:4:\d+: .*'vector.load' op cannot be printed by the c target: vector<4xf32> at index 14 of "
                        r"memref<16xf32> is out of bounds"),
     ("%v = vector.load %x[%c0] : memref<2xf32>, vector<4xf32>\n"
      "  vector.store %v, %y[%c0] : memref<2xf32>, vector<4xf32>",
-     "memref<2xf32>", r"vectors.mlir:3:\d+: .*the 4 lanes must fit in the last dimension"),
+     "memref<2xf32>", r"vectors.mlir:3:\d+: .*the 4 lanes of vector<4xf32> must fit in the last dimension of memref<2xf32>"),
     ("%v = vector.load %y[%c0] : memref<16xf32>, vector<4xf32>\n"
      "  vector.store %v, %x[%c0] : memref<16xf32>, vector<4xf32>",
      "memref<16xf32>", r"vectors.mlir:4:\d+: .*'vector.store' into a read-only buffer \(input\)"),
     ("%v = vector.load %x[%c0] : memref<16xf32>, vector<4xf32>\n"
      "  %b = arith.bitcast %v : vector<4xf32> to vector<4xi32>\n"
      "  %s = arith.addi %b, %b : vector<4xi32>",
-     "memref<16xf32>", r"vectors.mlir:5:\d+: .*'arith.addi' on vectors cannot be printed as C: .*arith.negf, "
-                       r"and arith.bitcast and arith.shli \(by a constant\) on the bits of f32 lanes"),
+     "memref<16xf32>", r"vectors.mlir:5:\d+: .*'arith.addi' op cannot be printed by the c target: on vectors it prints .*arith.negf "
+                       r"of vector<Wxf32>, and arith.bitcast, arith.shli, .* on the bits of f32 lanes"),
     ("%v = vector.load %x[%c0] : memref<16xf32>, vector<4xf32>\n"
      "  %b = arith.bitcast %v : vector<4xf32> to vector<4xi32>\n"
      "  %s = vector.reduction <add>, %b : vector<4xi32> into i32",
-     "memref<16xf32>", r"vectors.mlir:5:\d+: .*'vector.reduction' on vector<4xi32> cannot be printed as C: i32 "
-                       r"vectors are the bits of f32 vectors, taken by arith.constant, arith.bitcast, arith.shli"),
+     "memref<16xf32>", r"vectors.mlir:5:\d+: .*'vector.reduction' op cannot be printed by the c target: vector<4xi32> "
+                       r"holds the bits of f32 lanes, which only arith.constant, arith.bitcast, arith.shli"),
     ("%v = vector.load %x[%c0] : memref<16xf32>, vector<4xf32>\n"
      "  %b = arith.bitcast %v : vector<4xf32> to vector<4xi32>\n"
      "  %s = arith.shli %b, %b : vector<4xi32>",
-     "memref<16xf32>", r"vectors.mlir:5:\d+: .*'arith.shli' on vectors needs a constant splat amount in 0..31"),
+     "memref<16xf32>", r"vectors.mlir:5:\d+: .*'arith.shli' op .*a shift of vector lanes is by a constant splat amount in 0..31"),
 ])
 def test_unsupported_vectors_are_located_errors(body, arg, message):
     error = error_of(one_op(body, arg))

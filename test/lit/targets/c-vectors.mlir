@@ -100,7 +100,7 @@ func.func @vecs(%x: memref<16x24xf32>, %y: memref<24xf32>, %z: memref<24xf32>, %
 // -----
 
 // A vector width the C target has no type for is an error at the op.
-// ERR: c-vectors.mlir:[[# @LINE + 4]]:{{[0-9]+}}: error: 'vector.load' on vector<3xf32> cannot be printed as C: portable vectors are vector<Wxf32> with W = 4, 8 or 16
+// ERR: c-vectors.mlir:[[# @LINE + 4]]:{{[0-9]+}}: error: 'vector.load' op cannot be printed by the c target: vector<3xf32> is not a portable vector: those are vector<Wxf32> (vector<Wxi32> for their bits, vector<Wxi1> for masks) with W = 4, 8 or 16
 func.func @odd(%x: memref<8xf32>, %y: memref<8xf32>)
     attributes {pelemay.entry, pelemay.num_inputs = 1 : i64} {
   %c0 = arith.constant 0 : index
@@ -111,7 +111,7 @@ func.func @odd(%x: memref<8xf32>, %y: memref<8xf32>)
 
 // -----
 
-// ERR: c-vectors.mlir:[[# @LINE + 5]]:{{[0-9]+}}: error: 'vector.broadcast' on vector<4xi32> cannot be printed as C
+// ERR: c-vectors.mlir:[[# @LINE + 5]]:{{[0-9]+}}: error: 'vector.broadcast' op cannot be printed by the c target: vector<4xi32> holds the bits of f32 lanes
 func.func @ints(%x: memref<8xi32>, %y: memref<8xi32>)
     attributes {pelemay.entry, pelemay.num_inputs = 1 : i64} {
   %c0 = arith.constant 0 : index
