@@ -13,7 +13,6 @@ from xdsl.dialects.builtin import (
     Float64Type,
     IndexType,
     MemRefType,
-    NoneAttr,
     Signedness,
     TensorType,
     VectorType,
@@ -22,7 +21,7 @@ from xdsl.ir import Attribute
 
 from pelemay_ir import dtypes
 from pelemay_ir.targets import c_runtime as rt
-from pelemay_ir.targets.printable import is_neon_vector
+from pelemay_ir.targets.printable import is_neon_vector, row_major_rule
 
 
 class Unsupported(Exception):
@@ -90,15 +89,11 @@ def is_f16(t: Attribute) -> bool:
 
 
 def memref_shape(t: MemRefType, what: str) -> tuple[int, ...]:
-    shape = tuple(t.get_shape())
-    if any(d < 0 for d in shape):
-        raise Unsupported(f"{what} has a dynamic shape ({t}); the C target needs static shapes")
-    if not isinstance(t.layout, NoneAttr):
-        raise Unsupported(f"{what} has a non-identity layout ({t}); the C target needs row-major memrefs")
-    if not isinstance(t.memory_space, NoneAttr):
-        raise Unsupported(f"{what} has a memory space ({t})")
+    reason = row_major_rule(t, "c")
+    if reason:
+        raise Unsupported(f"{what}: {reason}")
     type_key(t.element_type)
-    return shape
+    return tuple(t.get_shape())
 
 
 def count(shape: Iterable[int]) -> int:

@@ -217,18 +217,25 @@ def _access_rule(op: vector.LoadOp | vector.StoreOp) -> str | None:
     return None
 
 
+def row_major_rule(t: MemRefType, target: str) -> str | None:
+    """Why a printer of row-major memrefs cannot hold one of type t, or None."""
+    if any(d < 0 for d in t.get_shape()):
+        return f"a memref of dynamic shape ({t}); the {target} target needs static shapes"
+    if not isinstance(t.layout, NoneAttr):
+        return f"a memref with a non-identity layout ({t}); the {target} target needs row-major memrefs"
+    if not isinstance(t.memory_space, NoneAttr):
+        return f"a memref with a memory space ({t})"
+    return None
+
+
 def _type_rule(t: Attribute, p: Printable, neon: bool) -> str | None:
     """Why p cannot hold a value of type t, or None."""
     if isinstance(t, TensorType):
         return (f"it holds a tensor ({t}); bufferize it and lower it to loops first "
                 "('bufferize', 'plan-memory', 'convert-pbuf-to-loops')")
     if isinstance(t, MemRefType):
-        if p.row_major and any(d < 0 for d in t.get_shape()):
-            return f"a memref of dynamic shape ({t}); the {p.target} target needs static shapes"
-        if p.row_major and not isinstance(t.layout, NoneAttr):
-            return f"a memref with a non-identity layout ({t}); the {p.target} target needs row-major memrefs"
-        if p.row_major and not isinstance(t.memory_space, NoneAttr):
-            return f"a memref with a memory space ({t})"
+        if p.row_major and (reason := row_major_rule(t, p.target)):
+            return reason
         t = t.element_type
     if isinstance(t, VectorType):
         if is_portable_vector(t) or (neon and is_neon_vector(t)):
