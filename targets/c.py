@@ -914,25 +914,29 @@ def stdout_text(module: ModuleOp, machine: str | None = None) -> str:
     return header + "\n" + source
 
 
-def split_output(text: str) -> tuple[str, str]:
-    """The header and source of `stdout_text`'s output."""
-    starts = [m.start() for m in re.finditer("^" + re.escape(SOURCE_BANNER), text, re.M)]
-    if len(starts) != 1 or not text.startswith(HEADER_BANNER):
+def split_output(text: str, target: str = "c", language: str = "C99") -> tuple[str, str]:
+    """The header and source of `stdout_text`'s output (or a C dialect's, whose
+    banners name its `language`)."""
+    header_banner, source_banner = (b.replace("C99", language) for b in (HEADER_BANNER, SOURCE_BANNER))
+    starts = [m.start() for m in re.finditer("^" + re.escape(source_banner), text, re.M)]
+    if len(starts) != 1 or not text.startswith(header_banner):
         raise CompileError(
-            "-t c -o FILE.c writes one program (a header and a source); "
-            "this output holds " + (f"{len(starts)} programs" if starts else "no C program")
+            f"-t {target} -o FILE writes one program (a header and a source); "
+            "this output holds " + (f"{len(starts)} programs" if starts else f"no {language} program")
         )
     return text[: starts[0]].rstrip("\n") + "\n", text[starts[0]:]
 
 
-def write(path: Path, text: str) -> None:
-    """`-t c -o out/NAME.c`: writes out/NAME.c and out/NAME.h (each atomically)."""
+def write(path: Path, text: str, target: str = "c", suffix: str = ".c", language: str = "C99") -> None:
+    """`-t c -o out/NAME.c`: writes out/NAME.c and out/NAME.h (each atomically);
+    a C dialect's source ends in its own `suffix`."""
     from pelemay_ir.files import atomic_write
 
     path = Path(path)
-    if path.suffix != ".c":
-        raise CompileError(f"-t c writes a .c file and its .h beside it; '{path}' does not end in .c")
-    header, source = split_output(text)
+    if path.suffix != suffix:
+        raise CompileError(f"-t {target} writes a {suffix} file and its .h beside it; "
+                           f"'{path}' does not end in {suffix}")
+    header, source = split_output(text, target, language)
     header_path = path.with_suffix(".h")
     source = re.sub(r'^#include "[^"\n]*"$', f'#include "{header_path.name}"', source, count=1, flags=re.M)
     atomic_write(header_path, header)

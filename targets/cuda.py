@@ -36,6 +36,7 @@ from pelemay_ir.passes.outline_gpu_kernels import ARCH_ATTR
 from pelemay_ir.targets.abi import ERROR_CODES, Interface
 from pelemay_ir.targets.abi import interface as abi_interface
 from pelemay_ir.targets.c import STANDARD_INCLUDES, CFunctionPrinter, CPrinter, _declaration
+from pelemay_ir.targets.c import write as c_write
 from pelemay_ir.targets.c_header import HEADER_BANNER, SOURCE_BANNER
 from pelemay_ir.targets.c_names import Namer, describe_location, fail
 from pelemay_ir.targets.c_scalar import nothing
@@ -46,6 +47,8 @@ CUDA_ERROR_CODES = (
     ("PELEMAY_ERR_LAUNCH", 4, "a kernel launch failed (cudaGetLastError; the stream's error state is cleared)"),
 )
 LAUNCH_MACRO = "PELEMAY_CUDA_LAUNCH"
+LANGUAGE = "CUDA"
+"""What the banners of its header and source call the language."""
 _BUILT_IN = {"gpu.thread_id": "threadIdx", "gpu.block_id": "blockIdx", "gpu.block_dim": "blockDim",
              "gpu.grid_dim": "gridDim"}
 
@@ -109,7 +112,7 @@ class CudaPrinter(CPrinter):
 
     def header(self, header_name: str) -> str:
         text = super().header(header_name)
-        text = text.replace(HEADER_BANNER, HEADER_BANNER.replace("C99", "CUDA"), 1)
+        text = text.replace(HEADER_BANNER, HEADER_BANNER.replace("C99", LANGUAGE), 1)
         text = text.replace("#include <stdint.h>\n", "#include <stdint.h>\n\n#include <cuda_runtime.h>\n", 1)
         codes = "".join(f"#ifndef {n}\n#define {n} {v} /* {m} */\n#endif\n" for n, v, m in CUDA_ERROR_CODES)
         last = ERROR_CODES[-1][0]
@@ -123,8 +126,8 @@ class CudaPrinter(CPrinter):
     def source(self, header_name: str) -> str:
         entry_text = self.function_printer(self, self.entry).entry_function()
         out = [
-            f"{SOURCE_BANNER.replace('C99', 'CUDA')} of {self.iface.run}{self._origin()}. Do not edit. */",
-            f"/* Build: {machines.DEVICES['cuda'].compiler} -arch={self.arch} -c {Path(header_name).stem}.cu */",
+            f"{SOURCE_BANNER.replace('C99', LANGUAGE)} of {self.iface.run}{self._origin()}. Do not edit. */",
+            f"/* Build with {machines.DEVICES['cuda'].compiler} -arch={self.arch} (docs/cuda.md). */",
             f'#include "{header_name}"',
             "",
             *STANDARD_INCLUDES,
@@ -228,17 +231,4 @@ def stdout_text(module: ModuleOp) -> str:
 
 def write(path: Path, text: str) -> None:
     """`-t cuda -o out/NAME.cu`: writes out/NAME.cu and out/NAME.h (each atomically)."""
-    from pelemay_ir.files import atomic_write
-
-    path = Path(path)
-    if path.suffix != ".cu":
-        raise CompileError(f"-t cuda writes a .cu file and its .h beside it; '{path}' does not end in .cu")
-    marker = SOURCE_BANNER.replace("C99", "CUDA")
-    at = text.find("\n" + marker)
-    if at < 0 or not text.startswith(HEADER_BANNER.replace("C99", "CUDA")):
-        raise CompileError("-t cuda -o FILE.cu writes one program (a header and a source); this output holds none")
-    header, source = text[:at + 1].rstrip("\n") + "\n", text[at + 1:]
-    header_path = path.with_suffix(".h")
-    source = re.sub(r'^#include "[^"\n]*"$', f'#include "{header_path.name}"', source, count=1, flags=re.M)
-    atomic_write(header_path, header)
-    atomic_write(path, source)
+    c_write(path, text, "cuda", ".cu", LANGUAGE)
