@@ -357,36 +357,57 @@ def relative_error(out: np.ndarray, expected: np.ndarray) -> float:
     return float(np.max(np.abs(out - expected))) / scale
 
 
+SETTLE = 0.02
+"""Seconds of quiet before each timed sample: threads an implementation
+leaves polling after its calls (ours between parallel loops, onnxruntime's
+spinning pool) go idle first, so no sample pays for another's threads."""
+
+
 @dataclass
 class Timing:
     knobs: dict
 
-    def measure(self, call: Callable[[], object]) -> list[float]:
-        """Seconds per call: `repeat` samples (at least 3, fewer than `repeat`
-        when the per-cell budget runs out), each of enough back-to-back calls
-        to last `min_sample` seconds. A call slower than that is a sample by
-        itself, the first one included (slow cells cost three calls, not five)."""
-        repeat, budget, min_sample = self.knobs["repeat"], self.knobs["budget"], self.knobs["min_sample"]
+    def calibrate(self, call: Callable[[], object]) -> tuple[int, float]:
+        """Back-to-back calls per sample (enough to last `min_sample` seconds)
+        and seconds per call, from one call and then one such batch."""
+        min_sample = self.knobs["min_sample"]
         start = time.perf_counter()
         call()
         per_call = time.perf_counter() - start
-        inner, times = 1, []
         if per_call >= min_sample:
-            times.append(per_call)
-        else:
-            inner = max(1, math.ceil(min_sample / max(per_call, 1e-9)))
-            start = time.perf_counter()
-            for _ in range(inner):
-                call()
-            per_call = (time.perf_counter() - start) / inner
-            inner = max(1, math.ceil(min_sample / max(per_call, 1e-9)))
-        samples = min(repeat, max(3, int(budget / (per_call * inner))))
-        while len(times) < samples:
-            start = time.perf_counter()
-            for _ in range(inner):
-                call()
-            times.append((time.perf_counter() - start) / inner)
+            return 1, per_call
+        inner = max(1, math.ceil(min_sample / max(per_call, 1e-9)))
+        start = time.perf_counter()
+        for _ in range(inner):
+            call()
+        per_call = (time.perf_counter() - start) / inner
+        return max(1, math.ceil(min_sample / max(per_call, 1e-9))), per_call
+
+    def interleave(self, calls: dict[str, Callable[[], object]]) -> dict[str, list[float]]:
+        """Seconds per call of each of `calls`, sampled in interleaved rounds
+        (the order rotating each round, SETTLE seconds of quiet before each
+        sample), so a noisy spell of this shared machine falls on all of them:
+        `repeat` samples each, fewer when its `budget` would be exceeded, never
+        fewer than 3."""
+        repeat, budget = self.knobs["repeat"], self.knobs["budget"]
+        plan = {k: self.calibrate(call) for k, call in calls.items()}
+        wanted = {k: min(repeat, max(3, int(budget / (per_call * inner)))) for k, (inner, per_call) in plan.items()}
+        times: dict[str, list[float]] = {k: [] for k in calls}
+        keys = list(calls)
+        for r in range(max(wanted.values(), default=0)):
+            for k in keys[r % len(keys):] + keys[:r % len(keys)]:
+                if len(times[k]) >= wanted[k]:
+                    continue
+                time.sleep(SETTLE)
+                inner = plan[k][0]
+                start = time.perf_counter()
+                for _ in range(inner):
+                    calls[k]()
+                times[k].append((time.perf_counter() - start) / inner)
         return times
+
+    def measure(self, call: Callable[[], object]) -> list[float]:
+        return self.interleave({"": call})[""]
 
 
 @dataclass
@@ -402,13 +423,19 @@ class Result:
         return float(np.median(self.times))
 
 
+def check(w: Workload, impl: str, output: Callable[[], np.ndarray]) -> Result:
+    """The first output against the reference: ok (to be timed) or wrong."""
+    err = relative_error(output(), w.expected)
+    return Result(w.name, impl, "ok" if err <= TOLERANCE else "wrong", error=err)
+
+
 def check_and_time(w: Workload, impl: str, call: Callable[[], object], output: Callable[[], np.ndarray],
                    timing: Timing) -> Result:
     call()
-    err = relative_error(output(), w.expected)
-    if not err <= TOLERANCE:
-        return Result(w.name, impl, "wrong", error=err)
-    return Result(w.name, impl, "ok", timing.measure(call), err)
+    r = check(w, impl, output)
+    if r.status == "ok":
+        r.times = timing.measure(call)
+    return r
 
 
 # --- implementations ---------------------------------------------------------
@@ -957,19 +984,32 @@ def main(argv: list[str] | None = None) -> int:
         if impl.begin is not None:
             impl.begin(ws)
     for w in ws:
+        calls = {}
         for impl in impls:
             if impl.prepare is None or not impl.applies(w, ws):
                 continue
             try:
                 call, output = impl.prepare(w)
-                r = check_and_time(w, impl.key, call, output, timing)
+                call()
+                r = check(w, impl.key, output)
+                if r.status == "ok":
+                    calls[impl.key] = call
             except Skip as e:
                 r = Result(w.name, impl.key, str(e))
             except Exception as e:  # a build or run failure is a finding, reported in the table
                 r = Result(w.name, impl.key, f"failed: {type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else ''}")
             results[(w.name, impl.key)] = r
-            shown = fmt_time(r.median) if r.status == "ok" else status_text(r)
-            print(f"{w.name:24s} {impl.label:24s} {shown}", flush=True)
+        try:
+            for key, times in timing.interleave(calls).items():
+                results[(w.name, key)].times = times
+        except Exception as e:  # a call that fails while timed: its row says so
+            for key in calls:
+                results[(w.name, key)] = Result(w.name, key, f"failed while timed: {type(e).__name__}: {e}")
+        for impl in impls:
+            r = results.get((w.name, impl.key))
+            if r is not None:
+                shown = fmt_time(r.median) if r.status == "ok" else status_text(r)
+                print(f"{w.name:24s} {impl.label:24s} {shown}", flush=True)
 
     context = {
         "quick": args.quick,

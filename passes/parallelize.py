@@ -39,8 +39,8 @@ fewer than 2 trips (the pass goes into them instead), loops whose whole
 work is below `MIN_WORK` statement executions, about the cost of handing a
 loop to running threads, and every loop of a function whose parallel work
 in all is below the `min-work` option (default `MIN_TEAM_WORK`), about
-what starting its threads costs
-(they start once per call: targets/c_runtime.py). A loop that is not
+what waking the program's threads costs (they start once and sleep between
+calls: targets/c_runtime.py). A loop that is not
 provably parallel is looked into when it runs at most
 `MAX_SEQUENTIAL_TRIPS` times (its loops are handed to the threads once per
 iteration); a longer one stops the descent, since the hand-overs would
@@ -67,10 +67,10 @@ PARALLEL_ATTR = "pelemay.parallel"
 MIN_WORK = 1 << 14
 """Loops doing fewer statement executions than this stay sequential (about
 the cost of handing a loop to threads already running)."""
-MIN_TEAM_WORK = 1 << 22
+MIN_TEAM_WORK = 1 << 20
 """The default `min-work`: a function whose parallel loops do fewer statement
-executions than this in all stays sequential (about twice the cost of starting and joining its
-threads, measured in docs/vectorize.md)."""
+executions than this in all stays sequential (a few times the cost of waking
+its kept threads after an idle spell, measured in docs/vectorize.md)."""
 MAX_SEQUENTIAL_TRIPS = 16
 """A loop that must stay sequential but runs at most this many times may hold
 parallel loops: each of its iterations hands them to the threads (a packed

@@ -402,7 +402,7 @@ class CFunctionPrinter:
         self._raw_bindings: list[str] = []
         self.uses_team = False
         """A parallel loop was printed: the function keeps a team of threads."""
-        self.names.taken.add(rt.TEAM)
+        self.names.taken.update((rt.TEAM, rt.OWN_TEAM))
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.depth + line)
@@ -450,7 +450,7 @@ class CFunctionPrinter:
         return f"{self.p._signature()}\n{{\n{body}\n}}\n"
 
     def _team_declaration(self) -> list[str]:
-        return ["    " + rt.TEAM_DECLARATION] if self.uses_team else []
+        return ["    " + line for line in rt.TEAM_DECLARATION] if self.uses_team else []
 
     def _bind_raw(self, arg: BlockArgument, param: str, const: bool, origin: str, hint: str) -> None:
         """Byte pointers to the arena and weights, declared only when something uses them."""
@@ -594,7 +594,7 @@ class CFunctionPrinter:
         self.p.max_threads = max(self.p.max_threads, op.threads.value.data)
         self.uses_team = True
         self.location_comment(op)
-        call = (f"{rt.PARALLEL_FOR}(&{rt.TEAM}, {op.threads.value.data}, {name}, "
+        call = (f"{rt.PARALLEL_FOR}({rt.TEAM}, {op.threads.value.data}, {name}, "
                 f"{'&pelemay_context' if fields else 'NULL'}, "
                 f"{self.expr(op.lower_bound)}, {self.expr(op.upper_bound)}, {self.expr(op.step)});")
         if not fields:

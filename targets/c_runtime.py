@@ -250,31 +250,40 @@ def vector_reduction(v: CVector, with_acc: bool) -> tuple[str, str]:
 
 # --- multicore (loops marked pelemay.parallel) -------------------------------------------
 #
-# A function with parallel loops keeps a team of threads for one call: its
-# first parallel loop starts threads - 1 workers, every parallel loop is cut
-# into contiguous chunks (the first runs on the calling thread), and the
-# function joins the workers before it returns. Between loops a worker polls
+# A program keeps one team of threads between calls: the first parallel loop
+# starts threads - 1 workers, and they stay. Starting threads costs tens of
+# microseconds per call, and a thread started anew is often placed on its
+# creator's busy CPU until the scheduler moves it, so a team started per call
+# lost much of its second core. A call claims the kept team with one atomic
+# exchange; a call made while another holds it (two threads calling the
+# program at once) starts and joins a team of its own, as every call did
+# before, so calls stay reentrant. Every parallel loop is cut into contiguous
+# chunks (the first runs on the calling thread). Between loops a worker polls
 # the loop counter (yielding its CPU after the first polls) for milliseconds,
-# then sleeps on a condition variable: a loop costs microseconds where
-# starting threads costs tens, and a polling worker keeps its own CPU (a
-# woken sleeper may be put on the caller's busy CPU and wait there). The team lives
-# on the function's stack: nothing is allocated and nothing global is
-# written. Writes of a loop are ordered before whatever follows it by the
-# release/acquire pair on `busy` (GCC/Clang __atomic builtins, which
-# ThreadSanitizer understands) or by the mutex.
+# then sleeps on a condition variable: a loop costs microseconds, and a
+# polling worker keeps its own CPU (a woken sleeper may be put on the caller's
+# busy CPU and wait there). Nothing is allocated; the kept team is the one
+# mutable global. A destructor (GCC/Clang) joins its workers when the program
+# is unloaded or the process exits, and a forked child, which has none of its
+# parent's threads, starts its own. Writes of a loop are ordered before
+# whatever follows it by the release/acquire pair on `busy` (GCC/Clang
+# __atomic builtins, which ThreadSanitizer understands) or by the mutex.
 
 PARALLEL_FEATURES = (
     "#ifndef _POSIX_C_SOURCE",
-    "#define _POSIX_C_SOURCE 200112L /* pthreads under -std=c99 */",
+    "#define _POSIX_C_SOURCE 200112L /* pthreads and getpid under -std=c99 */",
     "#endif",
 )
 """Lines before any #include of a source that starts threads."""
-PARALLEL_INCLUDES = ("#include <pthread.h>", "#include <sched.h>")
+PARALLEL_INCLUDES = ("#include <pthread.h>", "#include <sched.h>", "#include <sys/types.h>", "#include <unistd.h>")
 PARALLEL_FOR = "pelemay_parallel_for"
 TEAM = "pelemay_team"
-"""The team variable of a function with parallel loops."""
-TEAM_DECLARATION = f"struct pelemay_team {TEAM} = {{0}};"
-TEAM_STOP = f"pelemay_team_stop(&{TEAM});"
+"""The team pointer of a function with parallel loops."""
+OWN_TEAM = "pelemay_own_team"
+"""Its own team, used when another call holds the kept one."""
+TEAM_DECLARATION = (f"struct pelemay_team {OWN_TEAM} = {{0}};",
+                    f"struct pelemay_team *const {TEAM} = pelemay_team_claim(&{OWN_TEAM});")
+TEAM_STOP = f"pelemay_team_release({TEAM});"
 PARALLEL_BODY_PARAMS = "const void *pelemay_context, ptrdiff_t pelemay_lo, ptrdiff_t pelemay_hi"
 """The parameters of a loop's worker: its captured values, and its iterations [lo, hi)."""
 TIGHT_POLLS = 1 << 10
@@ -302,6 +311,7 @@ struct pelemay_team_member {{
 struct pelemay_team {{
     int size; /* threads that run chunks, the caller included; 0: not started */
     int locks; /* the mutex and condition variables were made */
+    pid_t owner; /* the process that started the workers */
     pthread_t thread[{workers}];
     struct pelemay_team_member member[{workers}];
     pthread_mutex_t lock;
@@ -379,6 +389,7 @@ static void pelemay_team_start(struct pelemay_team *t)
 {{
     int k;
     t->size = 1;
+    t->owner = getpid();
     if (pthread_mutex_init(&t->lock, NULL) != 0) {{
         return;
     }}
@@ -402,7 +413,7 @@ static void pelemay_team_start(struct pelemay_team *t)
     }}
 }}
 
-/* Joins the workers; called once before the function returns. */
+/* Joins the workers. */
 static void pelemay_team_stop(struct pelemay_team *t)
 {{
     int k;
@@ -419,6 +430,44 @@ static void pelemay_team_stop(struct pelemay_team *t)
     (void)pthread_cond_destroy(&t->done);
     (void)pthread_cond_destroy(&t->wake);
     (void)pthread_mutex_destroy(&t->lock);
+}}
+
+/* The team kept between calls, and whether a call holds it. */
+static struct pelemay_team pelemay_kept_team;
+static int pelemay_kept_team_held;
+
+/* The kept team if no other call holds it, else `own` (started and joined by
+ * this call). A forked child forgets its parent's workers. */
+static struct pelemay_team *pelemay_team_claim(struct pelemay_team *own)
+{{
+    static const struct pelemay_team none;
+    if (__atomic_exchange_n(&pelemay_kept_team_held, 1, __ATOMIC_ACQUIRE) != 0) {{
+        return own;
+    }}
+    if (pelemay_kept_team.size != 0 && pelemay_kept_team.owner != getpid()) {{
+        pelemay_kept_team = none;
+    }}
+    return &pelemay_kept_team;
+}}
+
+/* Called once before the function returns: hands the kept team back, or joins its own. */
+static void pelemay_team_release(struct pelemay_team *t)
+{{
+    if (t == &pelemay_kept_team) {{
+        __atomic_store_n(&pelemay_kept_team_held, 0, __ATOMIC_RELEASE);
+    }} else {{
+        pelemay_team_stop(t);
+    }}
+}}
+
+/* Joins the kept team's workers when the program is unloaded or the process exits. */
+__attribute__((destructor))
+static void pelemay_kept_team_stop(void)
+{{
+    if (__atomic_exchange_n(&pelemay_kept_team_held, 1, __ATOMIC_ACQUIRE) == 0
+        && pelemay_kept_team.size != 0 && pelemay_kept_team.owner == getpid()) {{
+        pelemay_team_stop(&pelemay_kept_team);
+    }}
 }}
 
 /* Runs body on the iterations lb, lb + step, ... below ub in `threads`

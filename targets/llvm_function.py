@@ -30,7 +30,7 @@ from pelemay_ir.dialects import arm_simd, mask, parallel
 from pelemay_ir.dialects.index import SizeOfOp
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.targets import c_names
-from pelemay_ir.targets.llvm_runtime import F16_TO_F32, F32_TO_F16, PARALLEL_FOR, TEAM_STOP, TEAM_TYPE
+from pelemay_ir.targets.llvm_runtime import F16_TO_F32, F32_TO_F16, PARALLEL_FOR, TEAM_CLAIM, TEAM_RELEASE, TEAM_TYPE
 from pelemay_ir.targets.llvm_simd import SIMD_HANDLERS, SimdPrinting, type_suffix
 from pelemay_ir.targets.llvm_types import (
     SOURCE_ATTR,
@@ -742,11 +742,13 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
 
     def p_parallel(self, op: parallel.ForOp) -> None:
         """Store the captured values in a context on the stack and run the
-        worker's entry (ModulePrinter.worker_entry) on the function's team."""
+        worker's entry (ModulePrinter.worker_entry) on the team the function
+        claims (the kept one, or its own when another call holds that)."""
         if self.team is None:
             self.team = "%team"
-            self.allocas += [f"  {self.team} = alloca {TEAM_TYPE}, align 8",
-                             f"  store {TEAM_TYPE} zeroinitializer, ptr {self.team}"]
+            self.allocas += [f"  %own.team = alloca {TEAM_TYPE}, align 8",
+                             f"  store {TEAM_TYPE} zeroinitializer, ptr %own.team",
+                             f"  {self.team} = call ptr @{TEAM_CLAIM}(ptr %own.team)"]
         types = [self.ty(v.type, op) for v in op.captures]
         context = "null"
         if types:
@@ -764,7 +766,7 @@ class FunctionPrinter(VectorPrinting, SimdPrinting):
 
     def p_return(self, op: func.ReturnOp) -> None:
         if self.team is not None:
-            self.inst(f"call void @{TEAM_STOP}(ptr {self.team})")
+            self.inst(f"call void @{TEAM_RELEASE}(ptr {self.team})")
         values = [(self.ty(v.type, op), self.val(v, op)) for v in op.arguments]
         if not values:
             self.inst("ret void")

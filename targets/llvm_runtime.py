@@ -13,7 +13,7 @@ platform's mutex layout in the printed IR).
 
 from __future__ import annotations
 
-from pelemay_ir.targets.c_runtime import TIGHT_POLLS
+from pelemay_ir.targets.c_runtime import POLLS, TIGHT_POLLS
 
 F16_TO_F32 = "pelemay.f16_to_f32"
 F32_TO_F16 = "pelemay.f32_to_f16"
@@ -124,38 +124,56 @@ pl_f16_to_f32 / pl_f32_to_f16, without branches); out[i] = fmaf(a[i], b[i],
 c[i]) for the n lanes of a vector fma on a machine without a fused instruction."""
 
 PARALLEL_FOR = "pelemay.parallel_for"
-TEAM_STOP = "pelemay.team_stop"
+TEAM_CLAIM = "pelemay.team_claim"
+TEAM_RELEASE = "pelemay.team_release"
 TEAM_TYPE = "%pelemay.team"
-"""{ size, stop, loops, busy, body, context, lb, ub, step, chunks, [W x pthread_t], [W x member] }"""
+"""{ size, stop, loops, busy, body, context, lb, ub, step, chunks, [W x pthread_t], [W x member],
+locks, owner, lock, wake, done }: the C runtime's struct pelemay_team (targets/c_runtime.py)."""
+PTHREAD_STORAGE = "[8 x i64]"
+"""Room for a pthread_mutex_t or pthread_cond_t, whose layout differs by C
+library and machine: 64 bytes, 8-aligned, holds each of them on glibc, musl
+and macOS (24 to 64 bytes)."""
 
 
 def team_types(max_threads: int, index: str) -> list[str]:
-    """The team's types (before any function: LLVM sizes a type where it is used)."""
+    """The team's types and the kept team (before any function: LLVM sizes a type where it is used)."""
     workers = max_threads - 1
     return [
         f"{TEAM_TYPE} = type {{ i32, i32, i32, i32, ptr, ptr, {index}, {index}, {index}, i32, "
-        f"[{workers} x {index}], [{workers} x %pelemay.member] }}",
+        f"[{workers} x {index}], [{workers} x %pelemay.member], i32, i32, "
+        f"{PTHREAD_STORAGE}, {PTHREAD_STORAGE}, {PTHREAD_STORAGE} }}",
         "%pelemay.member = type { ptr, i32 }",
+        f"@pelemay.kept_team = internal global {TEAM_TYPE} zeroinitializer, align 8",
+        "@pelemay.kept_team_held = internal global i32 0, align 4",
+        "@llvm.global_dtors = appending global [1 x { i32, ptr, ptr }] "
+        "[{ i32, ptr, ptr } { i32 65535, ptr @pelemay.kept_team_stop, ptr null }]",
         "",
     ]
 
 
 def team_runtime(max_threads: int, index: str) -> str:
-    """The team's functions for up to `max_threads` threads; `index` is the
-    machine's pointer-sized integer (ptrdiff_t and pthread_t)."""
+    """The team's functions for up to `max_threads` threads, the protocol of
+    targets/c_runtime.py's; `index` is the machine's pointer-sized integer
+    (ptrdiff_t and pthread_t)."""
     workers = max_threads - 1
+    fields = {"size": 0, "stop": 1, "loops": 2, "busy": 3, "body": 4, "context": 5, "lb": 6, "ub": 7,
+              "step": 8, "chunks": 9, "locks": 12, "owner": 13, "lock": 14, "wake": 15, "done": 16}
 
-    def field(ptr: str, k: int, name: str) -> str:
-        return f"  %{name} = getelementptr inbounds {TEAM_TYPE}, ptr {ptr}, i32 0, i32 {k}"
+    def field(ptr: str, *names: str) -> str:
+        return "\n".join(f"  %{name}p = getelementptr inbounds {TEAM_TYPE}, ptr {ptr}, i32 0, i32 {fields[name]}"
+                         for name in names)
 
     wide = index == "i64"
 
-    def pause(poll: str) -> str:
-        """Between two polls: nothing for the first TIGHT_POLLS, then sched_yield."""
+    def pause(poll: str, patience: str) -> str:
+        """After a poll that found nothing: poll again at once for the first
+        TIGHT_POLLS, then after sched_yield; after POLLS, go to `patience`."""
         return f"""pause:
+  %polls.next = add i32 %polls, 1
   %tight = icmp slt i32 %polls, {TIGHT_POLLS}
-  %polls.up = add i32 %polls, 1
-  %polls.next = select i1 %tight, i32 %polls.up, i32 %polls
+  %patient = icmp slt i32 %polls, {POLLS}
+  br i1 %patient, label %polled, label %{patience}
+polled:
   br i1 %tight, label %{poll}, label %yield
 yield:
   %yielded = call i32 @sched_yield()
@@ -170,10 +188,7 @@ yield:
     return f"""; Chunk k of `chunks` of the iterations lb, lb + step, ... below ub.
 define internal void @pelemay.run_chunk(ptr %t, i32 %k) #0 {{
 entry:
-{field('%t', 6, 'lbp')}
-{field('%t', 7, 'ubp')}
-{field('%t', 8, 'stepp')}
-{field('%t', 9, 'chunksp')}
+{field('%t', 'lb', 'ub', 'step', 'chunks')}
   %lb.n = load {index}, ptr %lbp
   %ub.n = load {index}, ptr %ubp
   %step.n = load {index}, ptr %stepp
@@ -204,8 +219,7 @@ entry:
   %some = icmp slt i64 %lo, %hi
   br i1 %some, label %run, label %done
 run:
-{field('%t', 4, 'bodyp')}
-{field('%t', 5, 'contextp')}
+{field('%t', 'body', 'context')}
   %body = load ptr, ptr %bodyp
   %context = load ptr, ptr %contextp
 {from64('%lo', 'lo.n')}
@@ -216,33 +230,50 @@ done:
   ret void
 }}
 
+; A worker: polls for the next loop (then sleeps on `wake`), runs its chunk, says it is done.
 define internal ptr @pelemay.team_work(ptr %member) #0 {{
 entry:
   %t = load ptr, ptr %member
   %indexp = getelementptr inbounds %pelemay.member, ptr %member, i32 0, i32 1
   %index = load i32, ptr %indexp
-{field('%t', 1, 'stopp')}
-{field('%t', 2, 'loopsp')}
-{field('%t', 3, 'busyp')}
-{field('%t', 9, 'chunksp')}
+{field('%t', 'stop', 'loops', 'busy', 'chunks', 'lock', 'wake', 'done')}
   br label %wait
 wait:
-  %seen = phi i32 [ 0, %entry ], [ %loops, %ran ]
+  %seen = phi i32 [ 0, %entry ], [ %loops.now, %unlock ]
   br label %poll
 poll:
-  %polls = phi i32 [ 0, %wait ], [ %polls.next, %pause ], [ %polls.next, %yield ]
+  %polls = phi i32 [ 0, %wait ], [ %polls.next, %polled ], [ %polls.next, %yield ]
   %loops = load atomic i32, ptr %loopsp acquire, align 4
   %stop = load atomic i32, ptr %stopp acquire, align 4
   %posted = icmp ne i32 %loops, %seen
   %stopping = icmp ne i32 %stop, 0
   %woken = or i1 %posted, %stopping
   br i1 %woken, label %awake, label %pause
-{pause("poll")}
+{pause("poll", "sleep")}
+sleep:
+  %locked = call i32 @pthread_mutex_lock(ptr %lockp)
+  br label %asleep
+asleep:
+  %loops.asleep = load atomic i32, ptr %loopsp acquire, align 4
+  %stop.asleep = load atomic i32, ptr %stopp acquire, align 4
+  %same = icmp eq i32 %loops.asleep, %seen
+  %going = icmp eq i32 %stop.asleep, 0
+  %idle = and i1 %same, %going
+  br i1 %idle, label %nap, label %risen
+nap:
+  %napped = call i32 @pthread_cond_wait(ptr %wakep, ptr %lockp)
+  br label %asleep
+risen:
+  %unlocked = call i32 @pthread_mutex_unlock(ptr %lockp)
+  br label %awake
 awake:
-  br i1 %stopping, label %exit, label %work
+  %stop.now = load atomic i32, ptr %stopp acquire, align 4
+  %stopping.now = icmp ne i32 %stop.now, 0
+  br i1 %stopping.now, label %exit, label %work
 exit:
   ret ptr null
 work:
+  %loops.now = load atomic i32, ptr %loopsp acquire, align 4
   %chunks = load i32, ptr %chunksp
   %mine = icmp slt i32 %index, %chunks
   br i1 %mine, label %chunk, label %ran
@@ -250,18 +281,47 @@ chunk:
   call void @pelemay.run_chunk(ptr %t, i32 %index)
   br label %ran
 ran:
+  %locked.done = call i32 @pthread_mutex_lock(ptr %lockp)
   %left = atomicrmw sub ptr %busyp, i32 1 release
+  %last = icmp eq i32 %left, 1
+  br i1 %last, label %signal, label %unlock
+signal:
+  %signalled = call i32 @pthread_cond_signal(ptr %donep)
+  br label %unlock
+unlock:
+  %unlocked.done = call i32 @pthread_mutex_unlock(ptr %lockp)
   br label %wait
 }}
 
 ; Starts up to {workers} workers (fewer if threads cannot start: their chunks then run on the others).
 define internal void @pelemay.team_start(ptr %t) #0 {{
 entry:
-{field('%t', 0, 'sizep')}
+{field('%t', 'size', 'locks', 'owner', 'lock', 'wake', 'done')}
   store i32 1, ptr %sizep
+  %pid = call i32 @getpid()
+  store i32 %pid, ptr %ownerp
+  %lock.failed = call i32 @pthread_mutex_init(ptr %lockp, ptr null)
+  %lock.ok = icmp eq i32 %lock.failed, 0
+  br i1 %lock.ok, label %make.wake, label %done
+make.wake:
+  %wake.failed = call i32 @pthread_cond_init(ptr %wakep, ptr null)
+  %wake.ok = icmp eq i32 %wake.failed, 0
+  br i1 %wake.ok, label %make.done, label %drop.lock
+make.done:
+  %done.failed = call i32 @pthread_cond_init(ptr %donep, ptr null)
+  %done.ok = icmp eq i32 %done.failed, 0
+  br i1 %done.ok, label %made, label %drop.wake
+drop.wake:
+  %wake.gone = call i32 @pthread_cond_destroy(ptr %wakep)
+  br label %drop.lock
+drop.lock:
+  %lock.gone = call i32 @pthread_mutex_destroy(ptr %lockp)
+  br label %done
+made:
+  store i32 1, ptr %locksp
   br label %loop
 loop:
-  %k = phi i32 [ 0, %entry ], [ %k.next, %started ]
+  %k = phi i32 [ 0, %made ], [ %k.next, %started ]
   %more = icmp slt i32 %k, {workers}
   br i1 %more, label %start, label %done
 start:
@@ -283,28 +343,98 @@ done:
   ret void
 }}
 
-; Joins the workers; called once before the function returns.
-define internal void @{TEAM_STOP}(ptr %t) #0 {{
+; Joins the workers.
+define internal void @pelemay.team_stop(ptr %t) #0 {{
 entry:
-{field('%t', 0, 'sizep')}
-{field('%t', 1, 'stopp')}
+{field('%t', 'size', 'stop', 'locks', 'lock', 'wake', 'done')}
+  %locks = load i32, ptr %locksp
+  %made = icmp ne i32 %locks, 0
+  br i1 %made, label %stop, label %done
+stop:
+  %locked = call i32 @pthread_mutex_lock(ptr %lockp)
+  store atomic i32 1, ptr %stopp release, align 4
+  %woken = call i32 @pthread_cond_broadcast(ptr %wakep)
+  %unlocked = call i32 @pthread_mutex_unlock(ptr %lockp)
   %size = load i32, ptr %sizep
   %workers = sub i32 %size, 1
-  %any = icmp sgt i32 %workers, 0
-  br i1 %any, label %stop, label %done
-stop:
-  store atomic i32 1, ptr %stopp release, align 4
   br label %loop
 loop:
   %k = phi i32 [ 0, %stop ], [ %k.next, %join ]
   %more = icmp slt i32 %k, %workers
-  br i1 %more, label %join, label %done
+  br i1 %more, label %join, label %destroy
 join:
   %threadp = getelementptr inbounds {TEAM_TYPE}, ptr %t, i32 0, i32 10, i32 %k
   %thread = load {index}, ptr %threadp
   %joined = call i32 @pthread_join({index} %thread, ptr null)
   %k.next = add i32 %k, 1
   br label %loop
+destroy:
+  %done.gone = call i32 @pthread_cond_destroy(ptr %donep)
+  %wake.gone = call i32 @pthread_cond_destroy(ptr %wakep)
+  %lock.gone = call i32 @pthread_mutex_destroy(ptr %lockp)
+  br label %done
+done:
+  ret void
+}}
+
+; The kept team if no other call holds it, else `own` (started and joined by
+; this call). A forked child forgets its parent's workers.
+define internal ptr @{TEAM_CLAIM}(ptr %own) #0 {{
+entry:
+  %held = atomicrmw xchg ptr @pelemay.kept_team_held, i32 1 acquire
+  %taken = icmp ne i32 %held, 0
+  br i1 %taken, label %others, label %kept
+others:
+  ret ptr %own
+kept:
+{field('@pelemay.kept_team', 'size', 'owner')}
+  %size = load i32, ptr %sizep
+  %started = icmp ne i32 %size, 0
+  br i1 %started, label %check, label %ready
+check:
+  %owner = load i32, ptr %ownerp
+  %pid = call i32 @getpid()
+  %forked = icmp ne i32 %owner, %pid
+  br i1 %forked, label %forget, label %ready
+forget:
+  store {TEAM_TYPE} zeroinitializer, ptr @pelemay.kept_team, align 8
+  br label %ready
+ready:
+  ret ptr @pelemay.kept_team
+}}
+
+; Called once before the function returns: hands the kept team back, or joins its own.
+define internal void @{TEAM_RELEASE}(ptr %t) #0 {{
+entry:
+  %kept = icmp eq ptr %t, @pelemay.kept_team
+  br i1 %kept, label %hand, label %own
+hand:
+  store atomic i32 0, ptr @pelemay.kept_team_held release, align 4
+  ret void
+own:
+  call void @pelemay.team_stop(ptr %t)
+  ret void
+}}
+
+; Joins the kept team's workers when the program is unloaded or the process exits.
+define internal void @pelemay.kept_team_stop() #0 {{
+entry:
+  %held = atomicrmw xchg ptr @pelemay.kept_team_held, i32 1 acquire
+  %free = icmp eq i32 %held, 0
+  br i1 %free, label %kept, label %done
+kept:
+{field('@pelemay.kept_team', 'size', 'owner')}
+  %size = load i32, ptr %sizep
+  %started = icmp ne i32 %size, 0
+  br i1 %started, label %check, label %done
+check:
+  %owner = load i32, ptr %ownerp
+  %pid = call i32 @getpid()
+  %here = icmp eq i32 %owner, %pid
+  br i1 %here, label %stop, label %done
+stop:
+  call void @pelemay.team_stop(ptr @pelemay.kept_team)
+  br label %done
 done:
   ret void
 }}
@@ -314,7 +444,7 @@ done:
 ; thread; returns when all are done.
 define internal void @{PARALLEL_FOR}(ptr %t, i32 %threads, ptr %body, ptr %context, {index} %lb, {index} %ub, {index} %step) #0 {{
 entry:
-{field('%t', 0, 'sizep')}
+{field('%t', 'size')}
   %size.before = load i32, ptr %sizep
   %fresh = icmp eq i32 %size.before, 0
   br i1 %fresh, label %start, label %started
@@ -334,14 +464,8 @@ inline.run:
   call void %body(ptr %context, {index} %lb, {index} %ub)
   br label %done
 post:
-{field('%t', 3, 'busyp')}
-{field('%t', 2, 'loopsp')}
-{field('%t', 4, 'bodyp')}
-{field('%t', 5, 'contextp')}
-{field('%t', 6, 'lbp')}
-{field('%t', 7, 'ubp')}
-{field('%t', 8, 'stepp')}
-{field('%t', 9, 'chunksp')}
+{field('%t', 'busy', 'loops', 'body', 'context', 'lb', 'ub', 'step', 'chunks', 'lock', 'wake', 'done')}
+  %locked = call i32 @pthread_mutex_lock(ptr %lockp)
   store ptr %body, ptr %bodyp
   store ptr %context, ptr %contextp
   store {index} %lb, ptr %lbp
@@ -351,19 +475,44 @@ post:
   %workers = sub i32 %size, 1
   store atomic i32 %workers, ptr %busyp monotonic, align 4
   %posted = atomicrmw add ptr %loopsp, i32 1 release
+  %woken = call i32 @pthread_cond_broadcast(ptr %wakep)
+  %unlocked = call i32 @pthread_mutex_unlock(ptr %lockp)
   call void @pelemay.run_chunk(ptr %t, i32 0)
   br label %wait
 wait:
-  %polls = phi i32 [ 0, %post ], [ %polls.next, %pause ], [ %polls.next, %yield ]
+  %polls = phi i32 [ 0, %post ], [ %polls.next, %polled ], [ %polls.next, %yield ]
   %busy = load atomic i32, ptr %busyp acquire, align 4
   %finished = icmp eq i32 %busy, 0
   br i1 %finished, label %done, label %pause
-{pause("wait")}
+{pause("wait", "sleep")}
+sleep:
+  %locked.wait = call i32 @pthread_mutex_lock(ptr %lockp)
+  br label %asleep
+asleep:
+  %busy.asleep = load atomic i32, ptr %busyp acquire, align 4
+  %idle = icmp ne i32 %busy.asleep, 0
+  br i1 %idle, label %nap, label %risen
+nap:
+  %napped = call i32 @pthread_cond_wait(ptr %donep, ptr %lockp)
+  br label %asleep
+risen:
+  %unlocked.wait = call i32 @pthread_mutex_unlock(ptr %lockp)
+  br label %done
 done:
   ret void
 }}
 
 declare i32 @pthread_create(ptr, ptr, ptr, ptr)
 declare i32 @pthread_join({index}, ptr)
+declare i32 @pthread_mutex_init(ptr, ptr)
+declare i32 @pthread_mutex_destroy(ptr)
+declare i32 @pthread_mutex_lock(ptr)
+declare i32 @pthread_mutex_unlock(ptr)
+declare i32 @pthread_cond_init(ptr, ptr)
+declare i32 @pthread_cond_destroy(ptr)
+declare i32 @pthread_cond_wait(ptr, ptr)
+declare i32 @pthread_cond_signal(ptr)
+declare i32 @pthread_cond_broadcast(ptr)
 declare i32 @sched_yield()
+declare i32 @getpid()
 """

@@ -178,8 +178,8 @@ LOOPS = """func.func @loops(%x: memref<8192xf32>, %o1: memref<8192xf32>, %o2: me
 
 
 def test_small_programs_stay_sequential_by_default():
-    """Starting threads costs tens of microseconds: a function whose parallel
-    loops do less than min-work statements in all keeps none of its marks."""
+    """Waking the kept threads costs tens of microseconds: a function whose
+    parallel loops do less than min-work statements in all keeps none of its marks."""
     assert not marked(api.lower(matmul(67, 61, 53), threads=2))
     assert marked(api.lower(matmul(67, 61, 53), threads=2, min_work=0))
     assert marked(api.lower(conv(), threads=2, min_work=10_000))
@@ -251,10 +251,11 @@ def test_printed_c_outlines_marked_loops():
     assert "pthread_t thread[2];" in source  # N - 1 started threads, a fixed array
     assert "malloc" not in source
     assert "struct pelemay_mm_run_parallel_0_context {" in source
-    # one team per call, on the run function's stack, joined before it returns
-    assert source.count("struct pelemay_team pelemay_team = {0};") == 1
-    assert "pelemay_parallel_for(&pelemay_team, 3, pelemay_mm_run_parallel_0, &pelemay_context, 0, 64, 8);" in source
-    assert "pelemay_team_stop(&pelemay_team);\n    return PELEMAY_OK;" in source
+    # the call claims the kept team (or runs its own) and hands it back before it returns
+    assert source.count("static struct pelemay_team pelemay_kept_team;") == 1
+    assert source.count("struct pelemay_team *const pelemay_team = pelemay_team_claim(&pelemay_own_team);") == 1
+    assert "pelemay_parallel_for(pelemay_team, 3, pelemay_mm_run_parallel_0, &pelemay_context, 0, 64, 8);" in source
+    assert "pelemay_team_release(pelemay_team);\n    return PELEMAY_OK;" in source
     assert "pthread" not in header
 
 
@@ -276,8 +277,10 @@ def test_printed_llvm_runs_marked_loops_on_a_team():
     lowered = api.lower(EXAMPLES / "resblock.mlir", threads=2, min_work=0)
     text = llvm.emit_llvm(lowered)
     assert text.count("call void @pelemay.parallel_for(ptr %team, i32 2,") == len(marked(lowered))
-    assert text.count("alloca %pelemay.team") == 1  # one team per call, on the stack
-    assert "call void @pelemay.team_stop(ptr %team)\n  ret void" in text
+    # the call claims the kept team (or runs its own, on its stack) and hands it back before it returns
+    assert text.count("alloca %pelemay.team") == 1
+    assert text.count("%team = call ptr @pelemay.team_claim(ptr %own.team)") == 1
+    assert "call void @pelemay.team_release(ptr %team)\n  ret void" in text
     assert "declare i32 @pthread_create(ptr, ptr, ptr, ptr)" in text
     assert "malloc" not in text
     assert "pelemay.parallel" not in llvm.emit_llvm(api.lower(EXAMPLES / "resblock.mlir"))
@@ -345,19 +348,26 @@ def tsan_run(lowered, inputs: list[np.ndarray], tmp_path: Path) -> subprocess.Co
                           capture_output=True, text=True, env=env, timeout=300)
 
 
-def tsan_run_llvm(lowered, inputs: list[np.ndarray], tmp_path: Path) -> subprocess.CompletedProcess:
-    """The same through the llvm target: its functions marked `sanitize_thread`
-    (what clang's -fsanitize=thread adds to the functions it compiles from C)."""
+def tsan_build_llvm(lowered, main: str, tmp_path: Path) -> Path:
+    """The llvm target's module with its functions marked `sanitize_thread`
+    (what clang's -fsanitize=thread adds to the functions it compiles from C),
+    linked with the C program `main`."""
     text = llvm.emit_llvm(lowered).replace("attributes #0 = { nounwind", "attributes #0 = { nounwind sanitize_thread")
     clang = llvmbuild.find_tool("clang")
     (tmp_path / "m.ll").write_text(text)
     (tmp_path / f"{abi.interface(lowered).base}.h").write_text(c.emit_header(lowered))
-    (tmp_path / "main.c").write_text(c_harness.emit_harness(lowered))
+    (tmp_path / "main.c").write_text(main)
     subprocess.run([clang, "-O1", *TSAN_FLAGS, "-c", "m.ll", "-o", "m.o"], cwd=tmp_path, check=True)
     subprocess.run([clang, *TSAN_FLAGS, "main.c", "m.o", "-o", "harness", "-lm"], cwd=tmp_path, check=True)
+    return tmp_path / "harness"
+
+
+def tsan_run_llvm(lowered, inputs: list[np.ndarray], tmp_path: Path) -> subprocess.CompletedProcess:
+    """The same through the llvm target."""
+    exe = tsan_build_llvm(lowered, c_harness.emit_harness(lowered), tmp_path)
     (tmp_path / "in.bin").write_bytes(b"".join(np.ascontiguousarray(a).tobytes() for a in inputs))
     env = {**os.environ, "TSAN_OPTIONS": "exitcode=66 halt_on_error=0"}
-    return subprocess.run([str(tmp_path / "harness"), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")],
+    return subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")],
                           capture_output=True, text=True, env=env, timeout=300)
 
 
@@ -431,17 +441,81 @@ func.func @run(%x: memref<64x64xf32>, %o: memref<64x64xf32>, %p: memref<64x64xf3
 
 
 def test_helper_functions_keep_their_own_team(tmp_path):
-    """A function called twice starts and joins its team on each call; a
-    marked loop inside a worker runs on the worker's thread."""
+    """A function called twice claims the kept team on each call; a marked
+    loop inside a worker runs on the worker's thread."""
     module = ir.parse(HELPER, "helper.mlir")
     header, source = c.emit_c(module)
-    assert source.count("struct pelemay_team pelemay_team = {0};") == 1
-    assert source.count("pelemay_parallel_for(&pelemay_team,") == 1
+    assert source.count("pelemay_team_claim(&pelemay_own_team);") == 1
+    assert source.count("pelemay_parallel_for(pelemay_team,") == 1
     x = np.arange(64 * 64, dtype=np.float32).reshape(64, 64)
     done = tsan_run(module, [x], tmp_path)
     assert_race_free(done)
     out = np.frombuffer((tmp_path / "out.bin").read_bytes(), np.float32)
     np.testing.assert_array_equal(out, np.concatenate([2 * x.ravel(), 4 * x.ravel()]))
+
+
+CONCURRENT_CALLS = """#include <stdio.h>
+#include <string.h>
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "run.h"
+
+static float x[64 * 64];
+
+/* Calls run_run a few times and checks o = 2x, p = 4x. */
+static void *calls(void *arg)
+{
+    static float o[2][64 * 64], p[2][64 * 64];
+    int which = *(const int *)arg, k, i;
+    for (k = 0; k < 20; k++) {
+        if (run_run(x, o[which], p[which], NULL) != 0) return (void *)1;
+        for (i = 0; i < 64 * 64; i++) {
+            if (o[which][i] != 2 * x[i] || p[which][i] != 4 * x[i]) return (void *)1;
+        }
+    }
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t other;
+    int zero = 0, one = 1, status = 0;
+    void *failed_here, *failed_there;
+    pid_t child;
+    for (int i = 0; i < 64 * 64; i++) x[i] = (float)i;
+    /* the first call starts the kept team; then two callers at once: one
+     * holds it, the other runs a team of its own */
+    if (calls(&zero) != NULL) return 1;
+    if (pthread_create(&other, NULL, calls, &one) != 0) return 1;
+    failed_here = calls(&zero);
+    if (pthread_join(other, &failed_there) != 0 || failed_here || failed_there) return 1;
+    /* a forked child has none of the kept team's workers: it starts its own */
+    child = fork();
+    if (child == 0) _exit(calls(&zero) != NULL);
+    if (child < 0 || waitpid(child, &status, 0) != child) return 1;
+    puts(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "child failed");
+    return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+"""
+
+
+@pytest.mark.parametrize("emit", ["c", "llvm"])
+def test_kept_team_serves_concurrent_and_forked_calls(emit, tmp_path):
+    """The team kept between calls: two threads calling at once (one runs its
+    own team) and a forked child (which starts its own workers) get the same
+    results, with no race ThreadSanitizer sees."""
+    module = ir.parse(HELPER, "helper.mlir")
+    if emit == "c":
+        header, source = c.emit_c(module)
+        exe = cbuild.build_harness(header, source, CONCURRENT_CALLS, "run", cflags=TSAN_FLAGS)
+    else:
+        exe = tsan_build_llvm(module, CONCURRENT_CALLS, tmp_path)
+    # a child forked from threads may start threads (ThreadSanitizer refuses by default)
+    env = {**os.environ, "TSAN_OPTIONS": "exitcode=66 halt_on_error=0 die_after_fork=0"}
+    done = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=60)
+    assert_race_free(done)
+    assert done.stdout.strip() == "ok"
 
 
 @pytest.mark.slow
