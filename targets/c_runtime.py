@@ -257,17 +257,22 @@ def vector_reduction(v: CVector, with_acc: bool) -> tuple[str, str]:
 # lost much of its second core. A call claims the kept team with one atomic
 # exchange; a call made while another holds it (two threads calling the
 # program at once) starts and joins a team of its own, as every call did
-# before, so calls stay reentrant. Every parallel loop is cut into contiguous
-# chunks (the first runs on the calling thread). Between loops a worker polls
+# before, so calls stay reentrant. Every parallel loop is cut into up to
+# CHUNKS_PER_THREAD contiguous chunks per thread, which the caller and the
+# workers claim one at a time from the counter `next`: a worker that is late
+# (its CPU taken by another process) leaves its share to the caller instead of
+# holding the call up, and uneven chunks even out. Between loops a worker polls
 # the loop counter (yielding its CPU after the first polls) for milliseconds,
 # then sleeps on a condition variable: a loop costs microseconds, and a
 # polling worker keeps its own CPU (a woken sleeper may be put on the caller's
 # busy CPU and wait there). Nothing is allocated; the kept team is the one
 # mutable global. A destructor (GCC/Clang) joins its workers when the program
 # is unloaded or the process exits, and a forked child, which has none of its
-# parent's threads, starts its own. Writes of a loop are ordered before
-# whatever follows it by the release/acquire pair on `busy` (GCC/Clang
-# __atomic builtins, which ThreadSanitizer understands) or by the mutex.
+# parent's threads, starts its own. A loop's description is published to a
+# claimer by the release store of `next` and its acquiring claim; a chunk's
+# writes are ordered before whatever follows the loop by the release increment
+# of `finished` that the caller reads with acquire (GCC/Clang __atomic
+# builtins, which ThreadSanitizer understands), or by the mutex.
 
 PARALLEL_FEATURES = (
     "#ifndef _POSIX_C_SOURCE",
@@ -293,6 +298,15 @@ POLLS = 1 << 14
 keeps its CPU, where a sleeper may be woken onto the caller's busy CPU."""
 
 
+CHUNKS_PER_THREAD = 4
+"""A parallel loop is cut into up to this many chunks per thread, which the
+threads claim one at a time: a thread that is late (its CPU busy with another
+process) leaves its share to the others instead of holding them up."""
+CLOSED = 1 << 30
+"""The claim counter between loops: a claim made late (by a worker that saw an
+earlier loop) gets a chunk number past any loop's, so it runs nothing."""
+
+
 def parallel_runtime(max_threads: int) -> str:
     """The team and `pelemay_parallel_for(team, threads, body, context, lb, ub, step)`
     for up to `max_threads` threads."""
@@ -301,24 +315,17 @@ def parallel_runtime(max_threads: int) -> str:
     workers = max_threads - 1
     return f"""typedef void (*pelemay_parallel_body)({PARALLEL_BODY_PARAMS});
 
-struct pelemay_team;
-
-struct pelemay_team_member {{
-    struct pelemay_team *team;
-    int index; /* the chunk it runs: 1, 2, ... */
-}};
-
 struct pelemay_team {{
     int size; /* threads that run chunks, the caller included; 0: not started */
     int locks; /* the mutex and condition variables were made */
     pid_t owner; /* the process that started the workers */
     pthread_t thread[{workers}];
-    struct pelemay_team_member member[{workers}];
     pthread_mutex_t lock;
     pthread_cond_t wake; /* a loop was posted, or stop */
-    pthread_cond_t done; /* the last worker finished the loop */
+    pthread_cond_t done; /* a worker finished the loop's last chunk */
     unsigned long loops; /* loops posted so far */
-    int busy; /* workers not done with the current loop */
+    int next; /* the next chunk to claim; {CLOSED} or more between loops */
+    int finished; /* chunks of the current loop run to their end */
     int stop;
     pelemay_parallel_body body;
     const void *context;
@@ -342,6 +349,26 @@ static void pelemay_team_run_chunk(const struct pelemay_team *t, int k)
     }}
 }}
 
+/* Claims and runs chunks of the current loop until none is left. A worker
+ * wakes the caller when it finishes the loop's last chunk. */
+static void pelemay_team_run_chunks(struct pelemay_team *t, int worker)
+{{
+    int k;
+    /* a late claim may meet the next loop being posted: chunks is atomic */
+    while ((k = __atomic_fetch_add(&t->next, 1, __ATOMIC_ACQUIRE)) < __atomic_load_n(&t->chunks, __ATOMIC_RELAXED)) {{
+        pelemay_team_run_chunk(t, k);
+        if (!worker) {{
+            __atomic_add_fetch(&t->finished, 1, __ATOMIC_RELEASE);
+            continue;
+        }}
+        (void)pthread_mutex_lock(&t->lock);
+        if (__atomic_add_fetch(&t->finished, 1, __ATOMIC_RELEASE) == t->chunks) {{
+            (void)pthread_cond_signal(&t->done);
+        }}
+        (void)pthread_mutex_unlock(&t->lock);
+    }}
+}}
+
 /* Between the polls of a waiting thread: nothing at first, then sched_yield. */
 static void pelemay_team_pause(long poll)
 {{
@@ -352,8 +379,7 @@ static void pelemay_team_pause(long poll)
 
 static void *pelemay_team_work(void *arg)
 {{
-    const struct pelemay_team_member *m = (const struct pelemay_team_member *)arg;
-    struct pelemay_team *t = m->team;
+    struct pelemay_team *t = (struct pelemay_team *)arg;
     unsigned long seen = 0;
     for (;;) {{
         long poll;
@@ -372,24 +398,18 @@ static void *pelemay_team_work(void *arg)
             return NULL;
         }}
         seen = __atomic_load_n(&t->loops, __ATOMIC_ACQUIRE);
-        if (m->index < t->chunks) {{
-            pelemay_team_run_chunk(t, m->index);
-        }}
-        (void)pthread_mutex_lock(&t->lock);
-        if (__atomic_sub_fetch(&t->busy, 1, __ATOMIC_RELEASE) == 0) {{
-            (void)pthread_cond_signal(&t->done);
-        }}
-        (void)pthread_mutex_unlock(&t->lock);
+        pelemay_team_run_chunks(t, 1);
     }}
 }}
 
-/* Starts up to {workers} workers (fewer if threads cannot start: their
- * chunks then run on the others). */
+/* Starts up to {workers} workers (fewer if threads cannot start: the others
+ * then run every chunk). */
 static void pelemay_team_start(struct pelemay_team *t)
 {{
     int k;
     t->size = 1;
     t->owner = getpid();
+    t->next = {CLOSED};
     if (pthread_mutex_init(&t->lock, NULL) != 0) {{
         return;
     }}
@@ -404,9 +424,7 @@ static void pelemay_team_start(struct pelemay_team *t)
     }}
     t->locks = 1;
     for (k = 0; k < {workers}; k++) {{
-        t->member[k].team = t;
-        t->member[k].index = k + 1;
-        if (pthread_create(&t->thread[k], NULL, pelemay_team_work, &t->member[k]) != 0) {{
+        if (pthread_create(&t->thread[k], NULL, pelemay_team_work, t) != 0) {{
             break;
         }}
         t->size++;
@@ -470,20 +488,21 @@ static void pelemay_kept_team_stop(void)
     }}
 }}
 
-/* Runs body on the iterations lb, lb + step, ... below ub in `threads`
- * contiguous chunks (at most the team's size), the first on the calling
- * thread; returns when all are done. */
+/* Runs body on the iterations lb, lb + step, ... below ub, cut into up to
+ * {CHUNKS_PER_THREAD} chunks per thread (`threads`, at most the team's size) that the
+ * caller and the workers claim; returns when all are done. */
 static void {PARALLEL_FOR}(struct pelemay_team *t, int threads, pelemay_parallel_body body,
                                  const void *context, ptrdiff_t lb, ptrdiff_t ub, ptrdiff_t step)
 {{
     long poll;
+    long long trips = ub > lb ? ((long long)ub - lb + step - 1) / step : 0;
     if (t->size == 0) {{
         pelemay_team_start(t);
     }}
     if (threads > t->size) {{
         threads = t->size;
     }}
-    if (threads < 2) {{
+    if (threads < 2 || trips < 2) {{
         if (lb < ub) {{
             body(context, lb, ub);
         }}
@@ -495,22 +514,27 @@ static void {PARALLEL_FOR}(struct pelemay_team *t, int threads, pelemay_parallel
     t->lb = lb;
     t->ub = ub;
     t->step = step;
-    t->chunks = threads;
-    __atomic_store_n(&t->busy, t->size - 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->chunks, trips < (long long)threads * {CHUNKS_PER_THREAD} ? (int)trips : threads * {CHUNKS_PER_THREAD},
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&t->finished, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->next, 0, __ATOMIC_RELEASE);
     __atomic_add_fetch(&t->loops, 1, __ATOMIC_RELEASE);
     (void)pthread_cond_broadcast(&t->wake);
     (void)pthread_mutex_unlock(&t->lock);
-    pelemay_team_run_chunk(t, 0);
+    pelemay_team_run_chunks(t, 0);
     for (poll = 0; poll < {POLLS}L; poll++) {{
-        if (__atomic_load_n(&t->busy, __ATOMIC_ACQUIRE) == 0) {{
-            return;
+        if (__atomic_load_n(&t->finished, __ATOMIC_ACQUIRE) == t->chunks) {{
+            break;
         }}
         pelemay_team_pause(poll);
     }}
-    (void)pthread_mutex_lock(&t->lock);
-    while (__atomic_load_n(&t->busy, __ATOMIC_ACQUIRE) != 0) {{
-        (void)pthread_cond_wait(&t->done, &t->lock);
+    if (poll == {POLLS}L) {{
+        (void)pthread_mutex_lock(&t->lock);
+        while (__atomic_load_n(&t->finished, __ATOMIC_ACQUIRE) != t->chunks) {{
+            (void)pthread_cond_wait(&t->done, &t->lock);
+        }}
+        (void)pthread_mutex_unlock(&t->lock);
     }}
-    (void)pthread_mutex_unlock(&t->lock);
+    __atomic_store_n(&t->next, {CLOSED}, __ATOMIC_RELAXED);
 }}
 """

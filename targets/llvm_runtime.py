@@ -2,18 +2,17 @@
 per-lane fma for machines without them, and the team of threads that runs
 `parallel.for` (the C target's runtime, targets/c_runtime.py, in LLVM IR).
 
-The team follows the C runtime's protocol: started by a function's first
-parallel loop, N - 1 pthreads each run chunk k of every loop, the caller runs
-chunk 0, and the team is joined before the function returns; a loop is posted
-by a release increment of `loops` and finished when `busy` drops to zero.
-Waiting threads poll, then poll between `sched_yield` calls (the C runtime
-sleeps on a condition variable after a while; one without it needs no
-platform's mutex layout in the printed IR).
+The team follows the C runtime's protocol: kept between calls and claimed
+by each call, its N - 1 pthreads started by the first parallel loop; a loop
+is posted by a release store of `next` and a release increment of `loops`,
+its chunks are claimed by incrementing `next`, and it is finished when
+`finished` reaches `chunks`. Waiting threads poll, then poll between
+`sched_yield` calls, then sleep on a condition variable.
 """
 
 from __future__ import annotations
 
-from pelemay_ir.targets.c_runtime import POLLS, TIGHT_POLLS
+from pelemay_ir.targets.c_runtime import CHUNKS_PER_THREAD, CLOSED, POLLS, TIGHT_POLLS
 
 F16_TO_F32 = "pelemay.f16_to_f32"
 F32_TO_F16 = "pelemay.f32_to_f16"
@@ -127,7 +126,7 @@ PARALLEL_FOR = "pelemay.parallel_for"
 TEAM_CLAIM = "pelemay.team_claim"
 TEAM_RELEASE = "pelemay.team_release"
 TEAM_TYPE = "%pelemay.team"
-"""{ size, stop, loops, busy, body, context, lb, ub, step, chunks, [W x pthread_t], [W x member],
+"""{ size, stop, loops, next, body, context, lb, ub, step, chunks, [W x pthread_t], finished,
 locks, owner, lock, wake, done }: the C runtime's struct pelemay_team (targets/c_runtime.py)."""
 PTHREAD_STORAGE = "[8 x i64]"
 """Room for a pthread_mutex_t or pthread_cond_t, whose layout differs by C
@@ -140,9 +139,7 @@ def team_types(max_threads: int, index: str) -> list[str]:
     workers = max_threads - 1
     return [
         f"{TEAM_TYPE} = type {{ i32, i32, i32, i32, ptr, ptr, {index}, {index}, {index}, i32, "
-        f"[{workers} x {index}], [{workers} x %pelemay.member], i32, i32, "
-        f"{PTHREAD_STORAGE}, {PTHREAD_STORAGE}, {PTHREAD_STORAGE} }}",
-        "%pelemay.member = type { ptr, i32 }",
+        f"[{workers} x {index}], i32, i32, i32, {PTHREAD_STORAGE}, {PTHREAD_STORAGE}, {PTHREAD_STORAGE} }}",
         f"@pelemay.kept_team = internal global {TEAM_TYPE} zeroinitializer, align 8",
         "@pelemay.kept_team_held = internal global i32 0, align 4",
         "@llvm.global_dtors = appending global [1 x { i32, ptr, ptr }] "
@@ -156,8 +153,8 @@ def team_runtime(max_threads: int, index: str) -> str:
     targets/c_runtime.py's; `index` is the machine's pointer-sized integer
     (ptrdiff_t and pthread_t)."""
     workers = max_threads - 1
-    fields = {"size": 0, "stop": 1, "loops": 2, "busy": 3, "body": 4, "context": 5, "lb": 6, "ub": 7,
-              "step": 8, "chunks": 9, "locks": 12, "owner": 13, "lock": 14, "wake": 15, "done": 16}
+    fields = {"size": 0, "stop": 1, "loops": 2, "next": 3, "body": 4, "context": 5, "lb": 6, "ub": 7,
+              "step": 8, "chunks": 9, "finished": 11, "locks": 12, "owner": 13, "lock": 14, "wake": 15, "done": 16}
 
     def field(ptr: str, *names: str) -> str:
         return "\n".join(f"  %{name}p = getelementptr inbounds {TEAM_TYPE}, ptr {ptr}, i32 0, i32 {fields[name]}"
@@ -230,16 +227,46 @@ done:
   ret void
 }}
 
-; A worker: polls for the next loop (then sleeps on `wake`), runs its chunk, says it is done.
-define internal ptr @pelemay.team_work(ptr %member) #0 {{
+; Claims and runs chunks of the current loop until none is left. A worker
+; wakes the caller when it finishes the loop's last chunk.
+define internal void @pelemay.run_chunks(ptr %t, i1 %worker) #0 {{
 entry:
-  %t = load ptr, ptr %member
-  %indexp = getelementptr inbounds %pelemay.member, ptr %member, i32 0, i32 1
-  %index = load i32, ptr %indexp
-{field('%t', 'stop', 'loops', 'busy', 'chunks', 'lock', 'wake', 'done')}
+{field('%t', 'next', 'chunks', 'finished', 'lock', 'done')}
+  br label %claim
+claim:
+  %k = atomicrmw add ptr %nextp, i32 1 acquire
+  %chunks = load atomic i32, ptr %chunksp monotonic, align 4
+  %some = icmp slt i32 %k, %chunks
+  br i1 %some, label %run, label %out
+run:
+  call void @pelemay.run_chunk(ptr %t, i32 %k)
+  br i1 %worker, label %report, label %count
+count:
+  %counted = atomicrmw add ptr %finishedp, i32 1 release
+  br label %claim
+report:
+  %locked = call i32 @pthread_mutex_lock(ptr %lockp)
+  %before = atomicrmw add ptr %finishedp, i32 1 release
+  %after = add i32 %before, 1
+  %last = icmp eq i32 %after, %chunks
+  br i1 %last, label %signal, label %unlock
+signal:
+  %signalled = call i32 @pthread_cond_signal(ptr %donep)
+  br label %unlock
+unlock:
+  %unlocked = call i32 @pthread_mutex_unlock(ptr %lockp)
+  br label %claim
+out:
+  ret void
+}}
+
+; A worker: polls for the next loop (then sleeps on `wake`) and claims its chunks.
+define internal ptr @pelemay.team_work(ptr %t) #0 {{
+entry:
+{field('%t', 'stop', 'loops', 'lock', 'wake')}
   br label %wait
 wait:
-  %seen = phi i32 [ 0, %entry ], [ %loops.now, %unlock ]
+  %seen = phi i32 [ 0, %entry ], [ %loops.now, %work ]
   br label %poll
 poll:
   %polls = phi i32 [ 0, %wait ], [ %polls.next, %polled ], [ %polls.next, %yield ]
@@ -274,30 +301,16 @@ exit:
   ret ptr null
 work:
   %loops.now = load atomic i32, ptr %loopsp acquire, align 4
-  %chunks = load i32, ptr %chunksp
-  %mine = icmp slt i32 %index, %chunks
-  br i1 %mine, label %chunk, label %ran
-chunk:
-  call void @pelemay.run_chunk(ptr %t, i32 %index)
-  br label %ran
-ran:
-  %locked.done = call i32 @pthread_mutex_lock(ptr %lockp)
-  %left = atomicrmw sub ptr %busyp, i32 1 release
-  %last = icmp eq i32 %left, 1
-  br i1 %last, label %signal, label %unlock
-signal:
-  %signalled = call i32 @pthread_cond_signal(ptr %donep)
-  br label %unlock
-unlock:
-  %unlocked.done = call i32 @pthread_mutex_unlock(ptr %lockp)
+  call void @pelemay.run_chunks(ptr %t, i1 true)
   br label %wait
 }}
 
-; Starts up to {workers} workers (fewer if threads cannot start: their chunks then run on the others).
+; Starts up to {workers} workers (fewer if threads cannot start: the others then run every chunk).
 define internal void @pelemay.team_start(ptr %t) #0 {{
 entry:
-{field('%t', 'size', 'locks', 'owner', 'lock', 'wake', 'done')}
+{field('%t', 'size', 'locks', 'owner', 'next', 'lock', 'wake', 'done')}
   store i32 1, ptr %sizep
+  store i32 {CLOSED}, ptr %nextp
   %pid = call i32 @getpid()
   store i32 %pid, ptr %ownerp
   %lock.failed = call i32 @pthread_mutex_init(ptr %lockp, ptr null)
@@ -325,13 +338,9 @@ loop:
   %more = icmp slt i32 %k, {workers}
   br i1 %more, label %start, label %done
 start:
-  %memberp = getelementptr inbounds {TEAM_TYPE}, ptr %t, i32 0, i32 11, i32 %k
-  %member.indexp = getelementptr inbounds %pelemay.member, ptr %memberp, i32 0, i32 1
   %k.next = add i32 %k, 1
-  store ptr %t, ptr %memberp
-  store i32 %k.next, ptr %member.indexp
   %threadp = getelementptr inbounds {TEAM_TYPE}, ptr %t, i32 0, i32 10, i32 %k
-  %failed = call i32 @pthread_create(ptr %threadp, ptr null, ptr @pelemay.team_work, ptr %memberp)
+  %failed = call i32 @pthread_create(ptr %threadp, ptr null, ptr @pelemay.team_work, ptr %t)
   %ok = icmp eq i32 %failed, 0
   br i1 %ok, label %started, label %done
 started:
@@ -439,9 +448,9 @@ done:
   ret void
 }}
 
-; Runs body on the iterations lb, lb + step, ... below ub in `threads`
-; contiguous chunks (at most the team's size), the first on the calling
-; thread; returns when all are done.
+; Runs body on the iterations lb, lb + step, ... below ub, cut into up to
+; {CHUNKS_PER_THREAD} chunks per thread (`threads`, at most the team's size) that the
+; caller and the workers claim; returns when all are done.
 define internal void @{PARALLEL_FOR}(ptr %t, i32 %threads, ptr %body, ptr %context, {index} %lb, {index} %ub, {index} %step) #0 {{
 entry:
 {field('%t', 'size')}
@@ -456,7 +465,18 @@ started:
   %few = icmp slt i32 %size, %threads
   %n = select i1 %few, i32 %size, i32 %threads
   %alone = icmp slt i32 %n, 2
-  br i1 %alone, label %inline, label %post
+{to64('%lb', 'lb64')}
+{to64('%ub', 'ub64')}
+{to64('%step', 'step64')}
+  %span = sub i64 %ub64, %lb64
+  %span.up = add i64 %span, %step64
+  %span.last = sub i64 %span.up, 1
+  %trips.any = sdiv i64 %span.last, %step64
+  %nonempty = icmp sgt i64 %ub64, %lb64
+  %trips = select i1 %nonempty, i64 %trips.any, i64 0
+  %short = icmp slt i64 %trips, 2
+  %sequential = or i1 %alone, %short
+  br i1 %sequential, label %inline, label %post
 inline:
   %some = icmp slt {index} %lb, %ub
   br i1 %some, label %inline.run, label %done
@@ -464,39 +484,47 @@ inline.run:
   call void %body(ptr %context, {index} %lb, {index} %ub)
   br label %done
 post:
-{field('%t', 'busy', 'loops', 'body', 'context', 'lb', 'ub', 'step', 'chunks', 'lock', 'wake', 'done')}
+{field('%t', 'next', 'finished', 'loops', 'body', 'context', 'lb', 'ub', 'step', 'chunks', 'lock', 'wake', 'done')}
+  %cap = mul i32 %n, {CHUNKS_PER_THREAD}
+  %cap64 = sext i32 %cap to i64
+  %under = icmp slt i64 %trips, %cap64
+  %trips32 = trunc i64 %trips to i32
+  %chunks = select i1 %under, i32 %trips32, i32 %cap
   %locked = call i32 @pthread_mutex_lock(ptr %lockp)
   store ptr %body, ptr %bodyp
   store ptr %context, ptr %contextp
   store {index} %lb, ptr %lbp
   store {index} %ub, ptr %ubp
   store {index} %step, ptr %stepp
-  store i32 %n, ptr %chunksp
-  %workers = sub i32 %size, 1
-  store atomic i32 %workers, ptr %busyp monotonic, align 4
+  store atomic i32 %chunks, ptr %chunksp monotonic, align 4
+  store atomic i32 0, ptr %finishedp monotonic, align 4
+  store atomic i32 0, ptr %nextp release, align 4
   %posted = atomicrmw add ptr %loopsp, i32 1 release
   %woken = call i32 @pthread_cond_broadcast(ptr %wakep)
   %unlocked = call i32 @pthread_mutex_unlock(ptr %lockp)
-  call void @pelemay.run_chunk(ptr %t, i32 0)
+  call void @pelemay.run_chunks(ptr %t, i1 false)
   br label %wait
 wait:
   %polls = phi i32 [ 0, %post ], [ %polls.next, %polled ], [ %polls.next, %yield ]
-  %busy = load atomic i32, ptr %busyp acquire, align 4
-  %finished = icmp eq i32 %busy, 0
-  br i1 %finished, label %done, label %pause
+  %finished = load atomic i32, ptr %finishedp acquire, align 4
+  %all = icmp eq i32 %finished, %chunks
+  br i1 %all, label %close, label %pause
 {pause("wait", "sleep")}
 sleep:
   %locked.wait = call i32 @pthread_mutex_lock(ptr %lockp)
   br label %asleep
 asleep:
-  %busy.asleep = load atomic i32, ptr %busyp acquire, align 4
-  %idle = icmp ne i32 %busy.asleep, 0
+  %finished.asleep = load atomic i32, ptr %finishedp acquire, align 4
+  %idle = icmp ne i32 %finished.asleep, %chunks
   br i1 %idle, label %nap, label %risen
 nap:
   %napped = call i32 @pthread_cond_wait(ptr %donep, ptr %lockp)
   br label %asleep
 risen:
   %unlocked.wait = call i32 @pthread_mutex_unlock(ptr %lockp)
+  br label %close
+close:
+  store atomic i32 {CLOSED}, ptr %nextp monotonic, align 4
   br label %done
 done:
   ret void
