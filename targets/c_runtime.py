@@ -454,15 +454,22 @@ static void pelemay_team_stop(struct pelemay_team *t)
 static struct pelemay_team pelemay_kept_team;
 static int pelemay_kept_team_held;
 
+/* Whether the kept team's workers were started by this process (not by a
+ * parent that forked it, whose threads the child does not have). */
+static int pelemay_kept_team_here(void)
+{{
+    return pelemay_kept_team.size != 0 && pelemay_kept_team.owner == getpid();
+}}
+
 /* The kept team if no other call holds it, else `own` (started and joined by
- * this call). A forked child forgets its parent's workers. */
+ * this call). A team not started here is forgotten (a forked child's). */
 static struct pelemay_team *pelemay_team_claim(struct pelemay_team *own)
 {{
     static const struct pelemay_team none;
     if (__atomic_exchange_n(&pelemay_kept_team_held, 1, __ATOMIC_ACQUIRE) != 0) {{
         return own;
     }}
-    if (pelemay_kept_team.size != 0 && pelemay_kept_team.owner != getpid()) {{
+    if (!pelemay_kept_team_here()) {{
         pelemay_kept_team = none;
     }}
     return &pelemay_kept_team;
@@ -482,8 +489,7 @@ static void pelemay_team_release(struct pelemay_team *t)
 __attribute__((destructor))
 static void pelemay_kept_team_stop(void)
 {{
-    if (__atomic_exchange_n(&pelemay_kept_team_held, 1, __ATOMIC_ACQUIRE) == 0
-        && pelemay_kept_team.size != 0 && pelemay_kept_team.owner == getpid()) {{
+    if (__atomic_exchange_n(&pelemay_kept_team_held, 1, __ATOMIC_ACQUIRE) == 0 && pelemay_kept_team_here()) {{
         pelemay_team_stop(&pelemay_kept_team);
     }}
 }}

@@ -182,6 +182,15 @@ yield:
     def from64(v: str, name: str) -> str:
         return f"  %{name} = {'add i64 0, ' + v if wide else f'trunc i64 {v} to {index}'}"
 
+    def trip_count(lb: str, ub: str, step: str) -> str:
+        """%trips: the i64 count of lb, lb + step, ... below ub (0 when ub <= lb)."""
+        return f"""  %span = sub i64 {ub}, {lb}
+  %span.up = add i64 %span, {step}
+  %span.last = sub i64 %span.up, 1
+  %trips.any = sdiv i64 %span.last, {step}
+  %nonempty = icmp sgt i64 {ub}, {lb}
+  %trips = select i1 %nonempty, i64 %trips.any, i64 0"""
+
     return f"""; Chunk k of `chunks` of the iterations lb, lb + step, ... below ub.
 define internal void @pelemay.run_chunk(ptr %t, i32 %k) #0 {{
 entry:
@@ -193,12 +202,7 @@ entry:
 {to64('%lb.n', 'lb')}
 {to64('%ub.n', 'ub')}
 {to64('%step.n', 'step')}
-  %span = sub i64 %ub, %lb
-  %span.up = add i64 %span, %step
-  %span.last = sub i64 %span.up, 1
-  %trips.any = sdiv i64 %span.last, %step
-  %nonempty = icmp sgt i64 %ub, %lb
-  %trips = select i1 %nonempty, i64 %trips.any, i64 0
+{trip_count('%lb', '%ub', '%step')}
   %k64 = sext i32 %k to i64
   %next = add i32 %k, 1
   %next64 = sext i32 %next to i64
@@ -386,8 +390,22 @@ done:
   ret void
 }}
 
+; Whether the kept team's workers were started by this process (not by a
+; parent that forked it, whose threads the child does not have).
+define internal i1 @pelemay.kept_team_here() #0 {{
+entry:
+{field('@pelemay.kept_team', 'size', 'owner')}
+  %size = load i32, ptr %sizep
+  %started = icmp ne i32 %size, 0
+  %owner = load i32, ptr %ownerp
+  %pid = call i32 @getpid()
+  %ours = icmp eq i32 %owner, %pid
+  %here = and i1 %started, %ours
+  ret i1 %here
+}}
+
 ; The kept team if no other call holds it, else `own` (started and joined by
-; this call). A forked child forgets its parent's workers.
+; this call). A team not started here is forgotten (a forked child's).
 define internal ptr @{TEAM_CLAIM}(ptr %own) #0 {{
 entry:
   %held = atomicrmw xchg ptr @pelemay.kept_team_held, i32 1 acquire
@@ -396,15 +414,8 @@ entry:
 others:
   ret ptr %own
 kept:
-{field('@pelemay.kept_team', 'size', 'owner')}
-  %size = load i32, ptr %sizep
-  %started = icmp ne i32 %size, 0
-  br i1 %started, label %check, label %ready
-check:
-  %owner = load i32, ptr %ownerp
-  %pid = call i32 @getpid()
-  %forked = icmp ne i32 %owner, %pid
-  br i1 %forked, label %forget, label %ready
+  %here = call i1 @pelemay.kept_team_here()
+  br i1 %here, label %ready, label %forget
 forget:
   store {TEAM_TYPE} zeroinitializer, ptr @pelemay.kept_team, align 8
   br label %ready
@@ -432,14 +443,7 @@ entry:
   %free = icmp eq i32 %held, 0
   br i1 %free, label %kept, label %done
 kept:
-{field('@pelemay.kept_team', 'size', 'owner')}
-  %size = load i32, ptr %sizep
-  %started = icmp ne i32 %size, 0
-  br i1 %started, label %check, label %done
-check:
-  %owner = load i32, ptr %ownerp
-  %pid = call i32 @getpid()
-  %here = icmp eq i32 %owner, %pid
+  %here = call i1 @pelemay.kept_team_here()
   br i1 %here, label %stop, label %done
 stop:
   call void @pelemay.team_stop(ptr @pelemay.kept_team)
@@ -468,12 +472,7 @@ started:
 {to64('%lb', 'lb64')}
 {to64('%ub', 'ub64')}
 {to64('%step', 'step64')}
-  %span = sub i64 %ub64, %lb64
-  %span.up = add i64 %span, %step64
-  %span.last = sub i64 %span.up, 1
-  %trips.any = sdiv i64 %span.last, %step64
-  %nonempty = icmp sgt i64 %ub64, %lb64
-  %trips = select i1 %nonempty, i64 %trips.any, i64 0
+{trip_count('%lb64', '%ub64', '%step64')}
   %short = icmp slt i64 %trips, 2
   %sequential = or i1 %alone, %short
   br i1 %sequential, label %inline, label %post

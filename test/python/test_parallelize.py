@@ -399,7 +399,7 @@ static float x[8192], o[5][8192];
 int main(void)
 {
     int k;
-    for (k = 0; k < 100; k++) {
+    for (k = 0; k < 2000; k++) {
         if (loops_run(x, o[0], o[1], o[2], o[3], o[4], NULL) != 0) {
             return 1;
         }
