@@ -22,16 +22,17 @@
 // C:      struct pelemay_twice_run_parallel_0_context {
 // C:      static void pelemay_twice_run_parallel_0(const void *pelemay_context, ptrdiff_t pelemay_lo, ptrdiff_t pelemay_hi)
 // C:      for (ptrdiff_t i = pelemay_lo; i < pelemay_hi; i += 8) {
-// C:      struct pelemay_team pelemay_team = {0};
-// C:      pelemay_parallel_for(&pelemay_team, 3, pelemay_twice_run_parallel_0, &pelemay_context, 0, 64, 8);
-// C:      pelemay_team_stop(&pelemay_team);
+// C:      struct pelemay_team *const pelemay_team = pelemay_team_claim(&pelemay_own_team);
+// C:      pelemay_parallel_for(pelemay_team, 3, pelemay_twice_run_parallel_0, &pelemay_context, 0, 64, 8);
+// C:      pelemay_team_release(pelemay_team);
 
-// LLVM:      %pelemay.team = type { i32, i32, i32, i32, ptr, ptr, i64, i64, i64, i32, [2 x i64], [2 x %pelemay.member] }
+// LLVM:      %pelemay.team = type {
 // LLVM:      define internal void @twice_parallel_0(ptr %x, ptr %o, ptr %arena, i64 %lo, i64 %hi)
 // LLVM:      define internal void @twice(
+// LLVM:      %team = call ptr @pelemay.team_claim(ptr %own.team)
 // LLVM:      store ptr %arena, ptr
 // LLVM:      call void @pelemay.parallel_for(ptr %team, i32 3, ptr @twice_parallel_0.entry, ptr %context{{[0-9]+}}, i64 0, i64 64, i64 8)
-// LLVM:      call void @pelemay.team_stop(ptr %team)
+// LLVM:      call void @pelemay.team_release(ptr %team)
 // LLVM-NEXT: ret void
 // LLVM:      define internal void @twice_parallel_0.entry(ptr %context, i64 %lo, i64 %hi)
 // LLVM:      call void @twice_parallel_0(ptr %v0, ptr %v1, ptr %v2, i64 %lo, i64 %hi)
