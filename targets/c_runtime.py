@@ -302,9 +302,14 @@ CHUNKS_PER_THREAD = 4
 """A parallel loop is cut into up to this many chunks per thread, which the
 threads claim one at a time: a thread that is late (its CPU busy with another
 process) leaves its share to the others instead of holding them up."""
-CLOSED = 1 << 30
-"""The claim counter between loops: a claim made late (by a worker that saw an
-earlier loop) gets a chunk number past any loop's, so it runs nothing."""
+CLAIM_SHIFT = 16
+"""The claim word holds a loop's chunk count above this bit and the next chunk
+to claim below it. One atomic increment then returns both, so a claim is
+valid exactly when its chunk is below its own loop's count: a late claim (by
+a thread that saw an earlier loop end, as the next loop was posted) can never
+take a chunk of the next loop that the next loop's own claims also take. The
+count (at most MAX_THREADS * CHUNKS_PER_THREAD) and the failed claims of a
+loop (one per thread) stay far below 2^16."""
 
 
 def parallel_runtime(max_threads: int) -> str:
@@ -324,7 +329,7 @@ struct pelemay_team {{
     pthread_cond_t wake; /* a loop was posted, or stop */
     pthread_cond_t done; /* a worker finished the loop's last chunk */
     unsigned long loops; /* loops posted so far */
-    int next; /* the next chunk to claim; {CLOSED} or more between loops */
+    unsigned int claims; /* the loop's chunk count << {CLAIM_SHIFT} | the next chunk to claim */
     int finished; /* chunks of the current loop run to their end */
     int stop;
     pelemay_parallel_body body;
@@ -332,15 +337,14 @@ struct pelemay_team {{
     ptrdiff_t lb;
     ptrdiff_t ub;
     ptrdiff_t step;
-    int chunks;
 }};
 
 /* Chunk k of `chunks` of the iterations lb, lb + step, ... below ub. */
-static void pelemay_team_run_chunk(const struct pelemay_team *t, int k)
+static void pelemay_team_run_chunk(const struct pelemay_team *t, int k, int chunks)
 {{
     long long trips = t->ub > t->lb ? ((long long)t->ub - t->lb + t->step - 1) / t->step : 0;
-    ptrdiff_t lo = (ptrdiff_t)(t->lb + trips * k / t->chunks * t->step);
-    ptrdiff_t hi = (ptrdiff_t)(t->lb + trips * (k + 1) / t->chunks * t->step);
+    ptrdiff_t lo = (ptrdiff_t)(t->lb + trips * k / chunks * t->step);
+    ptrdiff_t hi = (ptrdiff_t)(t->lb + trips * (k + 1) / chunks * t->step);
     if (hi > t->ub) {{
         hi = t->ub;
     }}
@@ -353,16 +357,20 @@ static void pelemay_team_run_chunk(const struct pelemay_team *t, int k)
  * wakes the caller when it finishes the loop's last chunk. */
 static void pelemay_team_run_chunks(struct pelemay_team *t, int worker)
 {{
-    int k;
-    /* a late claim may meet the next loop being posted: chunks is atomic */
-    while ((k = __atomic_fetch_add(&t->next, 1, __ATOMIC_ACQUIRE)) < __atomic_load_n(&t->chunks, __ATOMIC_RELAXED)) {{
-        pelemay_team_run_chunk(t, k);
+    for (;;) {{
+        unsigned int claim = __atomic_fetch_add(&t->claims, 1U, __ATOMIC_ACQUIRE);
+        int chunks = (int)(claim >> {CLAIM_SHIFT});
+        int k = (int)(claim & ((1U << {CLAIM_SHIFT}) - 1U));
+        if (k >= chunks) {{
+            return;
+        }}
+        pelemay_team_run_chunk(t, k, chunks);
         if (!worker) {{
             __atomic_add_fetch(&t->finished, 1, __ATOMIC_RELEASE);
             continue;
         }}
         (void)pthread_mutex_lock(&t->lock);
-        if (__atomic_add_fetch(&t->finished, 1, __ATOMIC_RELEASE) == t->chunks) {{
+        if (__atomic_add_fetch(&t->finished, 1, __ATOMIC_RELEASE) == chunks) {{
             (void)pthread_cond_signal(&t->done);
         }}
         (void)pthread_mutex_unlock(&t->lock);
@@ -409,7 +417,6 @@ static void pelemay_team_start(struct pelemay_team *t)
     int k;
     t->size = 1;
     t->owner = getpid();
-    t->next = {CLOSED};
     if (pthread_mutex_init(&t->lock, NULL) != 0) {{
         return;
     }}
@@ -501,6 +508,7 @@ static void {PARALLEL_FOR}(struct pelemay_team *t, int threads, pelemay_parallel
                                  const void *context, ptrdiff_t lb, ptrdiff_t ub, ptrdiff_t step)
 {{
     long poll;
+    int chunks;
     long long trips = ub > lb ? ((long long)ub - lb + step - 1) / step : 0;
     if (t->size == 0) {{
         pelemay_team_start(t);
@@ -520,27 +528,25 @@ static void {PARALLEL_FOR}(struct pelemay_team *t, int threads, pelemay_parallel
     t->lb = lb;
     t->ub = ub;
     t->step = step;
-    __atomic_store_n(&t->chunks, trips < (long long)threads * {CHUNKS_PER_THREAD} ? (int)trips : threads * {CHUNKS_PER_THREAD},
-                     __ATOMIC_RELAXED);
+    chunks = trips < (long long)threads * {CHUNKS_PER_THREAD} ? (int)trips : threads * {CHUNKS_PER_THREAD};
     __atomic_store_n(&t->finished, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&t->next, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&t->claims, (unsigned int)chunks << {CLAIM_SHIFT}, __ATOMIC_RELEASE);
     __atomic_add_fetch(&t->loops, 1, __ATOMIC_RELEASE);
     (void)pthread_cond_broadcast(&t->wake);
     (void)pthread_mutex_unlock(&t->lock);
     pelemay_team_run_chunks(t, 0);
     for (poll = 0; poll < {POLLS}L; poll++) {{
-        if (__atomic_load_n(&t->finished, __ATOMIC_ACQUIRE) == t->chunks) {{
+        if (__atomic_load_n(&t->finished, __ATOMIC_ACQUIRE) == chunks) {{
             break;
         }}
         pelemay_team_pause(poll);
     }}
     if (poll == {POLLS}L) {{
         (void)pthread_mutex_lock(&t->lock);
-        while (__atomic_load_n(&t->finished, __ATOMIC_ACQUIRE) != t->chunks) {{
+        while (__atomic_load_n(&t->finished, __ATOMIC_ACQUIRE) != chunks) {{
             (void)pthread_cond_wait(&t->done, &t->lock);
         }}
         (void)pthread_mutex_unlock(&t->lock);
     }}
-    __atomic_store_n(&t->next, {CLOSED}, __ATOMIC_RELAXED);
 }}
 """

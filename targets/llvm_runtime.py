@@ -4,15 +4,15 @@ per-lane fma for machines without them, and the team of threads that runs
 
 The team follows the C runtime's protocol: kept between calls and claimed
 by each call, its N - 1 pthreads started by the first parallel loop; a loop
-is posted by a release store of `next` and a release increment of `loops`,
-its chunks are claimed by incrementing `next`, and it is finished when
-`finished` reaches `chunks`. Waiting threads poll, then poll between
+is posted by a release store of `claims` (its chunk count and chunk 0) and a
+release increment of `loops`, its chunks are claimed by incrementing
+`claims`, and it is finished when `finished` reaches the count. Waiting threads poll, then poll between
 `sched_yield` calls, then sleep on a condition variable.
 """
 
 from __future__ import annotations
 
-from pelemay_ir.targets.c_runtime import CHUNKS_PER_THREAD, CLOSED, POLLS, TIGHT_POLLS
+from pelemay_ir.targets.c_runtime import CHUNKS_PER_THREAD, CLAIM_SHIFT, POLLS, TIGHT_POLLS
 
 F16_TO_F32 = "pelemay.f16_to_f32"
 F32_TO_F16 = "pelemay.f32_to_f16"
@@ -126,7 +126,7 @@ PARALLEL_FOR = "pelemay.parallel_for"
 TEAM_CLAIM = "pelemay.team_claim"
 TEAM_RELEASE = "pelemay.team_release"
 TEAM_TYPE = "%pelemay.team"
-"""{ size, stop, loops, next, body, context, lb, ub, step, chunks, [W x pthread_t], finished,
+"""{ size, stop, loops, claims, body, context, lb, ub, step, [W x pthread_t], finished,
 locks, owner, lock, wake, done }: the C runtime's struct pelemay_team (targets/c_runtime.py)."""
 PTHREAD_STORAGE = "[8 x i64]"
 """Room for a pthread_mutex_t or pthread_cond_t, whose layout differs by C
@@ -138,7 +138,7 @@ def team_types(max_threads: int, index: str) -> list[str]:
     """The team's types and the kept team (before any function: LLVM sizes a type where it is used)."""
     workers = max_threads - 1
     return [
-        f"{TEAM_TYPE} = type {{ i32, i32, i32, i32, ptr, ptr, {index}, {index}, {index}, i32, "
+        f"{TEAM_TYPE} = type {{ i32, i32, i32, i32, ptr, ptr, {index}, {index}, {index}, "
         f"[{workers} x {index}], i32, i32, i32, {PTHREAD_STORAGE}, {PTHREAD_STORAGE}, {PTHREAD_STORAGE} }}",
         f"@pelemay.kept_team = internal global {TEAM_TYPE} zeroinitializer, align 8",
         "@pelemay.kept_team_held = internal global i32 0, align 4",
@@ -153,8 +153,8 @@ def team_runtime(max_threads: int, index: str) -> str:
     targets/c_runtime.py's; `index` is the machine's pointer-sized integer
     (ptrdiff_t and pthread_t)."""
     workers = max_threads - 1
-    fields = {"size": 0, "stop": 1, "loops": 2, "next": 3, "body": 4, "context": 5, "lb": 6, "ub": 7,
-              "step": 8, "chunks": 9, "finished": 11, "locks": 12, "owner": 13, "lock": 14, "wake": 15, "done": 16}
+    fields = {"size": 0, "stop": 1, "loops": 2, "claims": 3, "body": 4, "context": 5, "lb": 6, "ub": 7,
+              "step": 8, "thread": 9, "finished": 10, "locks": 11, "owner": 12, "lock": 13, "wake": 14, "done": 15}
 
     def field(ptr: str, *names: str) -> str:
         return "\n".join(f"  %{name}p = getelementptr inbounds {TEAM_TYPE}, ptr {ptr}, i32 0, i32 {fields[name]}"
@@ -192,13 +192,12 @@ yield:
   %trips = select i1 %nonempty, i64 %trips.any, i64 0"""
 
     return f"""; Chunk k of `chunks` of the iterations lb, lb + step, ... below ub.
-define internal void @pelemay.run_chunk(ptr %t, i32 %k) #0 {{
+define internal void @pelemay.run_chunk(ptr %t, i32 %k, i32 %chunks) #0 {{
 entry:
-{field('%t', 'lb', 'ub', 'step', 'chunks')}
+{field('%t', 'lb', 'ub', 'step')}
   %lb.n = load {index}, ptr %lbp
   %ub.n = load {index}, ptr %ubp
   %step.n = load {index}, ptr %stepp
-  %chunks = load i32, ptr %chunksp
 {to64('%lb.n', 'lb')}
 {to64('%ub.n', 'ub')}
 {to64('%step.n', 'step')}
@@ -235,15 +234,16 @@ done:
 ; wakes the caller when it finishes the loop's last chunk.
 define internal void @pelemay.run_chunks(ptr %t, i1 %worker) #0 {{
 entry:
-{field('%t', 'next', 'chunks', 'finished', 'lock', 'done')}
+{field('%t', 'claims', 'finished', 'lock', 'done')}
   br label %claim
 claim:
-  %k = atomicrmw add ptr %nextp, i32 1 acquire
-  %chunks = load atomic i32, ptr %chunksp monotonic, align 4
+  %claimed = atomicrmw add ptr %claimsp, i32 1 acquire
+  %chunks = lshr i32 %claimed, {CLAIM_SHIFT}
+  %k = and i32 %claimed, {(1 << CLAIM_SHIFT) - 1}
   %some = icmp slt i32 %k, %chunks
   br i1 %some, label %run, label %out
 run:
-  call void @pelemay.run_chunk(ptr %t, i32 %k)
+  call void @pelemay.run_chunk(ptr %t, i32 %k, i32 %chunks)
   br i1 %worker, label %report, label %count
 count:
   %counted = atomicrmw add ptr %finishedp, i32 1 release
@@ -312,9 +312,8 @@ work:
 ; Starts up to {workers} workers (fewer if threads cannot start: the others then run every chunk).
 define internal void @pelemay.team_start(ptr %t) #0 {{
 entry:
-{field('%t', 'size', 'locks', 'owner', 'next', 'lock', 'wake', 'done')}
+{field('%t', 'size', 'locks', 'owner', 'lock', 'wake', 'done')}
   store i32 1, ptr %sizep
-  store i32 {CLOSED}, ptr %nextp
   %pid = call i32 @getpid()
   store i32 %pid, ptr %ownerp
   %lock.failed = call i32 @pthread_mutex_init(ptr %lockp, ptr null)
@@ -343,7 +342,7 @@ loop:
   br i1 %more, label %start, label %done
 start:
   %k.next = add i32 %k, 1
-  %threadp = getelementptr inbounds {TEAM_TYPE}, ptr %t, i32 0, i32 10, i32 %k
+  %threadp = getelementptr inbounds {TEAM_TYPE}, ptr %t, i32 0, i32 {fields['thread']}, i32 %k
   %failed = call i32 @pthread_create(ptr %threadp, ptr null, ptr @pelemay.team_work, ptr %t)
   %ok = icmp eq i32 %failed, 0
   br i1 %ok, label %started, label %done
@@ -376,7 +375,7 @@ loop:
   %more = icmp slt i32 %k, %workers
   br i1 %more, label %join, label %destroy
 join:
-  %threadp = getelementptr inbounds {TEAM_TYPE}, ptr %t, i32 0, i32 10, i32 %k
+  %threadp = getelementptr inbounds {TEAM_TYPE}, ptr %t, i32 0, i32 {fields['thread']}, i32 %k
   %thread = load {index}, ptr %threadp
   %joined = call i32 @pthread_join({index} %thread, ptr null)
   %k.next = add i32 %k, 1
@@ -483,7 +482,7 @@ inline.run:
   call void %body(ptr %context, {index} %lb, {index} %ub)
   br label %done
 post:
-{field('%t', 'next', 'finished', 'loops', 'body', 'context', 'lb', 'ub', 'step', 'chunks', 'lock', 'wake', 'done')}
+{field('%t', 'claims', 'finished', 'loops', 'body', 'context', 'lb', 'ub', 'step', 'lock', 'wake', 'done')}
   %cap = mul i32 %n, {CHUNKS_PER_THREAD}
   %cap64 = sext i32 %cap to i64
   %under = icmp slt i64 %trips, %cap64
@@ -495,9 +494,9 @@ post:
   store {index} %lb, ptr %lbp
   store {index} %ub, ptr %ubp
   store {index} %step, ptr %stepp
-  store atomic i32 %chunks, ptr %chunksp monotonic, align 4
   store atomic i32 0, ptr %finishedp monotonic, align 4
-  store atomic i32 0, ptr %nextp release, align 4
+  %claims = shl i32 %chunks, {CLAIM_SHIFT}
+  store atomic i32 %claims, ptr %claimsp release, align 4
   %posted = atomicrmw add ptr %loopsp, i32 1 release
   %woken = call i32 @pthread_cond_broadcast(ptr %wakep)
   %unlocked = call i32 @pthread_mutex_unlock(ptr %lockp)
@@ -507,7 +506,7 @@ wait:
   %polls = phi i32 [ 0, %post ], [ %polls.next, %polled ], [ %polls.next, %yield ]
   %finished = load atomic i32, ptr %finishedp acquire, align 4
   %all = icmp eq i32 %finished, %chunks
-  br i1 %all, label %close, label %pause
+  br i1 %all, label %done, label %pause
 {pause("wait", "sleep")}
 sleep:
   %locked.wait = call i32 @pthread_mutex_lock(ptr %lockp)
@@ -521,9 +520,6 @@ nap:
   br label %asleep
 risen:
   %unlocked.wait = call i32 @pthread_mutex_unlock(ptr %lockp)
-  br label %close
-close:
-  store atomic i32 {CLOSED}, ptr %nextp monotonic, align 4
   br label %done
 done:
   ret void

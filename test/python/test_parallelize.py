@@ -348,18 +348,23 @@ def tsan_run(lowered, inputs: list[np.ndarray], tmp_path: Path) -> subprocess.Co
                           capture_output=True, text=True, env=env, timeout=300)
 
 
+def llvm_build(lowered, main: str, tmp_path: Path, flags: tuple[str, ...], text: str | None = None) -> Path:
+    """The llvm target's module (or `text`) linked with the C program `main`, built with `flags`."""
+    clang = llvmbuild.find_tool("clang")
+    (tmp_path / "m.ll").write_text(text or llvm.emit_llvm(lowered))
+    (tmp_path / f"{abi.interface(lowered).base}.h").write_text(c.emit_header(lowered))
+    (tmp_path / "main.c").write_text(main)
+    subprocess.run([clang, "-O1", *flags, "-c", "m.ll", "-o", "m.o"], cwd=tmp_path, check=True)
+    subprocess.run([clang, *flags, "main.c", "m.o", "-o", "harness", "-lm"], cwd=tmp_path, check=True)
+    return tmp_path / "harness"
+
+
 def tsan_build_llvm(lowered, main: str, tmp_path: Path) -> Path:
     """The llvm target's module with its functions marked `sanitize_thread`
     (what clang's -fsanitize=thread adds to the functions it compiles from C),
     linked with the C program `main`."""
     text = llvm.emit_llvm(lowered).replace("attributes #0 = { nounwind", "attributes #0 = { nounwind sanitize_thread")
-    clang = llvmbuild.find_tool("clang")
-    (tmp_path / "m.ll").write_text(text)
-    (tmp_path / f"{abi.interface(lowered).base}.h").write_text(c.emit_header(lowered))
-    (tmp_path / "main.c").write_text(main)
-    subprocess.run([clang, "-O1", *TSAN_FLAGS, "-c", "m.ll", "-o", "m.o"], cwd=tmp_path, check=True)
-    subprocess.run([clang, *TSAN_FLAGS, "main.c", "m.o", "-o", "harness", "-lm"], cwd=tmp_path, check=True)
-    return tmp_path / "harness"
+    return llvm_build(lowered, main, tmp_path, TSAN_FLAGS, text)
 
 
 def tsan_run_llvm(lowered, inputs: list[np.ndarray], tmp_path: Path) -> subprocess.CompletedProcess:
@@ -539,6 +544,74 @@ def test_kept_team_serves_concurrent_and_forked_calls(emit, tmp_path):
     done = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=60)
     assert_race_free(done)
     assert done.stdout.strip() == "ok"
+
+
+def add_one(n: int) -> str:
+    return f"""  scf.for %i = %c0 to %c{n} step %c1 {{
+    %v = memref.load %o[%i] : memref<256xf32>
+    %w = arith.addf %v, %one : f32
+    memref.store %w, %o[%i] : memref<256xf32>
+  }} {{pelemay.parallel = 8 : i64}}
+"""
+
+
+PAIRS = 8
+ALTERNATING = f"""func.func @run(%x: memref<256xf32>, %o: memref<256xf32>) attributes {{pelemay.entry, pelemay.num_inputs = 1 : i64}} {{
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c256 = arith.constant 256 : index
+  %one = arith.constant 1.0 : f32
+  scf.for %i = %c0 to %c256 step %c1 {{
+    %v = memref.load %x[%i] : memref<256xf32>
+    memref.store %v, %o[%i] : memref<256xf32>
+  }} {{pelemay.parallel = 8 : i64}}
+{(add_one(3) + add_one(256)) * PAIRS}  func.return
+}}
+"""
+"""Loops of 3 and then 32 chunks, one after another, each adding 1 to its
+elements: a chunk run twice, or a count of finished chunks gone past the
+loop's, shows in the sums or as a hang."""
+
+ALTERNATING_CALLS = f"""#include <stdio.h>
+#include <unistd.h>
+#include "run.h"
+
+static float x[256], o[256];
+
+int main(void)
+{{
+    int k, i;
+    alarm(100); /* a lost chunk hangs the call: fail instead */
+    for (i = 0; i < 256; i++) x[i] = (float)i;
+    for (k = 0; k < 200000; k++) {{
+        if (run_run(x, o, NULL) != 0) return 1;
+        for (i = 0; i < 256; i++) {{
+            if (o[i] != x[i] + (i < 3 ? {2 * PAIRS}.0f : {PAIRS}.0f)) {{
+                printf("call %d: o[%d] = %g\\n", k, i, (double)o[i]);
+                return 1;
+            }}
+        }}
+    }}
+    puts("ok");
+    return 0;
+}}
+"""
+
+
+@pytest.mark.parametrize("emit", ["c", "llvm"])
+def test_late_claims_never_take_a_chunk_twice(emit, tmp_path):
+    """Eight threads on however few CPUs, so they are often preempted between
+    finishing a loop and claiming again: a claim made as the next loop (with
+    more chunks) is posted must not take one of its chunks."""
+    module = ir.parse(ALTERNATING, "alternating.mlir")
+    if emit == "c":
+        header, source = c.emit_c(module)
+        exe = cbuild.build_harness(header, source, ALTERNATING_CALLS, "run", cflags=("-O2", "-pthread"))
+    else:
+        exe = llvm_build(module, ALTERNATING_CALLS, tmp_path, ("-O2", "-pthread"))
+    done = subprocess.run([str(exe)], capture_output=True, text=True, timeout=150)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", (done.returncode, done.stdout[-400:])
 
 
 @pytest.mark.slow
