@@ -318,6 +318,55 @@ class Store2Op(_MemoryOp):
         self.verify_memory(key)
 
 
+class _LoadXOp(_MemoryOp):
+    """`vld1q_f32_x2` / `_x4`: consecutive vectors of consecutive elements, in
+    order, by one multi-register `ld1` / `vld1`. A row of vectors streamed from
+    memory then costs a half or a quarter of the load instructions (ARMv7's
+    vld1 takes no immediate offset, and AArch64's `ldp` pairs only two, within
+    a small one)."""
+
+    memref = operand_def(MEMREF)
+    indices = var_operand_def(IndexType)
+    KEY: ClassVar = "v0"
+
+    def __init__(self, memref: SSAValue, indices: Sequence[SSAValue], type: VectorType):
+        super().__init__(operands=[memref, indices], result_types=[type] * len(self.get_irdl_definition().results))
+
+    def verify_types(self, key: VectorType) -> None:
+        _expect_all(self, [name for name, _ in self.get_irdl_definition().results], key)
+        self.verify_memory(key)
+
+
+@irdl_op_definition
+class LoadX2Op(_LoadXOp):
+    """`vld1q_f32_x2(&m[i, j])`: two vectors (`vld1.32 {d0-d3}` on ARMv7, whose
+    GCC 12 arm_neon.h lacks the intrinsic: the C target prints a helper that
+    writes the instruction out there, targets/c_neon.py)."""
+
+    name = "arm_simd.load_x2"
+    v0 = result_def(VECTOR)
+    v1 = result_def(VECTOR)
+    assembly_format = "$memref `[` $indices `]` attr-dict `:` type($memref) `->` type($v0) `,` type($v1)"
+    INTRINSICS: ClassVar = {F32X4: "vld1q_f32_x2"}
+
+
+@irdl_op_definition
+class LoadX4Op(_LoadXOp):
+    """`vld1q_f32_x4(&m[i, j])`: four vectors (`ld1 {v0.4s-v3.4s}`), AArch64
+    only: ARMv7's vld1 fills at most four D registers, two vectors."""
+
+    name = "arm_simd.load_x4"
+    v0 = result_def(VECTOR)
+    v1 = result_def(VECTOR)
+    v2 = result_def(VECTOR)
+    v3 = result_def(VECTOR)
+    assembly_format = (
+        "$memref `[` $indices `]` attr-dict `:` type($memref) `->` type($v0) `,` type($v1) `,` type($v2) `,` type($v3)"
+    )
+    MACHINES: ClassVar = AARCH64_MACHINES
+    INTRINSICS: ClassVar = {t: f"vld1q_{suffix(t)}_x4" for t in PAIR_TYPES}
+
+
 @irdl_op_definition
 class LoadLaneOp(_MemoryOp):
     """`vld1q_lane_f32(&m[i], v, lane)`: `vector` with one lane replaced from memory."""
@@ -956,8 +1005,8 @@ class SdotOp(_AccumulateOp):
 
 
 OPS: tuple[type[ArmSimdOp], ...] = (
-    LoadOp, StoreOp, Load2Op, Store2Op, LoadLaneOp, StoreLaneOp, DupOp, GetLowOp, GetHighOp, CombineOp,
-    GetLaneOp, SetLaneOp, NegOp, AbsOp, AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp,
+    LoadOp, StoreOp, Load2Op, Store2Op, LoadX2Op, LoadX4Op, LoadLaneOp, StoreLaneOp,
+    DupOp, GetLowOp, GetHighOp, CombineOp, GetLaneOp, SetLaneOp, NegOp, AbsOp, AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp,
     PairwiseAddOp, PairwiseMaxOp, PairwiseMinOp, FmaOp, MlaOp, MlaLaneOp,
     CompareOp, SelectOp, ReduceAddOp, ReduceMaxOp, ReduceMinOp, ConvertOp, ReinterpretOp,
     ShiftLeftOp, MullOp, MlalOp, SdotOp,

@@ -45,6 +45,11 @@ everything else (loops, scalar arith, memrefs) as it is:
   vector<4xf32>: `store2` (vst2q_f32). The elementwise kernel writes these
   where vector accesses take no offset (ARMv7): one instruction moves two vectors.
 
+- runs of vector.load of consecutive vectors of one row (passes/
+  consecutive_loads.py): four are one `load_x4` (`ld1 {v0.4s-v3.4s}`) on
+  AArch64, whose `ldp` pairs only two; two are one `load_x2` (`vld1.32
+  {d0-d3}`) on ARMv7, whose vld1 takes no immediate offset.
+
 A vector of any other shape, an op outside the set, or a machine without
 NEON is a CompileError at the op. The converted module is then checked
 against the machine (verify-arm-simd), so what comes out builds for it.
@@ -66,6 +71,7 @@ from pelemay_ir.dialects import arm_simd
 from pelemay_ir.dialects.ptensor import type_str
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.machines import machine as machine_named
+from pelemay_ir.passes.consecutive_loads import consecutive_loads
 from pelemay_ir.passes.vector_emitter import BITS_OPS, deinterleave_masks, interleave_mask, shift_amount
 from pelemay_ir.passes.verify_arm_simd import check_machine
 
@@ -163,6 +169,31 @@ def _rewrite_store2(store: vector.StoreOp, shuffle: vector.ShuffleOp) -> None:
     pair.location = store.location
     Rewriter.replace_op(store, [pair])
     Rewriter.erase_op(shuffle)
+
+
+def _load_runs(module: Operation, target: str) -> list[list[vector.LoadOp]]:
+    """Runs of consecutive vector.load that become one multi-register load:
+    four (load_x4) on AArch64, two (load_x2) where vector loads take no
+    immediate offset (ARMv7), so each saves its own address arithmetic too.
+    AArch64 pairs two loads with `ldp` by itself."""
+    vectors = machine_named(target).vectors
+    if target in arm_simd.LoadX4Op.MACHINES:
+        count = 4
+    elif target in arm_simd.LoadX2Op.MACHINES and vectors is not None and not vectors.load_offsets:
+        count = 2
+    else:
+        return []
+    blocks = dict.fromkeys(o.parent_block() for o in module.walk() if isinstance(o, vector.LoadOp))
+    return [run for block in blocks if block is not None for run in consecutive_loads(block, F32X4, count)]
+
+
+def _rewrite_load_x(run: list[vector.LoadOp]) -> None:
+    first = run[0]
+    many = (arm_simd.LoadX2Op if len(run) == 2 else arm_simd.LoadX4Op)(first.base, list(first.indices), F32X4)
+    many.location = first.location
+    Rewriter.insert_op(many, InsertPoint.before(first))
+    for load, result in zip(run, many.results):
+        Rewriter.replace_op(load, [], [result])
 
 
 def _lane_broadcast(op: Operation) -> tuple[SSAValue, int] | None:
@@ -400,7 +431,11 @@ def convert_vector_to_arm_simd(module: Operation, target: str) -> None:
     constants = [o for o in ops if _is_shift_constant(o)]
     loads = {o: shuffles for o in ops if (shuffles := _deinterleaving(o)) is not None}
     stores = {o: shuffle for o in ops if (shuffle := _interleaving(o)) is not None}
-    paired = {*loads, *stores, *stores.values(), *(s for shuffles in loads.values() for s in shuffles)}
+    runs = _load_runs(module, target)
+    paired = {
+        *loads, *stores, *stores.values(), *(s for shuffles in loads.values() for s in shuffles),
+        *(load for run in runs for load in run),
+    }
     by_lane = {} if converter.aarch64 else {o: found for o in ops if (found := _lane_broadcast(o)) is not None}
     taken = _by_lane_ops(by_lane)
     ops = [o for o in ops if o not in constants and o not in paired and o not in taken]
@@ -414,6 +449,8 @@ def convert_vector_to_arm_simd(module: Operation, target: str) -> None:
         _rewrite_load2(load, shuffles)  # pyright: ignore[reportArgumentType]
     for store, shuffle in stores.items():
         _rewrite_store2(store, shuffle)  # pyright: ignore[reportArgumentType]
+    for run in runs:
+        _rewrite_load_x(run)
     for o in ops:
         converter.rewrite(o)
     for o in constants:

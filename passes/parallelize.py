@@ -13,8 +13,8 @@ bounds and constant step `S`):
 - L has no iter_args (no value flows from one iteration to the next) and
   holds no `func.call` and no op that touches a memref other than the
   loads and stores listed below (memref.load/store, vector.load/store,
-  arm_simd.load/store/load2/store2/load_lane/store_lane) and memref.view /
-  reinterpret_cast;
+  arm_simd.load/store/load2/store2/load_x2/load_x4/load_lane/store_lane)
+  and memref.view / reinterpret_cast;
 - every memref is traced to its storage: an entry argument (inputs and
   outputs are distinct arrays), a byte range of the arena or weights (a
   view at a constant offset), an alloca, or a global; the arguments of a
@@ -286,6 +286,8 @@ def memory_access(op: Operation) -> Access | None | bool:
         return Access(op, op.memref, tuple(op.indices), _lanes(op.value.type), True)
     if isinstance(op, arm_simd.Load2Op):
         return Access(op, op.memref, tuple(op.indices), 2 * _lanes(op.even.type), False)
+    if isinstance(op, (arm_simd.LoadX2Op, arm_simd.LoadX4Op)):
+        return Access(op, op.memref, tuple(op.indices), len(op.results) * _lanes(op.v0.type), False)
     if isinstance(op, arm_simd.Store2Op):
         return Access(op, op.memref, tuple(op.indices), 2 * _lanes(op.even.type), True)
     if isinstance(op, arm_simd.LoadLaneOp):

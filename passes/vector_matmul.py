@@ -150,9 +150,10 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
                     lambda lane: [b_row(em.add(k, lane), v) for v in range(nvec)],
                 )
 
-            # Not for a one-row product (matmul_block's stream of B): measured,
-            # its wide block runs more instructions by lane on AArch64.
-            acc = reduce_by_lanes(em, vectors, k_size, m > 1, [em.vconst(0.0)] * (rows * nvec), step, quad)
+            # A one-row product (matmul_block's stream of B) goes by lane only
+            # where four rows of its wide block load in few instructions.
+            by_lane = m > 1 or vectors.load_x4
+            acc = reduce_by_lanes(em, vectors, k_size, by_lane, [em.vconst(0.0)] * (rows * nvec), step, quad)
             for r in range(rows):
                 for v in range(nvec):
                     index = [*batch, em.add(i0, r), em.add(j0, v * lanes)]

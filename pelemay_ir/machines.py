@@ -45,6 +45,11 @@ class Vectors:
     q, d[l]`, unfused), so that a matmul step may load four elements of its
     left operand in one vector and use them lane by lane instead of
     broadcasting each from memory."""
+    load_x4: bool = False
+    """Whether one load fills four vector registers from consecutive memory
+    (A64's `ld1 {v0.4s-v3.4s}`, arm_simd.load_x4), with no limit on the
+    offset between rows: the one-row matmul then reads four rows of B per
+    step by lane, which with `ldp` alone costs more loads than it saves."""
 
     @property
     def f32_lanes(self) -> int:
@@ -281,8 +286,8 @@ def _compiler_finds(cc: str, file: str) -> bool:
 _STATIC = ("-static",)
 # Cortex-A53 (Raspberry Pi 3): 32 KiB L1D, 512 KiB L2; Cortex-A7: 32 KiB / 512 KiB;
 # Cortex-A8 (BeagleBone): 32 KiB / 256 KiB; Cortex-A55: 32 KiB / 256 KiB (per core).
-_A53 = Vectors("neon", 128, 32, True, 32 * 1024, 512 * 1024, lane_multiply=True)
-_A55 = Vectors("neon", 128, 32, True, 32 * 1024, 256 * 1024, lane_multiply=True)
+_A53 = Vectors("neon", 128, 32, True, 32 * 1024, 512 * 1024, lane_multiply=True, load_x4=True)
+_A55 = Vectors("neon", 128, 32, True, 32 * 1024, 256 * 1024, lane_multiply=True, load_x4=True)
 _A7 = Vectors("neon", 128, 16, True, 32 * 1024, 512 * 1024, load_offsets=False, lane_multiply=True)
 _A8 = Vectors("neon", 128, 16, False, 32 * 1024, 256 * 1024, load_offsets=False, lane_multiply=True)
 _HOST_VECTORS = _host_vectors()

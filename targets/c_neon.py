@@ -60,31 +60,57 @@ def _arm_simd(fp, op: arm_simd.ArmSimdOp) -> None:
         fp.emit(call + ";")
 
 
-def _neon_pair_ctype(t: Attribute) -> str:
-    """`float32x4x2_t`: the struct of two vectors vld2q returns and vst2q takes."""
+def _neon_struct_ctype(t: Attribute, count: int = 2) -> str:
+    """`float32x4x2_t`: the struct of `count` vectors vld2q / vld1q_x4 return
+    and vst2q takes."""
     assert isinstance(t, VectorType)
-    return neon_ctype(t).removesuffix("_t") + "x2_t"
+    return neon_ctype(t).removesuffix("_t") + f"x{count}_t"
 
 
-def _arm_simd_load2(fp, op: arm_simd.Load2Op) -> None:
-    """`const float32x4x2_t v = vld2q_f32(p);` whose halves are v.val[0] and v.val[1]."""
+_LOAD_X2 = (
+    "pl_vld1q_f32_x2",
+    "static inline float32x4x2_t pl_vld1q_f32_x2(const float32_t *p)\n"
+    "{\n"
+    "    /* vld1q_f32_x2, which GCC's AArch32 arm_neon.h (GCC 12) lacks: there its\n"
+    "       one instruction, vld1.32 of four D registers, is written out. */\n"
+    "#if defined(__aarch64__) || defined(__clang__)\n"
+    "    return vld1q_f32_x2(p);\n"
+    "#else\n"
+    "    union { float32x4x2_t v; __builtin_neon_oi o; } r;\n"
+    "    __asm__(\"vld1.32 %h0, [%1]\" : \"=w\"(r.o) : \"r\"(p), \"m\"(*(const float32_t (*)[8])p));\n"
+    "    return r.v;\n"
+    "#endif\n"
+    "}\n",
+)
+"""load_x2's intrinsic as a helper that every C compiler of a NEON machine builds."""
+
+
+def _arm_simd_load_struct(fp, op: arm_simd.Load2Op | arm_simd.LoadX2Op | arm_simd.LoadX4Op) -> None:
+    """`const float32x4x2_t v = vld2q_f32(p);` whose vectors are v.val[0],
+    v.val[1], ... (load2's even and odd halves, load_x2's and load_x4's
+    consecutive vectors)."""
     if not fp.live.any_live(op):
         return
-    name = fp.names.fresh(op.even.name_hint or "pair")
-    pair = _neon_pair_ctype(op.even.type)
-    fp.emit(f"const {pair} {name} = {op.intrinsic()}({_neon_pointer(fp, op, op.memref, list(op.indices))});")
-    fp.exprs[op.even], fp.exprs[op.odd] = f"{name}.val[0]", f"{name}.val[1]"
+    first = op.results[0]
+    name = fp.names.fresh(first.name_hint or ("quad" if len(op.results) == 4 else "pair"))
+    struct = _neon_struct_ctype(first.type, len(op.results))
+    call = fp.p.helper(_LOAD_X2) if isinstance(op, arm_simd.LoadX2Op) else op.intrinsic()
+    fp.emit(f"const {struct} {name} = {call}({_neon_pointer(fp, op, op.memref, list(op.indices))});")
+    for k, result in enumerate(op.results):
+        fp.exprs[result] = f"{name}.val[{k}]"
 
 
 def _arm_simd_store2(fp, op: arm_simd.Store2Op) -> None:
-    pair = _neon_pair_ctype(op.even.type)
+    pair = _neon_struct_ctype(op.even.type)
     pointer = _neon_pointer(fp, op, op.memref, list(op.indices))
     fp.emit(f"{op.intrinsic()}({pointer}, ({pair}){{{{{fp.expr(op.even)}, {fp.expr(op.odd)}}}}});")
 
 
 NEON_HANDLERS = {
     **{op.name: _arm_simd for op in arm_simd.OPS},
-    "arm_simd.load2": _arm_simd_load2,
+    "arm_simd.load2": _arm_simd_load_struct,
+    "arm_simd.load_x2": _arm_simd_load_struct,
+    "arm_simd.load_x4": _arm_simd_load_struct,
     "arm_simd.store2": _arm_simd_store2,
 }
 """arm_simd ops by name."""

@@ -80,6 +80,18 @@ class SimdPrinting:
             self.bind(result, self.emit(
                 f"shufflevector <{2 * lanes} x {lane_t}> {wide}, <{2 * lanes} x {lane_t}> poison, <{lanes} x i32> <{mask}>"))
 
+    def p_simd_load_x(self, op: arm_simd.LoadX2Op | arm_simd.LoadX4Op) -> None:
+        """One load of all the vectors, split into consecutive pieces by
+        shufflevectors (the backend picks the load instructions)."""
+        _, lane_t, t = self.simd_types(op.v0, op)
+        lanes, count = t.get_shape()[0], len(op.results)
+        ptr, align = self.vector_pointer(op.memref, op.indices, op)
+        wide_t = f"<{count * lanes} x {lane_t}>"
+        wide = self.emit(f"load {wide_t}, ptr {ptr}, align {align}")
+        for k, result in enumerate(op.results):
+            mask = ", ".join(f"i32 {k * lanes + j}" for j in range(lanes))
+            self.bind(result, self.emit(f"shufflevector {wide_t} {wide}, {wide_t} poison, <{lanes} x i32> <{mask}>"))
+
     def p_simd_store2(self, op: arm_simd.Store2Op) -> None:
         vt, lane_t, t = self.simd_types(op.even, op)
         lanes = t.get_shape()[0]
@@ -295,6 +307,8 @@ SIMD_HANDLERS = {
     "store": SimdPrinting.p_simd_store,
     "load2": SimdPrinting.p_simd_load2,
     "store2": SimdPrinting.p_simd_store2,
+    "load_x2": SimdPrinting.p_simd_load_x,
+    "load_x4": SimdPrinting.p_simd_load_x,
     "load_lane": SimdPrinting.p_simd_load_lane,
     "store_lane": SimdPrinting.p_simd_store_lane,
     "get_lane": SimdPrinting.p_simd_get_lane,

@@ -180,6 +180,11 @@ EXAMPLES: dict[str, Example] = {
     "arm_simd.store2": Example(
         f"arm_simd.store2 %even, %odd, %m[%i] : {_Q}, {_Q}, memref<16xf32>",
         f"%even: {_Q}, %odd: {_Q}, %m: memref<16xf32>, %i: index"),
+    "arm_simd.load_x2": Example(
+        f"%v0, %v1 = arm_simd.load_x2 %m[%i] : memref<16xf32> -> {_Q}, {_Q}", "%m: memref<16xf32>, %i: index"),
+    "arm_simd.load_x4": Example(
+        f"%v0, %v1, %v2, %v3 = arm_simd.load_x4 %m[%i] : memref<16xf32> -> {_Q}, {_Q}, {_Q}, {_Q}",
+        "%m: memref<16xf32>, %i: index"),
     "arm_simd.load_lane": Example(
         f"%w = arm_simd.load_lane %m[%i], %v, 1 : memref<16xf32>, {_Q} -> {_Q}",
         f"%m: memref<16xf32>, %i: index, %v: {_Q}"),

@@ -299,6 +299,48 @@ def test_structure_loads_and_stores(machine):
     np.testing.assert_array_equal(g, h.reshape(-1, 2)[:, ::-1].ravel())
 
 
+def row_loads(count: int) -> str:
+    """load_x{count}: the `count` vectors of each row of x from element 4,
+    stored in reverse order of vectors."""
+    vt = "vector<4xf32>"
+    names = [f"%v{k}" for k in range(count)]
+    stores = "\n".join(
+        f"    %at{k} = arith.constant {4 * (count - 1 - k)} : index\n"
+        f"    arm_simd.store %v{k}, %y[%r, %at{k}] : {vt}, memref<2x{4 * count}xf32>"
+        for k in range(count)
+    )
+    return f"""
+func.func @rows(%x: memref<2x20xf32>, %y: memref<2x{4 * count}xf32>)
+    attributes {{pelemay.entry, pelemay.num_inputs = 1 : i64}} {{
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  scf.for %r = %c0 to %c2 step %c1 {{
+    {", ".join(names)} = arm_simd.load_x{count} %x[%r, %c4] : memref<2x20xf32> -> {", ".join([vt] * count)}
+{stores}
+  }}
+  func.return
+}}
+"""
+
+
+@pytest.mark.parametrize("machine,count,call", [
+    *((m, 2, "const float32x4x2_t v0 = pl_vld1q_f32_x2(&x[r * 20 + 4]);") for m in ALL_NEON),
+    ("aarch64", 4, "const float32x4x4_t v0 = vld1q_f32_x4(&x[r * 20 + 4]);"),
+])
+def test_multi_register_loads(machine, count, call):
+    """vld1q_f32_x2 (through the helper that writes the instruction out for
+    GCC's AArch32 arm_neon.h, which lacks it) and vld1q_f32_x4 (AArch64)."""
+    text = row_loads(count)
+    _, source = c.emit_c(parsed(text), machine=machine)
+    assert call in source
+    x = RNG.standard_normal((2, 20)).astype(np.float32)
+    (y,) = run_on(machine, text, x)
+    vectors = x[:, 4:4 + 4 * count].reshape(2, count, 4)
+    np.testing.assert_array_equal(y, vectors[:, ::-1].reshape(2, 4 * count))
+
+
 @pytest.mark.parametrize("machine", ALL_NEON)
 def test_unfused_dot_with_pairwise_reduction(machine):
     a, b = (RNG.standard_normal(16).astype(np.float32) for _ in range(2))

@@ -448,3 +448,52 @@ def test_lane_ops_and_division_on_f16_vectors():
     w[0] = x[5]
     np.testing.assert_array_equal(z, w / x)
     assert s[0] == x[5]
+
+
+ROW_LOADS = """
+func.func @rows(%x: memref<3x24xf32>, %out: memref<3x24xf32>) attributes {pelemay.entry, pelemay.num_inputs = 1 : i64} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c4 = arith.constant 4 : index
+  %c12 = arith.constant 12 : index
+  %c16 = arith.constant 16 : index
+  %c20 = arith.constant 20 : index
+  scf.for %i = %c0 to %c3 step %c1 {
+    %a0 = vector.load %x[%i, %c0] : memref<3x24xf32>, vector<4xf32>
+    %a1 = vector.load %x[%i, %c4] : memref<3x24xf32>, vector<4xf32>
+    %j8 = arith.addi %c4, %c4 : index
+    %a2 = vector.load %x[%i, %j8] : memref<3x24xf32>, vector<4xf32>
+    %a3 = vector.load %x[%i, %c12] : memref<3x24xf32>, vector<4xf32>
+    %a4 = vector.load %x[%i, %c16] : memref<3x24xf32>, vector<4xf32>
+    vector.store %a0, %out[%i, %c16] : memref<3x24xf32>, vector<4xf32>
+    %a5 = vector.load %x[%i, %c20] : memref<3x24xf32>, vector<4xf32>
+    vector.store %a5, %out[%i, %c0] : memref<3x24xf32>, vector<4xf32>
+    vector.store %a4, %out[%i, %c4] : memref<3x24xf32>, vector<4xf32>
+    %j8o = arith.addi %c4, %c4 : index
+    vector.store %a3, %out[%i, %j8o] : memref<3x24xf32>, vector<4xf32>
+    vector.store %a2, %out[%i, %c12] : memref<3x24xf32>, vector<4xf32>
+    vector.store %a1, %out[%i, %c20] : memref<3x24xf32>, vector<4xf32>
+  }
+  func.return
+}
+"""
+"""Six consecutive vectors of each row, the fifth and sixth with a store
+between them; written back as vectors 5, 4, 3, 2, 0, 1."""
+
+
+@pytest.mark.parametrize("machine,loads", [
+    ("aarch64", ["load_x4", "load", "load"]),
+    ("armv7", ["load_x2", "load_x2", "load", "load"]),
+    ("armv7-a8", ["load_x2", "load_x2", "load", "load"]),
+])
+def test_consecutive_loads_become_one_multi_register_load(machine, loads):
+    """Four consecutive vectors are one load_x4 on AArch64, two are one
+    load_x2 on ARMv7 (whose vld1 takes no offset); loads a store separates
+    stay apart, and the result is the same."""
+    module = converted(ROW_LOADS, machine)
+    got = [op.name.removeprefix("arm_simd.") for op in module.walk() if op.name.startswith("arm_simd.load")]
+    assert got == loads
+    x = np.arange(72, dtype=F32).reshape(3, 24)
+    (out,) = run_on(machine, ROW_LOADS, x)
+    np.testing.assert_array_equal(out, x.reshape(3, 6, 4)[:, [5, 4, 3, 2, 0, 1]].reshape(3, 24))

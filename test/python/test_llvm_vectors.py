@@ -755,6 +755,26 @@ def structure_section(rng: np.random.Generator) -> Section:
                    body, reference)
 
 
+def multi_load_section(rng: np.random.Generator, count: int) -> Section:
+    """load_x2 / load_x4: `count` consecutive vectors in one load, stored
+    back in reverse order, so a vector taken from the wrong place shows."""
+    n = 4 * count
+    x = (rng.integers(-40, 41, n + 4) / 8).astype(np.float32)
+    F = vec(4, "f32")
+    results = ", ".join(f"%ml{count}_{k}" for k in range(count))
+    lines = [f"  %ml{count}_base = arith.constant 4 : index",
+             f"  {results} = arm_simd.load_x{count} %ml{count}x[%ml{count}_base] : memref<{n + 4}xf32> -> "
+             + ", ".join([F] * count)]
+    for k in range(count):
+        lines += [f"  %ml{count}_at{k} = arith.constant {4 * (count - 1 - k)} : index",
+                  f"  arm_simd.store %ml{count}_{k}, %ml{count}o[%ml{count}_at{k}] : {F}, memref<{n}xf32>"]
+
+    def reference(v):
+        return {f"ml{count}o": v[f"ml{count}x"][4:].reshape(count, 4)[::-1].ravel()}
+
+    return Section({f"ml{count}x": x}, {f"ml{count}o": ((n,), np.dtype(np.float32))}, "\n".join(lines), reference)
+
+
 def reduce_section(rng: np.random.Generator) -> Section:
     """Across-vector add/max/min (AArch64) of two vectors per type, the
     integer sums wrapping to the lane width; and f32 division (AArch64)."""
@@ -891,11 +911,11 @@ def sections_for(machine: str) -> list[Section]:
     rng = np.random.default_rng(RNG_SEED)
     sections = [f32_section(rng), int_section(rng, np.int32, 4, 2), int_section(rng, np.int16, 8, 3),
                 int_section(rng, np.int8, 16, 5), pairwise_section(rng), widening_section(rng),
-                structure_section(rng)]
+                structure_section(rng), multi_load_section(rng, 2)]
     if machine in arm_simd.FUSED_MACHINES:
         sections.append(fused_section(rng))
     if machine in arm_simd.AARCH64_MACHINES:
-        sections.append(reduce_section(rng))
+        sections += [reduce_section(rng), multi_load_section(rng, 4)]
     if machine in arm_simd.DOTPROD_MACHINES:
         sections.append(dotprod_section(rng))
     return sections
