@@ -5,11 +5,13 @@ Both builds link the program with `HOST_SHIM`, five C functions (allocate,
 free, copy in, copy out, synchronise) over the CUDA runtime, so Python needs
 no CUDA binding. The emulator (`EMULATOR_HEADER`, given to the compiler as
 <cuda_runtime.h>) implements that runtime subset on the host and runs each
-launch's blocks and threads one after another, last thread first: a kernel
-whose threads depended on each other's order would read what a later thread
-in program order has not yet written, and fail against the reference. The
-generated kernels have no barriers, so this order is a legal schedule of the
-real GPU's. Emulated builds are C++17 with -Wall -Wextra -Werror, optionally
+launch's blocks one after another and the threads of a block in lock-step
+between barriers: each thread is a fiber (ucontext) that runs, last thread
+first, until it reaches `__syncthreads()` or ends, and the block's
+`__shared__` memory is one buffer. A kernel whose threads depended on an
+order the GPU does not promise (a missing barrier) reads what another
+thread has not yet written and fails against the reference; a barrier not
+every thread of a block reaches fails the launch. Emulated builds are C++17 with -Wall -Wextra -Werror, optionally
 under ASan and UBSan, which check every index the kernels compute.
 """
 
@@ -60,15 +62,23 @@ EMULATOR_HEADER = """\
 #define PELEMAY_CUDA_EMULATOR_H
 
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <ucontext.h>
 
 struct dim3 {
     unsigned x, y, z;
 };
 typedef struct pelemay_emulated_stream *cudaStream_t;
 typedef int cudaError_t;
-enum { cudaSuccess = 0, cudaErrorMemoryAllocation = 2, cudaErrorInvalidConfiguration = 9 };
+enum {
+    cudaSuccess = 0,
+    cudaErrorMemoryAllocation = 2,
+    cudaErrorInvalidConfiguration = 9,
+    cudaErrorLaunchFailure = 719
+};
 enum cudaMemcpyKind { cudaMemcpyHostToDevice = 1, cudaMemcpyDeviceToHost = 2 };
 
 inline dim3 threadIdx, blockIdx, blockDim, gridDim;
@@ -78,6 +88,8 @@ inline cudaError_t pelemay_emulated_error = cudaSuccess;
 #define __device__
 #define __host__
 #define __launch_bounds__(threads)
+/* Blocks run one after another, so one buffer serves each block in turn. */
+#define __shared__ static
 
 inline cudaError_t cudaGetLastError(void)
 {
@@ -106,7 +118,86 @@ inline cudaError_t cudaMemcpy(void *to, const void *from, size_t bytes, cudaMemc
 
 inline cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
 
-/* Every block and thread of a launch, one after another, the last first. */
+/* The threads of a block are fibers that run in lock-step between barriers:
+ * each runs, last thread first, until it reaches __syncthreads() or ends, and
+ * no thread passes a barrier before every thread of its block has reached it.
+ * A block whose first thread ends without a barrier runs its other threads
+ * directly (no fiber); a barrier met then, or one that not every thread of
+ * a block reaches, fails the launch, as it would hang or misbehave on a GPU. */
+struct pelemay_fiber {
+    ucontext_t context;
+    bool done;
+    bool waiting;
+};
+inline ucontext_t pelemay_scheduler;
+inline pelemay_fiber *pelemay_current = nullptr;
+inline bool pelemay_direct = false;
+inline const std::function<void()> *pelemay_body = nullptr;
+inline constexpr size_t pelemay_stack_bytes = 256 * 1024;
+
+inline void __syncthreads(void)
+{
+    if (pelemay_direct) {
+        std::fprintf(stderr, "cuda emulator: __syncthreads() not reached by every thread of block %u\\n", blockIdx.x);
+        pelemay_emulated_error = cudaErrorLaunchFailure;
+        return;
+    }
+    pelemay_current->waiting = true;
+    swapcontext(&pelemay_current->context, &pelemay_scheduler);
+}
+
+inline void pelemay_fiber_main(void)
+{
+    (*pelemay_body)();
+    pelemay_current->done = true;
+}
+
+inline void pelemay_start_fiber(pelemay_fiber *fiber, char *stack)
+{
+    getcontext(&fiber->context);
+    fiber->context.uc_stack.ss_sp = stack;
+    fiber->context.uc_stack.ss_size = pelemay_stack_bytes;
+    fiber->context.uc_link = &pelemay_scheduler;
+    makecontext(&fiber->context, pelemay_fiber_main, 0);
+    fiber->done = fiber->waiting = false;
+}
+
+/* Runs fiber t until it reaches a barrier or ends. */
+inline void pelemay_resume(pelemay_fiber *fibers, long t)
+{
+    fibers[t].waiting = false;
+    threadIdx = {(unsigned)t, 0u, 0u};
+    pelemay_current = &fibers[t];
+    swapcontext(&pelemay_scheduler, &fibers[t].context);
+}
+
+/* The rest of a block whose last thread waits at its first barrier: rounds,
+ * last thread first, each taking every thread to its next barrier or end.
+ * False when a round ends with some threads at a barrier and others not. */
+inline bool pelemay_lock_step(pelemay_fiber *fibers, char *stacks, long threads)
+{
+    for (long t = 0; t + 1 < threads; ++t) {
+        pelemay_start_fiber(&fibers[t], stacks + (size_t)t * pelemay_stack_bytes);
+    }
+    bool uniform = true;
+    for (long top = threads - 2;; top = threads - 1) {
+        long waiting = 0, running = 0;
+        for (long t = top; t >= 0; --t) {
+            if (!fibers[t].done) {
+                pelemay_resume(fibers, t);
+            }
+        }
+        for (long t = 0; t < threads; ++t) {
+            running += !fibers[t].done;
+            waiting += fibers[t].waiting;
+        }
+        if (running == 0) {
+            return uniform;
+        }
+        uniform = uniform && waiting == threads;
+    }
+}
+
 template <typename Kernel>
 void pelemay_emulate_launch(long blocks, long threads, cudaStream_t, Kernel kernel)
 {
@@ -116,13 +207,29 @@ void pelemay_emulate_launch(long blocks, long threads, cudaStream_t, Kernel kern
     }
     gridDim = {(unsigned)blocks, 1u, 1u};
     blockDim = {(unsigned)threads, 1u, 1u};
+    std::function<void()> body(kernel);
+    pelemay_body = &body;
+    pelemay_fiber *fibers = new pelemay_fiber[threads];
+    char *stacks = (char *)std::malloc((size_t)threads * pelemay_stack_bytes);
     for (long block = blocks - 1; block >= 0; --block) {
-        for (long thread = threads - 1; thread >= 0; --thread) {
-            blockIdx = {(unsigned)block, 0u, 0u};
-            threadIdx = {(unsigned)thread, 0u, 0u};
-            kernel();
+        blockIdx = {(unsigned)block, 0u, 0u};
+        pelemay_start_fiber(&fibers[threads - 1], stacks + (size_t)(threads - 1) * pelemay_stack_bytes);
+        pelemay_resume(fibers, threads - 1);
+        if (fibers[threads - 1].done) { /* no barrier: the others run directly */
+            pelemay_direct = true;
+            for (long thread = threads - 2; thread >= 0; --thread) {
+                threadIdx = {(unsigned)thread, 0u, 0u};
+                kernel();
+            }
+            pelemay_direct = false;
+        }
+        else if (!pelemay_lock_step(fibers, stacks, threads)) {
+            std::fprintf(stderr, "cuda emulator: a barrier not reached by every thread of block %ld\\n", block);
+            pelemay_emulated_error = cudaErrorLaunchFailure;
         }
     }
+    std::free(stacks);
+    delete[] fibers;
 }
 
 #define PELEMAY_CUDA_LAUNCH(kernel, blocks, threads, stream, ...) \\

@@ -130,6 +130,53 @@ def test_compile_for_cuda_refuses_options_of_other_targets():
         api.compile(EXAMPLES / "mlp.mlir", target="cuda", arch="sm_50", emulate=True)
 
 
+# --- the emulator's lock-step blocks ----------------------------------------------------
+
+REVERSE_IN_BLOCK = """
+#include <cuda_runtime.h>
+/* Each block reverses its 64 elements through shared memory. */
+static __global__ void __launch_bounds__(64) reverse(const float *in, float *out)
+{
+    __shared__ float tile[64];
+    tile[threadIdx.x] = in[blockIdx.x * 64 + threadIdx.x];
+    BARRIER
+    out[blockIdx.x * 64 + threadIdx.x] = tile[63 - threadIdx.x];
+}
+extern "C" int run(const float *in, float *out)
+{
+    PELEMAY_CUDA_LAUNCH(reverse, 3, 64, nullptr, in, out);
+    return (int)cudaGetLastError();
+}
+"""
+
+
+def _run_emulated(source: str) -> tuple[int, np.ndarray, np.ndarray]:
+    import ctypes
+    files = {"cuda_runtime.h": cudabuild.EMULATOR_HEADER, "reverse.cu": source}
+    library = cbuild.cached_build(files, "libreverse.so", (*cudabuild.EMULATOR_FLAGS, "-fPIC", "-shared"), "g++",
+                                  suffix=".cu")
+    x = np.arange(192, dtype=np.float32)
+    out = np.zeros_like(x)
+    rc = ctypes.CDLL(str(library)).run(ctypes.c_void_p(x.ctypes.data), ctypes.c_void_p(out.ctypes.data))
+    return rc, x, out
+
+
+@pytest.mark.parametrize("barrier", ("__syncthreads();", "", "if (threadIdx.x < 32) __syncthreads();"))
+def test_emulator_runs_a_block_in_lock_step_between_barriers(barrier):
+    """Threads exchange through shared memory across a barrier; without it
+    (or with one that not every thread reaches) the emulator's order, last
+    thread first, makes the result wrong or the launch fail."""
+    rc, x, out = _run_emulated(REVERSE_IN_BLOCK.replace("BARRIER", barrier))
+    want = x.reshape(3, 64)[:, ::-1].reshape(-1)
+    if barrier == "__syncthreads();":
+        assert rc == 0
+        np.testing.assert_array_equal(out, want)
+    elif barrier:
+        assert rc == 719  # cudaErrorLaunchFailure
+    else:
+        assert rc == 0 and not np.array_equal(out, want)
+
+
 # --- on a GPU (pytest -m gpu) -----------------------------------------------------------
 
 
