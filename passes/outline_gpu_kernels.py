@@ -41,6 +41,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from pelemay_ir import machines
 from pelemay_ir.ir import CompileError, location_of
+from pelemay_ir.passes import gpu_tiled_matmul as tiled_matmul
 from pelemay_ir.passes.outline_parallel import Captures
 from pelemay_ir.passes.parallelize import (
     ENTRY_ATTR,
@@ -241,7 +242,11 @@ class _KernelBuilder:
         self.count += 1
         body = captures.block
         body.add_ops(captures.prelude)
-        if plan.nests:
+        tiled = tiled_matmul.matmul_nest(plan.nests[0]) if plan.nests else None
+        if tiled is not None:
+            tiles = tiled_matmul.build(body, tiled, plan.nests[1:], plan.nests[0], captures.mapping)
+            threads, blocks = tiled_matmul.THREADS, min(MAX_BLOCKS, tiles)
+        elif plan.nests:
             points = _points(plan.nests[0])
             self._grid_stride(body, plan.nests, captures.mapping, points)
             threads = min(self.block_size, -(-points // WARP) * WARP)

@@ -41,7 +41,7 @@ from pelemay_ir.targets.c_header import HEADER_BANNER, SOURCE_BANNER
 from pelemay_ir.targets.c_names import Namer, describe_location, fail
 from pelemay_ir.targets.c_scalar import nothing
 from pelemay_ir.targets.c_types import storage_ctype
-from pelemay_ir.targets.printable import CUDA
+from pelemay_ir.targets.printable import CUDA, WORKGROUP
 
 CUDA_ERROR_CODES = (
     ("PELEMAY_ERR_LAUNCH", 4, "a kernel launch failed (cudaGetLastError; the stream's error state is cleared)"),
@@ -197,6 +197,12 @@ class CudaFunctionPrinter(CFunctionPrinter):
         variable = _BUILT_IN[op.name]
         self.scalar(op, lambda: f"(ptrdiff_t){variable}.{op.dimension.data.value}")  # pyright: ignore[reportAttributeAccessIssue]
 
+    def alloca_declaration(self, t: MemRefType, name: str, n: int) -> str:
+        """Workgroup memory (address space 3) is the block's `__shared__` array, uninitialised."""
+        if t.memory_space != WORKGROUP:
+            return super().alloca_declaration(t, name, n)
+        return f"__shared__ {storage_ctype(t.element_type)} {name}[{n}];"
+
     def gpu_return(self, op: Operation) -> None:
         if op is not self.fn.body.blocks[0].last_op:
             self.emit("return;")
@@ -208,6 +214,7 @@ CudaFunctionPrinter.handlers = {
     "gpu.module": nothing,
     "gpu.func": nothing,
     "gpu.return": CudaFunctionPrinter.gpu_return,
+    "gpu.barrier": lambda self, op: self.emit("__syncthreads();"),
     "gpu.launch_func": CudaFunctionPrinter.launch_op,
     **{name: CudaFunctionPrinter.built_in for name in _BUILT_IN},
 }
