@@ -177,6 +177,62 @@ def test_emulator_runs_a_block_in_lock_step_between_barriers(barrier):
         assert rc == 0 and not np.array_equal(out, want)
 
 
+# --- the tiled matmul ----------------------------------------------------------------------
+
+
+def dense(m: int, k: int, n: int, epilogue: bool) -> ir.ModuleOp:
+    """x @ w (+ b, relu when `epilogue`): the matmul the tiled kernel takes."""
+    ops = [f"%y = ptensor.matmul %x, %w : tensor<{m}x{k}xf32>, tensor<{k}x{n}xf32> -> tensor<{m}x{n}xf32>"]
+    if epilogue:
+        ops += [f"%a = ptensor.add %y, %b : tensor<{m}x{n}xf32>, tensor<{n}xf32> -> tensor<{m}x{n}xf32>",
+                f"%r = ptensor.relu %a : tensor<{m}x{n}xf32>"]
+    bias = f", %b: tensor<{n}xf32>" if epilogue else ""
+    text = (f"builtin.module {{\n  func.func @dense(%x: tensor<{m}x{k}xf32>, %w: tensor<{k}x{n}xf32>{bias}) "
+            f"-> tensor<{m}x{n}xf32> {{\n    " + "\n    ".join(ops)
+            + f"\n    func.return {'%r' if epilogue else '%y'} : tensor<{m}x{n}xf32>\n  }}\n}}\n")
+    return ir.parse(text)
+
+
+def run_emulated(module: ir.ModuleOp, source_module: ir.ModuleOp) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The emulated outputs of a lowered module, and the reference's, on random inputs."""
+    fn = reference.entry_function(source_module)
+    rng = np.random.default_rng(1)
+    inputs = [random_array(rng, a.type.get_shape(), "f32") for a in fn.body.block.args]
+    return cudabuild.compile_module(module, emulate=True)(*inputs), reference.evaluate(source_module, inputs)
+
+
+@pytest.mark.parametrize("m, k, n, epilogue", [(37, 45, 70, True), (64, 16, 64, False), (130, 33, 97, True),
+                                               (32, 5, 200, False), (65, 129, 33, True)])
+def test_tiled_matmul_is_exact_on_edge_tiles_and_builds_without_spills(m, k, n, epilogue):
+    module = api.lower_to_cuda(dense(m, k, n, epilogue))
+    header, source = cuda.emit_cuda(module)
+    assert source.count("__syncthreads();") == 2 and source.count("__shared__ float") == 2
+    assert len(re.findall(r"^    PELEMAY_CUDA_LAUNCH\(", source, re.M)) == 1  # the epilogue is in the kernel
+    for report in cudabuild.check_build(header, source, "dense", "sm_90").values():
+        assert report.spill_stores == report.spill_loads == report.stack_bytes == 0, report
+    got, want = run_emulated(module, dense(m, k, n, epilogue))
+    assert_close(got[0], want[0], f"tiled matmul {m}x{k}x{n}")
+
+
+def test_tiled_matmul_without_its_barriers_fails_on_the_emulator():
+    """The emulator catches a missing barrier: the same kernel with its
+    gpu.barrier ops erased reads tiles other threads have not yet filled."""
+    module = api.lower_to_cuda(dense(100, 40, 70, True))
+    barriers = [op for op in module.walk() if op.name == "gpu.barrier"]
+    assert len(barriers) == 2
+    for op in barriers:
+        op.detach()
+        op.erase()
+    got, want = run_emulated(module, dense(100, 40, 70, True))
+    assert not np.allclose(got[0], want[0], rtol=1e-3, atol=1e-3)
+
+
+def test_thin_matmul_keeps_one_thread_per_output():
+    """A batch-1 dense layer is not tiled: a 64x64 tile would leave most threads idle."""
+    source = cuda.emit_cuda(api.lower_to_cuda(dense(1, 64, 256, True)))[1]
+    assert "__shared__" not in source and "__syncthreads" not in source
+
+
 # --- on a GPU (pytest -m gpu) -----------------------------------------------------------
 
 
