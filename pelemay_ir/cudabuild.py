@@ -6,13 +6,15 @@ free, copy in, copy out, synchronise) over the CUDA runtime, so Python needs
 no CUDA binding. The emulator (`EMULATOR_HEADER`, given to the compiler as
 <cuda_runtime.h>) implements that runtime subset on the host and runs each
 launch's blocks one after another and the threads of a block in lock-step
-between barriers: each thread is a fiber (ucontext) that runs, last thread
-first, until it reaches `__syncthreads()` or ends, and the block's
-`__shared__` memory is one buffer. A kernel whose threads depended on an
-order the GPU does not promise (a missing barrier) reads what another
-thread has not yet written and fails against the reference; a barrier not
-every thread of a block reaches fails the launch. Emulated builds are C++17 with -Wall -Wextra -Werror, optionally
-under ASan and UBSan, which check every index the kernels compute.
+between barriers: each thread is a fiber (ucontext) that runs until it
+reaches `__syncthreads()` or ends, the last thread first in one block and
+the first thread first in the next, and the block's `__shared__` memory is
+one buffer. A kernel whose threads depended on an order the GPU does not
+promise (a missing barrier) reads what another thread has not yet written
+and fails against the reference; a barrier not every thread of a block
+reaches fails the launch. Emulated builds are C++17 with -Wall -Wextra
+-Werror, optionally under ASan and UBSan, which check every index the
+kernels compute.
 """
 
 from __future__ import annotations
@@ -119,9 +121,11 @@ inline cudaError_t cudaMemcpy(void *to, const void *from, size_t bytes, cudaMemc
 inline cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
 
 /* The threads of a block are fibers that run in lock-step between barriers:
- * each runs, last thread first, until it reaches __syncthreads() or ends, and
- * no thread passes a barrier before every thread of its block has reached it.
- * A block whose first thread ends without a barrier runs its other threads
+ * each runs until it reaches __syncthreads() or ends, and no thread passes a
+ * barrier before every thread of its block has reached it. Blocks run from
+ * the last; their threads last first in the first block, first first in the
+ * next, and so on, so that a kernel relying on either order fails. A block
+ * whose first thread to run ends without a barrier runs its other threads
  * directly (no fiber); a barrier met then, or one that not every thread of
  * a block reaches, fails the launch, as it would hang or misbehave on a GPU. */
 struct pelemay_fiber {
@@ -171,18 +175,23 @@ inline void pelemay_resume(pelemay_fiber *fibers, long t)
     swapcontext(&pelemay_scheduler, &fibers[t].context);
 }
 
-/* The rest of a block whose last thread waits at its first barrier: rounds,
- * last thread first, each taking every thread to its next barrier or end.
+/* The thread that runs at position `at` of a block's order. */
+inline long pelemay_thread_at(long at, long threads, bool reverse) { return reverse ? threads - 1 - at : at; }
+
+/* The rest of a block whose first thread waits at its first barrier: rounds,
+ * each taking every thread to its next barrier or end in the block's order.
  * False when a round ends with some threads at a barrier and others not. */
-inline bool pelemay_lock_step(pelemay_fiber *fibers, char *stacks, long threads)
+inline bool pelemay_lock_step(pelemay_fiber *fibers, char *stacks, long threads, bool reverse)
 {
-    for (long t = 0; t + 1 < threads; ++t) {
+    for (long at = 1; at < threads; ++at) {
+        long t = pelemay_thread_at(at, threads, reverse);
         pelemay_start_fiber(&fibers[t], stacks + (size_t)t * pelemay_stack_bytes);
     }
     bool uniform = true;
-    for (long top = threads - 2;; top = threads - 1) {
+    for (long from = 1;; from = 0) {
         long waiting = 0, running = 0;
-        for (long t = top; t >= 0; --t) {
+        for (long at = from; at < threads; ++at) {
+            long t = pelemay_thread_at(at, threads, reverse);
             if (!fibers[t].done) {
                 pelemay_resume(fibers, t);
             }
@@ -213,17 +222,19 @@ void pelemay_emulate_launch(long blocks, long threads, cudaStream_t, Kernel kern
     char *stacks = (char *)std::malloc((size_t)threads * pelemay_stack_bytes);
     for (long block = blocks - 1; block >= 0; --block) {
         blockIdx = {(unsigned)block, 0u, 0u};
-        pelemay_start_fiber(&fibers[threads - 1], stacks + (size_t)(threads - 1) * pelemay_stack_bytes);
-        pelemay_resume(fibers, threads - 1);
-        if (fibers[threads - 1].done) { /* no barrier: the others run directly */
+        bool reverse = (blocks - 1 - block) % 2 == 0;
+        long first = pelemay_thread_at(0, threads, reverse);
+        pelemay_start_fiber(&fibers[first], stacks + (size_t)first * pelemay_stack_bytes);
+        pelemay_resume(fibers, first);
+        if (fibers[first].done) { /* no barrier: the others run directly */
             pelemay_direct = true;
-            for (long thread = threads - 2; thread >= 0; --thread) {
-                threadIdx = {(unsigned)thread, 0u, 0u};
+            for (long at = 1; at < threads; ++at) {
+                threadIdx = {(unsigned)pelemay_thread_at(at, threads, reverse), 0u, 0u};
                 kernel();
             }
             pelemay_direct = false;
         }
-        else if (!pelemay_lock_step(fibers, stacks, threads)) {
+        else if (!pelemay_lock_step(fibers, stacks, threads, reverse)) {
             std::fprintf(stderr, "cuda emulator: a barrier not reached by every thread of block %ld\\n", block);
             pelemay_emulated_error = cudaErrorLaunchFailure;
         }

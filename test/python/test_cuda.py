@@ -214,23 +214,64 @@ def test_tiled_matmul_is_exact_on_edge_tiles_and_builds_without_spills(m, k, n, 
     assert_close(got[0], want[0], f"tiled matmul {m}x{k}x{n}")
 
 
-def test_tiled_matmul_without_its_barriers_fails_on_the_emulator():
-    """The emulator catches a missing barrier: the same kernel with its
-    gpu.barrier ops erased reads tiles other threads have not yet filled."""
-    module = api.lower_to_cuda(dense(100, 40, 70, True))
+def test_thin_matmul_is_not_tiled_but_each_output_takes_a_block():
+    """A batch-1 dense layer is not tiled (a 64x64 tile would leave most
+    threads idle): each output's sum over K is a row reduction of a block."""
+    module = api.lower_to_cuda(dense(1, 64, 256, True))
+    source = cuda.emit_cuda(module)[1]
+    assert "a_tile" not in source and "__shared__ float partials[64];" in source
+    got, want = run_emulated(module, dense(1, 64, 256, True))
+    assert_close(got[0], want[0], "dense 1x64x256")
+
+
+# --- row reductions, a block a row ----------------------------------------------------------
+
+
+def row_program(op: str, rows: int, length: int) -> ir.ModuleOp:
+    """One ptensor op reducing (or normalising) each row of a rows x length input."""
+    if op == "softmax":
+        line, out = f"%y = ptensor.softmax %x {{axis = -1 : i64}} : tensor<{rows}x{length}xf32> -> tensor<{rows}x{length}xf32>", f"{rows}x{length}"
+    else:
+        line, out = f"%y = ptensor.{op} %x {{axes = array<i64: 1>}} : tensor<{rows}x{length}xf32> -> tensor<{rows}xf32>", f"{rows}"
+    return ir.parse(f"builtin.module {{\n  func.func @row(%x: tensor<{rows}x{length}xf32>) -> tensor<{out}xf32> {{\n"
+                    f"    {line}\n    func.return %y : tensor<{out}xf32>\n  }}\n}}\n")
+
+
+@pytest.mark.parametrize("op", ("reduce_sum", "reduce_max", "reduce_min", "reduce_mean", "softmax"))
+@pytest.mark.parametrize("rows, length", [(3, 1000), (20, 37), (1, 300)])
+def test_row_reductions_take_a_block_a_row(op, rows, length):
+    module = api.lower_to_cuda(row_program(op, rows, length))
+    header, source = cuda.emit_cuda(module)
+    assert "__shared__ float partials[" in source and "__syncthreads();" in source
+    for report in cudabuild.check_build(header, source, "row", "sm_90").values():
+        assert report.spill_stores == report.spill_loads == report.stack_bytes == 0, report
+    source_module = row_program(op, rows, length)
+    rng = np.random.default_rng(2)
+    x = random_array(rng, (rows, length), "f32", special=op in ("reduce_max", "reduce_min"))
+    got = cudabuild.compile_module(module, emulate=True)(x)
+    assert_close(got[0], reference.evaluate(source_module, [x])[0], f"{op} of {rows}x{length}")
+
+
+def test_short_rows_keep_one_thread_a_row():
+    source = cuda.emit_cuda(api.lower_to_cuda(row_program("reduce_sum", 64, 16)))[1]
+    assert "__shared__" not in source and "__syncthreads" not in source
+
+
+@pytest.mark.parametrize("program", (lambda: dense(100, 40, 70, True), lambda: row_program("reduce_sum", 3, 1000),
+                                     lambda: row_program("softmax", 2, 300)), ids=("matmul", "reduce_sum", "softmax"))
+def test_kernels_without_their_barriers_fail_on_the_emulator(program):
+    """The emulator catches a missing barrier: the same kernels with their
+    gpu.barrier ops erased read what other threads have not yet written."""
+    module = api.lower_to_cuda(program())
     barriers = [op for op in module.walk() if op.name == "gpu.barrier"]
-    assert len(barriers) == 2
+    assert barriers
+    got, want = run_emulated(module, program())
+    assert_close(got[0], want[0], "with its barriers")
     for op in barriers:
         op.detach()
         op.erase()
-    got, want = run_emulated(module, dense(100, 40, 70, True))
+    got, want = run_emulated(module, program())
     assert not np.allclose(got[0], want[0], rtol=1e-3, atol=1e-3)
-
-
-def test_thin_matmul_keeps_one_thread_per_output():
-    """A batch-1 dense layer is not tiled: a 64x64 tile would leave most threads idle."""
-    source = cuda.emit_cuda(api.lower_to_cuda(dense(1, 64, 256, True)))[1]
-    assert "__shared__" not in source and "__syncthreads" not in source
 
 
 # --- on a GPU (pytest -m gpu) -----------------------------------------------------------
