@@ -15,6 +15,9 @@ kernel of the module's `gpu.module @pelemay_kernels`:
   the threads: thread g of G handles points g, g + G, ...; each point is
   split back into the loops' induction variables by division and
   remainder. The rest of the nest runs sequentially inside each point;
+- an f32 matmul nest becomes a tiled kernel (passes/gpu_tiled_matmul.py),
+  and a nest whose points reduce long rows a kernel of a block a point
+  (passes/gpu_block_reduce.py): the rule of each is decided here, once;
 - a nest whose outer loop is not independent (a reduction to a scalar), and
   each run of top-level loads and stores, runs in a kernel of one thread.
   Ops that use a kernel's results join it, so no value crosses from device
