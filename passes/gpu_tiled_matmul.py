@@ -20,7 +20,8 @@ Tiles are spread over blocks by a grid-stride loop (every thread of a block
 takes the same trips, so the barriers are reached by all). Only f32 matmuls
 of two rank-2 operands whose output is at least TM/2 x TN/2 are tiled: for
 a thinner one (a batch-1 dense layer) a tile would leave most threads idle
-and few blocks, and the one-thread-per-output kernel spreads better.
+in few blocks, and a block an output (passes/gpu_block_reduce.py) spreads
+its dot products better.
 
 The tiles are `memref.alloca`s in the workgroup address space (3) at the
 top of the kernel: xDSL 0.74's `gpu.func` has no attribution lists.
