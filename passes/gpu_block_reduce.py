@@ -33,7 +33,10 @@ from pelemay_ir.passes.parallelize import Access, constant_bounds, independent, 
 from pelemay_ir.targets.printable import WORKGROUP
 
 MIN_ROW = 32
-"""A reduction this long (a warp) or longer makes a point worth a block."""
+"""A reduction this long (a warp) or longer makes a point worth a block..."""
+MAX_POINTS = 16384
+"""...when there are at most this many points: more would fill a GPU's
+resident threads (132 SMs x 2048 on an H100 or H200) with a thread each."""
 IDENTITY = {arith.AddfOp: 0.0, arith.MaximumfOp: float("-inf"), arith.MinimumfOp: float("inf")}
 """The combiners a row kernel takes, and the partial each thread starts from."""
 
@@ -82,7 +85,7 @@ def steps(nests: list[list[scf.ForOp]]) -> list[Operation]:
 
 def rows(nests: list[list[scf.ForOp]]) -> bool:
     """Does a point of these nests reduce a row long enough to take a block?"""
-    if not nests or not nests[0]:
+    if not nests or not nests[0] or points(nests[0]) > MAX_POINTS:
         return False
     long = False
     for op in steps(nests):
@@ -96,6 +99,14 @@ def rows(nests: list[list[scf.ForOp]]) -> bool:
         elif not independent(op):  # pyright: ignore[reportArgumentType]
             return False
     return long
+
+
+def points(nest: list[scf.ForOp]) -> int:
+    """The points of a parallel nest's index space."""
+    count = 1
+    for loop in nest:
+        count *= trip_count(*constant_bounds(loop))  # pyright: ignore[reportCallIssue]
+    return count
 
 
 def threads_for(nests: list[list[scf.ForOp]], block_size: int) -> int:

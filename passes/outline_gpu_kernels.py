@@ -133,13 +133,6 @@ class _Plan:
     nests: list[list[scf.ForOp]]
 
 
-def _points(nest: list[scf.ForOp]) -> int:
-    points = 1
-    for loop in nest:
-        points *= trip_count(*constant_bounds(loop))  # pyright: ignore[reportCallIssue]
-    return points
-
-
 def _at_the_point(index: SSAValue, level: scf.ForOp) -> bool:
     """Is `index` the induction variable of `level` (or its one value)?"""
     if index is level.body.block.args[0]:
@@ -183,7 +176,7 @@ def _kernels(groups: list[list[Operation]]) -> list[_Plan]:
     plans: list[_Plan] = []
     for group in groups:
         nest = parallel_nest(group[0]) if len(group) == 1 and isinstance(group[0], scf.ForOp) else []
-        if _points(nest) == 1 and not block_reduce.rows([nest]):
+        if block_reduce.points(nest) == 1 and not block_reduce.rows([nest]):
             plans.append(_Plan(group, []))  # nothing to spread: the whole group in one thread
         elif plans and plans[-1].nests and _fusable([*plans[-1].nests, nest]):
             plans[-1].ops.append(group[0])
@@ -251,12 +244,12 @@ class _KernelBuilder:
             tiles = tiled_matmul.build(body, tiled, plan.nests[1:], plan.nests[0], captures.mapping)
             threads, blocks = tiled_matmul.THREADS, min(MAX_BLOCKS, tiles)
         elif block_reduce.rows(plan.nests):
-            points = _points(plan.nests[0])
+            points = block_reduce.points(plan.nests[0])
             threads = block_reduce.threads_for(plan.nests, self.block_size)
             self._block_a_point(body, plan.nests, captures.mapping, points, threads)
             blocks = min(MAX_BLOCKS, points)
         elif plan.nests:
-            points = _points(plan.nests[0])
+            points = block_reduce.points(plan.nests[0])
             self._grid_stride(body, plan.nests, captures.mapping, points)
             threads = min(self.block_size, -(-points // WARP) * WARP)
             blocks = min(MAX_BLOCKS, -(-points // threads))

@@ -224,6 +224,22 @@ def test_thin_matmul_is_not_tiled_but_each_output_takes_a_block():
     assert_close(got[0], want[0], "dense 1x64x256")
 
 
+@pytest.mark.parametrize("name", ("mobilenet_v1", "mobilenet_v2"))
+def test_pointwise_convs_are_tiled_matmuls_with_their_epilogues(name):
+    """Every 1x1 conv with at least 32 pixels and filters runs as the tiled
+    kernel, its bias, relu6 and residual add fused: the model launches no
+    more kernels than with the convs."""
+    from pelemay_ir.dialects import ptensor
+    from pelemay_ir.passes.pointwise_to_matmul import is_pointwise
+    pointwise = [op for op in ir.load(EXAMPLES / f"{name}.mlir").walk()
+                 if isinstance(op, ptensor.Conv2DOp) and is_pointwise(op)
+                 and np.prod(op.result.type.get_shape()[:3]) >= 32 and op.result.type.get_shape()[3] >= 32]
+    source = cuda.emit_cuda(api.lower_to_cuda(EXAMPLES / f"{name}.mlir"))[1]
+    kernels = re.split(r"\nstatic __global__ ", source)[1:]
+    assert len([k for k in kernels if "__shared__ float a_tile" in k]) == len(pointwise) > 10
+    assert len(kernels) == {"mobilenet_v1": 30, "mobilenet_v2": 55}[name]
+
+
 # --- row reductions, a block a row ----------------------------------------------------------
 
 
