@@ -12,9 +12,9 @@ stores of C are contiguous and its reads of the B tile conflict-free; the A
 tile is stored transposed with one column of padding so that its stores
 hit distinct banks too. Loads past M, N or K read a clamped element and
 use zero instead, and only outputs inside C are stored, so any shape is
-exact. After the K loop each in-range output is stored and the fused
-nests' bodies run on it, as in the untiled kernel, with a value a body
-stored at the point forwarded to the loads that follow it.
+exact. After the K loop each in-range output runs the fused nests' bodies, as in
+the untiled kernel, with a value stored at the point forwarded to the
+loads that follow it and a store that a later one overwrites left out.
 
 Tiles are spread over blocks by a grid-stride loop (every thread of a block
 takes the same trips, so the barriers are reached by all). Only f32 matmuls
@@ -230,6 +230,7 @@ def build(body: Block, mm: Matmul, epilogue: list[list[scf.ForOp]], nest: list[s
             then = Block()
             then.add_op(memref.StoreOp.get(k_loop.results[R * r + col], c, [row, column]))
             _epilogue(then, epilogue, nest, mapping, {nest[0]: row, nest[1]: column}, (c, k_loop.results[R * r + col]))
+            _drop_overwritten_stores(then, [row, column])
             then.add_op(scf.YieldOp())
             tile_block.add_op(scf.IfOp(inside, [], [then]))
     tile_block.add_op(scf.YieldOp())
@@ -264,3 +265,23 @@ def _epilogue(block: Block, nests: list[list[scf.ForOp]], first: list[scf.ForOp]
                         known = {copy.memref: copy.value}
                     else:
                         known = {}
+
+
+def _drop_overwritten_stores(block: Block, at: list[SSAValue]) -> None:
+    """Erase each store at the point that a later store to the same buffer
+    value overwrites before any load at the point could read it. A load
+    elsewhere cannot: fused nests touch what they write only at the point
+    (outline_gpu_kernels._fusable), so it reads another buffer."""
+    pending: dict[SSAValue, memref.StoreOp] = {}
+    for op in list(block.ops):
+        if isinstance(op, memref.StoreOp) and list(op.indices) == at:
+            if op.memref in pending:
+                dead = pending.pop(op.memref)
+                dead.detach()
+                dead.erase()
+            pending[op.memref] = op
+        elif isinstance(op, memref.LoadOp):
+            if list(op.indices) == at:
+                pending.clear()
+        elif op.regions or op.dialect_name() not in ("arith", "math", "index"):
+            pending.clear()
