@@ -130,6 +130,47 @@ def test_compile_for_cuda_refuses_options_of_other_targets():
         api.compile(EXAMPLES / "mlp.mlir", target="cuda", arch="sm_50", emulate=True)
 
 
+SANITIZED_PROGRAM = """
+import sys
+import numpy as np
+from pelemay_ir import api, cudabuild
+program = cudabuild.compile_module(api.lower_to_cuda(sys.argv[1]), emulate=True, sanitize=True)
+with np.load(sys.argv[2]) as saved:
+    got = program(*[saved[f"arr_{k}"] for k in range(len(saved.files))])
+np.save(sys.argv[3], got[0])
+"""
+
+
+def test_tiled_and_row_kernels_are_clean_under_sanitizers(tmp_path):
+    """ASan and UBSan check the tiled matmul's edge tiles, its workgroup
+    tiles and the row kernels' tree, run by the emulator's fibers."""
+    text = (
+        "builtin.module {\n  func.func @mixed(%x: tensor<70x33xf32>, %w: tensor<33x97xf32>, %b: tensor<97xf32>) "
+        "-> tensor<70x97xf32> {\n"
+        "    %y = ptensor.matmul %x, %w : tensor<70x33xf32>, tensor<33x97xf32> -> tensor<70x97xf32>\n"
+        "    %a = ptensor.add %y, %b : tensor<70x97xf32>, tensor<97xf32> -> tensor<70x97xf32>\n"
+        "    %s = ptensor.softmax %a {axis = -1 : i64} : tensor<70x97xf32> -> tensor<70x97xf32>\n"
+        "    func.return %s : tensor<70x97xf32>\n  }\n}\n")
+    path = tmp_path / "mixed.mlir"
+    path.write_text(text)
+    module = api.lower_to_cuda(path)
+    source = cuda.emit_cuda(module)[1]
+    assert "a_tile" in source and "partials" in source
+    cudabuild.build_emulated(*cuda.emit_cuda(module), cuda.interface(module).base, sanitize=True)
+    rng = np.random.default_rng(3)
+    inputs = [random_array(rng, shape, "f32") for shape in ((70, 33), (33, 97), (97,))]
+    np.savez(tmp_path / "inputs.npz", *inputs)
+    runtimes = [subprocess.run(["g++", f"-print-file-name={lib}"], capture_output=True, text=True).stdout.strip()
+                for lib in ("libasan.so", "libubsan.so")]
+    env = {**os.environ, "LD_PRELOAD": " ".join(runtimes), "ASAN_OPTIONS": "detect_leaks=0"}
+    done = subprocess.run([sys.executable, "-c", SANITIZED_PROGRAM, str(path), str(tmp_path / "inputs.npz"),
+                           str(tmp_path / "out.npy")], capture_output=True, env=env)
+    errors = done.stderr.decode(errors="replace")[-3000:]
+    assert done.returncode == 0 and "runtime error" not in errors and "ERROR: AddressSanitizer" not in errors, errors
+    want = reference.evaluate(ir.parse(text), inputs)[0]
+    assert_close(np.load(tmp_path / "out.npy"), want, "matmul, bias and softmax under ASan and UBSan")
+
+
 # --- the emulator's lock-step blocks ----------------------------------------------------
 
 REVERSE_IN_BLOCK = """
