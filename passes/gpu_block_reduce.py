@@ -29,6 +29,7 @@ from xdsl.dialects import arith, gpu, memref, scf
 from xdsl.dialects.builtin import Float32Type, FloatAttr, IndexType, IntegerAttr, f32
 from xdsl.ir import Block, Operation, Region, SSAValue
 
+from pelemay_ir.passes.gpu_points import fused_ivs, points, steps
 from pelemay_ir.passes.parallelize import Access, constant_bounds, independent, memory_access, trip_count
 from pelemay_ir.targets.printable import WORKGROUP
 
@@ -72,17 +73,6 @@ def _writes(op: Operation) -> bool:
     return any(isinstance(found := memory_access(o), Access) and found.writes for o in op.walk())
 
 
-def steps(nests: list[list[scf.ForOp]]) -> list[Operation]:
-    """What one point of the (fused) nests runs, in order: each nest's ops
-    between and inside its loops."""
-    found = []
-    for nest in nests:
-        for depth, loop in enumerate(nest):
-            inner = nest[depth + 1] if depth + 1 < len(nest) else None
-            found += [op for op in loop.body.block.ops if op is not inner and not isinstance(op, scf.YieldOp)]
-    return found
-
-
 def rows(nests: list[list[scf.ForOp]]) -> bool:
     """Does a point of these nests reduce a row long enough to take a block?"""
     if not nests or not nests[0] or points(nests[0]) > MAX_POINTS:
@@ -101,14 +91,6 @@ def rows(nests: list[list[scf.ForOp]]) -> bool:
     return long
 
 
-def points(nest: list[scf.ForOp]) -> int:
-    """The points of a parallel nest's index space."""
-    count = 1
-    for loop in nest:
-        count *= trip_count(*constant_bounds(loop))  # pyright: ignore[reportCallIssue]
-    return count
-
-
 def threads_for(nests: list[list[scf.ForOp]], block_size: int) -> int:
     """The block's threads: a power of two, at least a warp, at most `block_size`
     and not beyond the longest loop of the row."""
@@ -124,10 +106,7 @@ def build(point: Block, nests: list[list[scf.ForOp]], mapping: dict[SSAValue, SS
           partials: SSAValue, threads: int) -> None:
     """Append the body of one point, the block's threads sharing its loops,
     to `point` (`mapping` holds the first nest's induction variables)."""
-    mapping = dict(mapping)
-    for nest in nests[1:]:
-        for loop, first in zip(nest, nests[0]):
-            mapping[loop.body.block.args[0]] = mapping[first.body.block.args[0]]
+    mapping = fused_ivs(nests, mapping)
     last_barrier = [False]
 
     def add(op: Operation) -> Operation:

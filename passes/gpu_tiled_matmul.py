@@ -35,6 +35,7 @@ from xdsl.dialects import arith, gpu, memref, scf
 from xdsl.dialects.builtin import FloatAttr, Float32Type, IndexType, IntegerAttr, MemRefType, f32
 from xdsl.ir import Block, Operation, OpResult, Region, SSAValue
 
+from pelemay_ir.passes.gpu_points import fused_ivs, steps
 from pelemay_ir.passes.parallelize import constant_bounds
 from pelemay_ir.targets.printable import WORKGROUP
 
@@ -229,7 +230,7 @@ def build(body: Block, mm: Matmul, epilogue: list[list[scf.ForOp]], nest: list[s
             inside = t.add(arith.AndIOp(t.below(row, rows_c), t.below(column, cols_c)))
             then = Block()
             then.add_op(memref.StoreOp.get(k_loop.results[R * r + col], c, [row, column]))
-            _epilogue(then, epilogue, nest, mapping, {nest[0]: row, nest[1]: column}, (c, k_loop.results[R * r + col]))
+            _epilogue(then, epilogue, nest, mapping, [row, column], (c, k_loop.results[R * r + col]))
             _drop_overwritten_stores(then, [row, column])
             then.add_op(scf.YieldOp())
             tile_block.add_op(scf.IfOp(inside, [], [then]))
@@ -238,33 +239,25 @@ def build(body: Block, mm: Matmul, epilogue: list[list[scf.ForOp]], nest: list[s
 
 
 def _epilogue(block: Block, nests: list[list[scf.ForOp]], first: list[scf.ForOp],
-              mapping: dict[SSAValue, SSAValue], point: dict[scf.ForOp, SSAValue],
-              stored: tuple[SSAValue, SSAValue]) -> None:
+              mapping: dict[SSAValue, SSAValue], at: list[SSAValue], stored: tuple[SSAValue, SSAValue]) -> None:
     """The fused nests' bodies at one output, in order. A load at the point
     from the buffer value last stored at the point takes the stored value
     (any store elsewhere forgets it: views may alias)."""
     mapping = dict(mapping)
-    at = [point[first[0]], point[first[1]]]
+    for loop, index in zip(first, at):
+        mapping[loop.body.block.args[0]] = index
+    mapping = fused_ivs([first, *nests], mapping)
     known: dict[SSAValue, SSAValue] = {stored[0]: stored[1]}
-    for nest in nests:
-        for depth, loop in enumerate(nest):
-            mapping[loop.body.block.args[0]] = point[first[depth]]
-            inner = nest[depth + 1] if depth + 1 < len(nest) else None
-            for op in loop.body.block.ops:
-                if op is inner or isinstance(op, scf.YieldOp):
-                    continue
-                if isinstance(op, memref.LoadOp) and [mapping.get(v, v) for v in op.indices] == at \
-                        and mapping.get(op.memref, op.memref) in known:
-                    mapping[op.res] = known[mapping.get(op.memref, op.memref)]
-                    continue
-                copy = op.clone(value_mapper=mapping)
-                block.add_op(copy)
-                mapping.update(zip(op.results, copy.results))
-                if isinstance(copy, memref.StoreOp):
-                    if list(copy.indices) == at:
-                        known = {copy.memref: copy.value}
-                    else:
-                        known = {}
+    for op in steps(nests):
+        if isinstance(op, memref.LoadOp) and [mapping.get(v, v) for v in op.indices] == at \
+                and mapping.get(op.memref, op.memref) in known:
+            mapping[op.res] = known[mapping.get(op.memref, op.memref)]
+            continue
+        copy = op.clone(value_mapper=mapping)
+        block.add_op(copy)
+        mapping.update(zip(op.results, copy.results))
+        if isinstance(copy, memref.StoreOp):
+            known = {copy.memref: copy.value} if list(copy.indices) == at else {}
 
 
 def _drop_overwritten_stores(block: Block, at: list[SSAValue]) -> None:

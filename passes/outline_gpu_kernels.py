@@ -46,6 +46,7 @@ from pelemay_ir import machines
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.passes import gpu_block_reduce as block_reduce
 from pelemay_ir.passes import gpu_tiled_matmul as tiled_matmul
+from pelemay_ir.passes.gpu_points import fused_ivs, point_loop, points, steps
 from pelemay_ir.passes.outline_parallel import Captures
 from pelemay_ir.passes.parallelize import (
     ENTRY_ATTR,
@@ -176,7 +177,7 @@ def _kernels(groups: list[list[Operation]]) -> list[_Plan]:
     plans: list[_Plan] = []
     for group in groups:
         nest = parallel_nest(group[0]) if len(group) == 1 and isinstance(group[0], scf.ForOp) else []
-        if block_reduce.points(nest) == 1 and not block_reduce.rows([nest]):
+        if points(nest) == 1 and not block_reduce.rows([nest]):
             plans.append(_Plan(group, []))  # nothing to spread: the whole group in one thread
         elif plans and plans[-1].nests and _fusable([*plans[-1].nests, nest]):
             plans[-1].ops.append(group[0])
@@ -244,15 +245,15 @@ class _KernelBuilder:
             tiles = tiled_matmul.build(body, tiled, plan.nests[1:], plan.nests[0], captures.mapping)
             threads, blocks = tiled_matmul.THREADS, min(MAX_BLOCKS, tiles)
         elif block_reduce.rows(plan.nests):
-            points = block_reduce.points(plan.nests[0])
+            count = points(plan.nests[0])
             threads = block_reduce.threads_for(plan.nests, self.block_size)
-            self._block_a_point(body, plan.nests, captures.mapping, points, threads)
-            blocks = min(MAX_BLOCKS, points)
+            self._block_a_point(body, plan.nests, captures.mapping, count, threads)
+            blocks = min(MAX_BLOCKS, count)
         elif plan.nests:
-            points = block_reduce.points(plan.nests[0])
-            self._grid_stride(body, plan.nests, captures.mapping, points)
-            threads = min(self.block_size, -(-points // WARP) * WARP)
-            blocks = min(MAX_BLOCKS, -(-points // threads))
+            count = points(plan.nests[0])
+            self._grid_stride(body, plan.nests, captures.mapping, count)
+            threads = min(self.block_size, -(-count // WARP) * WARP)
+            blocks = min(MAX_BLOCKS, -(-count // threads))
         else:
             for op in group:
                 body.add_op(op.clone(value_mapper=captures.mapping))
@@ -287,8 +288,8 @@ class _KernelBuilder:
         return constant.result
 
     def _block_a_point(self, body: Block, nests: list[list[scf.ForOp]], mapping: dict[SSAValue, SSAValue],
-                       points: int, threads: int) -> None:
-        """`for (p = blockIdx.x; p < points; p += gridDim.x)`, each point's row
+                       count: int, threads: int) -> None:
+        """`for (p = blockIdx.x; p < count; p += gridDim.x)`, each point's row
         shared by the block's threads (passes/gpu_block_reduce.py)."""
         x = gpu.DimensionAttr(gpu.DimensionEnum.X)
         partials = block_reduce.partial_buffer(body, threads)
@@ -296,13 +297,13 @@ class _KernelBuilder:
         body.add_ops(ids)
         tid, first, stride = (o.result for o in ids)
         tid.name_hint = "tid"
-        point_block, mapping = point_loop(body, nests[0], first, stride, points, mapping)
+        point_block, mapping = point_loop(body, nests[0], first, stride, count, mapping)
         block_reduce.build(point_block, nests, mapping, tid, partials, threads)
         point_block.add_op(scf.YieldOp())
 
     def _grid_stride(self, body: Block, nests: list[list[scf.ForOp]], mapping: dict[SSAValue, SSAValue],
-                     points: int) -> None:
-        """`for (p = blockIdx.x * blockDim.x + threadIdx.x; p < points; p += gridDim.x * blockDim.x)`,
+                     count: int) -> None:
+        """`for (p = blockIdx.x * blockDim.x + threadIdx.x; p < count; p += gridDim.x * blockDim.x)`,
         each point split into the induction variables of the nests' shared
         index space, then each nest's body in order."""
         x = gpu.DimensionAttr(gpu.DimensionEnum.X)
@@ -312,68 +313,10 @@ class _KernelBuilder:
         start = arith.AddiOp(first.result, thread_id)
         stride = arith.MuliOp(grid_dim, block_dim)
         body.add_ops([*ids, first, start, stride])
-        point_block, mapping = point_loop(body, nests[0], start.result, stride.result, points, mapping)
-        nest = nests[0]
-        for fused in nests:
-            for depth, loop_k in enumerate(fused):
-                iv = loop_k.body.block.args[0]
-                mapping[iv] = mapping[nest[depth].body.block.args[0]]
-                inner = fused[depth + 1] if depth + 1 < len(fused) else None
-                for op in loop_k.body.block.ops:
-                    if op is inner or isinstance(op, scf.YieldOp):
-                        continue
-                    copy = op.clone(value_mapper=mapping)
-                    point_block.add_op(copy)
-                    mapping.update(zip(op.results, copy.results))
+        point_block, mapping = point_loop(body, nests[0], start.result, stride.result, count, mapping)
+        mapping = fused_ivs(nests, mapping)
+        for op in steps(nests):
+            copy = op.clone(value_mapper=mapping)
+            point_block.add_op(copy)
+            mapping.update(zip(op.results, copy.results))
         point_block.add_op(scf.YieldOp())
-
-
-def point_loop(body: Block, nest: list[scf.ForOp], start: SSAValue, stride: SSAValue, points: int,
-               mapping: dict[SSAValue, SSAValue]) -> tuple[Block, dict[SSAValue, SSAValue]]:
-    """`for (p = start; p < points; p += stride)` appended to `body`, with each
-    point split into the induction variables of `nest` by remainder and
-    division: the loop's body (to be filled and closed with a yield) and
-    `mapping` extended with those induction variables."""
-    start.name_hint, stride.name_hint = start.name_hint or "first_point", stride.name_hint or "point_stride"
-    end = arith.ConstantOp(IntegerAttr(points, IndexType()))
-    end.result.name_hint = "points"
-    body.add_op(end)
-    point_block = Block(arg_types=[IndexType()])
-    point_block.args[0].name_hint = "point"
-    body.add_op(scf.ForOp(start, end.result, stride, [], Region(point_block)))
-    rest: SSAValue = point_block.args[0]
-    ops: list[Operation] = []
-    ivs: dict[scf.ForOp, SSAValue] = {}
-
-    def constant(v: int) -> SSAValue:
-        c = arith.ConstantOp(IntegerAttr(v, IndexType()))
-        ops.append(c)
-        return c.result
-
-    for k in range(len(nest) - 1, -1, -1):
-        lb, ub, step = constant_bounds(nest[k])  # pyright: ignore[reportGeneralTypeIssues]
-        trips = trip_count(lb, ub, step)
-        if trips == 1:
-            ivs[nest[k]] = constant(lb)
-            continue
-        position = rest
-        if any(trip_count(*constant_bounds(outer)) > 1 for outer in nest[:k]):  # pyright: ignore[reportCallIssue]
-            n = constant(trips)
-            remainder, quotient = arith.RemUIOp(rest, n), arith.DivUIOp(rest, n)
-            ops += [remainder, quotient]
-            position, rest = remainder.result, quotient.result
-        if step != 1:
-            scaled = arith.MuliOp(position, constant(step))
-            ops.append(scaled)
-            position = scaled.result
-        if lb != 0:
-            shifted = arith.AddiOp(position, constant(lb))
-            ops.append(shifted)
-            position = shifted.result
-        ivs[nest[k]] = position
-    point_block.add_ops(ops)
-    mapping = dict(mapping)
-    for loop in nest:
-        ivs[loop].name_hint = loop.body.block.args[0].name_hint
-        mapping[loop.body.block.args[0]] = ivs[loop]
-    return point_block, mapping
