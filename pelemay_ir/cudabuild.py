@@ -120,34 +120,63 @@ inline cudaError_t cudaMemcpy(void *to, const void *from, size_t bytes, cudaMemc
 
 inline cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
 
-/* The threads of a block are fibers that run in lock-step between barriers:
- * each runs until it reaches __syncthreads() or ends, and no thread passes a
- * barrier before every thread of its block has reached it. Blocks run from
- * the last; their threads last first in the first block, first first in the
- * next, and so on, so that a kernel relying on either order fails. A block
- * whose first thread to run ends without a barrier runs its other threads
- * directly (no fiber); a barrier met then, or one that not every thread of
- * a block reaches, fails the launch, as it would hang or misbehave on a GPU. */
+/* The threads of a block are fibers that run in lock-step: each runs until
+ * it waits for others (at __syncthreads(), for its block; at a shuffle, for
+ * its warp) or ends, and none goes on before all it waits for have come.
+ * Blocks run from the last; their threads last first in the first block,
+ * first first in the next, and so on, so that a kernel relying on either
+ * order fails. A block whose first thread to run ends without waiting runs
+ * its other threads directly (no fiber); a wait met then, or one that not
+ * every thread it waits for reaches, fails the launch, as it would hang or
+ * misbehave on a GPU. */
+enum pelemay_wait { pelemay_runs, pelemay_at_barrier, pelemay_at_shuffle };
 struct pelemay_fiber {
     ucontext_t context;
     bool done;
-    bool waiting;
+    pelemay_wait wait;
+    float value;  /* at a shuffle: what the lane gives, then what it gets */
+    unsigned lane; /* at a shuffle: the lane it reads */
 };
 inline ucontext_t pelemay_scheduler;
 inline pelemay_fiber *pelemay_current = nullptr;
 inline bool pelemay_direct = false;
 inline const std::function<void()> *pelemay_body = nullptr;
 inline constexpr size_t pelemay_stack_bytes = 256 * 1024;
+inline constexpr unsigned pelemay_warp = 32;
 
-inline void __syncthreads(void)
+/* Where a thread waits for others: false (and the launch fails) when it
+ * runs directly, its block's first thread having ended without waiting. */
+inline bool pelemay_wait_for_others(pelemay_wait wait, const char *what)
 {
     if (pelemay_direct) {
-        std::fprintf(stderr, "cuda emulator: __syncthreads() not reached by every thread of block %u\\n", blockIdx.x);
+        std::fprintf(stderr, "cuda emulator: %s not reached by every thread of block %u\\n", what, blockIdx.x);
         pelemay_emulated_error = cudaErrorLaunchFailure;
-        return;
+        return false;
     }
-    pelemay_current->waiting = true;
+    pelemay_current->wait = wait;
     swapcontext(&pelemay_current->context, &pelemay_scheduler);
+    return true;
+}
+
+inline void __syncthreads(void) { pelemay_wait_for_others(pelemay_at_barrier, "__syncthreads()"); }
+
+/* A warp's lanes exchange values: each gets the value of lane `lane` (its
+ * own when that is past the warp). Every lane of the warp must take part. */
+inline float pelemay_shuffle(float value, unsigned lane)
+{
+    pelemay_current->value = value;
+    pelemay_current->lane = lane;
+    return pelemay_wait_for_others(pelemay_at_shuffle, "a warp shuffle") ? pelemay_current->value : value;
+}
+
+inline float __shfl_down_sync(unsigned, float value, unsigned delta)
+{
+    return pelemay_shuffle(value, threadIdx.x % pelemay_warp + delta);
+}
+
+inline float __shfl_xor_sync(unsigned, float value, int mask)
+{
+    return pelemay_shuffle(value, (threadIdx.x % pelemay_warp) ^ (unsigned)mask);
 }
 
 inline void pelemay_fiber_main(void)
@@ -163,13 +192,13 @@ inline void pelemay_start_fiber(pelemay_fiber *fiber, char *stack)
     fiber->context.uc_stack.ss_size = pelemay_stack_bytes;
     fiber->context.uc_link = &pelemay_scheduler;
     makecontext(&fiber->context, pelemay_fiber_main, 0);
-    fiber->done = fiber->waiting = false;
+    fiber->done = false;
+    fiber->wait = pelemay_runs;
 }
 
-/* Runs fiber t until it reaches a barrier or ends. */
+/* Runs fiber t until it waits for others or ends. */
 inline void pelemay_resume(pelemay_fiber *fibers, long t)
 {
-    fibers[t].waiting = false;
     threadIdx = {(unsigned)t, 0u, 0u};
     pelemay_current = &fibers[t];
     swapcontext(&pelemay_scheduler, &fibers[t].context);
@@ -178,9 +207,50 @@ inline void pelemay_resume(pelemay_fiber *fibers, long t)
 /* The thread that runs at position `at` of a block's order. */
 inline long pelemay_thread_at(long at, long threads, bool reverse) { return reverse ? threads - 1 - at : at; }
 
-/* The rest of a block whose first thread waits at its first barrier: rounds,
- * each taking every thread to its next barrier or end in the block's order.
- * False when a round ends with some threads at a barrier and others not. */
+/* Lets go the warps whose every lane waits at a shuffle (each lane gets the
+ * value of the lane it reads), or the block when all its threads wait at a
+ * barrier. False when there is none to let go. */
+inline bool pelemay_release(pelemay_fiber *fibers, long threads)
+{
+    bool released = false;
+    for (long base = 0; base < threads; base += pelemay_warp) {
+        long end = base + (long)pelemay_warp < threads ? base + (long)pelemay_warp : threads;
+        bool all = true;
+        for (long t = base; t < end; ++t) {
+            all = all && !fibers[t].done && fibers[t].wait == pelemay_at_shuffle;
+        }
+        if (!all) {
+            continue;
+        }
+        float given[pelemay_warp];
+        for (long t = base; t < end; ++t) {
+            given[t - base] = fibers[t].value;
+        }
+        for (long t = base; t < end; ++t) {
+            long from = base + (long)fibers[t].lane;
+            fibers[t].value = from < end ? given[from - base] : fibers[t].value;
+            fibers[t].wait = pelemay_runs;
+        }
+        released = true;
+    }
+    if (released) {
+        return true;
+    }
+    for (long t = 0; t < threads; ++t) {
+        if (fibers[t].done || fibers[t].wait != pelemay_at_barrier) {
+            return false;
+        }
+    }
+    for (long t = 0; t < threads; ++t) {
+        fibers[t].wait = pelemay_runs;
+    }
+    return true;
+}
+
+/* The rest of a block whose first thread waits for others: rounds, each
+ * taking every thread that may run to its next wait or end in the block's
+ * order, then letting go what waits complete. False when threads wait for
+ * ones that will never come (a barrier or shuffle in divergent code). */
 inline bool pelemay_lock_step(pelemay_fiber *fibers, char *stacks, long threads, bool reverse)
 {
     for (long at = 1; at < threads; ++at) {
@@ -188,22 +258,26 @@ inline bool pelemay_lock_step(pelemay_fiber *fibers, char *stacks, long threads,
         pelemay_start_fiber(&fibers[t], stacks + (size_t)t * pelemay_stack_bytes);
     }
     bool uniform = true;
-    for (long from = 1;; from = 0) {
-        long waiting = 0, running = 0;
-        for (long at = from; at < threads; ++at) {
+    for (;;) {
+        for (long at = 0; at < threads; ++at) {
             long t = pelemay_thread_at(at, threads, reverse);
-            if (!fibers[t].done) {
+            if (!fibers[t].done && fibers[t].wait == pelemay_runs) {
                 pelemay_resume(fibers, t);
             }
         }
+        bool running = false;
         for (long t = 0; t < threads; ++t) {
-            running += !fibers[t].done;
-            waiting += fibers[t].waiting;
+            running = running || !fibers[t].done;
         }
-        if (running == 0) {
+        if (!running) {
             return uniform;
         }
-        uniform = uniform && waiting == threads;
+        if (!pelemay_release(fibers, threads)) { /* a deadlock on a GPU: let every thread go on */
+            uniform = false;
+            for (long t = 0; t < threads; ++t) {
+                fibers[t].wait = pelemay_runs;
+            }
+        }
     }
 }
 
@@ -235,7 +309,7 @@ void pelemay_emulate_launch(long blocks, long threads, cudaStream_t, Kernel kern
             pelemay_direct = false;
         }
         else if (!pelemay_lock_step(fibers, stacks, threads, reverse)) {
-            std::fprintf(stderr, "cuda emulator: a barrier not reached by every thread of block %ld\\n", block);
+            std::fprintf(stderr, "cuda emulator: threads of block %ld wait for ones that never come\\n", block);
             pelemay_emulated_error = cudaErrorLaunchFailure;
         }
     }

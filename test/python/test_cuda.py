@@ -218,6 +218,51 @@ def test_emulator_runs_a_block_in_lock_step_between_barriers(barrier):
         assert rc == 0 and not np.array_equal(out, want)
 
 
+WARP_SUMS = """
+#include <cuda_runtime.h>
+/* Each warp sums its 32 values: down the lanes into lane 0, and across them into every lane. */
+static __global__ void __launch_bounds__(64) sums(const float *in, float *down, float *across)
+{
+    const unsigned t = blockIdx.x * 64 + threadIdx.x;
+    float d = in[t], a = in[t];
+    if (CONDITION) {
+        for (int offset = 16; offset > 0; offset /= 2) {
+            d += __shfl_down_sync(0xffffffffu, d, offset);
+            a += __shfl_xor_sync(0xffffffffu, a, offset);
+        }
+    }
+    if (threadIdx.x % 32 == 0) {
+        down[t / 32] = d;
+    }
+    across[t] = a;
+}
+extern "C" int run(const float *in, float *down, float *across)
+{
+    PELEMAY_CUDA_LAUNCH(sums, 2, 64, nullptr, in, down, across);
+    return (int)cudaGetLastError();
+}
+"""
+
+
+@pytest.mark.parametrize("condition", ("true", "threadIdx.x % 32 < 16"))
+def test_emulator_exchanges_a_warps_values_at_shuffles(condition):
+    """Lanes exchange at __shfl_down_sync and __shfl_xor_sync; a shuffle that
+    not every lane of a warp reaches fails the launch."""
+    import ctypes
+    files = {"cuda_runtime.h": cudabuild.EMULATOR_HEADER, "sums.cu": WARP_SUMS.replace("CONDITION", condition)}
+    library = cbuild.cached_build(files, "libsums.so", (*cudabuild.EMULATOR_FLAGS, "-fPIC", "-shared"), "g++",
+                                  suffix=".cu")
+    x = np.arange(128, dtype=np.float32)
+    down, across = np.zeros(4, np.float32), np.zeros(128, np.float32)
+    rc = ctypes.CDLL(str(library)).run(*(ctypes.c_void_p(a.ctypes.data) for a in (x, down, across)))
+    if condition == "true":
+        assert rc == 0
+        np.testing.assert_array_equal(down, x.reshape(4, 32).sum(axis=1))
+        np.testing.assert_array_equal(across, np.repeat(x.reshape(4, 32).sum(axis=1), 32))
+    else:
+        assert rc == 719  # cudaErrorLaunchFailure
+
+
 # --- the tiled matmul ----------------------------------------------------------------------
 
 
