@@ -26,14 +26,16 @@ are exact.
 from __future__ import annotations
 
 from xdsl.dialects import arith, gpu, memref, scf
-from xdsl.dialects.builtin import Float32Type, FloatAttr, IndexType, IntegerAttr, f32
+from xdsl.dialects.builtin import Float32Type, FloatAttr, IndexType, IntegerAttr, f32, i32
 from xdsl.ir import Block, Operation, Region, SSAValue
 
+from pelemay_ir.dialects.gpu_shuffle import ShuffleModeEnum, ShuffleOp
 from pelemay_ir.passes.gpu_points import fused_ivs, points, steps
 from pelemay_ir.passes.parallelize import Access, constant_bounds, independent, memory_access, trip_count
 from pelemay_ir.targets.printable import WORKGROUP
 
-MIN_ROW = 32
+WARP = 32
+MIN_ROW = WARP
 """A reduction this long (a warp) or longer makes a point worth a block..."""
 MAX_POINTS = 16384
 """...when there are at most this many points: more would fill a GPU's
@@ -96,7 +98,7 @@ def threads_for(nests: list[list[scf.ForOp]], block_size: int) -> int:
     and not beyond the longest loop of the row."""
     longest = max(trip_count(*constant_bounds(op)) for op in steps(nests)  # pyright: ignore
                   if isinstance(op, scf.ForOp))
-    threads = 32
+    threads = WARP
     while threads < min(block_size, longest):
         threads *= 2
     return threads
@@ -163,20 +165,44 @@ def _split(loop: scf.ForOp, mapping: dict[SSAValue, SSAValue], tid: SSAValue, th
     add(split)
     if combine is None:
         return
-    add(memref.StoreOp.get(split.results[0], partials, [tid]))
-    barrier()
-    width = threads // 2
-    while width >= 1:
-        then = Block()
-        mine = memref.LoadOp.get(partials, [tid])
-        there = arith.AddiOp(tid, index(width))
-        theirs = memref.LoadOp.get(partials, [there.result])
-        both = type(combine)(mine.res, theirs.res)
-        then.add_ops([there, mine, theirs, both, memref.StoreOp.get(both.results[0], partials, [tid]), scf.YieldOp()])
-        active = add(arith.CmpiOp(tid, index(width), "ult")).results[0]
-        add(scf.IfOp(active, [], [then]))
-        add(gpu.BarrierOp())
-        width //= 2
+    value = split.results[0]
+    if threads > WARP:  # through workgroup memory down to a warp's partials
+        add(memref.StoreOp.get(value, partials, [tid]))
+        barrier()
+        width = threads // 2
+        while width >= WARP:
+            then = Block()
+            mine = memref.LoadOp.get(partials, [tid])
+            there = arith.AddiOp(tid, index(width))
+            theirs = memref.LoadOp.get(partials, [there.result])
+            both = type(combine)(mine.res, theirs.res)
+            then.add_ops([there, mine, theirs, both, memref.StoreOp.get(both.results[0], partials, [tid]),
+                          scf.YieldOp()])
+            active = add(arith.CmpiOp(tid, index(width), "ult")).results[0]
+            add(scf.IfOp(active, [], [then]))
+            add(gpu.BarrierOp())
+            width //= 2
+    warp = Block()  # the first warp folds its lanes' partials by shuffles down; lane 0 keeps the total
+
+    def in_warp(op: Operation) -> SSAValue:
+        warp.add_op(op)
+        return op.results[0]
+
+    if threads > WARP:
+        value = in_warp(memref.LoadOp.get(partials, [tid]))
+    lanes = in_warp(arith.ConstantOp(IntegerAttr(WARP, i32)))
+    offset = WARP // 2
+    while offset >= 1:
+        step = in_warp(arith.ConstantOp(IntegerAttr(offset, i32)))
+        value = in_warp(type(combine)(value, in_warp(ShuffleOp(ShuffleModeEnum.down, value, step, lanes))))
+        offset //= 2
+    lane_zero = Block()
+    lane_zero.add_ops([memref.StoreOp.get(value, partials, [index(0)]), scf.YieldOp()])
+    first_lane = in_warp(arith.CmpiOp(tid, index(0), "eq"))
+    warp.add_ops([scf.IfOp(first_lane, [], [lane_zero]), scf.YieldOp()])
+    first_warp = add(arith.CmpiOp(tid, index(WARP), "ult")).results[0]
+    add(scf.IfOp(first_warp, [], [warp]))
+    add(gpu.BarrierOp())
     total = add(memref.LoadOp.get(partials, [index(0)])).results[0]
     initial = mapping.get(loop.iter_args[0], loop.iter_args[0])
     result = add(type(combine)(initial, total)).results[0]

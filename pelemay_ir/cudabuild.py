@@ -125,13 +125,14 @@ inline cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
  * its warp) or ends, and none goes on before all it waits for have come.
  * Blocks run from the last; their threads last first in the first block,
  * first first in the next, and so on, so that a kernel relying on either
- * order fails. A block whose first thread to run ends without waiting runs
- * its other threads directly (no fiber); a wait met then, or one that not
- * every thread it waits for reaches, fails the launch, as it would hang or
+ * order fails. A warp whose first lane to run ends without waiting runs its
+ * other lanes directly (no fiber); a wait met then, or one that not every
+ * thread it waits for reaches, fails the launch, as it would hang or
  * misbehave on a GPU. */
 enum pelemay_wait { pelemay_runs, pelemay_at_barrier, pelemay_at_shuffle };
 struct pelemay_fiber {
     ucontext_t context;
+    bool started;
     bool done;
     pelemay_wait wait;
     float value;  /* at a shuffle: what the lane gives, then what it gets */
@@ -192,6 +193,7 @@ inline void pelemay_start_fiber(pelemay_fiber *fiber, char *stack)
     fiber->context.uc_stack.ss_size = pelemay_stack_bytes;
     fiber->context.uc_link = &pelemay_scheduler;
     makecontext(&fiber->context, pelemay_fiber_main, 0);
+    fiber->started = true;
     fiber->done = false;
     fiber->wait = pelemay_runs;
 }
@@ -253,9 +255,10 @@ inline bool pelemay_release(pelemay_fiber *fibers, long threads)
  * ones that will never come (a barrier or shuffle in divergent code). */
 inline bool pelemay_lock_step(pelemay_fiber *fibers, char *stacks, long threads, bool reverse)
 {
-    for (long at = 1; at < threads; ++at) {
-        long t = pelemay_thread_at(at, threads, reverse);
-        pelemay_start_fiber(&fibers[t], stacks + (size_t)t * pelemay_stack_bytes);
+    for (long t = 0; t < threads; ++t) {
+        if (!fibers[t].started) {
+            pelemay_start_fiber(&fibers[t], stacks + (size_t)t * pelemay_stack_bytes);
+        }
     }
     bool uniform = true;
     for (;;) {
@@ -297,18 +300,27 @@ void pelemay_emulate_launch(long blocks, long threads, cudaStream_t, Kernel kern
     for (long block = blocks - 1; block >= 0; --block) {
         blockIdx = {(unsigned)block, 0u, 0u};
         bool reverse = (blocks - 1 - block) % 2 == 0;
-        long first = pelemay_thread_at(0, threads, reverse);
-        pelemay_start_fiber(&fibers[first], stacks + (size_t)first * pelemay_stack_bytes);
-        pelemay_resume(fibers, first);
-        if (fibers[first].done) { /* no barrier: the others run directly */
-            pelemay_direct = true;
-            for (long at = 1; at < threads; ++at) {
-                threadIdx = {(unsigned)pelemay_thread_at(at, threads, reverse), 0u, 0u};
-                kernel();
-            }
-            pelemay_direct = false;
+        for (long t = 0; t < threads; ++t) {
+            fibers[t].started = fibers[t].done = false;
         }
-        else if (!pelemay_lock_step(fibers, stacks, threads, reverse)) {
+        bool waits = false;
+        for (long at = 0; at < threads && !waits; at += pelemay_warp) { /* warp by warp, in the block's order */
+            long first = pelemay_thread_at(at, threads, reverse);
+            pelemay_start_fiber(&fibers[first], stacks + (size_t)first * pelemay_stack_bytes);
+            pelemay_resume(fibers, first);
+            waits = !fibers[first].done;
+            if (!waits) { /* its first lane met no barrier or shuffle: the others run directly */
+                pelemay_direct = true;
+                for (long lane = 1; lane < (long)pelemay_warp && at + lane < threads; ++lane) {
+                    long t = pelemay_thread_at(at + lane, threads, reverse);
+                    threadIdx = {(unsigned)t, 0u, 0u};
+                    kernel();
+                    fibers[t].started = fibers[t].done = true;
+                }
+                pelemay_direct = false;
+            }
+        }
+        if (waits && !pelemay_lock_step(fibers, stacks, threads, reverse)) {
             std::fprintf(stderr, "cuda emulator: threads of block %ld wait for ones that never come\\n", block);
             pelemay_emulated_error = cudaErrorLaunchFailure;
         }

@@ -65,7 +65,7 @@ PORTABLE_LANES = (4, 8, 16)
 """The widths W of the portable vectors."""
 ARM_SIMD = tuple(op.name for op in arm_simd.OPS)
 GPU = ("gpu.module", "gpu.func", "gpu.return", "gpu.launch_func", "gpu.thread_id", "gpu.block_id",
-       "gpu.block_dim", "gpu.grid_dim", "gpu.barrier")
+       "gpu.block_dim", "gpu.grid_dim", "gpu.barrier", "gpu.shuffle")
 WORKGROUP = IntegerAttr(3, 64)
 """The memory space of a GPU block's workgroup memory (`__shared__`): NVVM's address space 3."""
 LLVM_ONLY = ("scf.while", "scf.condition", "memref.subview", "memref.cast", "memref.collapse_shape",
