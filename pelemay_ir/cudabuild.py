@@ -9,10 +9,12 @@ launch's blocks one after another and the threads of a block in lock-step
 between barriers: each thread is a fiber (ucontext) that runs until it
 reaches `__syncthreads()` or ends, the last thread first in one block and
 the first thread first in the next, and the block's `__shared__` memory is
-one buffer. A kernel whose threads depended on an order the GPU does not
-promise (a missing barrier) reads what another thread has not yet written
-and fails against the reference; a barrier not every thread of a block
-reaches fails the launch. Emulated builds are C++17 with -Wall -Wextra
+one buffer; at `__shfl_down_sync`/`__shfl_xor_sync` a warp's lanes wait
+for each other the same way and exchange values. A kernel whose threads
+depended on an order the GPU does not promise (a missing barrier) reads
+what another thread has not yet written and fails against the reference;
+a barrier or shuffle not every thread it waits for reaches fails the
+launch. Emulated builds are C++17 with -Wall -Wextra
 -Werror, optionally under ASan and UBSan, which check every index the
 kernels compute.
 """
