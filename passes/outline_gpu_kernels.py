@@ -15,6 +15,9 @@ kernel of the module's `gpu.module @pelemay_kernels`:
   the threads: thread g of G handles points g, g + G, ...; each point is
   split back into the loops' induction variables by division and
   remainder. The rest of the nest runs sequentially inside each point;
+- an f32 matmul nest becomes a tiled kernel (passes/gpu_tiled_matmul.py),
+  and a nest whose points reduce long rows a kernel of a block a point
+  (passes/gpu_block_reduce.py): the rule of each is decided here, once;
 - a nest whose outer loop is not independent (a reduction to a scalar), and
   each run of top-level loads and stores, runs in a kernel of one thread.
   Ops that use a kernel's results join it, so no value crosses from device
@@ -41,6 +44,9 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from pelemay_ir import machines
 from pelemay_ir.ir import CompileError, location_of
+from pelemay_ir.passes import gpu_block_reduce as block_reduce
+from pelemay_ir.passes import gpu_tiled_matmul as tiled_matmul
+from pelemay_ir.passes.gpu_points import fused_ivs, point_loop, points, steps
 from pelemay_ir.passes.outline_parallel import Captures
 from pelemay_ir.passes.parallelize import (
     ENTRY_ATTR,
@@ -128,13 +134,6 @@ class _Plan:
     nests: list[list[scf.ForOp]]
 
 
-def _points(nest: list[scf.ForOp]) -> int:
-    points = 1
-    for loop in nest:
-        points *= trip_count(*constant_bounds(loop))  # pyright: ignore[reportCallIssue]
-    return points
-
-
 def _at_the_point(index: SSAValue, level: scf.ForOp) -> bool:
     """Is `index` the induction variable of `level` (or its one value)?"""
     if index is level.body.block.args[0]:
@@ -178,7 +177,7 @@ def _kernels(groups: list[list[Operation]]) -> list[_Plan]:
     plans: list[_Plan] = []
     for group in groups:
         nest = parallel_nest(group[0]) if len(group) == 1 and isinstance(group[0], scf.ForOp) else []
-        if _points(nest) == 1:
+        if points(nest) == 1 and not block_reduce.rows([nest]):
             plans.append(_Plan(group, []))  # nothing to spread: the whole group in one thread
         elif plans and plans[-1].nests and _fusable([*plans[-1].nests, nest]):
             plans[-1].ops.append(group[0])
@@ -241,11 +240,20 @@ class _KernelBuilder:
         self.count += 1
         body = captures.block
         body.add_ops(captures.prelude)
-        if plan.nests:
-            points = _points(plan.nests[0])
-            self._grid_stride(body, plan.nests, captures.mapping, points)
-            threads = min(self.block_size, -(-points // WARP) * WARP)
-            blocks = min(MAX_BLOCKS, -(-points // threads))
+        tiled = tiled_matmul.matmul_nest(plan.nests[0]) if plan.nests else None
+        if tiled is not None:
+            tiles = tiled_matmul.build(body, tiled, plan.nests[1:], plan.nests[0], captures.mapping)
+            threads, blocks = tiled_matmul.THREADS, min(MAX_BLOCKS, tiles)
+        elif block_reduce.rows(plan.nests):
+            count = points(plan.nests[0])
+            threads = block_reduce.threads_for(plan.nests, self.block_size)
+            self._block_a_point(body, plan.nests, captures.mapping, count, threads)
+            blocks = min(MAX_BLOCKS, count)
+        elif plan.nests:
+            count = points(plan.nests[0])
+            self._grid_stride(body, plan.nests, captures.mapping, count)
+            threads = min(self.block_size, -(-count // WARP) * WARP)
+            blocks = min(MAX_BLOCKS, -(-count // threads))
         else:
             for op in group:
                 body.add_op(op.clone(value_mapper=captures.mapping))
@@ -279,69 +287,36 @@ class _KernelBuilder:
         Rewriter.insert_op(constant, InsertPoint.before(anchor))
         return constant.result
 
+    def _block_a_point(self, body: Block, nests: list[list[scf.ForOp]], mapping: dict[SSAValue, SSAValue],
+                       count: int, threads: int) -> None:
+        """`for (p = blockIdx.x; p < count; p += gridDim.x)`, each point's row
+        shared by the block's threads (passes/gpu_block_reduce.py)."""
+        x = gpu.DimensionAttr(gpu.DimensionEnum.X)
+        partials = block_reduce.partial_buffer(body, threads)
+        ids = [gpu.ThreadIdOp(x), gpu.BlockIdOp(x), gpu.GridDimOp(x)]
+        body.add_ops(ids)
+        tid, first, stride = (o.result for o in ids)
+        tid.name_hint = "tid"
+        point_block, mapping = point_loop(body, nests[0], first, stride, count, mapping)
+        block_reduce.build(point_block, nests, mapping, tid, partials, threads)
+        point_block.add_op(scf.YieldOp())
+
     def _grid_stride(self, body: Block, nests: list[list[scf.ForOp]], mapping: dict[SSAValue, SSAValue],
-                     points: int) -> None:
-        """`for (p = blockIdx.x * blockDim.x + threadIdx.x; p < points; p += gridDim.x * blockDim.x)`,
+                     count: int) -> None:
+        """`for (p = blockIdx.x * blockDim.x + threadIdx.x; p < count; p += gridDim.x * blockDim.x)`,
         each point split into the induction variables of the nests' shared
         index space, then each nest's body in order."""
-        nest = nests[0]
         x = gpu.DimensionAttr(gpu.DimensionEnum.X)
         ids = [gpu.BlockIdOp(x), gpu.BlockDimOp(x), gpu.ThreadIdOp(x), gpu.GridDimOp(x)]
         block_id, block_dim, thread_id, grid_dim = (o.result for o in ids)
         first = arith.MuliOp(block_id, block_dim)
         start = arith.AddiOp(first.result, thread_id)
         stride = arith.MuliOp(grid_dim, block_dim)
-        end = arith.ConstantOp(IntegerAttr(points, IndexType()))
-        for o, hint in ((start, "first_point"), (stride, "point_stride"), (end, "points")):
-            o.result.name_hint = hint
-        body.add_ops([*ids, first, start, stride, end])
-        point_block = Block(arg_types=[IndexType()])
-        point_block.args[0].name_hint = "point"
-        loop = scf.ForOp(start.result, end.result, stride.result, [], Region(point_block))
-        body.add_op(loop)
-        rest: SSAValue = point_block.args[0]
-        ops: list[Operation] = []
-        ivs: dict[scf.ForOp, SSAValue] = {}
-
-        def constant(v: int) -> SSAValue:
-            c = arith.ConstantOp(IntegerAttr(v, IndexType()))
-            ops.append(c)
-            return c.result
-
-        for k in range(len(nest) - 1, -1, -1):
-            lb, ub, step = constant_bounds(nest[k])
-            trips = trip_count(lb, ub, step)
-            if trips == 1:
-                ivs[nest[k]] = constant(lb)
-                continue
-            position = rest
-            if any(trip_count(*constant_bounds(outer)) > 1 for outer in nest[:k]):
-                n = constant(trips)
-                remainder, quotient = arith.RemUIOp(rest, n), arith.DivUIOp(rest, n)
-                ops += [remainder, quotient]
-                position, rest = remainder.result, quotient.result
-            if step != 1:
-                scaled = arith.MuliOp(position, constant(step))
-                ops.append(scaled)
-                position = scaled.result
-            if lb != 0:
-                shifted = arith.AddiOp(position, constant(lb))
-                ops.append(shifted)
-                position = shifted.result
-            ivs[nest[k]] = position
-        point_block.add_ops(ops)
-        mapping = dict(mapping)
-        for fused in nests:
-            for depth, loop_k in enumerate(fused):
-                iv = loop_k.body.block.args[0]
-                mapping[iv] = ivs[nest[depth]]
-                if fused is nest:  # the first nest names the shared induction variables
-                    ivs[nest[depth]].name_hint = iv.name_hint
-                inner = fused[depth + 1] if depth + 1 < len(fused) else None
-                for op in loop_k.body.block.ops:
-                    if op is inner or isinstance(op, scf.YieldOp):
-                        continue
-                    copy = op.clone(value_mapper=mapping)
-                    point_block.add_op(copy)
-                    mapping.update(zip(op.results, copy.results))
+        body.add_ops([*ids, first, start, stride])
+        point_block, mapping = point_loop(body, nests[0], start.result, stride.result, count, mapping)
+        mapping = fused_ivs(nests, mapping)
+        for op in steps(nests):
+            copy = op.clone(value_mapper=mapping)
+            point_block.add_op(copy)
+            mapping.update(zip(op.results, copy.results))
         point_block.add_op(scf.YieldOp())

@@ -24,7 +24,12 @@ blocks of 5: a block of 2 or 4 is left per row) becomes a matmul too, whose
 row blocks run over all the image's pixels. Other pointwise convs stay
 convs, which the conv kernel runs as fast or faster (docs/vectorize.md).
 
-Runs on the tensor level, before bufferize, where vectorize runs.
+Runs on the tensor level, before bufferize, where vectorize runs. With
+`target=cuda` every f32 pointwise conv becomes a matmul: on the GPU unit
+the matmul is the tiled kernel of `outline-gpu-kernels` (docs/cuda.md),
+where the conv is one thread an output; a residual add after it moves
+before the last reshape too (its other operand viewed as pixels x F), so
+that the kernel fuses it.
 """
 
 from __future__ import annotations
@@ -87,15 +92,16 @@ def rows_leave_short_blocks(conv: pt.Conv2DOp, vectors: Vectors) -> bool:
     return (width % rows) * SHORT_ROW_SHARE >= width
 
 
-def _moves_through_reshape(op: Operation, value: SSAValue) -> bool:
+def _moves_through_reshape(op: Operation, value: SSAValue, whole: bool) -> bool:
     """A unary elementwise op, or a binary one whose other operand is a
-    vector or scalar (a bias, a scale): it reads (pixels, F) as it read
-    (N, H, W, F)."""
+    vector or scalar (a bias, a scale), or with `whole` a tensor of the
+    conv's shape (a residual, viewed as (pixels, F) too): it reads
+    (pixels, F) as it read (N, H, W, F)."""
     if isinstance(op, pt.UnaryOp):
         return True
     if isinstance(op, pt.BinaryOp) and list(op.operands).count(value) == 1:
         other = next(v for v in op.operands if v is not value)
-        return len(other.type.get_shape()) <= 1  # pyright: ignore[reportAttributeAccessIssue]
+        return len(other.type.get_shape()) <= 1 or (whole and other.type == value.type)  # pyright: ignore
     return False
 
 
@@ -108,7 +114,9 @@ def _insert(op: Operation, before: Operation, hint: str | None) -> SSAValue:
     return result
 
 
-def rewrite(conv: pt.Conv2DOp) -> None:
+def rewrite(conv: pt.Conv2DOp, whole: bool = False) -> None:
+    """The conv as a matmul; `whole`: a binary op with a tensor of the conv's
+    shape moves through the reshape too."""
     n, h, w, c = conv.input.type.get_shape()  # pyright: ignore[reportAttributeAccessIssue]
     f = conv.filter.type.get_shape()[3]  # pyright: ignore[reportAttributeAccessIssue]
     hint = conv.result.name_hint
@@ -121,9 +129,11 @@ def rewrite(conv: pt.Conv2DOp) -> None:
     replaced: list[Operation] = [conv]
     while len(uses := list((last := replaced[-1]).results[0].uses)) == 1:
         user = uses[0].operation
-        if not _moves_through_reshape(user, last.results[0]) or user.parent_block() is not conv.parent_block():
+        if not _moves_through_reshape(user, last.results[0], whole) or user.parent_block() is not conv.parent_block():
             break
-        operands = [flat if v is last.results[0] else v for v in user.operands]
+        operands = [flat if v is last.results[0] else
+                    _insert(pt.ReshapeOp(v, (n * h * w, f)), user, None) if v.type == last.results[0].type else v
+                    for v in user.operands]
         moved = type(user).create(
             operands=operands, result_types=[pt.TensorType(pt.element(user.results[0].type), flat.type.get_shape())],  # pyright: ignore[reportAttributeAccessIssue]
             properties=dict(user.properties), attributes=dict(user.attributes),
@@ -149,10 +159,18 @@ class PointwiseToMatmulPass(ModulePass):
     target: str = "host"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        vectors = vector_unit(
-            self.target, PASS_NAME, "; the choice is between its vector kernels (leave pointwise-to-matmul out)"
-        )
+        whole = self.target == "cuda"
+        if whole:  # the GPU unit's matmul is its tiled kernel (docs/cuda.md): all of them
+            chosen = is_pointwise
+        else:
+            vectors = vector_unit(
+                self.target, PASS_NAME, "; the choice is between its vector kernels (leave pointwise-to-matmul out)"
+            )
+
+            def chosen(conv: pt.Conv2DOp) -> bool:
+                return is_pointwise(conv) and (filter_outgrows_l2(conv, vectors)
+                                               or rows_leave_short_blocks(conv, vectors))
         for function in [f for f in op.ops if isinstance(f, func.FuncOp) and f.body.blocks]:
             for conv in [o for o in function.body.block.ops if isinstance(o, pt.Conv2DOp)]:
-                if is_pointwise(conv) and (filter_outgrows_l2(conv, vectors) or rows_leave_short_blocks(conv, vectors)):
-                    rewrite(conv)
+                if chosen(conv):
+                    rewrite(conv, whole)

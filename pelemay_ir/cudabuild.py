@@ -5,12 +5,18 @@ Both builds link the program with `HOST_SHIM`, five C functions (allocate,
 free, copy in, copy out, synchronise) over the CUDA runtime, so Python needs
 no CUDA binding. The emulator (`EMULATOR_HEADER`, given to the compiler as
 <cuda_runtime.h>) implements that runtime subset on the host and runs each
-launch's blocks and threads one after another, last thread first: a kernel
-whose threads depended on each other's order would read what a later thread
-in program order has not yet written, and fail against the reference. The
-generated kernels have no barriers, so this order is a legal schedule of the
-real GPU's. Emulated builds are C++17 with -Wall -Wextra -Werror, optionally
-under ASan and UBSan, which check every index the kernels compute.
+launch's blocks one after another and the threads of a block in lock-step
+between barriers: each thread is a fiber (ucontext) that runs until it
+reaches `__syncthreads()` or ends, the last thread first in one block and
+the first thread first in the next, and the block's `__shared__` memory is
+one buffer; at `__shfl_down_sync`/`__shfl_xor_sync` a warp's lanes wait
+for each other the same way and exchange values. A kernel whose threads
+depended on an order the GPU does not promise (a missing barrier) reads
+what another thread has not yet written and fails against the reference;
+a barrier or shuffle not every thread it waits for reaches fails the
+launch. Emulated builds are C++17 with -Wall -Wextra
+-Werror, optionally under ASan and UBSan, which check every index the
+kernels compute.
 """
 
 from __future__ import annotations
@@ -60,15 +66,23 @@ EMULATOR_HEADER = """\
 #define PELEMAY_CUDA_EMULATOR_H
 
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <ucontext.h>
 
 struct dim3 {
     unsigned x, y, z;
 };
 typedef struct pelemay_emulated_stream *cudaStream_t;
 typedef int cudaError_t;
-enum { cudaSuccess = 0, cudaErrorMemoryAllocation = 2, cudaErrorInvalidConfiguration = 9 };
+enum {
+    cudaSuccess = 0,
+    cudaErrorMemoryAllocation = 2,
+    cudaErrorInvalidConfiguration = 9,
+    cudaErrorLaunchFailure = 719
+};
 enum cudaMemcpyKind { cudaMemcpyHostToDevice = 1, cudaMemcpyDeviceToHost = 2 };
 
 inline dim3 threadIdx, blockIdx, blockDim, gridDim;
@@ -78,6 +92,8 @@ inline cudaError_t pelemay_emulated_error = cudaSuccess;
 #define __device__
 #define __host__
 #define __launch_bounds__(threads)
+/* Blocks run one after another, so one buffer serves each block in turn. */
+#define __shared__ static
 
 inline cudaError_t cudaGetLastError(void)
 {
@@ -106,7 +122,170 @@ inline cudaError_t cudaMemcpy(void *to, const void *from, size_t bytes, cudaMemc
 
 inline cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
 
-/* Every block and thread of a launch, one after another, the last first. */
+/* The threads of a block are fibers that run in lock-step: each runs until
+ * it waits for others (at __syncthreads(), for its block; at a shuffle, for
+ * its warp) or ends, and none goes on before all it waits for have come.
+ * Blocks run from the last; their threads last first in the first block,
+ * first first in the next, and so on, so that a kernel relying on either
+ * order fails. A warp whose first lane to run ends without waiting runs its
+ * other lanes directly (no fiber); a wait met then, or one that not every
+ * thread it waits for reaches, fails the launch, as it would hang or
+ * misbehave on a GPU. */
+enum pelemay_wait { pelemay_runs, pelemay_at_barrier, pelemay_at_shuffle };
+struct pelemay_fiber {
+    ucontext_t context;
+    bool started;
+    bool done;
+    pelemay_wait wait;
+    float value;  /* at a shuffle: what the lane gives, then what it gets */
+    unsigned lane; /* at a shuffle: the lane it reads */
+};
+inline ucontext_t pelemay_scheduler;
+inline pelemay_fiber *pelemay_current = nullptr;
+inline bool pelemay_direct = false;
+inline const std::function<void()> *pelemay_body = nullptr;
+inline constexpr size_t pelemay_stack_bytes = 256 * 1024;
+inline constexpr unsigned pelemay_warp = 32;
+
+/* Where a thread waits for others: false (and the launch fails) when it
+ * runs directly, its block's first thread having ended without waiting. */
+inline bool pelemay_wait_for_others(pelemay_wait wait, const char *what)
+{
+    if (pelemay_direct) {
+        std::fprintf(stderr, "cuda emulator: %s not reached by every thread of block %u\\n", what, blockIdx.x);
+        pelemay_emulated_error = cudaErrorLaunchFailure;
+        return false;
+    }
+    pelemay_current->wait = wait;
+    swapcontext(&pelemay_current->context, &pelemay_scheduler);
+    return true;
+}
+
+inline void __syncthreads(void) { pelemay_wait_for_others(pelemay_at_barrier, "__syncthreads()"); }
+
+/* A warp's lanes exchange values: each gets the value of lane `lane` (its
+ * own when that is past the warp). Every lane of the warp must take part. */
+inline float pelemay_shuffle(float value, unsigned lane)
+{
+    pelemay_current->value = value;
+    pelemay_current->lane = lane;
+    return pelemay_wait_for_others(pelemay_at_shuffle, "a warp shuffle") ? pelemay_current->value : value;
+}
+
+inline float __shfl_down_sync(unsigned, float value, unsigned delta)
+{
+    return pelemay_shuffle(value, threadIdx.x % pelemay_warp + delta);
+}
+
+inline float __shfl_xor_sync(unsigned, float value, int mask)
+{
+    return pelemay_shuffle(value, (threadIdx.x % pelemay_warp) ^ (unsigned)mask);
+}
+
+inline void pelemay_fiber_main(void)
+{
+    (*pelemay_body)();
+    pelemay_current->done = true;
+}
+
+inline void pelemay_start_fiber(pelemay_fiber *fiber, char *stack)
+{
+    getcontext(&fiber->context);
+    fiber->context.uc_stack.ss_sp = stack;
+    fiber->context.uc_stack.ss_size = pelemay_stack_bytes;
+    fiber->context.uc_link = &pelemay_scheduler;
+    makecontext(&fiber->context, pelemay_fiber_main, 0);
+    fiber->started = true;
+    fiber->done = false;
+    fiber->wait = pelemay_runs;
+}
+
+/* Runs fiber t until it waits for others or ends. */
+inline void pelemay_resume(pelemay_fiber *fibers, long t)
+{
+    threadIdx = {(unsigned)t, 0u, 0u};
+    pelemay_current = &fibers[t];
+    swapcontext(&pelemay_scheduler, &fibers[t].context);
+}
+
+/* The thread that runs at position `at` of a block's order. */
+inline long pelemay_thread_at(long at, long threads, bool reverse) { return reverse ? threads - 1 - at : at; }
+
+/* Lets go the warps whose every lane waits at a shuffle (each lane gets the
+ * value of the lane it reads), or the block when all its threads wait at a
+ * barrier. False when there is none to let go. */
+inline bool pelemay_release(pelemay_fiber *fibers, long threads)
+{
+    bool released = false;
+    for (long base = 0; base < threads; base += pelemay_warp) {
+        long end = base + (long)pelemay_warp < threads ? base + (long)pelemay_warp : threads;
+        bool all = true;
+        for (long t = base; t < end; ++t) {
+            all = all && !fibers[t].done && fibers[t].wait == pelemay_at_shuffle;
+        }
+        if (!all) {
+            continue;
+        }
+        float given[pelemay_warp];
+        for (long t = base; t < end; ++t) {
+            given[t - base] = fibers[t].value;
+        }
+        for (long t = base; t < end; ++t) {
+            long from = base + (long)fibers[t].lane;
+            fibers[t].value = from < end ? given[from - base] : fibers[t].value;
+            fibers[t].wait = pelemay_runs;
+        }
+        released = true;
+    }
+    if (released) {
+        return true;
+    }
+    for (long t = 0; t < threads; ++t) {
+        if (fibers[t].done || fibers[t].wait != pelemay_at_barrier) {
+            return false;
+        }
+    }
+    for (long t = 0; t < threads; ++t) {
+        fibers[t].wait = pelemay_runs;
+    }
+    return true;
+}
+
+/* The rest of a block whose first thread waits for others: rounds, each
+ * taking every thread that may run to its next wait or end in the block's
+ * order, then letting go what waits complete. False when threads wait for
+ * ones that will never come (a barrier or shuffle in divergent code). */
+inline bool pelemay_lock_step(pelemay_fiber *fibers, char *stacks, long threads, bool reverse)
+{
+    for (long t = 0; t < threads; ++t) {
+        if (!fibers[t].started) {
+            pelemay_start_fiber(&fibers[t], stacks + (size_t)t * pelemay_stack_bytes);
+        }
+    }
+    bool uniform = true;
+    for (;;) {
+        for (long at = 0; at < threads; ++at) {
+            long t = pelemay_thread_at(at, threads, reverse);
+            if (!fibers[t].done && fibers[t].wait == pelemay_runs) {
+                pelemay_resume(fibers, t);
+            }
+        }
+        bool running = false;
+        for (long t = 0; t < threads; ++t) {
+            running = running || !fibers[t].done;
+        }
+        if (!running) {
+            return uniform;
+        }
+        if (!pelemay_release(fibers, threads)) { /* a deadlock on a GPU: let every thread go on */
+            uniform = false;
+            for (long t = 0; t < threads; ++t) {
+                fibers[t].wait = pelemay_runs;
+            }
+        }
+    }
+}
+
 template <typename Kernel>
 void pelemay_emulate_launch(long blocks, long threads, cudaStream_t, Kernel kernel)
 {
@@ -116,13 +295,40 @@ void pelemay_emulate_launch(long blocks, long threads, cudaStream_t, Kernel kern
     }
     gridDim = {(unsigned)blocks, 1u, 1u};
     blockDim = {(unsigned)threads, 1u, 1u};
+    std::function<void()> body(kernel);
+    pelemay_body = &body;
+    pelemay_fiber *fibers = new pelemay_fiber[threads];
+    char *stacks = (char *)std::malloc((size_t)threads * pelemay_stack_bytes);
     for (long block = blocks - 1; block >= 0; --block) {
-        for (long thread = threads - 1; thread >= 0; --thread) {
-            blockIdx = {(unsigned)block, 0u, 0u};
-            threadIdx = {(unsigned)thread, 0u, 0u};
-            kernel();
+        blockIdx = {(unsigned)block, 0u, 0u};
+        bool reverse = (blocks - 1 - block) % 2 == 0;
+        for (long t = 0; t < threads; ++t) {
+            fibers[t].started = fibers[t].done = false;
+        }
+        bool waits = false;
+        for (long at = 0; at < threads && !waits; at += pelemay_warp) { /* warp by warp, in the block's order */
+            long first = pelemay_thread_at(at, threads, reverse);
+            pelemay_start_fiber(&fibers[first], stacks + (size_t)first * pelemay_stack_bytes);
+            pelemay_resume(fibers, first);
+            waits = !fibers[first].done;
+            if (!waits) { /* its first lane met no barrier or shuffle: the others run directly */
+                pelemay_direct = true;
+                for (long lane = 1; lane < (long)pelemay_warp && at + lane < threads; ++lane) {
+                    long t = pelemay_thread_at(at + lane, threads, reverse);
+                    threadIdx = {(unsigned)t, 0u, 0u};
+                    kernel();
+                    fibers[t].started = fibers[t].done = true;
+                }
+                pelemay_direct = false;
+            }
+        }
+        if (waits && !pelemay_lock_step(fibers, stacks, threads, reverse)) {
+            std::fprintf(stderr, "cuda emulator: threads of block %ld wait for ones that never come\\n", block);
+            pelemay_emulated_error = cudaErrorLaunchFailure;
         }
     }
+    std::free(stacks);
+    delete[] fibers;
 }
 
 #define PELEMAY_CUDA_LAUNCH(kernel, blocks, threads, stream, ...) \\

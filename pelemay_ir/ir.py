@@ -76,8 +76,11 @@ def _vector():
 
 def _gpu():
     from xdsl.dialects.gpu import GPU
+    from xdsl.ir import Dialect
 
-    return GPU
+    from pelemay_ir.dialects.gpu_shuffle import ShuffleModeAttr, ShuffleOp
+
+    return Dialect("gpu", [*GPU.operations, ShuffleOp], [*GPU.attributes, ShuffleModeAttr])
 
 
 def dialects():

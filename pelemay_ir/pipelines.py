@@ -162,7 +162,8 @@ CUDA_OPTIONS = ("arch", "block_size", *PLAN_OPTIONS)
 def pelemay_to_cuda(spec: ArgSpec) -> str:
     """ptensor -> host code launching GPU kernels (what `-t cuda` prints), for architecture `arch`.
 
-    The buffer pipeline of a machine without vectors, planned for the `cuda`
+    Pointwise convs as matmuls (the tiled kernel's), then the buffer
+    pipeline of a machine without vectors, planned for the `cuda`
     unit, weights always external (one device buffer the caller uploads
     once), then `outline-gpu-kernels{arch block-size}`."""
     values = option_values(spec.name, spec.parameters, CUDA_OPTIONS)
@@ -173,6 +174,7 @@ def pelemay_to_cuda(spec: ArgSpec) -> str:
         ArgSpec("inline-calls", {}),
         ArgSpec("canonicalize", {}),
         ArgSpec("cse", {}),
+        ArgSpec("pointwise-to-matmul", {"target": ("cuda",)}),
         ArgSpec("bufferize", {}),
         ArgSpec("plan-memory", {"target": ("cuda",), **plan}),
         ArgSpec("verify-memory-plan", {}),

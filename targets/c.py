@@ -821,10 +821,13 @@ class CFunctionPrinter:
         n = count(shape)
         if n == 0:
             raise fail(op, "'memref.alloca' of zero elements cannot be a C array")
-        st = storage_ctype(t.element_type)
         name = self.names.fresh(op.memref.name_hint, "scratch")
-        self.emit(f"{st} {name}[{n}] = {{0}};")
+        self.emit(self.alloca_declaration(t, name, n))
         self.memrefs[op.memref] = CMemRef(name, t.element_type, shape, False, False, "alloca")
+
+    def alloca_declaration(self, t: MemRefType, name: str, n: int) -> str:
+        """The C array of a `memref.alloca` of `n` elements, zeroed."""
+        return f"{storage_ctype(t.element_type)} {name}[{n}] = {{0}};"
 
     # -- scalar ops -------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr
 from xdsl.ir import Operation
 
 from pelemay_ir import machines
+from pelemay_ir.dialects.gpu_shuffle import ShuffleOp, warp_width
 from pelemay_ir.ir import CompileError
 from pelemay_ir.passes.legalize import legalized
 from pelemay_ir.passes.outline_gpu_kernels import ARCH_ATTR
@@ -41,7 +42,7 @@ from pelemay_ir.targets.c_header import HEADER_BANNER, SOURCE_BANNER
 from pelemay_ir.targets.c_names import Namer, describe_location, fail
 from pelemay_ir.targets.c_scalar import nothing
 from pelemay_ir.targets.c_types import storage_ctype
-from pelemay_ir.targets.printable import CUDA
+from pelemay_ir.targets.printable import CUDA, WORKGROUP
 
 CUDA_ERROR_CODES = (
     ("PELEMAY_ERR_LAUNCH", 4, "a kernel launch failed (cudaGetLastError; the stream's error state is cleared)"),
@@ -49,6 +50,7 @@ CUDA_ERROR_CODES = (
 LAUNCH_MACRO = "PELEMAY_CUDA_LAUNCH"
 LANGUAGE = "CUDA"
 """What the banners of its header and source call the language."""
+_SHUFFLES = {"down": "__shfl_down_sync", "xor": "__shfl_xor_sync"}
 _BUILT_IN = {"gpu.thread_id": "threadIdx", "gpu.block_id": "blockIdx", "gpu.block_dim": "blockDim",
              "gpu.grid_dim": "gridDim"}
 
@@ -197,6 +199,19 @@ class CudaFunctionPrinter(CFunctionPrinter):
         variable = _BUILT_IN[op.name]
         self.scalar(op, lambda: f"(ptrdiff_t){variable}.{op.dimension.data.value}")  # pyright: ignore[reportAttributeAccessIssue]
 
+    def alloca_declaration(self, t: MemRefType, name: str, n: int) -> str:
+        """Workgroup memory (address space 3) is the block's `__shared__` array, uninitialised."""
+        if t.memory_space != WORKGROUP:
+            return super().alloca_declaration(t, name, n)
+        return f"__shared__ {storage_ctype(t.element_type)} {name}[{n}];"
+
+    def shuffle(self, op: ShuffleOp) -> None:
+        """A whole warp's shuffle down or across (xor), all 32 lanes taking part."""
+        function = _SHUFFLES.get(op.mode.data.value)
+        if function is None or warp_width(op) != 32 or op.valid in self.live.values:
+            raise fail(op, "the cuda target prints 'gpu.shuffle' down or xor over a warp of 32, its valid flag unused")
+        self.scalar(op, lambda: f"{function}(0xffffffffu, {self.expr(op.value)}, {self.expr(op.offset)})")
+
     def gpu_return(self, op: Operation) -> None:
         if op is not self.fn.body.blocks[0].last_op:
             self.emit("return;")
@@ -208,6 +223,8 @@ CudaFunctionPrinter.handlers = {
     "gpu.module": nothing,
     "gpu.func": nothing,
     "gpu.return": CudaFunctionPrinter.gpu_return,
+    "gpu.barrier": lambda self, op: self.emit("__syncthreads();"),
+    "gpu.shuffle": CudaFunctionPrinter.shuffle,
     "gpu.launch_func": CudaFunctionPrinter.launch_op,
     **{name: CudaFunctionPrinter.built_in for name in _BUILT_IN},
 }

@@ -65,7 +65,9 @@ PORTABLE_LANES = (4, 8, 16)
 """The widths W of the portable vectors."""
 ARM_SIMD = tuple(op.name for op in arm_simd.OPS)
 GPU = ("gpu.module", "gpu.func", "gpu.return", "gpu.launch_func", "gpu.thread_id", "gpu.block_id",
-       "gpu.block_dim", "gpu.grid_dim")
+       "gpu.block_dim", "gpu.grid_dim", "gpu.barrier", "gpu.shuffle")
+WORKGROUP = IntegerAttr(3, 64)
+"""The memory space of a GPU block's workgroup memory (`__shared__`): NVVM's address space 3."""
 LLVM_ONLY = ("scf.while", "scf.condition", "memref.subview", "memref.cast", "memref.collapse_shape",
              "memref.expand_shape", "memref.assume_alignment", "memref.dim", "memref.copy",
              "math.ctlz", "math.cttz", "math.ctpop", "math.fpowi")
@@ -80,10 +82,11 @@ class Printable:
     target: str  # as `-t` names it
     ops: frozenset[str]
     row_major: bool  # memrefs of static shape, identity layout and no memory space only
+    memory_spaces: tuple[Attribute, ...] = ()  # ...but these memory spaces
 
 
 C = Printable("c", frozenset((*STRUCTURE, *MEMREFS, *SCALARS, *VECTORS, *MASKS, *ARM_SIMD)), row_major=True)
-CUDA = Printable("cuda", C.ops | frozenset(GPU), row_major=True)
+CUDA = Printable("cuda", C.ops | frozenset(GPU), row_major=True, memory_spaces=(WORKGROUP,))
 LLVM = Printable("llvm", C.ops | frozenset(LLVM_ONLY), row_major=False)
 
 
@@ -217,13 +220,13 @@ def _access_rule(op: vector.LoadOp | vector.StoreOp) -> str | None:
     return None
 
 
-def row_major_rule(t: MemRefType, target: str) -> str | None:
+def row_major_rule(t: MemRefType, target: str, spaces: tuple[Attribute, ...] = ()) -> str | None:
     """Why a printer of row-major memrefs cannot hold one of type t, or None."""
     if any(d < 0 for d in t.get_shape()):
         return f"a memref of dynamic shape ({t}); the {target} target needs static shapes"
     if not isinstance(t.layout, NoneAttr):
         return f"a memref with a non-identity layout ({t}); the {target} target needs row-major memrefs"
-    if not isinstance(t.memory_space, NoneAttr):
+    if not isinstance(t.memory_space, NoneAttr) and t.memory_space not in spaces:
         return f"a memref with a memory space ({t})"
     return None
 
@@ -234,7 +237,7 @@ def _type_rule(t: Attribute, p: Printable, neon: bool) -> str | None:
         return (f"it holds a tensor ({t}); bufferize it and lower it to loops first "
                 "('bufferize', 'plan-memory', 'convert-pbuf-to-loops')")
     if isinstance(t, MemRefType):
-        if p.row_major and (reason := row_major_rule(t, p.target)):
+        if p.row_major and (reason := row_major_rule(t, p.target, p.memory_spaces)):
             return reason
         t = t.element_type
     if isinstance(t, VectorType):

@@ -130,6 +130,252 @@ def test_compile_for_cuda_refuses_options_of_other_targets():
         api.compile(EXAMPLES / "mlp.mlir", target="cuda", arch="sm_50", emulate=True)
 
 
+SANITIZED_PROGRAM = """
+import sys
+import numpy as np
+from pelemay_ir import api, cudabuild
+program = cudabuild.compile_module(api.lower_to_cuda(sys.argv[1]), emulate=True, sanitize=True)
+with np.load(sys.argv[2]) as saved:
+    got = program(*[saved[f"arr_{k}"] for k in range(len(saved.files))])
+np.save(sys.argv[3], got[0])
+"""
+
+
+def test_tiled_and_row_kernels_are_clean_under_sanitizers(tmp_path):
+    """ASan and UBSan check the tiled matmul's edge tiles, its workgroup
+    tiles and the row kernels' tree, run by the emulator's fibers."""
+    text = (
+        "builtin.module {\n  func.func @mixed(%x: tensor<70x33xf32>, %w: tensor<33x97xf32>, %b: tensor<97xf32>) "
+        "-> tensor<70x97xf32> {\n"
+        "    %y = ptensor.matmul %x, %w : tensor<70x33xf32>, tensor<33x97xf32> -> tensor<70x97xf32>\n"
+        "    %a = ptensor.add %y, %b : tensor<70x97xf32>, tensor<97xf32> -> tensor<70x97xf32>\n"
+        "    %s = ptensor.softmax %a {axis = -1 : i64} : tensor<70x97xf32> -> tensor<70x97xf32>\n"
+        "    func.return %s : tensor<70x97xf32>\n  }\n}\n")
+    path = tmp_path / "mixed.mlir"
+    path.write_text(text)
+    module = api.lower_to_cuda(path)
+    source = cuda.emit_cuda(module)[1]
+    assert "a_tile" in source and "partials" in source
+    cudabuild.build_emulated(*cuda.emit_cuda(module), cuda.interface(module).base, sanitize=True)
+    rng = np.random.default_rng(3)
+    inputs = [random_array(rng, shape, "f32") for shape in ((70, 33), (33, 97), (97,))]
+    np.savez(tmp_path / "inputs.npz", *inputs)
+    runtimes = [subprocess.run(["g++", f"-print-file-name={lib}"], capture_output=True, text=True).stdout.strip()
+                for lib in ("libasan.so", "libubsan.so")]
+    env = {**os.environ, "LD_PRELOAD": " ".join(runtimes), "ASAN_OPTIONS": "detect_leaks=0"}
+    done = subprocess.run([sys.executable, "-c", SANITIZED_PROGRAM, str(path), str(tmp_path / "inputs.npz"),
+                           str(tmp_path / "out.npy")], capture_output=True, env=env)
+    errors = done.stderr.decode(errors="replace")[-3000:]
+    assert done.returncode == 0 and "runtime error" not in errors and "ERROR: AddressSanitizer" not in errors, errors
+    want = reference.evaluate(ir.parse(text), inputs)[0]
+    assert_close(np.load(tmp_path / "out.npy"), want, "matmul, bias and softmax under ASan and UBSan")
+
+
+# --- the emulator's lock-step blocks ----------------------------------------------------
+
+REVERSE_IN_BLOCK = """
+#include <cuda_runtime.h>
+/* Each block reverses its 64 elements through shared memory. */
+static __global__ void __launch_bounds__(64) reverse(const float *in, float *out)
+{
+    __shared__ float tile[64];
+    tile[threadIdx.x] = in[blockIdx.x * 64 + threadIdx.x];
+    BARRIER
+    out[blockIdx.x * 64 + threadIdx.x] = tile[63 - threadIdx.x];
+}
+extern "C" int run(const float *in, float *out)
+{
+    PELEMAY_CUDA_LAUNCH(reverse, 3, 64, nullptr, in, out);
+    return (int)cudaGetLastError();
+}
+"""
+
+
+def _run_emulated(source: str) -> tuple[int, np.ndarray, np.ndarray]:
+    import ctypes
+    files = {"cuda_runtime.h": cudabuild.EMULATOR_HEADER, "reverse.cu": source}
+    library = cbuild.cached_build(files, "libreverse.so", (*cudabuild.EMULATOR_FLAGS, "-fPIC", "-shared"), "g++",
+                                  suffix=".cu")
+    x = np.arange(192, dtype=np.float32)
+    out = np.zeros_like(x)
+    rc = ctypes.CDLL(str(library)).run(ctypes.c_void_p(x.ctypes.data), ctypes.c_void_p(out.ctypes.data))
+    return rc, x, out
+
+
+@pytest.mark.parametrize("barrier", ("__syncthreads();", "", "if (threadIdx.x < 32) __syncthreads();"))
+def test_emulator_runs_a_block_in_lock_step_between_barriers(barrier):
+    """Threads exchange through shared memory across a barrier; without it
+    (or with one that not every thread reaches) the emulator's order, last
+    thread first, makes the result wrong or the launch fail."""
+    rc, x, out = _run_emulated(REVERSE_IN_BLOCK.replace("BARRIER", barrier))
+    want = x.reshape(3, 64)[:, ::-1].reshape(-1)
+    if barrier == "__syncthreads();":
+        assert rc == 0
+        np.testing.assert_array_equal(out, want)
+    elif barrier:
+        assert rc == 719  # cudaErrorLaunchFailure
+    else:
+        assert rc == 0 and not np.array_equal(out, want)
+
+
+WARP_SUMS = """
+#include <cuda_runtime.h>
+/* Each warp sums its 32 values: down the lanes into lane 0, and across them into every lane. */
+static __global__ void __launch_bounds__(64) sums(const float *in, float *down, float *across)
+{
+    const unsigned t = blockIdx.x * 64 + threadIdx.x;
+    float d = in[t], a = in[t];
+    if (CONDITION) {
+        for (int offset = 16; offset > 0; offset /= 2) {
+            d += __shfl_down_sync(0xffffffffu, d, offset);
+            a += __shfl_xor_sync(0xffffffffu, a, offset);
+        }
+    }
+    if (threadIdx.x % 32 == 0) {
+        down[t / 32] = d;
+    }
+    across[t] = a;
+}
+extern "C" int run(const float *in, float *down, float *across)
+{
+    PELEMAY_CUDA_LAUNCH(sums, 2, 64, nullptr, in, down, across);
+    return (int)cudaGetLastError();
+}
+"""
+
+
+@pytest.mark.parametrize("condition", ("true", "threadIdx.x % 32 < 16"))
+def test_emulator_exchanges_a_warps_values_at_shuffles(condition):
+    """Lanes exchange at __shfl_down_sync and __shfl_xor_sync; a shuffle that
+    not every lane of a warp reaches fails the launch."""
+    import ctypes
+    files = {"cuda_runtime.h": cudabuild.EMULATOR_HEADER, "sums.cu": WARP_SUMS.replace("CONDITION", condition)}
+    library = cbuild.cached_build(files, "libsums.so", (*cudabuild.EMULATOR_FLAGS, "-fPIC", "-shared"), "g++",
+                                  suffix=".cu")
+    x = np.arange(128, dtype=np.float32)
+    down, across = np.zeros(4, np.float32), np.zeros(128, np.float32)
+    rc = ctypes.CDLL(str(library)).run(*(ctypes.c_void_p(a.ctypes.data) for a in (x, down, across)))
+    if condition == "true":
+        assert rc == 0
+        np.testing.assert_array_equal(down, x.reshape(4, 32).sum(axis=1))
+        np.testing.assert_array_equal(across, np.repeat(x.reshape(4, 32).sum(axis=1), 32))
+    else:
+        assert rc == 719  # cudaErrorLaunchFailure
+
+
+# --- the tiled matmul ----------------------------------------------------------------------
+
+
+def dense(m: int, k: int, n: int, epilogue: bool) -> ir.ModuleOp:
+    """x @ w (+ b, relu when `epilogue`): the matmul the tiled kernel takes."""
+    ops = [f"%y = ptensor.matmul %x, %w : tensor<{m}x{k}xf32>, tensor<{k}x{n}xf32> -> tensor<{m}x{n}xf32>"]
+    if epilogue:
+        ops += [f"%a = ptensor.add %y, %b : tensor<{m}x{n}xf32>, tensor<{n}xf32> -> tensor<{m}x{n}xf32>",
+                f"%r = ptensor.relu %a : tensor<{m}x{n}xf32>"]
+    bias = f", %b: tensor<{n}xf32>" if epilogue else ""
+    text = (f"builtin.module {{\n  func.func @dense(%x: tensor<{m}x{k}xf32>, %w: tensor<{k}x{n}xf32>{bias}) "
+            f"-> tensor<{m}x{n}xf32> {{\n    " + "\n    ".join(ops)
+            + f"\n    func.return {'%r' if epilogue else '%y'} : tensor<{m}x{n}xf32>\n  }}\n}}\n")
+    return ir.parse(text)
+
+
+def run_emulated(module: ir.ModuleOp, source_module: ir.ModuleOp) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The emulated outputs of a lowered module, and the reference's, on random inputs."""
+    fn = reference.entry_function(source_module)
+    rng = np.random.default_rng(1)
+    inputs = [random_array(rng, a.type.get_shape(), "f32") for a in fn.body.block.args]
+    return cudabuild.compile_module(module, emulate=True)(*inputs), reference.evaluate(source_module, inputs)
+
+
+@pytest.mark.parametrize("m, k, n, epilogue", [(37, 45, 70, True), (64, 16, 64, False), (130, 33, 97, True),
+                                               (32, 5, 200, False), (65, 129, 33, True)])
+def test_tiled_matmul_is_exact_on_edge_tiles_and_builds_without_spills(m, k, n, epilogue):
+    module = api.lower_to_cuda(dense(m, k, n, epilogue))
+    header, source = cuda.emit_cuda(module)
+    assert source.count("__syncthreads();") == 2 and source.count("__shared__ float") == 2
+    assert len(re.findall(r"^    PELEMAY_CUDA_LAUNCH\(", source, re.M)) == 1  # the epilogue is in the kernel
+    for report in cudabuild.check_build(header, source, "dense", "sm_90").values():
+        assert report.spill_stores == report.spill_loads == report.stack_bytes == 0, report
+    got, want = run_emulated(module, dense(m, k, n, epilogue))
+    assert_close(got[0], want[0], f"tiled matmul {m}x{k}x{n}")
+
+
+def test_thin_matmul_is_not_tiled_but_each_output_takes_a_block():
+    """A batch-1 dense layer is not tiled (a 64x64 tile would leave most
+    threads idle): each output's sum over K is a row reduction of a block."""
+    module = api.lower_to_cuda(dense(1, 64, 256, True))
+    source = cuda.emit_cuda(module)[1]
+    assert "a_tile" not in source and "__shared__ float partials[64];" in source
+    got, want = run_emulated(module, dense(1, 64, 256, True))
+    assert_close(got[0], want[0], "dense 1x64x256")
+
+
+@pytest.mark.parametrize("name", ("mobilenet_v1", "mobilenet_v2"))
+def test_pointwise_convs_are_tiled_matmuls_with_their_epilogues(name):
+    """Every 1x1 conv with at least 32 pixels and filters runs as the tiled
+    kernel, its bias, relu6 and residual add fused: the model launches no
+    more kernels than with the convs."""
+    from pelemay_ir.dialects import ptensor
+    from pelemay_ir.passes.pointwise_to_matmul import is_pointwise
+    pointwise = [op for op in ir.load(EXAMPLES / f"{name}.mlir").walk()
+                 if isinstance(op, ptensor.Conv2DOp) and is_pointwise(op)
+                 and np.prod(op.result.type.get_shape()[:3]) >= 32 and op.result.type.get_shape()[3] >= 32]
+    source = cuda.emit_cuda(api.lower_to_cuda(EXAMPLES / f"{name}.mlir"))[1]
+    kernels = re.split(r"\nstatic __global__ ", source)[1:]
+    assert len([k for k in kernels if "__shared__ float a_tile" in k]) == len(pointwise) > 10
+    assert len(kernels) == {"mobilenet_v1": 30, "mobilenet_v2": 55}[name]
+
+
+# --- row reductions, a block a row ----------------------------------------------------------
+
+
+def row_program(op: str, rows: int, length: int) -> ir.ModuleOp:
+    """One ptensor op reducing (or normalising) each row of a rows x length input."""
+    if op == "softmax":
+        line, out = f"%y = ptensor.softmax %x {{axis = -1 : i64}} : tensor<{rows}x{length}xf32> -> tensor<{rows}x{length}xf32>", f"{rows}x{length}"
+    else:
+        line, out = f"%y = ptensor.{op} %x {{axes = array<i64: 1>}} : tensor<{rows}x{length}xf32> -> tensor<{rows}xf32>", f"{rows}"
+    return ir.parse(f"builtin.module {{\n  func.func @row(%x: tensor<{rows}x{length}xf32>) -> tensor<{out}xf32> {{\n"
+                    f"    {line}\n    func.return %y : tensor<{out}xf32>\n  }}\n}}\n")
+
+
+@pytest.mark.parametrize("op", ("reduce_sum", "reduce_max", "reduce_min", "reduce_mean", "softmax"))
+@pytest.mark.parametrize("rows, length", [(3, 1000), (20, 37), (1, 300)])
+def test_row_reductions_take_a_block_a_row(op, rows, length):
+    module = api.lower_to_cuda(row_program(op, rows, length))
+    header, source = cuda.emit_cuda(module)
+    assert "__shared__ float partials[" in source and "__syncthreads();" in source
+    for report in cudabuild.check_build(header, source, "row", "sm_90").values():
+        assert report.spill_stores == report.spill_loads == report.stack_bytes == 0, report
+    source_module = row_program(op, rows, length)
+    rng = np.random.default_rng(2)
+    x = random_array(rng, (rows, length), "f32", special=op in ("reduce_max", "reduce_min"))
+    got = cudabuild.compile_module(module, emulate=True)(x)
+    assert_close(got[0], reference.evaluate(source_module, [x])[0], f"{op} of {rows}x{length}")
+
+
+def test_short_rows_keep_one_thread_a_row():
+    source = cuda.emit_cuda(api.lower_to_cuda(row_program("reduce_sum", 64, 16)))[1]
+    assert "__shared__" not in source and "__syncthreads" not in source
+
+
+@pytest.mark.parametrize("program", (lambda: dense(100, 40, 70, True), lambda: row_program("reduce_sum", 3, 1000),
+                                     lambda: row_program("softmax", 2, 300)), ids=("matmul", "reduce_sum", "softmax"))
+def test_kernels_without_their_barriers_fail_on_the_emulator(program):
+    """The emulator catches a missing barrier: the same kernels with their
+    gpu.barrier ops erased read what other threads have not yet written."""
+    module = api.lower_to_cuda(program())
+    barriers = [op for op in module.walk() if op.name == "gpu.barrier"]
+    assert barriers
+    got, want = run_emulated(module, program())
+    assert_close(got[0], want[0], "with its barriers")
+    for op in barriers:
+        op.detach()
+        op.erase()
+    got, want = run_emulated(module, program())
+    assert not np.allclose(got[0], want[0], rtol=1e-3, atol=1e-3)
+
+
 # --- on a GPU (pytest -m gpu) -----------------------------------------------------------
 
 
