@@ -357,10 +357,15 @@ def relative_error(out: np.ndarray, expected: np.ndarray) -> float:
     return float(np.max(np.abs(out - expected))) / scale
 
 
-SETTLE = 0.02
-"""Seconds of quiet before each timed sample: threads an implementation
-leaves polling after its calls (ours between parallel loops, onnxruntime's
-spinning pool) go idle first, so no sample pays for another's threads."""
+WARM_UP = 0.05
+"""Seconds of untimed back-to-back calls before each sample (0.005 with
+--quick). What is timed is
+the steady state of back-to-back calls: threads left spinning by the
+implementation sampled before (onnxruntime's pool spins for tens of
+milliseconds after a run) have stopped, and the CPUs are busy, not waking
+from idle, which on a virtual machine can cost the first calls of any
+multi-threaded implementation more than its second thread brings
+(docs/bench-cpu.md)."""
 
 
 @dataclass
@@ -385,8 +390,8 @@ class Timing:
 
     def interleave(self, calls: dict[str, Callable[[], object]]) -> dict[str, list[float]]:
         """Seconds per call of each of `calls`, sampled in interleaved rounds
-        (the order rotating each round, SETTLE seconds of quiet before each
-        sample), so a noisy spell of this shared machine falls on all of them:
+        (the order rotating each round, `warm_up` seconds of untimed calls
+        before each sample), so a noisy spell of this shared machine falls on all of them:
         `repeat` samples each, fewer when its `budget` would be exceeded, never
         fewer than 3."""
         repeat, budget = self.knobs["repeat"], self.knobs["budget"]
@@ -398,7 +403,9 @@ class Timing:
             for k in keys[r % len(keys):] + keys[:r % len(keys)]:
                 if len(times[k]) >= wanted[k]:
                     continue
-                time.sleep(SETTLE)
+                warm = time.perf_counter() + self.knobs["warm_up"]
+                while time.perf_counter() < warm:
+                    calls[k]()
                 inner = plan[k][0]
                 start = time.perf_counter()
                 for _ in range(inner):
@@ -870,7 +877,8 @@ def render(ws: list[Workload], impls: list[Impl], results: dict, context: dict) 
         f"onnxruntime {pk['onnxruntime']}; onnx {pk['onnx']}",
         f"- Timing: up to {context['knobs']['repeat']} samples per cell (at least 3; fewer when a cell's "
         f"{context['knobs']['budget']:g} s budget runs out), each sample of back-to-back calls lasting "
-        f"at least {context['knobs']['min_sample'] * 1e3:g} ms; build time never counted.",
+        f"at least {context['knobs']['min_sample'] * 1e3:g} ms after {context['knobs']['warm_up'] * 1e3:g} ms of "
+        "untimed ones; build time never counted.",
         "",
         "Implementations: **ours (C)** `pelemay_ir.api.compile(..., target=\"host\", emit=\"c\", "
         f"weights=\"external\")` (gcc {context['flags']['c']}); **ours (LLVM)** the same "
@@ -951,6 +959,7 @@ def main(argv: list[str] | None = None) -> int:
         "repeat": args.repeat or (5 if args.quick else 30),
         "budget": args.budget or (0.1 if args.quick else 2.0),
         "min_sample": 2e-4 if args.quick else 1e-3,
+        "warm_up": WARM_UP / 10 if args.quick else WARM_UP,
     }
     timing = Timing(knobs)
     try:

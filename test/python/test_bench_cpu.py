@@ -100,7 +100,7 @@ def test_header_names_the_machine_and_compilers(report):
 
 def test_a_wrong_result_is_reported_not_timed():
     w = bench.workloads(quick=True)[0]
-    timing = bench.Timing({"repeat": 3, "budget": 0.01, "min_sample": 1e-4})
+    timing = bench.Timing({"repeat": 3, "budget": 0.01, "min_sample": 1e-4, "warm_up": 1e-3})
     wrong = bench.check_and_time(w, "x", lambda: None, lambda: w.expected + 1.0, timing)
     assert wrong.status == "wrong" and wrong.times == [] and wrong.error > bench.TOLERANCE
     right = bench.check_and_time(w, "x", lambda: None, lambda: w.expected.astype(np.float32), timing)
