@@ -242,7 +242,7 @@ class _KernelBuilder:
         body.add_ops(captures.prelude)
         tiled = tiled_matmul.matmul_nest(plan.nests[0]) if plan.nests else None
         if tiled is not None:
-            tiles = tiled_matmul.build(body, tiled, plan.nests[1:], plan.nests[0], captures.mapping)
+            tiles = tiled_matmul.build(body, tiled, plan.nests[1:], captures.mapping)
             threads, blocks = tiled_matmul.THREADS, min(MAX_BLOCKS, tiles)
         elif block_reduce.rows(plan.nests):
             count = points(plan.nests[0])
