@@ -35,14 +35,16 @@ top of the kernel: xDSL 0.74's `gpu.func` has no attribution lists.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from xdsl.dialects import arith, gpu, memref, scf
 from xdsl.dialects.builtin import FloatAttr, Float32Type, IndexType, IntegerAttr, MemRefType, NoneAttr, f32
 from xdsl.ir import Block, Operation, OpResult, Region, SSAValue
 
 from pelemay_ir.passes.gpu_points import fused_ivs, steps
-from pelemay_ir.passes.parallelize import constant_bounds
+from pelemay_ir.passes.parallelize import constant_bounds, constant_value
 from pelemay_ir.targets.printable import WORKGROUP
 
 TM = TN = 64
@@ -65,41 +67,37 @@ class Line:
     parts: list[SSAValue]
 
 
-class Operand:
+class Operand(Protocol):
     """How the kernel reads A[m, k]: `row` once a tile for each row a thread
     loads and stores, `column` once a slice, `load` for each element (zero
     outside A). `point` gives the nest's induction variables of an output row."""
 
     source: SSAValue
 
-    def row(self, o: _Ops, m: SSAValue) -> Line:
-        raise NotImplementedError
+    def row(self, o: Ops, m: SSAValue) -> Line: ...
 
-    def column(self, o: _Ops, k: SSAValue) -> Line:
-        raise NotImplementedError
+    def column(self, o: Ops, k: SSAValue) -> Line: ...
 
-    def load(self, o: _Ops, source: SSAValue, row: Line, column: Line, zero: SSAValue) -> SSAValue:
-        raise NotImplementedError
+    def load(self, o: Ops, source: SSAValue, row: Line, column: Line, zero: SSAValue) -> SSAValue: ...
 
-    def point(self, row: Line) -> list[SSAValue]:
-        raise NotImplementedError
+    def point(self, row: Line) -> list[SSAValue]: ...
 
 
 @dataclass
-class Matrix(Operand):
+class Matrix:
     """A rank-2 A, read at clamped indices."""
 
     source: SSAValue
     m: int
     k: int
 
-    def row(self, o: _Ops, m: SSAValue) -> Line:
+    def row(self, o: Ops, m: SSAValue) -> Line:
         return Line(o.below(m, o.index(self.m)), [o.minu(m, self.m - 1, "row")])
 
-    def column(self, o: _Ops, k: SSAValue) -> Line:
+    def column(self, o: Ops, k: SSAValue) -> Line:
         return Line(o.below(k, o.index(self.k)), [o.minu(k, self.k - 1)])
 
-    def load(self, o: _Ops, source: SSAValue, row: Line, column: Line, zero: SSAValue) -> SSAValue:
+    def load(self, o: Ops, source: SSAValue, row: Line, column: Line, zero: SSAValue) -> SSAValue:
         value = o.add(memref.LoadOp.get(source, [*row.parts, *column.parts]))
         return o.add(arith.SelectOp(o.add(arith.AndIOp(row.inside, column.inside)), value, zero))
 
@@ -215,11 +213,11 @@ def matmul_nest(nest: list[scf.ForOp]) -> Gemm | None:
     return Gemm(Matrix(load_a.memref, m, k_size), load_b.memref, m, n, k_size, nest, reduce, [store])
 
 
-class _Ops:
+class Ops:
     """Appends ops to a block and gives their results; index constants are
     made once, at the top of the kernel (`root`)."""
 
-    def __init__(self, block: Block, root: _Ops | None = None):
+    def __init__(self, block: Block, root: Ops | None = None):
         self.block = block
         self.root = root or self
         self.constants: dict[int, SSAValue] = {}
@@ -257,16 +255,16 @@ class _Ops:
     def minu(self, x: SSAValue, most: int, hint: str | None = None) -> SSAValue:
         return self.add(arith.MinUIOp(x, self.index(most)), hint)
 
-    def divide(self, x: SSAValue, by: int, hint: str | None = None) -> tuple[SSAValue, SSAValue]:
+    def divide(self, x: SSAValue, by: int) -> tuple[SSAValue, SSAValue]:
         """x / by and x % by (unsigned)."""
-        return self.add(arith.DivUIOp(x, self.index(by)), hint), self.add(arith.RemUIOp(x, self.index(by)))
+        return self.add(arith.DivUIOp(x, self.index(by))), self.add(arith.RemUIOp(x, self.index(by)))
 
 
 def build(body: Block, mm: Gemm, epilogue: list[list[scf.ForOp]], mapping: dict[SSAValue, SSAValue]) -> int:
     """Append the tiled kernel of `mm` (its operands through `mapping`) to the
     kernel body, the fused nests' bodies after each output; returns the
     number of tiles (the blocks a launch needs)."""
-    o = _Ops(body)
+    o = Ops(body)
     a, b = mapping[mm.a.source], mapping[mm.b]
     if tuple(b.type.get_shape()) != (mm.k, mm.n):  # pyright: ignore[reportAttributeAccessIssue]
         b = o.add(memref.ReinterpretCastOp(b, [], [], [], [0], [mm.k, mm.n], [mm.n, 1],
@@ -288,7 +286,7 @@ def build(body: Block, mm: Gemm, epilogue: list[list[scf.ForOp]], mapping: dict[
     tile_block.args[0].name_hint = "tile"
     o.do(scf.ForOp(first, o.index(tiles), stride, [], Region(tile_block)))
 
-    t = _Ops(tile_block, o)
+    t = Ops(tile_block, o)
     tile = tile_block.args[0]
     m0 = t.mul(t.add(arith.DivUIOp(tile, t.index(tiles_n))), t.index(TM), "m0")
     n0 = t.mul(t.add(arith.RemUIOp(tile, t.index(tiles_n))), t.index(TN), "n0")
@@ -299,7 +297,7 @@ def build(body: Block, mm: Gemm, epilogue: list[list[scf.ForOp]], mapping: dict[
     k_loop = scf.ForOp(t.index(0), t.index(mm.k), t.index(TK), [zero] * (R * R), Region(k_block))
     tile_block.add_op(k_loop)
 
-    s = _Ops(k_block, o)
+    s = Ops(k_block, o)
     k0 = k_block.args[0]
     column = mm.a.column(s, s.plus(k0, tx))
     for q in range(R):  # the block loads the A slice: row ty + TY q, column tx
@@ -316,7 +314,7 @@ def build(body: Block, mm: Gemm, epilogue: list[list[scf.ForOp]], mapping: dict[
     k_block.add_op(gpu.BarrierOp())
     k_block.add_op(scf.YieldOp(*step_loop.results))
 
-    u = _Ops(step_block, o)
+    u = Ops(step_block, o)
     kk = step_block.args[0]
     a_values = [u.add(memref.LoadOp.get(a_tile, [kk, u.plus(ty, u.index(TY * r))])) for r in range(R)]
     b_values = [u.add(memref.LoadOp.get(b_tile, [kk, u.plus(tx, u.index(TX * col))])) for col in range(R)]
@@ -352,7 +350,7 @@ def _epilogue(block: Block, mm: Gemm, nests: list[list[scf.ForOp]], mapping: dic
     mapping = fused_ivs([mm.nest, *nests], mapping)
     known: dict[SSAValue, SSAValue] = {}
     for op in [*mm.tail, *steps(nests)]:
-        if isinstance(op, memref.LoadOp) and [mapping.get(v, v) for v in op.indices] == at \
+        if isinstance(op, memref.LoadOp) and _at(at, [mapping.get(v, v) for v in op.indices]) \
                 and mapping.get(op.memref, op.memref) in known:
             mapping[op.res] = known[mapping.get(op.memref, op.memref)]
             continue
@@ -360,7 +358,14 @@ def _epilogue(block: Block, mm: Gemm, nests: list[list[scf.ForOp]], mapping: dic
         block.add_op(copy)
         mapping.update(zip(op.results, copy.results))
         if isinstance(copy, memref.StoreOp):
-            known = {copy.memref: copy.value} if list(copy.indices) == at else {}
+            known = {copy.memref: copy.value} if _at(at, copy.indices) else {}
+
+
+def _at(at: list[SSAValue], indices: Sequence[SSAValue]) -> bool:
+    """Are `indices` the point `at`? A dimension of one trip is at a
+    constant, which each nest may spell with its own constant op."""
+    return len(indices) == len(at) and all(
+        v is p or constant_value(v) is not None and constant_value(v) == constant_value(p) for v, p in zip(indices, at))
 
 
 def _drop_overwritten_stores(block: Block, at: list[SSAValue]) -> None:
@@ -370,14 +375,14 @@ def _drop_overwritten_stores(block: Block, at: list[SSAValue]) -> None:
     (outline_gpu_kernels._fusable), so it reads another buffer."""
     pending: dict[SSAValue, memref.StoreOp] = {}
     for op in list(block.ops):
-        if isinstance(op, memref.StoreOp) and list(op.indices) == at:
+        if isinstance(op, memref.StoreOp) and _at(at, op.indices):
             if op.memref in pending:
                 dead = pending.pop(op.memref)
                 dead.detach()
                 dead.erase()
             pending[op.memref] = op
         elif isinstance(op, memref.LoadOp):
-            if list(op.indices) == at:
+            if _at(at, op.indices) or op.memref in pending:
                 pending.clear()
         elif op.regions or op.dialect_name() not in ("arith", "math", "index"):
             pending.clear()
