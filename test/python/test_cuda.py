@@ -141,24 +141,31 @@ np.save(sys.argv[3], got[0])
 """
 
 
-def test_tiled_and_row_kernels_are_clean_under_sanitizers(tmp_path):
+MIXED = (
+    "builtin.module {\n  func.func @mixed(%x: tensor<70x33xf32>, %w: tensor<33x97xf32>, %b: tensor<97xf32>) "
+    "-> tensor<70x97xf32> {\n"
+    "    %y = ptensor.matmul %x, %w : tensor<70x33xf32>, tensor<33x97xf32> -> tensor<70x97xf32>\n"
+    "    %a = ptensor.add %y, %b : tensor<70x97xf32>, tensor<97xf32> -> tensor<70x97xf32>\n"
+    "    %s = ptensor.softmax %a {axis = -1 : i64} : tensor<70x97xf32> -> tensor<70x97xf32>\n"
+    "    func.return %s : tensor<70x97xf32>\n  }\n}\n")
+"""A tiled matmul, its bias add and a softmax of its rows (row kernels)."""
+
+
+@pytest.mark.parametrize("program", ("matmul and softmax", "conv"))
+def test_tiled_and_row_kernels_are_clean_under_sanitizers(tmp_path, program):
     """ASan and UBSan check the tiled matmul's edge tiles, its workgroup
-    tiles and the row kernels' tree, run by the emulator's fibers."""
-    text = (
-        "builtin.module {\n  func.func @mixed(%x: tensor<70x33xf32>, %w: tensor<33x97xf32>, %b: tensor<97xf32>) "
-        "-> tensor<70x97xf32> {\n"
-        "    %y = ptensor.matmul %x, %w : tensor<70x33xf32>, tensor<33x97xf32> -> tensor<70x97xf32>\n"
-        "    %a = ptensor.add %y, %b : tensor<70x97xf32>, tensor<97xf32> -> tensor<70x97xf32>\n"
-        "    %s = ptensor.softmax %a {axis = -1 : i64} : tensor<70x97xf32> -> tensor<70x97xf32>\n"
-        "    func.return %s : tensor<70x97xf32>\n  }\n}\n")
-    path = tmp_path / "mixed.mlir"
+    tiles, the row kernels' tree and the implicit GEMM's gathers from a
+    padded input (stride 2, padding 1), run by the emulator's fibers."""
+    text = MIXED if program != "conv" else str(conv(2, 7, 9, 5, 37, 3, 2, 1))
+    path = tmp_path / "program.mlir"
     path.write_text(text)
     module = api.lower_to_cuda(path)
     source = cuda.emit_cuda(module)[1]
-    assert "a_tile" in source and "partials" in source
+    assert "a_tile" in source and ("partials" in source or program == "conv")
     cudabuild.build_emulated(*cuda.emit_cuda(module), cuda.interface(module).base, sanitize=True)
     rng = np.random.default_rng(3)
-    inputs = [random_array(rng, shape, "f32") for shape in ((70, 33), (33, 97), (97,))]
+    inputs = [random_array(rng, a.type.get_shape(), "f32")
+              for a in reference.entry_function(ir.parse(text)).body.block.args]
     np.savez(tmp_path / "inputs.npz", *inputs)
     runtimes = [subprocess.run(["g++", f"-print-file-name={lib}"], capture_output=True, text=True).stdout.strip()
                 for lib in ("libasan.so", "libubsan.so")]
@@ -168,7 +175,7 @@ def test_tiled_and_row_kernels_are_clean_under_sanitizers(tmp_path):
     errors = done.stderr.decode(errors="replace")[-3000:]
     assert done.returncode == 0 and "runtime error" not in errors and "ERROR: AddressSanitizer" not in errors, errors
     want = reference.evaluate(ir.parse(text), inputs)[0]
-    assert_close(np.load(tmp_path / "out.npy"), want, "matmul, bias and softmax under ASan and UBSan")
+    assert_close(np.load(tmp_path / "out.npy"), want, f"{program} under ASan and UBSan")
 
 
 # --- the emulator's lock-step blocks ----------------------------------------------------
