@@ -38,7 +38,7 @@ from pelemay_ir.passes.gpu_tiled_matmul import (
     tail,
     zero_sum,
 )
-from pelemay_ir.passes.parallelize import constant_value
+from pelemay_ir.passes.parallelize import constant_bounds, constant_value
 
 _EVALUATED = {arith.AddiOp: lambda a, b: a + b, arith.SubiOp: lambda a, b: a - b, arith.MuliOp: lambda a, b: a * b,
               arith.MaxSIOp: max, arith.MinSIOp: min,
@@ -203,9 +203,9 @@ def conv_nest(nest: list[scf.ForOp]) -> Gemm | None:
     if list(w_load.indices) != [i, j, c, f] or not f32_memref(x, 4) or not f32_memref(w, 4):
         return None
     images, h, wd, channels = x.type.get_shape()  # pyright: ignore[reportAttributeAccessIssue]
-    kh, kw, filter_channels, _ = w.type.get_shape()  # pyright: ignore[reportAttributeAccessIssue]
-    if images != batch or filter_channels != channels or constant_value(channels_loop.lb) != 0 \
-            or constant_value(channels_loop.ub) != channels or constant_value(channels_loop.step) != 1:
+    kh, kw, filter_channels, filter_count = w.type.get_shape()  # pyright: ignore[reportAttributeAccessIssue]
+    if (images, filter_channels, filter_count) != (batch, channels, filters) \
+            or constant_bounds(channels_loop) != (0, channels, 1):
         return None
     ivs = {n, oy, ox, i, j, c}
     index = [_affine(v, ivs) for v in x_load.indices]

@@ -168,7 +168,8 @@ def tail(nest: list[scf.ForOp], reduce: scf.ForOp) -> list[Operation] | None:
     pure ops before it that those use; None if anything before it touches
     memory."""
     body = [op for op in nest[-1].body.block.ops if not isinstance(op, scf.YieldOp)]
-    before = steps([nest])[:len(steps([nest])) - len(body)] + body[:body.index(reduce)]
+    point = steps([nest])
+    before = point[:len(point) - len(body)] + body[:body.index(reduce)]
     after = body[body.index(reduce) + 1:]
     if any(op.regions or op.dialect_name() not in ("arith", "math", "index") for op in before):
         return None

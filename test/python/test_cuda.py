@@ -422,7 +422,8 @@ def test_short_rows_keep_one_thread_a_row():
 
 
 @pytest.mark.parametrize("program", (lambda: dense(100, 40, 70, True), lambda: conv(*CONVS["3x3 pad 1"]),
-                                     lambda: row_program("reduce_sum", 3, 1000), lambda: row_program("softmax", 2, 300)),
+                                     lambda: row_program("reduce_sum", 3, 1000),
+                                     lambda: row_program("softmax", 2, 300)),
                          ids=("matmul", "conv", "reduce_sum", "softmax"))
 def test_kernels_without_their_barriers_fail_on_the_emulator(program):
     """The emulator catches a missing barrier: the same kernels with their
