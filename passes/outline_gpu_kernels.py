@@ -16,7 +16,8 @@ kernel of the module's `gpu.module @pelemay_kernels`:
   split back into the loops' induction variables by division and
   remainder. The rest of the nest runs sequentially inside each point;
 - an f32 matmul nest becomes a tiled kernel (passes/gpu_tiled_matmul.py),
-  and a nest whose points reduce long rows a kernel of a block a point
+  so does a convolution of one group as an implicit GEMM
+  (passes/gpu_conv_gemm.py), and a nest whose points reduce long rows a kernel of a block a point
   (passes/gpu_block_reduce.py): the rule of each is decided here, once;
 - a nest whose outer loop is not independent (a reduction to a scalar), and
   each run of top-level loads and stores, runs in a kernel of one thread.
@@ -45,6 +46,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from pelemay_ir import machines
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.passes import gpu_block_reduce as block_reduce
+from pelemay_ir.passes import gpu_conv_gemm as conv_gemm
 from pelemay_ir.passes import gpu_tiled_matmul as tiled_matmul
 from pelemay_ir.passes.gpu_points import fused_ivs, point_loop, points, steps
 from pelemay_ir.passes.outline_parallel import Captures
@@ -240,9 +242,9 @@ class _KernelBuilder:
         self.count += 1
         body = captures.block
         body.add_ops(captures.prelude)
-        tiled = tiled_matmul.matmul_nest(plan.nests[0]) if plan.nests else None
+        tiled = tiled_matmul.matmul_nest(plan.nests[0]) or conv_gemm.conv_nest(plan.nests[0]) if plan.nests else None
         if tiled is not None:
-            tiles = tiled_matmul.build(body, tiled, plan.nests[1:], plan.nests[0], captures.mapping)
+            tiles = tiled_matmul.build(body, tiled, plan.nests[1:], captures.mapping)
             threads, blocks = tiled_matmul.THREADS, min(MAX_BLOCKS, tiles)
         elif block_reduce.rows(plan.nests):
             count = points(plan.nests[0])

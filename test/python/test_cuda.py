@@ -141,24 +141,31 @@ np.save(sys.argv[3], got[0])
 """
 
 
-def test_tiled_and_row_kernels_are_clean_under_sanitizers(tmp_path):
+MIXED = (
+    "builtin.module {\n  func.func @mixed(%x: tensor<70x33xf32>, %w: tensor<33x97xf32>, %b: tensor<97xf32>) "
+    "-> tensor<70x97xf32> {\n"
+    "    %y = ptensor.matmul %x, %w : tensor<70x33xf32>, tensor<33x97xf32> -> tensor<70x97xf32>\n"
+    "    %a = ptensor.add %y, %b : tensor<70x97xf32>, tensor<97xf32> -> tensor<70x97xf32>\n"
+    "    %s = ptensor.softmax %a {axis = -1 : i64} : tensor<70x97xf32> -> tensor<70x97xf32>\n"
+    "    func.return %s : tensor<70x97xf32>\n  }\n}\n")
+"""A tiled matmul, its bias add and a softmax of its rows (row kernels)."""
+
+
+@pytest.mark.parametrize("program", ("matmul and softmax", "conv"))
+def test_tiled_and_row_kernels_are_clean_under_sanitizers(tmp_path, program):
     """ASan and UBSan check the tiled matmul's edge tiles, its workgroup
-    tiles and the row kernels' tree, run by the emulator's fibers."""
-    text = (
-        "builtin.module {\n  func.func @mixed(%x: tensor<70x33xf32>, %w: tensor<33x97xf32>, %b: tensor<97xf32>) "
-        "-> tensor<70x97xf32> {\n"
-        "    %y = ptensor.matmul %x, %w : tensor<70x33xf32>, tensor<33x97xf32> -> tensor<70x97xf32>\n"
-        "    %a = ptensor.add %y, %b : tensor<70x97xf32>, tensor<97xf32> -> tensor<70x97xf32>\n"
-        "    %s = ptensor.softmax %a {axis = -1 : i64} : tensor<70x97xf32> -> tensor<70x97xf32>\n"
-        "    func.return %s : tensor<70x97xf32>\n  }\n}\n")
-    path = tmp_path / "mixed.mlir"
+    tiles, the row kernels' tree and the implicit GEMM's gathers from a
+    padded input (stride 2, padding 1), run by the emulator's fibers."""
+    text = MIXED if program != "conv" else str(conv(2, 7, 9, 5, 37, 3, 2, 1))
+    path = tmp_path / "program.mlir"
     path.write_text(text)
     module = api.lower_to_cuda(path)
     source = cuda.emit_cuda(module)[1]
-    assert "a_tile" in source and "partials" in source
+    assert "a_tile" in source and ("partials" in source or program == "conv")
     cudabuild.build_emulated(*cuda.emit_cuda(module), cuda.interface(module).base, sanitize=True)
     rng = np.random.default_rng(3)
-    inputs = [random_array(rng, shape, "f32") for shape in ((70, 33), (33, 97), (97,))]
+    inputs = [random_array(rng, a.type.get_shape(), "f32")
+              for a in reference.entry_function(ir.parse(text)).body.block.args]
     np.savez(tmp_path / "inputs.npz", *inputs)
     runtimes = [subprocess.run(["g++", f"-print-file-name={lib}"], capture_output=True, text=True).stdout.strip()
                 for lib in ("libasan.so", "libubsan.so")]
@@ -168,7 +175,7 @@ def test_tiled_and_row_kernels_are_clean_under_sanitizers(tmp_path):
     errors = done.stderr.decode(errors="replace")[-3000:]
     assert done.returncode == 0 and "runtime error" not in errors and "ERROR: AddressSanitizer" not in errors, errors
     want = reference.evaluate(ir.parse(text), inputs)[0]
-    assert_close(np.load(tmp_path / "out.npy"), want, "matmul, bias and softmax under ASan and UBSan")
+    assert_close(np.load(tmp_path / "out.npy"), want, f"{program} under ASan and UBSan")
 
 
 # --- the emulator's lock-step blocks ----------------------------------------------------
@@ -311,19 +318,74 @@ def test_thin_matmul_is_not_tiled_but_each_output_takes_a_block():
 
 
 @pytest.mark.parametrize("name", ("mobilenet_v1", "mobilenet_v2"))
-def test_pointwise_convs_are_tiled_matmuls_with_their_epilogues(name):
-    """Every 1x1 conv with at least 32 pixels and filters runs as the tiled
-    kernel, its bias, relu6 and residual add fused: the model launches no
-    more kernels than with the convs."""
+def test_convs_of_one_group_are_tiled_with_their_epilogues(name):
+    """Every conv of one group with at least 32 pixels and filters runs as
+    the tiled kernel (a 1x1 as a matmul, the first 3x3 as an implicit GEMM),
+    its bias, relu6 and residual add fused: the model launches no more
+    kernels than with the convs."""
     from pelemay_ir.dialects import ptensor
     from pelemay_ir.passes.pointwise_to_matmul import is_pointwise
-    pointwise = [op for op in ir.load(EXAMPLES / f"{name}.mlir").walk()
-                 if isinstance(op, ptensor.Conv2DOp) and is_pointwise(op)
-                 and np.prod(op.result.type.get_shape()[:3]) >= 32 and op.result.type.get_shape()[3] >= 32]
+    convs = [op for op in ir.load(EXAMPLES / f"{name}.mlir").walk()
+             if isinstance(op, ptensor.Conv2DOp) and op.groups.value.data == 1
+             and np.prod(op.result.type.get_shape()[:3]) >= 32 and op.result.type.get_shape()[3] >= 32]
+    assert len([op for op in convs if not is_pointwise(op)]) == 1
     source = cuda.emit_cuda(api.lower_to_cuda(EXAMPLES / f"{name}.mlir"))[1]
     kernels = re.split(r"\nstatic __global__ ", source)[1:]
-    assert len([k for k in kernels if "__shared__ float a_tile" in k]) == len(pointwise) > 10
+    assert len([k for k in kernels if "__shared__ float a_tile" in k]) == len(convs) > 10
     assert len(kernels) == {"mobilenet_v1": 30, "mobilenet_v2": 55}[name]
+
+
+# --- convolutions as implicit GEMMs -----------------------------------------------------
+
+
+def conv(batch: int, h: int, w: int, c: int, f: int, kernel: int, stride: int, pad: int, dilation: int = 1,
+         epilogue: str = "relu") -> ir.ModuleOp:
+    """A conv2d with its bias and `epilogue` (relu, relu6 or a residual add)."""
+    k = (kernel - 1) * dilation + 1
+    oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    out = f"tensor<{batch}x{oh}x{ow}x{f}xf32>"
+    args = f"%x: tensor<{batch}x{h}x{w}x{c}xf32>, %w: tensor<{kernel}x{kernel}x{c}x{f}xf32>, %b: tensor<{f}xf32>"
+    ops = [f"%y = ptensor.conv2d %x, %w, %b {{strides = array<i64: {stride}, {stride}>, dilations = array<i64: "
+           f"{dilation}, {dilation}>, padding = array<i64: {pad}, {pad}, {pad}, {pad}>, groups = 1 : i64}} : "
+           f"tensor<{batch}x{h}x{w}x{c}xf32>, tensor<{kernel}x{kernel}x{c}x{f}xf32>, tensor<{f}xf32> -> {out}"]
+    if epilogue == "add":
+        args += f", %r: {out}"
+        ops.append(f"%z = ptensor.add %y, %r : {out}, {out} -> {out}")
+    else:
+        ops.append(f"%z = ptensor.{epilogue} %y : {out}")
+    return ir.parse(f"builtin.module {{\n  func.func @conv({args}) -> {out} {{\n    " + "\n    ".join(ops)
+                    + f"\n    func.return %z : {out}\n  }}\n}}\n")
+
+
+CONVS = {"3x3 pad 1": (2, 7, 9, 5, 37, 3, 1, 1), "3x3 stride 2": (3, 7, 9, 5, 37, 3, 2, 0),
+         "5x5 pad 2": (2, 7, 9, 5, 37, 5, 1, 2), "3x3 stride 2 pad 1 dilation 2": (3, 11, 8, 6, 40, 3, 2, 1, 2),
+         "5x5 stride 3 pad 1, 70 filters": (2, 16, 13, 3, 70, 5, 3, 1)}
+
+
+@pytest.mark.parametrize("shape", CONVS.values(), ids=CONVS.keys())
+def test_conv_is_an_implicit_gemm_exact_on_odd_shapes_and_builds_without_spills(shape):
+    module = api.lower_to_cuda(conv(*shape))
+    header, source = cuda.emit_cuda(module)
+    assert source.count("__syncthreads();") == 2 and source.count("__shared__ float") == 2
+    assert len(re.findall(r"^    PELEMAY_CUDA_LAUNCH\(", source, re.M)) == 1  # bias and relu in the kernel
+    for report in cudabuild.check_build(header, source, "conv", "sm_90").values():
+        assert report.spill_stores == report.spill_loads == report.stack_bytes == 0, report
+    got, want = run_emulated(module, conv(*shape))
+    assert_close(got[0], want[0], f"conv {shape}")
+
+
+@pytest.mark.parametrize("epilogue", ("relu6", "add"))
+def test_conv_gemm_fuses_relu6_and_a_residual_add(epilogue):
+    module = api.lower_to_cuda(conv(2, 6, 6, 8, 33, 3, 1, 1, epilogue=epilogue))
+    assert len(re.findall(r"^    PELEMAY_CUDA_LAUNCH\(", cuda.emit_cuda(module)[1], re.M)) == 1
+    got, want = run_emulated(module, conv(2, 6, 6, 8, 33, 3, 1, 1, epilogue=epilogue))
+    assert_close(got[0], want[0], f"conv with {epilogue}")
+
+
+def test_few_filters_keep_a_thread_an_output():
+    """16 filters would leave three quarters of each 64-wide tile idle."""
+    source = cuda.emit_cuda(api.lower_to_cuda(conv(1, 12, 12, 3, 16, 3, 1, 1)))[1]
+    assert "__shared__" not in source
 
 
 # --- row reductions, a block a row ----------------------------------------------------------
@@ -359,8 +421,10 @@ def test_short_rows_keep_one_thread_a_row():
     assert "__shared__" not in source and "__syncthreads" not in source
 
 
-@pytest.mark.parametrize("program", (lambda: dense(100, 40, 70, True), lambda: row_program("reduce_sum", 3, 1000),
-                                     lambda: row_program("softmax", 2, 300)), ids=("matmul", "reduce_sum", "softmax"))
+@pytest.mark.parametrize("program", (lambda: dense(100, 40, 70, True), lambda: conv(*CONVS["3x3 pad 1"]),
+                                     lambda: row_program("reduce_sum", 3, 1000),
+                                     lambda: row_program("softmax", 2, 300)),
+                         ids=("matmul", "conv", "reduce_sum", "softmax"))
 def test_kernels_without_their_barriers_fail_on_the_emulator(program):
     """The emulator catches a missing barrier: the same kernels with their
     gpu.barrier ops erased read what other threads have not yet written."""

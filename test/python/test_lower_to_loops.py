@@ -275,6 +275,8 @@ CONV_CASES = {
     "groups": dict(x=(1, 6, 6, 4), w=(3, 3, 2, 6), groups=2, padding=(1, 1, 1, 1), bias=True),
     "depthwise": dict(x=(1, 7, 7, 3), w=(3, 3, 1, 6), groups=3, strides=(2, 2), padding=(1, 1, 1, 1), bias=True),
     "large_padding": dict(x=(1, 2, 3, 2), w=(3, 3, 2, 2), padding=(2, 2, 2, 2), dilations=(2, 1)),
+    "implicit_gemm": dict(x=(2, 9, 8, 3), w=(3, 2, 3, 33), strides=(2, 1), padding=(1, 2, 0, 1), dilations=(1, 2),
+                          bias=True),  # f32: a tiled kernel on the GPU (docs/cuda.md)
 }
 
 
