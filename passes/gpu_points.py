@@ -9,7 +9,7 @@ from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import IndexType, IntegerAttr
 from xdsl.ir import Block, Operation, Region, SSAValue
 
-from pelemay_ir.passes.parallelize import constant_bounds, trip_count
+from pelemay_ir.passes.parallelize import constant_bounds, constant_value, trip_count
 
 
 def points(nest: list[scf.ForOp]) -> int:
@@ -31,6 +31,14 @@ def steps(nests: list[list[scf.ForOp]]) -> list[Operation]:
     return found
 
 
+def at_the_point(index: SSAValue, level: scf.ForOp) -> bool:
+    """Is `index` the induction variable of `level` (or its one value)?"""
+    if index is level.body.block.args[0]:
+        return True
+    lb, ub, step = constant_bounds(level)  # pyright: ignore[reportGeneralTypeIssues]
+    return trip_count(lb, ub, step) == 1 and constant_value(index) == lb
+
+
 def fused_ivs(nests: list[list[scf.ForOp]], mapping: dict[SSAValue, SSAValue]) -> dict[SSAValue, SSAValue]:
     """`mapping`, which holds the first nest's induction variables, with each
     fused nest's mapped to the same values (they share the index space)."""
@@ -42,11 +50,13 @@ def fused_ivs(nests: list[list[scf.ForOp]], mapping: dict[SSAValue, SSAValue]) -
 
 
 def point_loop(body: Block, nest: list[scf.ForOp], start: SSAValue, stride: SSAValue, count: int,
-               mapping: dict[SSAValue, SSAValue]) -> tuple[Block, dict[SSAValue, SSAValue]]:
+               mapping: dict[SSAValue, SSAValue], lanes: int = 1) -> tuple[Block, dict[SSAValue, SSAValue]]:
     """`for (p = start; p < count; p += stride)` appended to `body`, with each
     point split into the induction variables of `nest` by remainder and
     division: the loop's body (to be filled and closed with a yield) and
-    `mapping` extended with those induction variables."""
+    `mapping` extended with those induction variables. A point of `lanes`
+    lanes stands for that many consecutive values of the innermost one,
+    which it holds the first of."""
     start.name_hint, stride.name_hint = start.name_hint or "first_point", stride.name_hint or "point_stride"
     end = arith.ConstantOp(IntegerAttr(count, IndexType()))
     end.result.name_hint = "points"
@@ -66,6 +76,8 @@ def point_loop(body: Block, nest: list[scf.ForOp], start: SSAValue, stride: SSAV
     for k in range(len(nest) - 1, -1, -1):
         lb, ub, step = constant_bounds(nest[k])  # pyright: ignore[reportGeneralTypeIssues]
         trips = trip_count(lb, ub, step)
+        if k == len(nest) - 1:
+            trips, step = trips // lanes, step * lanes
         if trips == 1:
             ivs[nest[k]] = constant(lb)
             continue

@@ -18,7 +18,9 @@ kernel of the module's `gpu.module @pelemay_kernels`:
 - an f32 matmul nest becomes a tiled kernel (passes/gpu_tiled_matmul.py),
   so does a convolution of one group as an implicit GEMM
   (passes/gpu_conv_gemm.py), and a nest whose points reduce long rows a kernel of a block a point
-  (passes/gpu_block_reduce.py): the rule of each is decided here, once;
+  (passes/gpu_block_reduce.py), and an elementwise kernel whose accesses
+  are provably 16-byte aligned takes four elements a point
+  (passes/gpu_vectors.py): the rule of each is decided here, once;
 - a nest whose outer loop is not independent (a reduction to a scalar), and
   each run of top-level loads and stores, runs in a kernel of one thread.
   Ops that use a kernel's results join it, so no value crosses from device
@@ -48,7 +50,8 @@ from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.passes import gpu_block_reduce as block_reduce
 from pelemay_ir.passes import gpu_conv_gemm as conv_gemm
 from pelemay_ir.passes import gpu_tiled_matmul as tiled_matmul
-from pelemay_ir.passes.gpu_points import fused_ivs, point_loop, points, steps
+from pelemay_ir.passes import gpu_vectors
+from pelemay_ir.passes.gpu_points import at_the_point, fused_ivs, point_loop, points, steps
 from pelemay_ir.passes.outline_parallel import Captures
 from pelemay_ir.passes.parallelize import (
     ENTRY_ATTR,
@@ -136,14 +139,6 @@ class _Plan:
     nests: list[list[scf.ForOp]]
 
 
-def _at_the_point(index: SSAValue, level: scf.ForOp) -> bool:
-    """Is `index` the induction variable of `level` (or its one value)?"""
-    if index is level.body.block.args[0]:
-        return True
-    lb, ub, step = constant_bounds(level)  # pyright: ignore[reportGeneralTypeIssues]
-    return trip_count(lb, ub, step) == 1 and constant_value(index) == lb
-
-
 def _fusable(nests: list[list[scf.ForOp]]) -> bool:
     """May these nests run as one kernel, point by point, each point doing
     their bodies in order? They must have the same index space, and every
@@ -168,7 +163,7 @@ def _fusable(nests: list[list[scf.ForOp]]) -> bool:
         if any(where.identity != w.identity for w in written if where.overlaps(w)):
             return False
         if a.lanes != 1 or len(a.indices) != len(nest) or \
-                not all(_at_the_point(index, level) for index, level in zip(a.indices, nest)):
+                not all(at_the_point(index, level) for index, level in zip(a.indices, nest)):
             return False
     return True
 
@@ -208,7 +203,7 @@ class OutlineGpuKernelsPass(ModulePass):
         if any(isinstance(o, gpu.ModuleOp) for o in op.ops):
             raise CompileError("outline-gpu-kernels: the module already holds a gpu.module", location_of(op))
         kernels = Block()
-        builder = _KernelBuilder(kernels, self.block_size)
+        builder = _KernelBuilder(kernels, self.block_size, gpu_vectors.base_alignments(op))
         for fn in [f for f in op.ops if isinstance(f, func.FuncOp) and f.body.blocks]:
             if ENTRY_ATTR not in fn.attributes:
                 raise CompileError(f"outline-gpu-kernels: function @{fn.sym_name.data} is not an entry "
@@ -224,8 +219,9 @@ class OutlineGpuKernelsPass(ModulePass):
 class _KernelBuilder:
     """Builds kernels into the gpu.module's block and their launches in place."""
 
-    def __init__(self, kernels: Block, block_size: int):
+    def __init__(self, kernels: Block, block_size: int, alignments: dict[SSAValue, int]):
         self.kernels = kernels
+        self.alignments = alignments
         self.block_size = block_size
         self.count = 0
 
@@ -252,8 +248,9 @@ class _KernelBuilder:
             self._block_a_point(body, plan.nests, captures.mapping, count, threads)
             blocks = min(MAX_BLOCKS, count)
         elif plan.nests:
-            count = points(plan.nests[0])
-            self._grid_stride(body, plan.nests, captures.mapping, count)
+            lanes = gpu_vectors.LANES if gpu_vectors.widens(plan.nests, self.alignments) else 1
+            count = points(plan.nests[0]) // lanes
+            self._grid_stride(body, plan.nests, captures.mapping, count, lanes)
             threads = min(self.block_size, -(-count // WARP) * WARP)
             blocks = min(MAX_BLOCKS, -(-count // threads))
         else:
@@ -304,10 +301,11 @@ class _KernelBuilder:
         point_block.add_op(scf.YieldOp())
 
     def _grid_stride(self, body: Block, nests: list[list[scf.ForOp]], mapping: dict[SSAValue, SSAValue],
-                     count: int) -> None:
+                     count: int, lanes: int) -> None:
         """`for (p = blockIdx.x * blockDim.x + threadIdx.x; p < count; p += gridDim.x * blockDim.x)`,
         each point split into the induction variables of the nests' shared
-        index space, then each nest's body in order."""
+        index space, then each nest's body in order (`lanes` consecutive
+        elements of the innermost dimension a point: passes/gpu_vectors.py)."""
         x = gpu.DimensionAttr(gpu.DimensionEnum.X)
         ids = [gpu.BlockIdOp(x), gpu.BlockDimOp(x), gpu.ThreadIdOp(x), gpu.GridDimOp(x)]
         block_id, block_dim, thread_id, grid_dim = (o.result for o in ids)
@@ -315,8 +313,12 @@ class _KernelBuilder:
         start = arith.AddiOp(first.result, thread_id)
         stride = arith.MuliOp(grid_dim, block_dim)
         body.add_ops([*ids, first, start, stride])
-        point_block, mapping = point_loop(body, nests[0], start.result, stride.result, count, mapping)
+        point_block, mapping = point_loop(body, nests[0], start.result, stride.result, count, mapping, lanes)
         mapping = fused_ivs(nests, mapping)
+        if lanes > 1:
+            gpu_vectors.build(point_block, nests, mapping)
+            point_block.add_op(scf.YieldOp())
+            return
         for op in steps(nests):
             copy = op.clone(value_mapper=mapping)
             point_block.add_op(copy)

@@ -75,6 +75,10 @@ EMULATOR_HEADER = """\
 struct dim3 {
     unsigned x, y, z;
 };
+struct alignas(16) float4 {
+    float x, y, z, w;
+};
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
 typedef struct pelemay_emulated_stream *cudaStream_t;
 typedef int cudaError_t;
 enum {

@@ -48,7 +48,7 @@ FIXED_INPUTS_ATTR = "pelemay.fixed_inputs"
 ERROR_CODES = (
     ("PELEMAY_OK", 0, "success"),
     ("PELEMAY_ERR_NULL", 1, "a pointer argument is NULL"),
-    ("PELEMAY_ERR_ALIGN", 2, "the arena or weights pointer is not aligned as required"),
+    ("PELEMAY_ERR_ALIGN", 2, "a pointer (arena, weights; on a GPU inputs and outputs too) is not aligned as required"),
     ("PELEMAY_ERR_INPUT", 3, "an input the program was compiled for one value of holds another"),
 )
 
@@ -80,6 +80,8 @@ class Interface:
     weights_bytes: int | None
     weights_align: int
     fixed_inputs: str | None = None  # pelemay_ir.onnx_fixed's rules: inputs compiled for one meaning
+    io_align: int = 1
+    """The alignment the run function requires of each input and output (the cuda unit's 128-bit accesses)."""
     unit: str | None = None
     """The GPU unit the run function is for (`cuda`: `m_run_cuda`, `M_CUDA_ARENA_BYTES`); None on a CPU."""
 
@@ -229,9 +231,10 @@ def _weights_alignment(fn: func.FuncOp) -> int:
 class EntryChecks:
     """What the run function checks before it runs, in order, each failure
     returning its code: every pointer it dereferences is not NULL
-    (PELEMAY_ERR_NULL), the arena and weights are aligned (PELEMAY_ERR_ALIGN:
-    (parameter, ARENA or WEIGHTS, alignment)), and each input fixed at
-    compile time holds its value (PELEMAY_ERR_INPUT)."""
+    (PELEMAY_ERR_NULL), the arena, weights, and inputs and outputs where asked
+    are aligned (PELEMAY_ERR_ALIGN: (parameter, ARENA, WEIGHTS or IO,
+    alignment)), and each input fixed at compile time holds its value
+    (PELEMAY_ERR_INPUT)."""
 
     not_null: tuple[str, ...]
     aligned: tuple[tuple[str, str, int], ...]
@@ -246,6 +249,8 @@ def entry_checks(iface: Interface) -> EntryChecks:
         aligned.append((iface.arena_name, "ARENA", iface.arena_align))
     if iface.external_weights and iface.weights_align > 1:
         aligned.append((iface.weights_name, "WEIGHTS", iface.weights_align))
+    if iface.io_align > 1:
+        aligned += [(b.name, "IO", iface.io_align) for b in (*iface.inputs, *iface.outputs)]
     fixed = tuple((iface.inputs[k], values) for k, values in sorted(iface.fixed_values.items())
                   if values)  # an empty input has one value only
     return EntryChecks((*weights, *(b.name for b in (*iface.inputs, *iface.outputs)), *arena),

@@ -41,6 +41,9 @@ class HeaderPrinter:
             f"#define {i.macro}_ARENA_BYTES {i.arena_bytes}",
             f"#define {i.macro}_ARENA_ALIGN {i.arena_align}",
         ]
+        if i.io_align > 1:
+            out += [f"/* Every input and output pointer is aligned to {i.macro}_IO_ALIGN. */",
+                    f"#define {i.macro}_IO_ALIGN {i.io_align}"]
         if i.external_weights:
             out += [
                 f"/* The weights file's bytes, passed to {i.run} (aligned to {i.macro}_WEIGHTS_ALIGN). */",

@@ -16,7 +16,7 @@ from pelemay_ir.targets.c_scalar import nothing
 from pelemay_ir.targets.c_types import Unsupported, numpy_dtype
 
 
-def _vector_address(fp, op: Operation, memref_value: SSAValue, indices: Sequence[SSAValue]) -> str:
+def vector_address(fp, op: Operation, memref_value: SSAValue, indices: Sequence[SSAValue]) -> str:
     """The address of memref[indices] as memcpy takes it (any alignment)."""
     m = fp.memrefs[memref_value]
     if isinstance(op, vector.StoreOp) and m.const:
@@ -37,13 +37,13 @@ def _vector_result(fp, op: Operation) -> str:
 
 
 def _vector_load(fp, op: vector.LoadOp) -> None:
-    where = _vector_address(fp, op, op.base, op.indices)
+    where = vector_address(fp, op, op.base, op.indices)
     name = _vector_result(fp, op)
     fp.emit(f"memcpy(&{name}, {where}, sizeof {name});")
 
 
 def _vector_store(fp, op: vector.StoreOp) -> None:
-    where = _vector_address(fp, op, op.base, op.indices)
+    where = vector_address(fp, op, op.base, op.indices)
     fp.emit(f"memcpy({where}, &{fp.expr(op.vector)}, sizeof({fp.p.ctype(op.vector.type)}));")
 
 

@@ -25,14 +25,15 @@ import dataclasses
 import re
 from pathlib import Path
 
-from xdsl.dialects import gpu
-from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr
-from xdsl.ir import Operation
+from xdsl.dialects import gpu, vector
+from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr, VectorType, f32
+from xdsl.ir import Attribute, Operation
 
 from pelemay_ir import machines
 from pelemay_ir.dialects.gpu_shuffle import ShuffleOp, warp_width
 from pelemay_ir.ir import CompileError
 from pelemay_ir.passes.legalize import legalized
+from pelemay_ir.passes.gpu_vectors import IO_ALIGN
 from pelemay_ir.passes.outline_gpu_kernels import ARCH_ATTR
 from pelemay_ir.targets.abi import ERROR_CODES, Interface
 from pelemay_ir.targets.abi import interface as abi_interface
@@ -41,6 +42,7 @@ from pelemay_ir.targets.c import write as c_write
 from pelemay_ir.targets.c_header import HEADER_BANNER, SOURCE_BANNER
 from pelemay_ir.targets.c_names import Namer, describe_location, fail
 from pelemay_ir.targets.c_scalar import nothing
+from pelemay_ir.targets.c_vectors import vector_address
 from pelemay_ir.targets.c_types import storage_ctype
 from pelemay_ir.targets.printable import CUDA, WORKGROUP
 
@@ -51,13 +53,15 @@ LAUNCH_MACRO = "PELEMAY_CUDA_LAUNCH"
 LANGUAGE = "CUDA"
 """What the banners of its header and source call the language."""
 _SHUFFLES = {"down": "__shfl_down_sync", "xor": "__shfl_xor_sync"}
+FLOAT4 = VectorType(f32, [4])
+_FLOAT4_LANES = "xyzw"
 _BUILT_IN = {"gpu.thread_id": "threadIdx", "gpu.block_id": "blockIdx", "gpu.block_dim": "blockDim",
              "gpu.grid_dim": "gridDim"}
 
 
 def interface(module: ModuleOp) -> Interface:
     """The run function's interface on the GPU unit (`M_run_cuda`, `M_CUDA_...`)."""
-    return dataclasses.replace(abi_interface(module), unit="cuda")
+    return dataclasses.replace(abi_interface(module), unit="cuda", io_align=IO_ALIGN)
 
 
 def architecture(module: ModuleOp) -> str:
@@ -105,6 +109,10 @@ class CudaPrinter(CPrinter):
         if kernel is None:
             raise fail(op, f"'gpu.launch_func' launches {ref}, which no gpu.module of this module defines")
         return kernel
+
+    def ctype(self, t: Attribute) -> str:
+        """vector<4xf32> is CUDA's float4 (16-byte aligned: passes/gpu_vectors.py)."""
+        return "float4" if t == FLOAT4 else super().ctype(t)
 
     def qualified(self, helper: str) -> str:
         return re.sub(r"^static inline ", "static __host__ __device__ inline ", helper, count=1)
@@ -212,6 +220,36 @@ class CudaFunctionPrinter(CFunctionPrinter):
             raise fail(op, "the cuda target prints 'gpu.shuffle' down or xor over a warp of 32, its valid flag unused")
         self.scalar(op, lambda: f"{function}(0xffffffffu, {self.expr(op.value)}, {self.expr(op.offset)})")
 
+    def float4(self, op: Operation, t: Attribute) -> None:
+        """The cuda target's vectors are float4s (passes/gpu_vectors.py makes them)."""
+        if t != FLOAT4:
+            raise fail(op, f"the cuda target prints vector<4xf32> (float4), not {t}")
+
+    def float4_load(self, op: vector.LoadOp) -> None:
+        self.float4(op, op.result.type)
+        where = vector_address(self, op, op.base, op.indices)
+        self.scalar(op, lambda: f"*(const float4 *)({where})")
+
+    def float4_store(self, op: vector.StoreOp) -> None:
+        self.float4(op, op.vector.type)
+        self.emit(f"*(float4 *)({vector_address(self, op, op.base, op.indices)}) = {self.expr(op.vector)};")
+
+    def float4_extract(self, op: vector.ExtractOp) -> None:
+        self.float4(op, op.vector.type)
+        (lane,) = op.static_position.get_values()
+        self.scalar(op, lambda: f"{self.expr(op.vector)}.{_FLOAT4_LANES[lane]}")
+
+    def float4_broadcast(self, op: vector.BroadcastOp) -> None:
+        self.float4(op, op.vector.type)
+        self.scalar(op, lambda: f"make_float4({', '.join([self.expr(op.source)] * 4)})")
+
+    def float4_insert(self, op: vector.InsertOp) -> None:
+        self.float4(op, op.dest.type)
+        (lane,) = op.static_position.get_values()
+        dest = self.expr(op.dest)
+        lanes = [self.expr(op.source) if k == lane else f"{dest}.{c}" for k, c in enumerate(_FLOAT4_LANES)]
+        self.scalar(op, lambda: f"make_float4({', '.join(lanes)})")
+
     def gpu_return(self, op: Operation) -> None:
         if op is not self.fn.body.blocks[0].last_op:
             self.emit("return;")
@@ -227,6 +265,14 @@ CudaFunctionPrinter.handlers = {
     "gpu.shuffle": CudaFunctionPrinter.shuffle,
     "gpu.launch_func": CudaFunctionPrinter.launch_op,
     **{name: CudaFunctionPrinter.built_in for name in _BUILT_IN},
+}
+CudaFunctionPrinter.vector_handlers = {
+    **CFunctionPrinter.vector_handlers,
+    "vector.load": CudaFunctionPrinter.float4_load,
+    "vector.store": CudaFunctionPrinter.float4_store,
+    "vector.extract": CudaFunctionPrinter.float4_extract,
+    "vector.broadcast": CudaFunctionPrinter.float4_broadcast,
+    "vector.insert": CudaFunctionPrinter.float4_insert,
 }
 
 

@@ -83,10 +83,14 @@ class Printable:
     ops: frozenset[str]
     row_major: bool  # memrefs of static shape, identity layout and no memory space only
     memory_spaces: tuple[Attribute, ...] = ()  # ...but these memory spaces
+    lane_ops: tuple[str, ...] = ()  # vector ops it prints beyond the portable set
 
 
 C = Printable("c", frozenset((*STRUCTURE, *MEMREFS, *SCALARS, *VECTORS, *MASKS, *ARM_SIMD)), row_major=True)
-CUDA = Printable("cuda", C.ops | frozenset(GPU), row_major=True, memory_spaces=(WORKGROUP,))
+CUDA_LANES = ("vector.insert",)
+"""What the cuda target also prints on vector<4xf32> (float4): a lane replaced."""
+CUDA = Printable("cuda", C.ops | frozenset(GPU) | frozenset(CUDA_LANES), row_major=True, memory_spaces=(WORKGROUP,),
+                 lane_ops=CUDA_LANES)
 LLVM = Printable("llvm", C.ops | frozenset(LLVM_ONLY), row_major=False)
 
 
@@ -128,7 +132,7 @@ def check(module: ModuleOp, p: Printable) -> None:
             raise fail(op, f"'{op.name}' op cannot be printed by the {p.target} target: {_hint(op.name, p)}")
     neon = any(op.name in ARM_SIMD for op in ops)
     for op in ops:
-        reason = _vector_rule(op) if on_vectors(op) else None
+        reason = _vector_rule(op, p.lane_ops) if on_vectors(op) else None
         reason = reason or next(filter(None, (_type_rule(v.type, p, neon) for v in _values(op))), None)
         if reason:
             raise fail(op, f"'{op.name}' op cannot be printed by the {p.target} target: {reason}")
@@ -168,9 +172,9 @@ def _values(op: Operation):
             yield from b.args
 
 
-def _vector_rule(op: Operation) -> str | None:
-    """Why `op` is outside the portable vector set, or None."""
-    if op.name not in (*VECTORS, *MASKS, *ON_VECTORS):
+def _vector_rule(op: Operation, lane_ops: tuple[str, ...] = ()) -> str | None:
+    """Why `op` is outside the portable vector set (and the target's `lane_ops`), or None."""
+    if op.name not in (*VECTORS, *MASKS, *ON_VECTORS, *lane_ops):
         return (f"on vectors it prints {', '.join(ON_VECTORS[1:6])} of vector<Wxf32>, and "
                 f"{', '.join(ON_BITS[1:5])} on the bits of f32 lanes (vector<Wxi32>)")
     for v in (*op.operands, *op.results):
@@ -191,9 +195,10 @@ def _vector_rule(op: Operation) -> str | None:
     if isinstance(op, vector.ReductionOp) and op.kind.data.value not in REDUCTION_KINDS:
         return (f"of kind <{op.kind.data.value}>: it reduces with <{'>, <'.join(REDUCTION_KINDS)}> "
                 "(and <maximumf>, <minimumf> as legalize writes them out)")
-    if isinstance(op, vector.ExtractOp):
+    if isinstance(op, (vector.ExtractOp, vector.InsertOp)):
         position = list(op.static_position.get_values())
-        if op.dynamic_position or len(position) != 1 or not 0 <= position[0] < op.vector.type.get_shape()[0]:
+        lanes = (op.vector if isinstance(op, vector.ExtractOp) else op.dest).type.get_shape()[0]
+        if op.dynamic_position or len(position) != 1 or not 0 <= position[0] < lanes:
             return "it takes one constant lane within the vector"
     if isinstance(op, vector.BroadcastOp) and not isinstance(op.source.type, Float32Type):
         return f"it broadcasts an f32 scalar, not {op.source.type}"

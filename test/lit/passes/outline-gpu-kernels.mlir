@@ -1,7 +1,7 @@
 // RUN: pelemay-opt %s --split-input-file -p outline-gpu-kernels | filecheck %s
 // RUN: pelemay-opt %s --split-input-file -p outline-gpu-kernels | pelemay-opt --split-input-file | filecheck %s
 
-// A perfectly nested, independent 64x8 nest is one index space of 512
+// A perfectly nested, independent 64x7 nest is one index space of 448
 // points: 2 blocks of 256 threads, a grid-stride loop, and each point split
 // back into (i, j). The host keeps the constants and launches the kernel.
 
@@ -11,28 +11,28 @@
 // CHECK:           "gpu.launch_func"(%[[BLOCKS:.*]], %[[ONE:.*]], %[[ONE]], %[[THREADS:.*]], %[[ONE]], %[[ONE]], %x, %o) <{kernel = @pelemay_kernels::@twice_kernel_0
 // CHECK-NEXT:      func.return
 // CHECK:         "gpu.module"() <{sym_name = "pelemay_kernels"}> ({
-// CHECK:           ^bb0(%x: memref<64x8xf32>, %o: memref<64x8xf32>):
+// CHECK:           ^bb0(%x: memref<64x7xf32>, %o: memref<64x7xf32>):
 // CHECK:             %first_point = arith.addi
-// CHECK:             %points = arith.constant 512 : index
+// CHECK:             %points = arith.constant 448 : index
 // CHECK:             scf.for %point = %first_point to %points step %point_stride {
-// CHECK-NEXT:          %[[EIGHT:.*]] = arith.constant 8 : index
-// CHECK-NEXT:          %j = arith.remui %point, %[[EIGHT]] : index
-// CHECK-NEXT:          %i = arith.divui %point, %[[EIGHT]] : index
-// CHECK-NEXT:          %v = memref.load %x[%i, %j] : memref<64x8xf32>
-// CHECK:               memref.store %w, %o[%i, %j] : memref<64x8xf32>
+// CHECK-NEXT:          %[[SEVEN:.*]] = arith.constant 7 : index
+// CHECK-NEXT:          %j = arith.remui %point, %[[SEVEN]] : index
+// CHECK-NEXT:          %i = arith.divui %point, %[[SEVEN]] : index
+// CHECK-NEXT:          %v = memref.load %x[%i, %j] : memref<64x7xf32>
+// CHECK:               memref.store %w, %o[%i, %j] : memref<64x7xf32>
 // CHECK:           }) {sym_name = "twice_kernel_0"} : () -> ()
 
-func.func @twice(%x: memref<64x8xf32>, %o: memref<64x8xf32>) attributes {pelemay.entry, pelemay.num_inputs = 1 : i64} {
+func.func @twice(%x: memref<64x7xf32>, %o: memref<64x7xf32>) attributes {pelemay.entry, pelemay.num_inputs = 1 : i64} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
-  %c8 = arith.constant 8 : index
+  %c7 = arith.constant 7 : index
   %c64 = arith.constant 64 : index
   %two = arith.constant 2.0 : f32
   scf.for %i = %c0 to %c64 step %c1 {
-    scf.for %j = %c0 to %c8 step %c1 {
-      %v = memref.load %x[%i, %j] : memref<64x8xf32>
+    scf.for %j = %c0 to %c7 step %c1 {
+      %v = memref.load %x[%i, %j] : memref<64x7xf32>
       %w = arith.mulf %v, %two : f32
-      memref.store %w, %o[%i, %j] : memref<64x8xf32>
+      memref.store %w, %o[%i, %j] : memref<64x7xf32>
     }
   }
   func.return
@@ -103,7 +103,7 @@ func.func @rows(%x: memref<4x8xf32>, %o: memref<4x8xf32>) attributes {pelemay.en
 
 // -----
 
-// Two nests over the same 16x8 points, the second reading and writing the
+// Two nests over the same 16x6 points, the second reading and writing the
 // first's output only at its own point: one kernel, each point doing both
 // bodies in order (a conv and its relu become one launch this way).
 
@@ -114,30 +114,30 @@ func.func @rows(%x: memref<4x8xf32>, %o: memref<4x8xf32>) attributes {pelemay.en
 // CHECK:           scf.for %point = %first_point to %points step %point_stride {
 // CHECK:             %j = arith.remui %point
 // CHECK-NEXT:        %i = arith.divui %point
-// CHECK:             memref.store %w, %o[%i, %j] : memref<16x8xf32>
-// CHECK-NEXT:        %r = memref.load %o[%i, %j] : memref<16x8xf32>
+// CHECK:             memref.store %w, %o[%i, %j] : memref<16x6xf32>
+// CHECK-NEXT:        %r = memref.load %o[%i, %j] : memref<16x6xf32>
 // CHECK-NEXT:        %m = arith.maximumf %r, %zero : f32
-// CHECK-NEXT:        memref.store %m, %o[%i, %j] : memref<16x8xf32>
+// CHECK-NEXT:        memref.store %m, %o[%i, %j] : memref<16x6xf32>
 
-func.func @scale_then_relu(%x: memref<16x8xf32>, %o: memref<16x8xf32>) attributes {pelemay.entry, pelemay.num_inputs = 1 : i64} {
+func.func @scale_then_relu(%x: memref<16x6xf32>, %o: memref<16x6xf32>) attributes {pelemay.entry, pelemay.num_inputs = 1 : i64} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
-  %c8 = arith.constant 8 : index
+  %c6 = arith.constant 6 : index
   %c16 = arith.constant 16 : index
   %two = arith.constant 2.0 : f32
   %zero = arith.constant 0.0 : f32
   scf.for %i = %c0 to %c16 step %c1 {
-    scf.for %j = %c0 to %c8 step %c1 {
-      %v = memref.load %x[%i, %j] : memref<16x8xf32>
+    scf.for %j = %c0 to %c6 step %c1 {
+      %v = memref.load %x[%i, %j] : memref<16x6xf32>
       %w = arith.mulf %v, %two : f32
-      memref.store %w, %o[%i, %j] : memref<16x8xf32>
+      memref.store %w, %o[%i, %j] : memref<16x6xf32>
     }
   }
   scf.for %a = %c0 to %c16 step %c1 {
-    scf.for %b = %c0 to %c8 step %c1 {
-      %r = memref.load %o[%a, %b] : memref<16x8xf32>
+    scf.for %b = %c0 to %c6 step %c1 {
+      %r = memref.load %o[%a, %b] : memref<16x6xf32>
       %m = arith.maximumf %r, %zero : f32
-      memref.store %m, %o[%a, %b] : memref<16x8xf32>
+      memref.store %m, %o[%a, %b] : memref<16x6xf32>
     }
   }
   func.return
