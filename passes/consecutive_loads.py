@@ -66,16 +66,16 @@ def _runs_in(loads: Sequence[vector.LoadOp], count: int, lanes: int) -> list[lis
     starting at the first of its loads in program order."""
     order = {load: k for k, load in enumerate(loads)}
     by_offset = {_term(load.indices[-1])[1]: load for load in reversed(loads)}
-    runs, taken = [], set()
+    runs: list[list[vector.LoadOp]] = []
+    taken: set[vector.LoadOp] = set()
     for offset in sorted(by_offset):
-        run = [by_offset.get(offset + k * lanes) for k in range(count)]
-        if any(load is None or load in taken for load in run):
-            continue
-        if min(order[load] for load in run) != order[run[0]]:  # type: ignore[index]
+        wanted = [by_offset.get(offset + k * lanes) for k in range(count)]
+        run = [load for load in wanted if load is not None and load not in taken]
+        if len(run) < count or min(order[load] for load in run) != order[run[0]]:
             continue
         runs.append(run)
         taken.update(run)
-    return runs  # type: ignore[return-value]
+    return runs
 
 
 def consecutive_loads(block: Block, vector_type: VectorType, count: int) -> list[list[vector.LoadOp]]:
