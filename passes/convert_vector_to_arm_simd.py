@@ -46,9 +46,10 @@ everything else (loops, scalar arith, memrefs) as it is:
   where vector accesses take no offset (ARMv7): one instruction moves two vectors.
 
 - runs of vector.load of consecutive vectors of one row (passes/
-  consecutive_loads.py): four are one `load_x4` (`ld1 {v0.4s-v3.4s}`) on
-  AArch64, whose `ldp` pairs only two; two are one `load_x2` (`vld1.32
-  {d0-d3}`) on ARMv7, whose vld1 takes no immediate offset.
+  consecutive_loads.py): two are one `load_x2` (`vld1.32 {d0-d3}`) on
+  ARMv7, whose vld1 takes no immediate offset; four multiplied by lanes (a
+  row of B in the one-row matmul by lane) are one `load_x4` (`ld1
+  {v0.4s-v3.4s}`) on AArch64, whose `ldp` pairs only two.
 
 A vector of any other shape, an op outside the set, or a machine without
 NEON is a CompileError at the op. The converted module is then checked
@@ -173,18 +174,34 @@ def _rewrite_store2(store: vector.StoreOp, shuffle: vector.ShuffleOp) -> None:
 
 def _load_runs(module: Operation, target: str) -> list[list[vector.LoadOp]]:
     """Runs of consecutive vector.load that become one multi-register load:
-    four (load_x4) on AArch64, two (load_x2) where vector loads take no
-    immediate offset (ARMv7), so each saves its own address arithmetic too.
-    AArch64 pairs two loads with `ldp` by itself."""
+    two (load_x2) where vector loads take no immediate offset (ARMv7), so
+    each saves its own address arithmetic too; four (load_x4) on AArch64 only
+    for a row of B that multiplies lanes (the one-row matmul by lane, whose
+    rows lie too far apart for `ldp`'s offset). Anywhere else AArch64 pairs
+    two loads with `ldp` by itself, which the A53 and A72 issue faster than
+    one four-register `ld1`."""
     vectors = machine_named(target).vectors
     if target in arm_simd.LoadX4Op.MACHINES:
-        count = 4
+        count, wanted = 4, _multiplies_lanes
     elif target in arm_simd.LoadX2Op.MACHINES and vectors is not None and not vectors.load_offsets:
-        count = 2
+        count, wanted = 2, None
     else:
         return []
     blocks = dict.fromkeys(o.parent_block() for o in module.walk() if isinstance(o, vector.LoadOp))
-    return [run for block in blocks if block is not None for run in consecutive_loads(block, F32X4, count)]
+    runs = [run for block in blocks if block is not None for run in consecutive_loads(block, F32X4, count)]
+    return [run for run in runs if wanted is None or all(wanted(load) for load in run)]
+
+
+def _multiplies_lanes(load: vector.LoadOp) -> bool:
+    """Whether every use of the load is a multiply-add by a broadcast lane."""
+    def by_lane(use) -> bool:
+        fma = use.operation
+        if not isinstance(fma, vector.FMAOp) or use.index >= 2:
+            return False
+        other = fma.rhs if use.index == 0 else fma.lhs
+        return isinstance(other.owner, vector.BroadcastOp) and _lane_broadcast(other.owner) is not None
+
+    return bool(load.result.uses) and all(by_lane(use) for use in load.result.uses)
 
 
 def _rewrite_load_x(run: list[vector.LoadOp]) -> None:

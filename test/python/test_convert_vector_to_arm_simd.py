@@ -483,17 +483,64 @@ between them; written back as vectors 5, 4, 3, 2, 0, 1."""
 
 
 @pytest.mark.parametrize("machine,loads", [
-    ("aarch64", ["load_x4", "load", "load"]),
+    ("aarch64", ["load"] * 6),
     ("armv7", ["load_x2", "load_x2", "load", "load"]),
     ("armv7-a8", ["load_x2", "load_x2", "load", "load"]),
 ])
 def test_consecutive_loads_become_one_multi_register_load(machine, loads):
-    """Four consecutive vectors are one load_x4 on AArch64, two are one
-    load_x2 on ARMv7 (whose vld1 takes no offset); loads a store separates
-    stay apart, and the result is the same."""
+    """Two consecutive vectors are one load_x2 on ARMv7 (whose vld1 takes no
+    offset); loads a store separates stay apart; on AArch64 copies stay
+    single loads (gcc pairs them as `ldp`); the result is the same."""
     module = converted(ROW_LOADS, machine)
     got = [op.name.removeprefix("arm_simd.") for op in module.walk() if op.name.startswith("arm_simd.load")]
     assert got == loads
     x = np.arange(72, dtype=F32).reshape(3, 24)
     (out,) = run_on(machine, ROW_LOADS, x)
     np.testing.assert_array_equal(out, x.reshape(3, 6, 4)[:, [5, 4, 3, 2, 0, 1]].reshape(3, 24))
+
+
+ROW_BY_LANES = """
+func.func @lanes(%a: memref<4xf32>, %b: memref<2x16xf32>, %out: memref<2x16xf32>) attributes {pelemay.entry, pelemay.num_inputs = 2 : i64} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c12 = arith.constant 12 : index
+  %f0 = arith.constant 0.0 : f32
+  %zero = vector.broadcast %f0 : f32 to vector<4xf32>
+  %av = vector.load %a[%c0] : memref<4xf32>, vector<4xf32>
+  scf.for %i = %c0 to %c2 step %c1 {
+    %l = vector.extract %av[1] : f32 from vector<4xf32>
+    %s = vector.broadcast %l : f32 to vector<4xf32>
+    %b0 = vector.load %b[%i, %c0] : memref<2x16xf32>, vector<4xf32>
+    %b1 = vector.load %b[%i, %c4] : memref<2x16xf32>, vector<4xf32>
+    %b2 = vector.load %b[%i, %c8] : memref<2x16xf32>, vector<4xf32>
+    %b3 = vector.load %b[%i, %c12] : memref<2x16xf32>, vector<4xf32>
+    %p0 = vector.fma %b0, %s, %zero : vector<4xf32>
+    %p1 = vector.fma %s, %b1, %zero : vector<4xf32>
+    %p2 = vector.fma %b2, %s, %zero : vector<4xf32>
+    %p3 = vector.fma %b3, %s, %zero : vector<4xf32>
+    vector.store %p0, %out[%i, %c0] : memref<2x16xf32>, vector<4xf32>
+    vector.store %p1, %out[%i, %c4] : memref<2x16xf32>, vector<4xf32>
+    vector.store %p2, %out[%i, %c8] : memref<2x16xf32>, vector<4xf32>
+    vector.store %p3, %out[%i, %c12] : memref<2x16xf32>, vector<4xf32>
+  }
+  func.return
+}
+"""
+"""A row of four vectors, each multiplied by one lane of another vector: the
+step of the one-row matmul by lane."""
+
+
+def test_a_row_multiplied_by_lanes_is_one_four_register_load_on_aarch64():
+    """The one place AArch64 takes `ld1` of four registers: a row of B in a
+    product by lane (rows too far apart for `ldp`'s offset); the result is
+    the same."""
+    module = converted(ROW_BY_LANES, "aarch64")
+    got = [op.name.removeprefix("arm_simd.") for op in module.walk() if op.name.startswith("arm_simd.load")]
+    assert got == ["load", "load_x4"]
+    a = np.array([5, 3, 7, 11], dtype=F32)
+    b = np.arange(32, dtype=F32).reshape(2, 16)
+    (out,) = run_on("aarch64", ROW_BY_LANES, a, b)
+    np.testing.assert_array_equal(out, b * a[1])
