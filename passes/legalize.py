@@ -19,7 +19,8 @@ spirit of MLIR's `arith-expand`:
   <maximumf|minimumf> (halves of the vector combined): NaN propagates (the
   first NaN operand), and -0 < +0, as compares and selects without a
   branch (`minmax`); against a constant that is not NaN (a relu, a clamp)
-  one compare and one select. On vectors the compares and selects are
+  one compare and one select. On a machine whose FPU has the rule as one
+  instruction (Machine.scalar_minmax: AArch64) scalars stay the op, marked. On vectors the compares and selects are
   mask.cmpf and mask.select (dialects/mask.py: xDSL's arith.cmpf and
   arith.select take a scalar i1); f16 in f32 (exact);
 - f16 arithmetic: computed in f32 and rounded once to f16 (`extf`, the op
@@ -37,6 +38,8 @@ own rule, kept in its printer). The printers run this pass, and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import arith, math, vector
@@ -51,6 +54,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     IntegerType,
     ModuleOp,
+    StringAttr,
     UnitAttr,
     VectorType,
     f16,
@@ -69,6 +73,7 @@ from xdsl.pattern_rewriter import (
 
 from pelemay_ir.dialects import mask
 from pelemay_ir.dialects.index import MIN_INDEX_BITS, SizeOfOp
+from pelemay_ir.machines import MACHINES, TARGET_ATTR, Machine
 from pelemay_ir.passes.outline_parallel import has_marked_loops, outline_parallel_loops
 
 DEFINED = "pelemay.defined"
@@ -253,11 +258,13 @@ def _bits_type(t: Attribute) -> Attribute:
     return _BITS[type(t)]
 
 
-def minmax(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool) -> SSAValue:
+def minmax(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool, instruction: bool = False) -> SSAValue:
     """maximumf/minimumf of two f32 or f64 values or vectors: the one place of
     their rule (docs/semantics.md). NaN propagates (the first NaN operand),
-    and -0 < +0. Compares and selects without a branch, so a C compiler can
-    vectorise a loop of them:
+    and -0 < +0. On scalars of a machine whose FPU has the rule as one
+    instruction (`instruction`, Machine.scalar_minmax: A64's FMAX/FMIN) the
+    op itself, marked defined. Else compares and selects without a branch,
+    so a C compiler can vectorise a loop of them:
 
         pick    = a > b ? a : b       (b when equal or unordered: a NaN b stays)
         ordered = a == b ? bits(a) & bits(b) : pick     (or: min; -0 and +0)
@@ -267,6 +274,8 @@ def minmax(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool) -> SSAValue:
     select, `x P c ? c : x`: a NaN x compares false and stays, and P keeps the
     sign rule of zeros (a max takes c on ties when c has no sign bit, a min
     when it has one)."""
+    if instruction and not isinstance(a.type, VectorType):
+        return at.defined(arith.MaximumfOp(a, b) if is_max else arith.MinimumfOp(a, b))
     for x, c in ((a, b), (b, a)):
         value = _float_constant(c)
         if value is None or np.isnan(value):
@@ -287,20 +296,25 @@ def _float_element(t: Attribute) -> Attribute:
     return t.element_type if isinstance(t, VectorType) else t
 
 
+@dataclass(frozen=True)
 class ExpandMinMax(RewritePattern):
     """maximumf/minimumf on scalars and vectors of f32 or f64 (`minmax`); f16 in f32 (exact)."""
 
+    instruction: bool
+    """The machine computes scalar maximumf/minimumf in one instruction."""
+
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
-        if not isinstance(op, arith.MaximumfOp | arith.MinimumfOp):
+        if not isinstance(op, arith.MaximumfOp | arith.MinimumfOp) or DEFINED in op.attributes:
             return
         t = op.result.type
         at = _Builder(op, rewriter)
         is_max = isinstance(op, arith.MaximumfOp)
         if t == f16:  # exact in f32: the result is one of the operands
-            wide = minmax(at, at.add(arith.ExtFOp(op.lhs, f32)), at.add(arith.ExtFOp(op.rhs, f32)), is_max)
+            wide = minmax(at, at.add(arith.ExtFOp(op.lhs, f32)), at.add(arith.ExtFOp(op.rhs, f32)), is_max,
+                          self.instruction)
             rewriter.replace(op, [], [at.add(arith.TruncFOp(wide, f16))])
         elif type(_float_element(t)) in _BITS:
-            rewriter.replace(op, [], [minmax(at, op.lhs, op.rhs, is_max)])
+            rewriter.replace(op, [], [minmax(at, op.lhs, op.rhs, is_max, self.instruction)])
 
 
 _REDUCTION_MINMAX = {vector.CombiningKindFlag.MAXIMUMF: True, vector.CombiningKindFlag.MINIMUMF: False}
@@ -311,12 +325,16 @@ def _reduces_minmax(op: Operation) -> bool:
             and op.vector.type.get_num_dims() == 1 and type(op.vector.type.element_type) in _BITS)
 
 
+@dataclass(frozen=True)
 class ExpandReduction(RewritePattern):
     """vector.reduction <maximumf|minimumf>: `minmax` of the vector and itself
     rotated by half its lanes, then by a quarter, ... (log2 W steps on whole
     vectors), then lane 0, then `acc` first if given. Max and min are
     associative and commutative under the rule (NaN if any lane is NaN,
     -0 < +0), so the order changes nothing but which NaN."""
+
+    instruction: bool
+    """As ExpandMinMax's: the lanes' scalar combines are one instruction."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if not _reduces_minmax(op):
@@ -334,7 +352,7 @@ class ExpandReduction(RewritePattern):
         lanes = [at.add(vector.ExtractOp(v, [k], t.element_type)) for k in range(span)]
         result = lanes.pop(0) if op.acc is None else op.acc
         for lane in lanes:
-            result = minmax(at, result, lane, is_max)
+            result = minmax(at, result, lane, is_max, self.instruction)
         rewriter.replace(op, [], [result])
 
 
@@ -362,33 +380,41 @@ class ComputeHalfInSingle(RewritePattern):
         rewriter.replace(op, [], [at.add(arith.TruncFOp(wide, f16))])
 
 
-PATTERNS = (GuardDivision(), GuardShift(), SaturateFloatToInt(), ExpandMinMax(), ExpandReduction(),
-            ComputeHalfInSingle())
+def _patterns(minmax_instruction: bool) -> list[RewritePattern]:
+    return [GuardDivision(), GuardShift(), SaturateFloatToInt(), ExpandMinMax(minmax_instruction),
+            ExpandReduction(minmax_instruction), ComputeHalfInSingle()]
 
 
 def _needs_patterns(module: ModuleOp) -> bool:
     return any(
         isinstance(op, GUARDED) and _pending(op)
-        or isinstance(op, arith.MaximumfOp | arith.MinimumfOp)
+        or isinstance(op, arith.MaximumfOp | arith.MinimumfOp) and DEFINED not in op.attributes
         or _reduces_minmax(op)
         or isinstance(op, _INEXACT_ON_F16) and op.results[0].type == f16
         for op in module.walk()
     )
 
 
-def legalize(module: ModuleOp) -> None:
-    """Outline parallel loops, then make every guarded op defined, in place."""
+def legalize(module: ModuleOp, machine: Machine | None = None) -> None:
+    """Outline parallel loops, then make every guarded op defined, in place,
+    for `machine` (default: the CPU the module was lowered for, if recorded;
+    else what every machine can print)."""
+    if machine is None:
+        recorded = module.attributes.get(TARGET_ATTR)
+        machine = MACHINES.get(recorded.data) if isinstance(recorded, StringAttr) else None
     outline_parallel_loops(module)
-    patterns = GreedyRewritePatternApplier(list(PATTERNS), dce_enabled=False)  # printers print what they are given
+    minmax_instruction = machine is not None and machine.scalar_minmax
+    patterns = GreedyRewritePatternApplier(_patterns(minmax_instruction), dce_enabled=False)  # printers print what they are given
     PatternRewriteWalker(patterns, apply_recursively=False).rewrite_module(module)
 
 
-def legalized(module: ModuleOp) -> ModuleOp:
-    """What a printer prints: the module itself when it is legal already, else a legalized copy."""
+def legalized(module: ModuleOp, machine: Machine | None = None) -> ModuleOp:
+    """What a printer prints for `machine`: the module itself when it is legal
+    already, else a legalized copy."""
     if not has_marked_loops(module) and not _needs_patterns(module):
         return module
     module = module.clone()
-    legalize(module)
+    legalize(module, machine)
     return module
 
 

@@ -213,6 +213,11 @@ class Machine:
     pointer_bits: int = 64
     """Width of an address: generated C indexes with `ptrdiff_t`."""
     llvm: LlvmTarget | None = None
+    scalar_minmax: bool = False
+    """Whether the FPU computes maximumf/minimumf of two scalars in one
+    instruction with their rule (A64's FMAX/FMIN: a NaN operand gives NaN,
+    -0 < +0), so legalize leaves them to the printers instead of writing out
+    compares and selects."""
 
     @property
     def largest_object_bytes(self) -> int:
@@ -313,6 +318,7 @@ MACHINES: dict[str, Machine] = {
             # Raspberry Pi 3/4 (BCM2837/BCM2711) have no crypto extension.
             llvm=LlvmTarget("aarch64-unknown-linux-gnu", _AARCH64_DL, "cortex-a53",
                             "+v8a,+neon,+fp-armv8,+crc,-crypto,-aes,-sha2", True),
+            scalar_minmax=True,
         ),
         # qemu 7.2 (Debian 12) has no cortex-a55; cortex-a76 is the ARMv8.2 core
         # with the same dot-product and fp16 extensions.
@@ -324,6 +330,7 @@ MACHINES: dict[str, Machine] = {
             llvm=LlvmTarget("aarch64-unknown-linux-gnu", _AARCH64_DL, "cortex-a55",
                             "+v8.2a,+neon,+fp-armv8,+crc,+lse,+rdm,+rcpc,+ras,+fullfp16,+dotprod,"
                             "-crypto,-aes,-sha2", True),
+            scalar_minmax=True,
         ),
         Machine(
             "armv7", "Cortex-A7/A15 (NEON with VFPv4 fused multiply-add)",

@@ -899,7 +899,7 @@ def emit_c(
         from pelemay_ir.passes.verify_arm_simd import check_machine
 
         check_machine(module, machine)
-    printer = CPrinter(legalized(module), machine)
+    printer = CPrinter(legalized(module, machines.machine(machine) if machine is not None else None), machine)
     name = header_name or f"{printer.iface.base}.h"
     source = printer.source(name)
     return printer.header(name), source

@@ -130,12 +130,35 @@ def _select(fp, op: arith.SelectOp) -> None:
 
 
 def _float_minmax(name: str):
-    """maxnumf/minnumf: C's fmax/fmin (a NaN operand gives the other); maximumf
-    and minimumf arrive as compares and selects (legalize)."""
+    """maxnumf/minnumf: C's fmax/fmin (a NaN operand gives the other)."""
     def handle(fp, op: Operation) -> None:
         f = float_info(op.result.type)
         e = f"{'fmax' if name == 'maxnumf' else 'fmin'}{f.libm}({fp.expr(op.lhs)}, {fp.expr(op.rhs)})"
         fp.scalar(op, lambda: e)
+    return handle
+
+
+def _a64_minmax(instruction: str):
+    """maximumf/minimumf as legalize leaves them on machines with the
+    instruction (Machine.scalar_minmax): A64's FMAX/FMIN, which C spells
+    only as inline assembly (fmaxf is maxNum: a NaN operand gives the other).
+    Elsewhere they arrive as compares and selects."""
+    def handle(fp, op: Operation) -> None:
+        f = float_info(op.result.type)
+        register = {"float": "s", "double": "d"}[f.c]
+        name = f"pl_{instruction}_{f.suffix}"
+        helper = fp.p.helper((name, (
+            f"static inline {f.c} {name}({f.c} a, {f.c} b)\n{{\n"
+            f"    /* A64 {instruction.upper()}: a NaN operand gives NaN, -0 < +0 (maximumf/minimumf). */\n"
+            f"#if defined(__FAST_MATH__)\n"
+            f"    return a {'>' if instruction == 'fmax' else '<'} b ? a : b; /* NaN and the sign of zero waived */\n"
+            f"#else\n"
+            f"    {f.c} r;\n"
+            f"    __asm__(\"{instruction} %{register}0, %{register}1, %{register}2\" : \"=w\"(r) : \"w\"(a), \"w\"(b));\n"
+            f"    return r;\n"
+            f"#endif\n}}\n"
+        )))
+        fp.scalar(op, lambda: f"{helper}({fp.expr(op.lhs)}, {fp.expr(op.rhs)})")
     return handle
 
 def _negf(fp, op: arith.NegfOp) -> None:
@@ -279,6 +302,8 @@ SCALAR_HANDLERS = {
     "arith.mulf": _float_binary("*"),
     "arith.divf": _float_binary("/"),
     "arith.negf": _negf,
+    "arith.maximumf": _a64_minmax("fmax"),
+    "arith.minimumf": _a64_minmax("fmin"),
     "arith.maxnumf": _float_minmax("maxnumf"),
     "arith.minnumf": _float_minmax("minnumf"),
     "arith.addi": _wrap_binary("addi"),

@@ -337,4 +337,5 @@ class ModulePrinter:
 
 def emit_llvm(module: ModuleOp, target: str = "host") -> str:
     """The module as textual LLVM IR for the machine `target`."""
-    return ModulePrinter(legalized(module), machine(target)).print()
+    m = machine(target)
+    return ModulePrinter(legalized(module, m), m).print()

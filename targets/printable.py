@@ -38,7 +38,7 @@ SCALARS = (
     "arith.constant", "arith.addi", "arith.subi", "arith.muli", "arith.divsi", "arith.divui", "arith.remsi",
     "arith.remui", "arith.andi", "arith.ori", "arith.xori", "arith.shli", "arith.shrsi", "arith.shrui",
     "arith.maxsi", "arith.maxui", "arith.minsi", "arith.minui", "arith.addf", "arith.subf", "arith.mulf",
-    "arith.divf", "arith.negf", "arith.maxnumf", "arith.minnumf", "arith.cmpi", "arith.cmpf", "arith.select",
+    "arith.divf", "arith.negf", "arith.maxnumf", "arith.minnumf", "arith.maximumf", "arith.minimumf", "arith.cmpi", "arith.cmpf", "arith.select",
     "arith.extf", "arith.truncf", "arith.extsi", "arith.extui", "arith.trunci", "arith.sitofp", "arith.uitofp",
     "arith.fptosi", "arith.fptoui", "arith.bitcast", "arith.index_cast", "index.sizeof",
     "math.absf", "math.absi", "math.acos", "math.acosh", "math.asin", "math.asinh", "math.atan", "math.atan2",
@@ -47,7 +47,9 @@ SCALARS = (
     "math.powf", "math.round", "math.roundeven", "math.rsqrt", "math.sin", "math.sinh", "math.sqrt", "math.tan",
     "math.tanh", "math.trunc",
 )
-"""Scalar arith, math and index ops (legalize has written out what a language would differ on)."""
+"""Scalar arith, math and index ops (legalize has written out what a language
+would differ on; maximumf and minimumf are left only on a machine with the
+instruction, Machine.scalar_minmax)."""
 
 VECTORS = ("vector.load", "vector.store", "vector.broadcast", "vector.fma", "vector.reduction",
            "vector.extract", "vector.shuffle")

@@ -434,6 +434,67 @@ def test_fptosi_saturates_and_nan_propagates_through_max():
     assert np.isnan(mx[0]) and np.isnan(mn[0]) and nm[0] == 1.0
 
 
+MINMAX = """
+func.func @minmax(%a: memref<12xf32>, %b: memref<12xf32>, %c: memref<12xf64>, %d: memref<12xf64>,
+                  %mx: memref<12xf32>, %mn: memref<12xf32>, %mxd: memref<12xf64>, %mnd: memref<12xf64>)
+    attributes {pelemay.entry, pelemay.num_inputs = 4 : i64} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 12 : index
+  scf.for %i = %c0 to %n step %c1 {
+    %x = memref.load %a[%i] : memref<12xf32>
+    %y = memref.load %b[%i] : memref<12xf32>
+    %hi = arith.maximumf %x, %y : f32
+    memref.store %hi, %mx[%i] : memref<12xf32>
+    %lo = arith.minimumf %x, %y : f32
+    memref.store %lo, %mn[%i] : memref<12xf32>
+    %u = memref.load %c[%i] : memref<12xf64>
+    %v = memref.load %d[%i] : memref<12xf64>
+    %hid = arith.maximumf %u, %v : f64
+    memref.store %hid, %mxd[%i] : memref<12xf64>
+    %lod = arith.minimumf %u, %v : f64
+    memref.store %lod, %mnd[%i] : memref<12xf64>
+  }
+  func.return
+}
+"""
+
+
+def _ieee_minmax(a: np.ndarray, b: np.ndarray, is_max: bool) -> np.ndarray:
+    """maximumf / minimumf: NaN if either is NaN, and -0 < +0."""
+    pick = np.where(a > b, a, b) if is_max else np.where(a < b, a, b)
+    tie = np.where(np.signbit(a), b, a) if is_max else np.where(np.signbit(a), a, b)
+    return np.where(np.isnan(a) | np.isnan(b), np.nan, np.where(a == b, tie, pick)).astype(a.dtype)
+
+
+@pytest.mark.parametrize("machine,instruction", [("aarch64", True), ("armv7", False), ("host", False)])
+@pytest.mark.parametrize("emit", ["c", "llvm"])
+def test_scalar_maximumf_minimumf_on_each_machine(emit, machine, instruction):
+    """On AArch64 scalar maximumf/minimumf are one FMAX/FMIN (Machine.scalar_minmax:
+    C through an inline-assembly helper, LLVM through llvm.maximum/minimum), elsewhere
+    legalize's compares and selects; either way NaN propagates and -0 < +0, in f32 and f64."""
+    from pelemay_ir import cross
+    from pelemay_ir.machines import machine as machine_named
+    from pelemay_ir.targets import llvm
+
+    nan, inf = np.nan, np.inf
+    a = np.array([nan, 1.0, nan, -0.0, 0.0, -0.0, 0.0, 2.5, -inf, inf, 3.0, -7.0], np.float32)
+    b = np.array([1.0, nan, nan, 0.0, -0.0, -0.0, 0.0, 2.5, 4.0, 4.0, -3.0, -7.5], np.float32)
+    module = ir.parse(MINMAX, "minmax.mlir")
+    printed = c.emit_c(module, machine=machine)[1] if emit == "c" else llvm.emit_llvm(module, machine)
+    spelled = ("fmax %s0" in printed and "fmin %d0" in printed) if emit == "c" else (
+        "@llvm.maximum.f32" in printed and "@llvm.minimum.f64" in printed)
+    assert spelled == instruction == machine_named(machine).scalar_minmax
+    wide_a, wide_b = a.astype(np.float64), b.astype(np.float64)
+    run = cross.run_llvm if emit == "llvm" else cross.run
+    outs = run(module, machine, [a, b, wide_a, wide_b])
+    for got, x, y, is_max in zip(outs, [a, a, wide_a, wide_a], [b, b, wide_b, wide_b], [True, False, True, False]):
+        want = _ieee_minmax(x, y, is_max)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got[~np.isnan(got)]), np.signbit(want[~np.isnan(want)]))
+
+
 # --- helpers, scf.if, mixed arena ------------------------------------------------------------------
 
 HELPERS = """
