@@ -261,10 +261,8 @@ def _bits_type(t: Attribute) -> Attribute:
 def minmax(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool, instruction: bool = False) -> SSAValue:
     """maximumf/minimumf of two f32 or f64 values or vectors: the one place of
     their rule (docs/semantics.md). NaN propagates (the first NaN operand),
-    and -0 < +0. On scalars of a machine whose FPU has the rule as one
-    instruction (`instruction`, Machine.scalar_minmax: A64's FMAX/FMIN) the
-    op itself, marked defined. Else compares and selects without a branch,
-    so a C compiler can vectorise a loop of them:
+    and -0 < +0. Compares and selects without a branch, so a C compiler can
+    vectorise a loop of them:
 
         pick    = a > b ? a : b       (b when equal or unordered: a NaN b stays)
         ordered = a == b ? bits(a) & bits(b) : pick     (or: min; -0 and +0)
@@ -273,9 +271,9 @@ def minmax(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool, instruction: bo
     Against a constant c that is not NaN (a relu, a clamp), one compare and one
     select, `x P c ? c : x`: a NaN x compares false and stays, and P keeps the
     sign rule of zeros (a max takes c on ties when c has no sign bit, a min
-    when it has one)."""
-    if instruction and not isinstance(a.type, VectorType):
-        return at.defined(arith.MaximumfOp(a, b) if is_max else arith.MinimumfOp(a, b))
+    when it has one). Otherwise, on scalars of a machine whose FPU has the
+    rule as one instruction (`instruction`, Machine.scalar_minmax: A64's
+    FMAX/FMIN), the op itself, marked defined."""
     for x, c in ((a, b), (b, a)):
         value = _float_constant(c)
         if value is None or np.isnan(value):
@@ -283,6 +281,8 @@ def minmax(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool, instruction: bo
         negative = bool(np.signbit(value))
         predicate = ("olt" if negative else "ole") if is_max else ("oge" if negative else "ogt")
         return at.select(at.cmpf(x, c, predicate), c, x)
+    if instruction and not isinstance(a.type, VectorType):
+        return at.defined(arith.MaximumfOp(a, b) if is_max else arith.MinimumfOp(a, b))
     pick = at.select(at.cmpf(a, b, "ogt" if is_max else "olt"), a, b)
     bits = _bits_type(a.type)
     a_bits, b_bits = at.add(arith.BitcastOp(a, bits)), at.add(arith.BitcastOp(b, bits))

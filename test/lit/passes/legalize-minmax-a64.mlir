@@ -12,7 +12,8 @@
 // CHECK-LABEL: func.func @minmax
 // CHECK:         %max = arith.maximumf %a, %b {pelemay.defined} : f32
 // CHECK-NEXT:    %min = arith.minimumf %c, %d {pelemay.defined} : f64
-// CHECK-NEXT:    %relu = arith.maximumf %a, %zero {pelemay.defined} : f32
+// CHECK-NEXT:    %[[LE:.*]] = arith.cmpf ole, %a, %zero : f32
+// CHECK-NEXT:    %relu = arith.select %[[LE]], %zero, %a : f32
 // CHECK-NEXT:    %[[HA:.*]] = arith.extf %h : f16 to f32
 // CHECK-NEXT:    %[[HB:.*]] = arith.extf %h : f16 to f32
 // CHECK-NEXT:    %[[HM:.*]] = arith.maximumf %[[HA]], %[[HB]] {pelemay.defined} : f32
