@@ -1,11 +1,17 @@
 """Row kernels of `outline-gpu-kernels`: a parallel nest whose points each
-reduce a long row (reduce_sum/max/min/mean along an axis, softmax's max and
-sum) runs one block per point instead of one thread.
+reduce a long row (reduce_sum/max/min/mean along an axis or several,
+softmax's max and sum) runs one block per point instead of one thread. A
+reduction over every axis is a nest of one point: one block then shares
+the whole tensor instead of one thread summing it.
 
 The point's body is a sequence of steps, each a pure op, a load, a store,
 a loop without carried values whose iterations are independent, or a
 reduction loop: one carried value, combined by `addf`, `maximumf` or
-`minimumf` with a term that does not depend on it, and no stores. The
+`minimumf` with a term that does not depend on it, and no stores. A
+reduction over several axes is a nest of such loops, each carrying the
+value into the next (`levels`): its iterations, flattened into one
+sequence, are the row, each split back into the levels' induction
+variables by remainder and division as a point is. The
 block's threads split each loop's iterations (thread t takes t, t + T, ...).
 For a reduction each thread folds its iterations into a partial from the
 combiner's identity, the partials meet in workgroup memory and are
@@ -19,8 +25,9 @@ stride over the points) is the same for every thread of a block, so each
 barrier is reached by all.
 
 Sums are reassociated (each thread adds its own stride of terms, then the
-tree adds the partials), as on any parallel reduction; maximum and minimum
-are exact.
+tree adds the partials), as on any parallel reduction, and so are the sums
+of a whole tensor; maximum and minimum are exact, and a NaN anywhere wins,
+as on a CPU (`maximumf` and `minimumf` propagate it in any order).
 """
 
 from __future__ import annotations
@@ -30,16 +37,22 @@ from xdsl.dialects.builtin import Float32Type, FloatAttr, IndexType, IntegerAttr
 from xdsl.ir import Block, Operation, Region, SSAValue
 
 from pelemay_ir.dialects.gpu_shuffle import ShuffleModeEnum, ShuffleOp
-from pelemay_ir.passes.gpu_points import fused_ivs, points, steps
+from pelemay_ir.passes.gpu_points import fused_ivs, point_loop, points, steps
 from pelemay_ir.passes.parallelize import Access, constant_bounds, independent, memory_access, trip_count
 from pelemay_ir.targets.printable import WORKGROUP
 
 WARP = 32
 MIN_ROW = WARP
-"""A reduction this long (a warp) or longer makes a point worth a block..."""
+"""A reduction this long (a warp) or longer, all its levels' iterations
+together, makes a point worth a block..."""
 MAX_POINTS = 16384
 """...when there are at most this many points: more would fill a GPU's
 resident threads (132 SMs x 2048 on an H100 or H200) with a thread each."""
+MAX_NEST_POINTS = 128
+"""A reduction over several axes takes a block a point only with at most
+this many points, fewer than an H200's 132 multiprocessors: its threads pay
+a division and a remainder an element, and more points (a pooling's or a
+convolution's windows) keep a thread each (docs/cuda.md)."""
 IDENTITY = {arith.AddfOp: 0.0, arith.MaximumfOp: float("-inf"), arith.MinimumfOp: float("inf")}
 """The combiners a row kernel takes, and the partial each thread starts from."""
 
@@ -48,12 +61,43 @@ def _pure(op: Operation) -> bool:
     return not op.regions and op.dialect_name() in ("arith", "math", "index")
 
 
+def levels(loop: scf.ForOp) -> list[scf.ForOp]:
+    """The loops of a reduction nest, `loop` first: each one carries a value
+    and holds, besides pure ops that do not read it, only the next, which
+    carries that value on and whose result it yields (a sum over several
+    axes). Their iterations, in order, fold every term into one value."""
+    found = [loop]
+    while len(found[-1].iter_args) == 1:
+        level = found[-1]
+        body = list(level.body.block.ops)
+        inner = [op for op in body if isinstance(op, scf.ForOp)]
+        acc = level.body.block.args[1]
+        if len(inner) != 1 or constant_bounds(inner[0]) is None or list(inner[0].iter_args) != [acc] or \
+                [use.operation for use in acc.uses] != [inner[0]] or \
+                list(body[-1].operands) != [inner[0].results[0]] or \
+                [use.operation for use in inner[0].results[0].uses] != [body[-1]] or \
+                not all(_pure(op) for op in body[:-1] if op is not inner[0]):
+            break
+        found.append(inner[0])
+    return found
+
+
+def elements(loop: scf.ForOp) -> int:
+    """The iterations of `loop`, all the levels of a reduction nest's together."""
+    count = 1
+    for level in levels(loop):
+        count *= trip_count(*constant_bounds(level))  # pyright: ignore[reportCallIssue]
+    return count
+
+
 def _combiner(loop: scf.ForOp) -> Operation | None:
-    """The op that folds each term into a reduction loop's carried value, if the loop is one."""
-    if len(loop.iter_args) != 1 or not isinstance(loop.iter_args[0].type, Float32Type):
+    """The op that folds each term into a reduction loop's (or reduction
+    nest's) carried value, if the loop is one."""
+    innermost = levels(loop)[-1]
+    if len(innermost.iter_args) != 1 or not isinstance(innermost.iter_args[0].type, Float32Type):
         return None
-    body = list(loop.body.block.ops)
-    acc = loop.body.block.args[1]
+    body = list(innermost.body.block.ops)
+    acc = innermost.body.block.args[1]
     yielded = body[-1]
     combine = yielded.operands[0].owner if len(yielded.operands) == 1 else None
     if not isinstance(combine, tuple(IDENTITY)) or acc not in combine.operands:
@@ -61,8 +105,8 @@ def _combiner(loop: scf.ForOp) -> Operation | None:
     if [use.operation for use in acc.uses] != [combine] or len(combine.operands) != 2 or \
             combine.operands[0] is combine.operands[1]:
         return None
-    for op in loop.body.walk():
-        if op is loop:
+    for op in innermost.body.walk():
+        if op is innermost:
             continue
         if isinstance(op, memref.StoreOp) or (op.regions and not isinstance(op, scf.ForOp)):
             return None
@@ -86,8 +130,9 @@ def rows(nests: list[list[scf.ForOp]]) -> bool:
         bounds = constant_bounds(op) if isinstance(op, scf.ForOp) else None
         if bounds is None:
             return False
-        if _combiner(op) is not None:  # pyright: ignore[reportArgumentType]
-            long = long or trip_count(*bounds) >= MIN_ROW
+        if _combiner(op) is not None and (  # pyright: ignore[reportArgumentType]
+                len(levels(op)) == 1 or points(nests[0]) <= MAX_NEST_POINTS):  # pyright: ignore[reportArgumentType]
+            long = long or elements(op) >= MIN_ROW  # pyright: ignore[reportArgumentType]
         elif not independent(op):  # pyright: ignore[reportArgumentType]
             return False
     return long
@@ -96,8 +141,7 @@ def rows(nests: list[list[scf.ForOp]]) -> bool:
 def threads_for(nests: list[list[scf.ForOp]], block_size: int) -> int:
     """The block's threads: a power of two, at least a warp, at most `block_size`
     and not beyond the longest loop of the row."""
-    longest = max(trip_count(*constant_bounds(op)) for op in steps(nests)  # pyright: ignore
-                  if isinstance(op, scf.ForOp))
+    longest = max(elements(op) for op in steps(nests) if isinstance(op, scf.ForOp))
     threads = WARP
     while threads < min(block_size, longest):
         threads *= 2
@@ -146,26 +190,16 @@ def _split(loop: scf.ForOp, mapping: dict[SSAValue, SSAValue], tid: SSAValue, th
            partials: SSAValue, barrier) -> None:
     """`loop` with its iterations spread over the block's threads; a
     reduction's total, through the workgroup tree, in every thread."""
-    lb, ub, step = constant_bounds(loop)  # pyright: ignore[reportGeneralTypeIssues]
-    offset = add(arith.MuliOp(tid, index(step))).results[0]
-    start = add(arith.AddiOp(offset, index(lb))).results[0]
     combine = _combiner(loop)
     identity = None
     if combine is not None:
         identity = add(arith.ConstantOp(FloatAttr(IDENTITY[type(combine)], f32))).results[0]
-    body = Block(arg_types=[IndexType()] + ([f32] if combine is not None else []))
-    split = scf.ForOp(start, index(ub), index(step * threads), [identity] if identity is not None else [],
-                      Region(body))
-    inner = dict(mapping)
-    inner.update(zip(loop.body.block.args, body.args))
-    for op in loop.body.block.ops:
-        copy = op.clone(value_mapper=inner)
-        body.add_op(copy)
-        inner.update(zip(op.results, copy.results))
-    add(split)
+    if len(levels(loop)) > 1:
+        value = _flattened(loop, mapping, tid, threads, add, index, identity)  # pyright: ignore[reportArgumentType]
+    else:
+        value = _strided(loop, mapping, tid, threads, add, index, identity)
     if combine is None:
         return
-    value = split.results[0]
     if threads > WARP:  # through workgroup memory down to a warp's partials
         add(memref.StoreOp.get(value, partials, [tid]))
         barrier()
@@ -208,6 +242,48 @@ def _split(loop: scf.ForOp, mapping: dict[SSAValue, SSAValue], tid: SSAValue, th
     result = add(type(combine)(initial, total)).results[0]
     add(gpu.BarrierOp())
     mapping[loop.results[0]] = result
+
+
+def _strided(loop: scf.ForOp, mapping: dict[SSAValue, SSAValue], tid: SSAValue, threads: int, add, index,
+             identity: SSAValue | None) -> SSAValue | None:
+    """`loop`, thread t taking iterations t, t + T, ...: its partial, if it carries one."""
+    lb, ub, step = constant_bounds(loop)  # pyright: ignore[reportGeneralTypeIssues]
+    offset = add(arith.MuliOp(tid, index(step))).results[0]
+    start = add(arith.AddiOp(offset, index(lb))).results[0]
+    body = Block(arg_types=[IndexType()] + ([f32] if identity is not None else []))
+    split = scf.ForOp(start, index(ub), index(step * threads), [identity] if identity is not None else [],
+                      Region(body))
+    inner = dict(mapping)
+    inner.update(zip(loop.body.block.args, body.args))
+    for op in loop.body.block.ops:
+        copy = op.clone(value_mapper=inner)
+        body.add_op(copy)
+        inner.update(zip(op.results, copy.results))
+    add(split)
+    return split.results[0] if identity is not None else None
+
+
+def _flattened(loop: scf.ForOp, mapping: dict[SSAValue, SSAValue], tid: SSAValue, threads: int, add, index,
+               identity: SSAValue) -> SSAValue:
+    """A reduction nest's iterations as one sequence, thread t taking t,
+    t + T, ..., each split back into the levels' induction variables: the
+    thread's partial."""
+    nest = levels(loop)
+    built = Block()
+    body, inner = point_loop(built, nest, tid, index(threads), elements(loop), mapping, carried=identity,
+                             what="element")
+    for level in nest:
+        inner[level.body.block.args[1]] = body.args[1]
+        for op in level.body.block.ops:
+            if level is nest[-1] or (op is not level.body.block.last_op and not isinstance(op, scf.ForOp)):
+                copy = op.clone(value_mapper=inner)
+                body.add_op(copy)
+                inner.update(zip(op.results, copy.results))
+    ops = list(built.ops)
+    for op in ops:
+        op.detach()
+        add(op)
+    return ops[-1].results[0]  # the loop's
 
 
 def partial_buffer(body: Block, threads: int) -> SSAValue:

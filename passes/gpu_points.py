@@ -50,20 +50,23 @@ def fused_ivs(nests: list[list[scf.ForOp]], mapping: dict[SSAValue, SSAValue]) -
 
 
 def point_loop(body: Block, nest: list[scf.ForOp], start: SSAValue, stride: SSAValue, count: int,
-               mapping: dict[SSAValue, SSAValue], lanes: int = 1) -> tuple[Block, dict[SSAValue, SSAValue]]:
+               mapping: dict[SSAValue, SSAValue], lanes: int = 1, carried: SSAValue | None = None,
+               what: str = "point") -> tuple[Block, dict[SSAValue, SSAValue]]:
     """`for (p = start; p < count; p += stride)` appended to `body`, with each
     point split into the induction variables of `nest` by remainder and
     division: the loop's body (to be filled and closed with a yield) and
     `mapping` extended with those induction variables. A point of `lanes`
     lanes stands for that many consecutive values of the innermost one,
-    which it holds the first of."""
-    start.name_hint, stride.name_hint = start.name_hint or "first_point", stride.name_hint or "point_stride"
+    which it holds the first of. The loop carries `carried`, if given (its
+    value in the body is the body's second argument); `what` names the
+    points in the printed code."""
+    start.name_hint, stride.name_hint = start.name_hint or f"first_{what}", stride.name_hint or f"{what}_stride"
     end = arith.ConstantOp(IntegerAttr(count, IndexType()))
-    end.result.name_hint = "points"
+    end.result.name_hint = f"{what}s"
     body.add_op(end)
-    point_block = Block(arg_types=[IndexType()])
-    point_block.args[0].name_hint = "point"
-    body.add_op(scf.ForOp(start, end.result, stride, [], Region(point_block)))
+    point_block = Block(arg_types=[IndexType()] + ([carried.type] if carried is not None else []))
+    point_block.args[0].name_hint = what
+    body.add_op(scf.ForOp(start, end.result, stride, [carried] if carried is not None else [], Region(point_block)))
     rest: SSAValue = point_block.args[0]
     ops: list[Operation] = []
     ivs: dict[scf.ForOp, SSAValue] = {}

@@ -17,12 +17,14 @@ kernel of the module's `gpu.module @pelemay_kernels`:
   remainder. The rest of the nest runs sequentially inside each point;
 - an f32 matmul nest becomes a tiled kernel (passes/gpu_tiled_matmul.py),
   so does a convolution of one group as an implicit GEMM
-  (passes/gpu_conv_gemm.py), and a nest whose points reduce long rows a kernel of a block a point
-  (passes/gpu_block_reduce.py), and an elementwise kernel whose accesses
+  (passes/gpu_conv_gemm.py), and a nest whose points reduce long rows
+  (along one axis or several, a reduction over all axes being one point)
+  a kernel of a block a point (passes/gpu_block_reduce.py), and an elementwise kernel whose accesses
   are provably 16-byte aligned takes four elements a point
   (passes/gpu_vectors.py): the rule of each is decided here, once;
-- a nest whose outer loop is not independent (a reduction to a scalar), and
-  each run of top-level loads and stores, runs in a kernel of one thread.
+- a nest without a parallel loop that is no such reduction (a short
+  reduction to a scalar), and each run of top-level loads and stores, runs
+  in a kernel of one thread.
   Ops that use a kernel's results join it, so no value crosses from device
   to host.
 

@@ -8,7 +8,8 @@ no CUDA binding. The emulator (`EMULATOR_HEADER`, given to the compiler as
 launch's blocks one after another and the threads of a block in lock-step
 between barriers: each thread is a fiber (ucontext) that runs until it
 reaches `__syncthreads()` or ends, the last thread first in one block and
-the first thread first in the next, and the block's `__shared__` memory is
+the first thread first in the next (each launch starting with the other
+order than the launch before), and the block's `__shared__` memory is
 one buffer; at `__shfl_down_sync`/`__shfl_xor_sync` a warp's lanes wait
 for each other the same way and exchange values. A kernel whose threads
 depended on an order the GPU does not promise (a missing barrier) reads
@@ -131,7 +132,8 @@ inline cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
  * its warp) or ends, and none goes on before all it waits for have come.
  * Blocks run from the last; their threads last first in the first block,
  * first first in the next, and so on, so that a kernel relying on either
- * order fails. A warp whose first lane to run ends without waiting runs its
+ * order fails; each launch starts with the other order than the launch
+ * before, so a kernel of one block meets both in two launches. A warp whose first lane to run ends without waiting runs its
  * other lanes directly (no fiber); a wait met then, or one that not every
  * thread it waits for reaches, fails the launch, as it would hang or
  * misbehave on a GPU. */
@@ -150,6 +152,7 @@ inline bool pelemay_direct = false;
 inline const std::function<void()> *pelemay_body = nullptr;
 inline constexpr size_t pelemay_stack_bytes = 256 * 1024;
 inline constexpr unsigned pelemay_warp = 32;
+inline bool pelemay_starts_reversed = true; /* the order of the next launch's first block */
 
 /* Where a thread waits for others: false (and the launch fails) when it
  * runs directly, its block's first thread having ended without waiting. */
@@ -303,9 +306,11 @@ void pelemay_emulate_launch(long blocks, long threads, cudaStream_t, Kernel kern
     pelemay_body = &body;
     pelemay_fiber *fibers = new pelemay_fiber[threads];
     char *stacks = (char *)std::malloc((size_t)threads * pelemay_stack_bytes);
+    bool starts_reversed = pelemay_starts_reversed;
+    pelemay_starts_reversed = !starts_reversed;
     for (long block = blocks - 1; block >= 0; --block) {
         blockIdx = {(unsigned)block, 0u, 0u};
-        bool reverse = (blocks - 1 - block) % 2 == 0;
+        bool reverse = ((blocks - 1 - block) % 2 == 0) == starts_reversed;
         for (long t = 0; t < threads; ++t) {
             fibers[t].started = fibers[t].done = false;
         }

@@ -394,14 +394,22 @@ def test_few_filters_keep_a_thread_an_output():
 # --- row reductions, a block a row ----------------------------------------------------------
 
 
+def reduction(op: str, shape: tuple[int, ...], axes: tuple[int, ...]) -> ir.ModuleOp:
+    """One ptensor reduction of an input of `shape` over `axes`."""
+    kept = "x".join(str(d) for k, d in enumerate(shape) if k not in axes)
+    x, out = "tensor<" + "x".join(map(str, shape)) + "xf32>", f"tensor<{kept}xf32>" if kept else "tensor<f32>"
+    line = f"%y = ptensor.{op} %x {{axes = array<i64: {', '.join(map(str, axes))}>}} : {x} -> {out}"
+    return ir.parse(f"builtin.module {{\n  func.func @row(%x: {x}) -> {out} {{\n"
+                    f"    {line}\n    func.return %y : {out}\n  }}\n}}\n")
+
+
 def row_program(op: str, rows: int, length: int) -> ir.ModuleOp:
     """One ptensor op reducing (or normalising) each row of a rows x length input."""
-    if op == "softmax":
-        line, out = f"%y = ptensor.softmax %x {{axis = -1 : i64}} : tensor<{rows}x{length}xf32> -> tensor<{rows}x{length}xf32>", f"{rows}x{length}"
-    else:
-        line, out = f"%y = ptensor.{op} %x {{axes = array<i64: 1>}} : tensor<{rows}x{length}xf32> -> tensor<{rows}xf32>", f"{rows}"
-    return ir.parse(f"builtin.module {{\n  func.func @row(%x: tensor<{rows}x{length}xf32>) -> tensor<{out}xf32> {{\n"
-                    f"    {line}\n    func.return %y : tensor<{out}xf32>\n  }}\n}}\n")
+    if op != "softmax":
+        return reduction(op, (rows, length), (1,))
+    line = f"%y = ptensor.softmax %x {{axis = -1 : i64}} : tensor<{rows}x{length}xf32> -> tensor<{rows}x{length}xf32>"
+    return ir.parse(f"builtin.module {{\n  func.func @row(%x: tensor<{rows}x{length}xf32>) -> tensor<{rows}x{length}xf32> {{\n"
+                    f"    {line}\n    func.return %y : tensor<{rows}x{length}xf32>\n  }}\n}}\n")
 
 
 @pytest.mark.parametrize("op", ("reduce_sum", "reduce_max", "reduce_min", "reduce_mean", "softmax"))
@@ -419,6 +427,42 @@ def test_row_reductions_take_a_block_a_row(op, rows, length):
     assert_close(got[0], reference.evaluate(source_module, [x])[0], f"{op} of {rows}x{length}")
 
 
+WHOLE = {"37x129 to one": ((37, 129), (0, 1)), "3x5x7x11 to one": ((3, 5, 7, 11), (0, 1, 2, 3)),
+         "40x50x3 to 3": ((40, 50, 3), (0, 1))}
+"""Reductions over several axes: all of them (one point), or the leading
+ones, leaving few points."""
+
+
+@pytest.mark.parametrize("op", ("reduce_sum", "reduce_max", "reduce_min", "reduce_mean"))
+@pytest.mark.parametrize("shape, axes", WHOLE.values(), ids=WHOLE.keys())
+def test_reductions_over_several_axes_split_them_over_a_block(op, shape, axes):
+    """Each point takes a block whose threads split the reduced elements,
+    flattened into one sequence, and combine their partials by the tree
+    and the shuffles: a total of one point is no longer one thread."""
+    module = api.lower_to_cuda(reduction(op, shape, axes))
+    header, source = cuda.emit_cuda(module)
+    assert "__shared__ float partials[" in source and "__syncthreads();" in source and "__shfl_down_sync" in source
+    (blocks, threads), = re.findall(r"^    PELEMAY_CUDA_LAUNCH\(\w+, (\d+), (\d+),", source, re.M)
+    assert int(blocks) == np.prod([d for k, d in enumerate(shape) if k not in axes]) and int(threads) == 256
+    for report in cudabuild.check_build(header, source, "row", "sm_90").values():
+        assert report.spill_stores == report.spill_loads == report.stack_bytes == 0, report
+    program = cudabuild.compile_module(module, emulate=True)
+    rng = np.random.default_rng(4)
+    for special in (False, True) if op in ("reduce_max", "reduce_min") else (False,):  # NaN wins, as on a CPU
+        x = random_array(rng, shape, "f32", special=special)
+        assert_close(program(x)[0], reference.evaluate(reduction(op, shape, axes), [x])[0],
+                     f"{op} of {shape} over {axes}")
+
+
+def test_short_reductions_over_several_axes_and_many_of_them_keep_one_thread():
+    """A total of 20 elements is one thread's; so is each of 200 sums of
+    7x7 (as a global average pooling's), a thread a point."""
+    source = cuda.emit_cuda(api.lower_to_cuda(reduction("reduce_sum", (4, 5), (0, 1))))[1]
+    assert "__shared__" not in source and "PELEMAY_CUDA_LAUNCH(pelemay_row_kernel_0, 1, 1," in source
+    source = cuda.emit_cuda(api.lower_to_cuda(reduction("reduce_mean", (7, 7, 200), (0, 1))))[1]
+    assert "__shared__" not in source and "PELEMAY_CUDA_LAUNCH(pelemay_row_kernel_0, 1, 224," in source
+
+
 def test_short_rows_keep_one_thread_a_row():
     source = cuda.emit_cuda(api.lower_to_cuda(row_program("reduce_sum", 64, 16)))[1]
     assert "__shared__" not in source and "__syncthreads" not in source
@@ -426,21 +470,32 @@ def test_short_rows_keep_one_thread_a_row():
 
 @pytest.mark.parametrize("program", (lambda: dense(100, 40, 70, True), lambda: conv(*CONVS["3x3 pad 1"]),
                                      lambda: row_program("reduce_sum", 3, 1000),
-                                     lambda: row_program("softmax", 2, 300)),
-                         ids=("matmul", "conv", "reduce_sum", "softmax"))
+                                     lambda: row_program("softmax", 2, 300),
+                                     lambda: reduction("reduce_sum", *WHOLE["37x129 to one"]),
+                                     lambda: reduction("reduce_mean", *WHOLE["3x5x7x11 to one"]),
+                                     lambda: reduction("reduce_max", *WHOLE["40x50x3 to 3"])),
+                         ids=("matmul", "conv", "reduce_sum", "softmax", "sum to one", "mean to one", "max to 3"))
 def test_kernels_without_their_barriers_fail_on_the_emulator(program):
     """The emulator catches a missing barrier: the same kernels with their
-    gpu.barrier ops erased read what other threads have not yet written."""
+    gpu.barrier ops erased read what other threads have not yet written.
+    Each runs twice, on other inputs, so that a launch of one block meets
+    both of the emulator's orders (and not the workgroup memory its last
+    run left right)."""
     module = api.lower_to_cuda(program())
     barriers = [op for op in module.walk() if op.name == "gpu.barrier"]
     assert barriers
-    got, want = run_emulated(module, program())
-    assert_close(got[0], want[0], "with its barriers")
+    fn = reference.entry_function(program())
+    rng = np.random.default_rng(1)
+    inputs = [[random_array(rng, a.type.get_shape(), "f32") for a in fn.body.block.args] for _ in range(2)]
+    wants = [reference.evaluate(program(), x)[0] for x in inputs]
+    run = cudabuild.compile_module(module, emulate=True)
+    for x, want in zip(inputs, wants):
+        assert_close(run(*x)[0], want, "with its barriers")
     for op in barriers:
         op.detach()
         op.erase()
-    got, want = run_emulated(module, program())
-    assert not np.allclose(got[0], want[0], rtol=1e-3, atol=1e-3)
+    run = cudabuild.compile_module(module, emulate=True)
+    assert not all(np.allclose(run(*x)[0], want, rtol=1e-3, atol=1e-3) for x, want in zip(inputs, wants))
 
 
 # --- on a GPU (pytest -m gpu) -----------------------------------------------------------

@@ -18,7 +18,7 @@
 // CHECK:      #define PELEMAY_CUDA_LAUNCH(kernel, blocks, threads, stream, ...) kernel<<<(blocks), (threads), 0, (stream)>>>(__VA_ARGS__)
 // CHECK:      static __host__ __device__ inline ptrdiff_t pl_muli_index(ptrdiff_t a, ptrdiff_t b)
 // CHECK:      static __device__ const float c[8] = {
-// CHECK:      /* ptensor.mul+ptensor.relu at {{.*}}cuda.mlir:[[# @LINE + 25]]:3 */
+// CHECK:      /* ptensor.mul+ptensor.relu at {{.*}}cuda.mlir:[[# @LINE + 28]]:3 */
 // CHECK-NEXT: static __global__ void __launch_bounds__(32) pelemay_scale_kernel_0(const float *const x, float *const out0)
 // CHECK:          const ptrdiff_t [[BLOCK:.*]] = (ptrdiff_t)blockIdx.x;
 // CHECK-NEXT:     const ptrdiff_t [[DIM:.*]] = (ptrdiff_t)blockDim.x;
@@ -27,15 +27,18 @@
 // CHECK:          for (ptrdiff_t point = first_point; point < 32; point += point_stride) {
 // CHECK:              out0[[[ROW:.*]] * 8 + [[COL:.*]]] = [[PRODUCT:.*]];
 // CHECK:              out0[[[ROW]] * 8 + [[COL]]] = [[RELU:.*]];
+// The sum of all 32 elements, one point, takes a block of 32 threads: one
+// element each, added by shuffles down.
 // CHECK:      /* ptensor.reduce_sum at
-// CHECK-NEXT: static __global__ void pelemay_scale_kernel_1(float *const out0, float *const out1)
-// CHECK-NOT:      threadIdx
+// CHECK-NEXT: static __global__ void __launch_bounds__(32) pelemay_scale_kernel_1(float *const out0, float *const out1)
+// CHECK:              for (ptrdiff_t element = tid; element < 32; element += 32) {
+// CHECK:                  const float {{.*}} = __shfl_down_sync(0xffffffffu, acc, 16);
 // CHECK:      int scale_run_cuda(const void *weights, const float *x, float *out0, float *out1, void *arena, cudaStream_t stream)
 // CHECK:          PELEMAY_CUDA_LAUNCH(pelemay_scale_kernel_0, 1, 32, stream, x, out0);
 // CHECK-NEXT:     if (cudaGetLastError() != cudaSuccess) {
 // CHECK-NEXT:         return PELEMAY_ERR_LAUNCH;
 // CHECK-NEXT:     }
-// CHECK:          PELEMAY_CUDA_LAUNCH(pelemay_scale_kernel_1, 1, 1, stream, out0, out1);
+// CHECK:          PELEMAY_CUDA_LAUNCH(pelemay_scale_kernel_1, 1, 32, stream, out0, out1);
 // CHECK:          return PELEMAY_OK;
 
 // SM80: /* Build with nvcc -arch=sm_80 (docs/cuda.md). */
