@@ -13,6 +13,7 @@ from pelemay_ir import cbuild, files, ir
 from pelemay_ir.targets import c
 from pelemay_ir.targets import c_harness
 from pelemay_ir.targets import c_header
+from test_llvm_vectors import nan_max
 
 STRICT = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
 
@@ -460,13 +461,6 @@ func.func @minmax(%a: memref<12xf32>, %b: memref<12xf32>, %c: memref<12xf64>, %d
 """
 
 
-def _ieee_minmax(a: np.ndarray, b: np.ndarray, is_max: bool) -> np.ndarray:
-    """maximumf / minimumf: NaN if either is NaN, and -0 < +0."""
-    pick = np.where(a > b, a, b) if is_max else np.where(a < b, a, b)
-    tie = np.where(np.signbit(a), b, a) if is_max else np.where(np.signbit(a), a, b)
-    return np.where(np.isnan(a) | np.isnan(b), np.nan, np.where(a == b, tie, pick)).astype(a.dtype)
-
-
 @pytest.mark.parametrize("machine,instruction", [("aarch64", True), ("armv7", False), ("host", False)])
 @pytest.mark.parametrize("emit", ["c", "llvm"])
 def test_scalar_maximumf_minimumf_on_each_machine(emit, machine, instruction):
@@ -489,7 +483,7 @@ def test_scalar_maximumf_minimumf_on_each_machine(emit, machine, instruction):
     run = cross.run_llvm if emit == "llvm" else cross.run
     outs = run(module, machine, [a, b, wide_a, wide_b])
     for got, x, y, is_max in zip(outs, [a, a, wide_a, wide_a], [b, b, wide_b, wide_b], [True, False, True, False]):
-        want = _ieee_minmax(x, y, is_max)
+        want = nan_max(x, y, is_max)
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(np.signbit(got[~np.isnan(got)]), np.signbit(want[~np.isnan(want)]))

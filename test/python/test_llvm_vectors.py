@@ -52,7 +52,7 @@ def nan_max(a: np.ndarray, b: np.ndarray, is_max: bool = True) -> np.ndarray:
     pick = np.where(a > b, a, b) if is_max else np.where(a < b, a, b)
     tie = (np.where(np.signbit(a), b, a) if is_max else np.where(np.signbit(a), a, b))
     r = np.where(a == b, tie, pick)
-    return np.where(np.isnan(a) | np.isnan(b), np.float32(np.nan), r).astype(np.float32)
+    return np.where(np.isnan(a) | np.isnan(b), np.nan, r).astype(np.result_type(a, b))
 
 
 def fused(a: np.ndarray, b: np.ndarray, c: np.ndarray, dtype=np.float32) -> np.ndarray:
