@@ -469,7 +469,8 @@ class NativeCall:
         self.pointers = [a.ctypes.data for a in (*self.inputs, *self.outputs, self.arena)]
         if iface.external_weights:
             self.weights = aligned(iface.weights_bytes, iface.weights_align)
-            self.weights[:] = np.frombuffer(bytes(weights_blob), dtype=np.uint8)
+            own = getattr(program, "weights", None)  # packed at compile time: the program's own file
+            self.weights[:] = np.frombuffer(bytes(own if own is not None else weights_blob), dtype=np.uint8)
             self.pointers.insert(0, self.weights.ctypes.data)
 
     def __call__(self) -> None:

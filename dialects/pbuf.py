@@ -281,7 +281,8 @@ class PackedMatmulOp(DestinationOp):
 
     The scratch (panels of C columns, each K rows of C floats; see
     passes/pack_operands.py) is an operand so that plan-memory keeps it alive
-    exactly while the matmul runs. It is not an input: `inputs_` is (A, B),
+    exactly while the matmul runs; a `pbuf.weight` there is B packed at
+    compile time, all of its blocks. It is not an input: `inputs_` is (A, B),
     and every kernel that ignores the scratch computes the plain matmul.
     """
 

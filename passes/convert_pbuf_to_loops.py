@@ -242,6 +242,43 @@ def _weights_bytes(module: ModuleOp) -> int:
         return end
 
 
+def _compact_derived_weights(module: ModuleOp) -> None:
+    """A weights file a pass made (weights.derive) holds only what the code
+    reads: weights nothing uses any more (a B that the kernel reads packed)
+    are dropped and the others laid out again, each range of the old file
+    that they read copied once from a 64-byte boundary, so that every weight
+    keeps its alignment."""
+    unused = [o for o in module.walk() if isinstance(o, pbuf.ReshapeOp | pbuf.WeightOp) and not o.result.uses]
+    while unused:
+        dead = unused.pop()
+        source = dead.source.owner if isinstance(dead, pbuf.ReshapeOp) else None
+        dead.detach()
+        dead.erase()
+        if isinstance(source, pbuf.ReshapeOp | pbuf.WeightOp) and not source.result.uses:
+            unused.append(source)
+    live = [o for o in module.walk() if isinstance(o, pbuf.WeightOp)]
+    try:
+        blob = np.frombuffer(bytes(weights.blob_of(module)), dtype=np.uint8)
+    except weights.WeightsError as e:
+        raise CompileError(str(e), location_of(module)) from None
+    ranges: list[list[int]] = []
+    for start, end in sorted(
+        (o.offset.value.data, o.offset.value.data + pbuf.buffer_bytes(o.result.type)) for o in live  # pyright: ignore
+    ):
+        start -= start % weights.WEIGHT_ALIGN
+        if ranges and start <= ranges[-1][1]:
+            ranges[-1][1] = max(ranges[-1][1], end)
+        else:
+            ranges.append([start, end])
+    writer = weights.WeightsWriter()
+    moved = [(start, end, writer.add(blob[start:end])) for start, end in ranges]
+    for o in live:
+        at = o.offset.value.data
+        start, _, new = next(r for r in moved if r[0] <= at < r[1] or r[0] == at)
+        o.properties["offset"] = IntegerAttr(at - start + new, i64)
+    weights.derive(module, writer.blob())
+
+
 class _FunctionLowering:
     def __init__(self, module: ModuleOp, function: func.FuncOp, mode: str, globals_: _Globals, weights_bytes: int):
         self.module = module
@@ -416,6 +453,8 @@ class ConvertPbufToLoopsPass(ModulePass):
         functions = [f for f in op.ops if isinstance(f, func.FuncOp) and f.body.blocks]
         for function in functions:
             _check_lowerable(function)
+        if weights.derived(op):
+            _compact_derived_weights(op)
         globals_ = _Globals(op)
         weights_bytes = _weights_bytes(op)
         for function in functions:

@@ -1,4 +1,5 @@
-"""pack-operands{target=T}: give the f32 matmuls that pack B a scratch buffer.
+"""pack-operands{target=T weights=true}: give the f32 matmuls that pack B a
+scratch buffer, or B packed at compile time when it is a weight.
 
 The vector matmul kernel (vector_matmul.py) copies each cache panel of B's
 columns into a contiguous scratch, laid out block after block (K rows of
@@ -22,17 +23,27 @@ iterations share the scratch) and parallelize splits the packing copy and
 the row blocks inside each panel.
 `force=true` packs every matmul the kernel can pack, whatever the cost
 model says (to test the kernel at small shapes).
+
+When B is a weight (through reshapes) in whole blocks of columns and the
+module's weights are at hand, there is no scratch and no copy at run time:
+B is packed here, all of its blocks, into a weight appended to the module's
+weights (which become the program's own, weights.derive), and that weight is
+the packed matmul's fourth operand. `weights=false` leaves the weights file
+as it is.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import MemRefType, ModuleOp, f32
+from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 
+from pelemay_ir import weights
 from pelemay_ir.dialects import pbuf
 from pelemay_ir.dialects import ptensor as pt
 from pelemay_ir.ir import CompileError, location_of
@@ -52,7 +63,60 @@ def _scratch_name(matmul: pbuf.DestinationOp) -> str:
     return f"{base or 'matmul'}.packed_b"
 
 
-def pack_function(function: func.FuncOp, vectors: Vectors, force: bool) -> None:
+class WeightPacker:
+    """Packs weights at compile time: each packed copy is appended to the
+    module's weights (a derived file, weights.derive), once per weight and
+    block width however many matmuls read it."""
+
+    def __init__(self, module: ModuleOp, blob: bytes | np.ndarray):
+        self.module = module
+        self.blob = blob
+        self.extra: list[bytes] = []
+        self.end = len(blob)
+        self.made: dict[tuple[int, int, int, int], tuple[int, str]] = {}  # (offset, K, N, columns) -> (offset, key)
+
+    def pack(self, weight: pbuf.WeightOp, k: int, n: int, columns: int) -> pbuf.WeightOp:
+        """A weight holding B (the weight's bytes seen as K x N) in blocks of
+        `columns` columns, block after block, each its K rows of `columns`
+        floats: the kernel's panel layout."""
+        at = weight.offset.value.data
+        if (at, k, n, columns) not in self.made:
+            b = np.frombuffer(self.blob, dtype="<f4", count=k * n, offset=at).reshape(k, n)
+            packed = np.ascontiguousarray(b.reshape(k, n // columns, columns).transpose(1, 0, 2))
+            pad = -self.end % weights.WEIGHT_ALIGN
+            self.extra += [b"\0" * pad, packed.astype("<f4").tobytes()]
+            self.made[at, k, n, columns] = (self.end + pad, f"{weight.key.data}.packed{columns}")
+            self.end += pad + packed.nbytes
+        offset, key = self.made[at, k, n, columns]
+        packed_op = pbuf.WeightOp(key, offset, MemRefType(f32, (n // columns, k, columns)))
+        packed_op.location = weight.location
+        packed_op.result.name_hint = f"{weight.result.name_hint or 'w'}_packed"
+        return packed_op
+
+    def finish(self) -> None:
+        if self.extra:
+            weights.derive(self.module, b"".join([bytes(self.blob), *self.extra]))
+
+
+def _packer(module: ModuleOp) -> WeightPacker | None:
+    """The packer of the module's weights, or None when they are not at hand
+    (B is then packed at run time, or read in place)."""
+    if not any(isinstance(op, pbuf.WeightOp) for op in module.walk()):
+        return None
+    try:
+        return WeightPacker(module, weights.blob_of(module))
+    except weights.WeightsError:
+        return None
+
+
+def _weight_under(value: SSAValue) -> pbuf.WeightOp | None:
+    """The weight whose bytes `value` is, through reshapes (a 1x1 filter seen as a matrix)."""
+    while isinstance(value.owner, pbuf.ReshapeOp):
+        value = value.owner.source
+    return value.owner if isinstance(value.owner, pbuf.WeightOp) else None
+
+
+def pack_function(function: func.FuncOp, vectors: Vectors, force: bool, packer: WeightPacker | None) -> None:
     for op in [o for o in function.body.block.ops if type(o) is MATMUL]:
         assert isinstance(op, pbuf.DestinationOp)
         a, b = op.inputs_
@@ -61,15 +125,22 @@ def pack_function(function: func.FuncOp, vectors: Vectors, force: bool) -> None:
         m, k = shape_of(a)[-2:]
         n = shape_of(b)[-1]
         shape = packed_b_shape(vectors, m, k, n)
-        if shape is None or not (force or packs_b(vectors, m, k, n)):
+        if shape is None:
             continue
-        name = _scratch_name(op)
-        scratch = pbuf.AllocOp(name, MemRefType(f32, shape))
-        scratch.location = op.location
-        scratch.result.name_hint = name
+        block = function.body.block
+        weight = _weight_under(b)
+        packs = force or packs_b(vectors, m, k, n)
+        if packs and packer is not None and weight is not None and len(shape_of(b)) == 2 and n % shape[2] == 0:
+            scratch = packer.pack(weight, k, n, shape[2])
+        elif packs:
+            name = _scratch_name(op)
+            scratch = pbuf.AllocOp(name, MemRefType(f32, shape))
+            scratch.result.name_hint = name
+            scratch.location = op.location
+        else:
+            continue
         packed = pbuf.PackedMatmulOp.build([a, b, scratch.result], op.output_, attributes=dict(op.attributes))
         packed.location = op.location
-        block = function.body.block
         block.insert_op_before(scratch, op)
         block.insert_op_before(packed, op)
         block.erase_op(op)
@@ -77,12 +148,13 @@ def pack_function(function: func.FuncOp, vectors: Vectors, force: bool) -> None:
 
 @dataclass(frozen=True)
 class PackOperandsPass(ModulePass):
-    """f32 pbuf.matmul -> pbuf.packed_matmul with a scratch alloc, where packing B pays."""
+    """f32 pbuf.matmul -> pbuf.packed_matmul with a scratch alloc or a packed weight, where packing B pays."""
 
     name = PASS_NAME
 
     target: str = "host"
     force: bool = False
+    weights: bool = True
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         vectors = vector_unit(
@@ -98,5 +170,8 @@ class PackOperandsPass(ModulePass):
                 raise CompileError(
                     f"'{node.name}' is a tensor op; run bufferize before {PASS_NAME}", location_of(node)
                 )
+        packer = _packer(op) if self.weights else None
         for function in [f for f in op.ops if isinstance(f, func.FuncOp) and f.body.blocks]:
-            pack_function(function, vectors, self.force)
+            pack_function(function, vectors, self.force, packer)
+        if packer is not None:
+            packer.finish()

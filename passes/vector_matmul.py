@@ -88,6 +88,8 @@ def _scratch_of(op: pbuf.DestinationOp, chain: Chain, vectors: Vectors, m: int, 
     if not isinstance(op, pbuf.PackedMatmulOp):
         return None
     want = packed_b_shape(vectors, m, k, n)
+    if want is not None and isinstance(op.scratch.owner, pbuf.WeightOp):  # packed at compile time: all of B's full blocks
+        want = ((n - n % want[2]) // want[2], k, want[2])
     have = shape_of(op.scratch)
     if want != have:
         raise CompileError(
@@ -127,8 +129,9 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
     full_columns = n - n % block_columns
     vector_columns = n - n % lanes
     scratch = _scratch_of(op, chain, vectors, m, k_size, n)
+    prepacked = scratch is not None and isinstance(scratch.owner, pbuf.WeightOp)
     overlapping_tail = _rereadable(op, chain)
-    if scratch is not None:
+    if scratch is not None and not prepacked:
         panel = shape_of(scratch)[0] * block_columns
 
     def per_batch(batch: list[SSAValue]) -> None:
@@ -183,12 +186,14 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 
         def packed_panel(jc: Index) -> None:
             """Copy the panel of B's columns from jc into the scratch, block
-            after block, then sweep it with every row block."""
+            after block (unless B was packed at compile time), then sweep it
+            with every row block."""
             assert scratch is not None
             if full_columns % panel == 0:  # the scratch's panel never exceeds the full columns
                 count: Index = panel // block_columns
             else:  # the last panel is narrower
                 count = em.div(em.sub(em.min_(em.add(jc, panel), full_columns), jc), block_columns)
+            first: Index = em.div(jc, block_columns) if prepacked else 0
 
             def pack_row(k: SSAValue, _) -> None:
                 def pack_block(jb: SSAValue, _) -> None:
@@ -199,12 +204,14 @@ def matmul(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Vec
 
                 em.for_(0, count, pack_block)
 
-            em.for_(0, k_size, pack_row)
+            if not prepacked:
+                em.for_(0, k_size, pack_row)
 
             def packed_blocks(i0: Index, rows: int) -> None:
                 def block(jb: SSAValue, _) -> None:
                     j0 = em.add(jc, em.mul(jb, block_columns))
-                    tile(i0, j0, rows, block_vectors, lambda k, v: em.vload(scratch, [jb, k, v * lanes]))
+                    packed = em.add(first, jb)
+                    tile(i0, j0, rows, block_vectors, lambda k, v: em.vload(scratch, [packed, k, v * lanes]))
 
                 em.for_(0, count, block)
 

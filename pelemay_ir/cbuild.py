@@ -173,6 +173,11 @@ class CompiledProgram:
             raise RunError(f"{iface.run} returned {rc} ({RETURN_CODES.get(rc, 'unknown code')})")
         return outputs
 
+    @property
+    def weights(self) -> np.ndarray | None:
+        """The weights the run function is given (external weights), aligned as it requires."""
+        return self._weights
+
     def call_raw(self, *pointers: int | None) -> int:
         """Call the run function with raw addresses (for testing its checks)."""
         return self._run(*pointers)

@@ -87,7 +87,7 @@ class Driver:
             )
         self.target = target
         self.failed = False
-        self.weight_copies: dict[Path, Path] = {}  # destination -> source, written with -o
+        self.weight_copies: dict[Path, Path | bytes] = {}  # destination -> source, written with -o
 
     def read_input(self) -> tuple[str, str]:
         name = self.args.input_file
@@ -136,23 +136,38 @@ class Driver:
         names a path relative to DIR. If the input's name already reaches the
         same file from DIR (an output beside the input) it stays; otherwise
         the weights are copied to DIR/M.weights and the attribute names that,
-        so the output travels as a pair like `-t c`'s M.c and M.h."""
+        so the output travels as a pair like `-t c`'s M.c and M.h. Weights a
+        pass made (packed at compile time, weights.derive) are the compiled
+        program's own: whatever the target, they are written to DIR/M.weights,
+        and without -o there is nowhere to put them."""
         path = self.args.output_file
+        if weights.derived(module):
+            if path in (None, "-"):
+                raise ir.CompileError(
+                    "the weights were packed at compile time into a file of the program's own; "
+                    "give -o so that it is written beside the output (or pass pack-weights=false)",
+                    ir.location_of(module),
+                )
+            self.keep_weights(module, Path(path), bytes(weights.blob_of(module)))
+            return
         if path in (None, "-") or self.target.name != "mlir":
             return
         source = weights.weights_path(module)
         if source is None or not source.is_file():
             return  # nothing to carry: no weights, or already missing in the input
-        out_dir = Path(path).resolve().parent
-        named = out_dir / module.attributes[weights.WEIGHTS_ATTR].data  # pyright: ignore
+        named = Path(path).resolve().parent / module.attributes[weights.WEIGHTS_ATTR].data  # pyright: ignore
         if named.is_file() and named.samefile(source):
             return
-        destination = out_dir / f"{Path(path).stem}.weights"
+        self.keep_weights(module, Path(path), source)
+
+    def keep_weights(self, module: ModuleOp, output: Path, source: Path | bytes) -> None:
+        """Write `source` (a file, or bytes) to OUTPUT_STEM.weights beside the output, once."""
+        destination = output.resolve().parent / f"{output.stem}.weights"
         earlier = self.weight_copies.setdefault(destination, source)
         if earlier != source:
             raise ir.CompileError(
-                f"the chunks name different weights files ('{earlier}' and '{source}') "
-                f"but -o '{path}' has room for one: write them to separate outputs",
+                f"the chunks have different weights files but -o '{output}' has room for one: "
+                "write them to separate outputs",
                 ir.location_of(module),
             )
         module.attributes[weights.WEIGHTS_ATTR] = StringAttr(destination.name)
@@ -199,7 +214,9 @@ class Driver:
             sys.stdout.write(text)
             return
         for destination, source in self.weight_copies.items():
-            if not (destination.exists() and destination.samefile(source)):
+            if isinstance(source, bytes):
+                atomic_write(destination, source)
+            elif not (destination.exists() and destination.samefile(source)):
                 atomic_write(destination, source.read_bytes())
         registry.write_output(self.target, Path(path), text)
 

@@ -13,6 +13,9 @@ passes. Options:
   machines with a vector unit (host, the ARM application cores) and false on
   the others (riscv64 rv64gc, cortex-m4), where true is an error;
 - `weights=embedded|external` (convert-pbuf-to-loops);
+- `pack-weights=true|false` (default true; pack-operands' `weights`): a
+  matmul's B that is a weight is packed at compile time into the kernel's
+  layout, in a weights file of the program's own (docs/weights.md);
 - `threads=N` (default 1): N > 1 ends the pipeline with
   `parallelize{threads=N}`, whose marked loops the printers run on N
   threads (pthreads); an error on a machine with no operating system;
@@ -64,11 +67,13 @@ class PipelineOptions:
     def __init__(self, pipeline: str, parameters: dict[str, ParameterListType]):
         self.pipeline = pipeline
         self.values = option_values(pipeline, parameters,
-                                    ("target", "weights", "vectorize", "threads", "min_work", *PLAN_OPTIONS))
+                                    ("target", "weights", "pack_weights", "vectorize", "threads", "min_work",
+                                     *PLAN_OPTIONS))
         self.target = self._choice("target", MACHINES, "host", "machines")
         self.weights = self._choice("weights", WEIGHTS_MODES, "embedded", "modes")
         vectors = machine_table.machine(self.target).vectors
         self.vectorize = self._flag("vectorize", vectors is not None)
+        self.pack_weights = self._flag("pack_weights", True)
         self.neon = self.vectorize and vectors is not None and vectors.isa == "neon"
         self.threads = self._threads()
         self.min_work = self._min_work()
@@ -132,7 +137,8 @@ def _to_loops(pipeline: str, parameters: dict[str, ParameterListType]) -> str:
         ArgSpec("canonicalize", {}),
         ArgSpec("cse", {}),
         ArgSpec("bufferize", {}),
-        *([ArgSpec("pack-operands", {"target": (options.target,)})] if options.vectorize else []),
+        *([ArgSpec("pack-operands", {"target": (options.target,), **({} if options.pack_weights else {"weights": (False,)})})]
+          if options.vectorize else []),
         options.plan_memory(),
         ArgSpec("verify-memory-plan", {}),
         *([ArgSpec("vectorize", {"target": (options.target,)})] if options.vectorize else []),

@@ -4,7 +4,8 @@ A module that uses `ptensor.weight` ops names its weights file in the module
 attribute `ptensor.weights` (a path relative to the .mlir file). The file is
 the tensors' raw little-endian row-major bytes, each starting at a multiple of
 `WEIGHT_ALIGN`; each `ptensor.weight` op gives its tensor's byte offset. The
-same file serves the C target's `weights=external` mode unchanged.
+same file serves the C target's `weights=external` mode unchanged, unless
+a pass derived the program's own from it (`derive`: B packed at compile time).
 
 Why not inline `dense<...>` or `dense_resource` blobs: 17 MB of MobileNet
 floats become 34 MB of hex text that every tool must lex and keep in memory;
@@ -17,11 +18,15 @@ import weakref
 from pathlib import Path
 
 import numpy as np
-from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType
+from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType, UnitAttr
 
 from pelemay_ir import dtypes
 
 WEIGHTS_ATTR = "ptensor.weights"
+DERIVED_ATTR = "ptensor.weights_derived"
+"""Marks a module whose weights a pass made (B packed into its kernel's
+layout): the caller passes the compiled program's weights file, not the
+model's, so it holds only what the generated code reads (compact)."""
 WEIGHT_ALIGN = 64
 
 _blobs: weakref.WeakKeyDictionary[ModuleOp, bytes | np.ndarray] = (
@@ -61,6 +66,22 @@ def attach(module: ModuleOp, blob: bytes, file_name: str | None = None) -> None:
     _blobs[module] = blob
     if file_name is not None:
         module.attributes[WEIGHTS_ATTR] = StringAttr(file_name)
+
+
+def derive(module: ModuleOp, blob: bytes) -> None:
+    """Give a module weights made from its own: held in memory, under a name of
+    their own, until written beside an output (`pelemay-opt -o`)."""
+    if not derived(module):
+        name = Path(module.attributes[WEIGHTS_ATTR].data).name  # pyright: ignore[reportAttributeAccessIssue]
+        stem = name[: -len(".weights")] if name.endswith(".weights") else name
+        module.attributes[DERIVED_ATTR] = UnitAttr()
+        attach(module, blob, f"{stem}.packed.weights")
+    else:
+        attach(module, blob)
+
+
+def derived(module: ModuleOp) -> bool:
+    return DERIVED_ATTR in module.attributes
 
 
 def remember_origin(module: ModuleOp, mlir_path: Path) -> None:

@@ -4,6 +4,7 @@ arena scratch, run against the reference on the host and under qemu."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,3 +206,83 @@ def test_a_fused_output_on_the_scratch_bytes_leaves_b_unpacked(offset, packs, mo
     a, w = _rand(rng, (67, 129)), _rand(rng, (129, 75))
     got = cbuild.compile_module(lowered, cflags=machines.machine("host").cflags)(a, w)
     _close(got, [np.maximum(a.astype(np.float64) @ w, 0).astype(np.float32)])
+
+
+# --- B packed at compile time ------------------------------------------------------------
+
+
+def dense_weights(m: int, k: int, n: int, seed: int = 0, save: Path | None = None):
+    """relu(A @ W + bias), W and the bias weights: the shape of a dense layer or a 1x1 conv."""
+    rng = np.random.default_rng(seed)
+    b = ProgramBuilder("dense")
+    a = b.argument("a", (m, k))
+    w, bias = b.weight("w", _rand(rng, (k, n))), b.weight("bias", _rand(rng, (n,)))
+    b.returns(b.relu(b.add(b.matmul(a, w), bias)))
+    if save is not None:
+        b.save(save)
+    return b.build(), [_rand(rng, (m, k))]
+
+
+def _external(target: str, force: bool = True, pack_weights: bool = True) -> str:
+    text = pipelines.pass_list("pelemay-to-c", target=target, weights="external", pack_weights=pack_weights)
+    return text.replace("pack-operands{", "pack-operands{force=true ") if force else text
+
+
+@pytest.mark.parametrize("target", ["host", "aarch64", "armv7"])
+def test_a_weight_b_is_packed_at_compile_time_into_a_file_that_keeps_only_what_is_read(target, model_host):
+    """Where the kernel would copy B's panels at run time and B is a weight,
+    pack-operands packs all of it into a weight of the kernel's layout: the
+    generated code copies nothing, and the program's weights file holds the
+    packed B instead of B (the same size here) beside the bias."""
+    model_host("intel-xeon-avx512")
+    module, inputs = dense_weights(40, 96, 1024, seed=4)
+    lowered = _lower(module, _external(target))
+    assert weights.derived(lowered) and not weights.derived(module)
+    assert _packed_stores(lowered) == 0
+    assert len(weights.blob_of(lowered)) == len(weights.blob_of(module))
+    want = reference.evaluate(module, inputs)
+    if target == "host":
+        _close(cbuild.compile_module(lowered, cflags=machines.machine("host").cflags)(*inputs), want)
+    else:
+        _close(cross.EmulatedProgram(lowered, target)(*inputs), want)
+    kept = _lower(module, _external(target, pack_weights=False))
+    assert not weights.derived(kept) and _packed_stores(kept) > 0
+
+
+def test_a_weight_read_elsewhere_too_stays_in_the_file_and_is_packed_once(model_host):
+    model_host("intel-xeon-avx512")
+    rng = np.random.default_rng(5)
+    b = ProgramBuilder("twice")
+    x, y = b.argument("x", (40, 64)), b.argument("y", (24, 64))
+    w = b.weight("w", _rand(rng, (64, 256)))
+    b.returns(b.matmul(x, w), b.matmul(y, w), b.relu(w))
+    module = b.build()
+    inputs = [_rand(rng, (40, 64)), _rand(rng, (24, 64))]
+    lowered = _lower(module, _external("host"))
+    assert weights.derived(lowered) and _packed_stores(lowered) == 0
+    assert len(weights.blob_of(lowered)) == 2 * 64 * 256 * 4  # W for the relu, and one packed copy
+    got = cbuild.compile_module(lowered, cflags=machines.machine("host").cflags)(*inputs)
+    _close(got, reference.evaluate(module, inputs))
+
+
+def test_the_driver_writes_the_programs_weights_beside_its_output(tmp_path, capsys):
+    """On aarch64 a 96 x 512 by 512 x 1024 product packs B (rows 4 KiB apart):
+    `-o out/m.c` writes out/m.weights, the file the header's size describes;
+    without -o there is nowhere to write it, which is an error."""
+    from pelemay_ir import driver
+
+    model = tmp_path / "dense.mlir"
+    module, _ = dense_weights(96, 512, 1024, save=model)
+    assert packs_b(MACHINES["aarch64"].vectors, 96, 512, 1024)
+    out = tmp_path / "out" / "m.c"
+    out.parent.mkdir()
+    pipeline = "pelemay-to-c{target=aarch64 weights=external}"
+    assert driver.main([str(model), "-p", pipeline, "-t", "c", "-o", str(out)]) == 0
+    written = (tmp_path / "out" / "m.weights").read_bytes()
+    assert written == bytes(weights.blob_of(api.lower(model, target="aarch64", weights="external")))
+    assert written != (tmp_path / "dense.weights").read_bytes()
+    assert f"#define DENSE_WEIGHTS_BYTES {len(written)}" in (tmp_path / "out" / "m.h").read_text()
+    capsys.readouterr()
+    assert driver.main([str(model), "-p", pipeline, "-t", "c"]) == 1
+    assert "give -o" in capsys.readouterr().err
+    assert driver.main([str(model), "-p", pipeline[:-1] + " pack-weights=false}", "-t", "c"]) == 0
