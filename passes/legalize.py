@@ -258,7 +258,8 @@ def _bits_type(t: Attribute) -> Attribute:
     return _BITS[type(t)]
 
 
-def minmax(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool, instruction: bool = False) -> SSAValue:
+def minmax(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool, instruction: bool = False,
+           loose: bool = False) -> SSAValue:
     """maximumf/minimumf of two f32 or f64 values or vectors: the one place of
     their rule (docs/semantics.md). NaN propagates (the first NaN operand),
     and -0 < +0. Compares and selects without a branch, so a C compiler can
@@ -273,7 +274,10 @@ def minmax(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool, instruction: bo
     sign rule of zeros (a max takes c on ties when c has no sign bit, a min
     when it has one). Otherwise, on scalars of a machine whose FPU has the
     rule as one instruction (`instruction`, Machine.scalar_minmax: A64's
-    FMAX/FMIN), the op itself, marked defined."""
+    FMAX/FMIN), the op itself, marked defined. An op marked
+    `fastmath<nnan,nsz>` (`loose`: its user gets the same result whichever
+    operand is picked on NaN or on zeros of either sign, as softmax's shift)
+    is `pick` alone."""
     for x, c in ((a, b), (b, a)):
         value = _float_constant(c)
         if value is None or np.isnan(value):
@@ -284,6 +288,8 @@ def minmax(at: _Builder, a: SSAValue, b: SSAValue, is_max: bool, instruction: bo
     if instruction and not isinstance(a.type, VectorType):
         return at.defined(arith.MaximumfOp(a, b) if is_max else arith.MinimumfOp(a, b))
     pick = at.select(at.cmpf(a, b, "ogt" if is_max else "olt"), a, b)
+    if loose:
+        return pick
     bits = _bits_type(a.type)
     a_bits, b_bits = at.add(arith.BitcastOp(a, bits)), at.add(arith.BitcastOp(b, bits))
     tie = at.add(arith.BitcastOp(at.add(arith.AndIOp(a_bits, b_bits) if is_max else arith.OrIOp(a_bits, b_bits)),
@@ -309,13 +315,18 @@ class ExpandMinMax(RewritePattern):
         t = op.result.type
         at = _Builder(op, rewriter)
         is_max = isinstance(op, arith.MaximumfOp)
+        loose = LOOSE_MINMAX <= op.fastmath.data
         if t == f16:  # exact in f32: the result is one of the operands
             wide = minmax(at, at.add(arith.ExtFOp(op.lhs, f32)), at.add(arith.ExtFOp(op.rhs, f32)), is_max,
                           self.instruction)
             rewriter.replace(op, [], [at.add(arith.TruncFOp(wide, f16))])
         elif type(_float_element(t)) in _BITS:
-            rewriter.replace(op, [], [minmax(at, op.lhs, op.rhs, is_max, self.instruction)])
+            rewriter.replace(op, [], [minmax(at, op.lhs, op.rhs, is_max, self.instruction, loose)])
 
+
+LOOSE_MINMAX = frozenset({"nnan", "nsz"})
+"""The fastmath flags under which maximumf/minimumf may pick either operand on
+a NaN or on zeros of either sign (minmax's `loose`)."""
 
 _REDUCTION_MINMAX = {vector.CombiningKindFlag.MAXIMUMF: True, vector.CombiningKindFlag.MINIMUMF: False}
 

@@ -139,6 +139,12 @@ class VectorEmitter(Emitter):
         """NaN-propagating, as arith.maximumf and the scalar kernels."""
         return self.value(arith.MaximumfOp(a, b))
 
+    def vtop(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        """The larger, either one on a NaN or on zeros of either sign
+        (`fastmath<nnan,nsz>`, legalize's loose minmax): for a value whose
+        user gets the same result either way."""
+        return self.value(arith.MaximumfOp(a, b, arith.FastMathFlagsAttr(["nnan", "nsz"])))
+
     def vmin(self, a: SSAValue, b: SSAValue) -> SSAValue:
         return self.value(arith.MinimumfOp(a, b))
 

@@ -30,13 +30,18 @@ from pelemay_ir.shapes import normalize_axis
 _KIND = {pt.ReduceSumOp: "add", pt.ReduceMeanOp: "add", pt.ReduceMaxOp: "max", pt.ReduceMinOp: "min"}
 REDUCTIONS = tuple(_KIND)
 """The reduce ops: their vectors run along the input's last axis when it is reduced."""
-_START = {"add": 0.0, "max": float("-inf"), "min": float("inf")}
+_START = {"add": 0.0, "max": float("-inf"), "min": float("inf"), "top": float("-inf")}
 
 
 def _combine(em: VectorEmitter, kind: str, acc: SSAValue, v: SSAValue, vec: bool) -> SSAValue:
+    """`top` is softmax's shift: a maximum whose lanes may drop a NaN or a
+    zero's sign, since a NaN of the row still makes the row's sum NaN and
+    x - (+0) equals x - (-0); the row's value is then the lanes' maximumf."""
     if kind == "add":
         return em.vadd(acc, v) if vec else em.addv(acc, v)
-    if kind == "max":
+    if kind == "top" and vec:
+        return em.vtop(acc, v)
+    if kind in ("max", "top"):
         return em.vmax(acc, v) if vec else em.maxv(acc, v)
     return em.vmin(acc, v) if vec else em.minv(acc, v)
 
@@ -63,7 +68,7 @@ def _along_last(em: VectorEmitter, kind: str, x: SSAValue, row: list[Index], siz
                 return [_combine(em, kind, acc[0], em.vload(x, [*row, k]), True)]
 
             accs = list(em.for_(unrolled_end, vector_end, single, accs, step=lanes).results)
-        total = em.hreduce(accs[0], kind)
+        total = em.hreduce(accs[0], "max" if kind == "top" else kind)
     if vector_end < size:
 
         def tail(k: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
@@ -148,7 +153,7 @@ def softmax(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Ve
     grouped_end = size - size % (side_by_side * lanes)
 
     def row(ivs: list[SSAValue]) -> None:
-        top = _along_last(em, "max", x, ivs, size)
+        top = _along_last(em, "top", x, ivs, size)
         tops = em.splat(top)
 
         def exp_stored(count: int):

@@ -163,6 +163,29 @@ def test_neon_kernels_under_qemu(machine, make):
     _check(module, inputs, target=machine)
 
 
+@pytest.mark.parametrize("target,emit", [("host", "c"), ("host", "llvm"), ("aarch64", "c"), ("armv7", "c")])
+def test_softmax_rows_with_nan_infinities_and_signed_zeros_match_the_reference(target, emit):
+    """Softmax's shift drops a lane's NaN or a zero's sign (legalize's loose
+    maximumf): a NaN anywhere in a row still makes the whole row NaN, as the
+    reference's maximumf does, and so do +inf and a row of -inf; zeros of
+    either sign give the same outputs."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((6, 37)).astype(np.float32)
+    x[0, 5] = np.nan
+    x[1, 36] = np.nan  # in the scalar tail
+    x[2, 20] = np.inf
+    x[3] = -np.inf
+    x[4, ::2], x[4, 1::2] = -0.0, 0.0
+    b = ProgramBuilder("sm")
+    b.returns(b.softmax(b.argument("x", (6, 37))))
+    module = b.build()
+    (want,) = reference.evaluate(module, [x])
+    (got,) = api.compile(module, target=target, emit=emit)(x)
+    assert np.isnan(want[:4]).all() and not np.isnan(want[4:]).any()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[4:], want[4:], rtol=1e-5)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("machine", NEON)
 @pytest.mark.parametrize("emit", ["c", "llvm"])

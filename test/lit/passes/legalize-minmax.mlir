@@ -67,3 +67,21 @@ func.func @minmax(%a: f32, %b: f32, %c: f64, %d: f64, %v: vector<4xf32>, %w: vec
   %top = vector.reduction <maximumf>, %v, %a : vector<4xf32> into f32
   func.return %max, %min, %relu, %clamp, %lanes, %vclamp, %top : f32, f64, f32, f32, vector<4xf32>, vector<4xf32>, f32
 }
+
+// fastmath<nnan,nsz> (softmax's shift, whose result is the same whichever
+// operand a NaN or a tie of zeros picks): the larger alone, one compare and
+// one select; without both flags the whole rule stays.
+
+// CHECK-LABEL: func.func @loose
+// CHECK-NEXT:    %[[LGT:.*]] = mask.cmpf "ogt", %v, %w : vector<4xf32> -> vector<4xi1>
+// CHECK-NEXT:    %loose = mask.select %[[LGT]], %v, %w : vector<4xi1>, vector<4xf32>
+// CHECK-NEXT:    %[[SGT:.*]] = arith.cmpf ogt, %a, %b : f32
+// CHECK-NEXT:    %[[SPICK:.*]] = arith.select %[[SGT]], %a, %b : f32
+// CHECK-NEXT:    arith.bitcast %a : f32 to i32
+// CHECK:         %nnan_only = arith.select
+// CHECK-NEXT:    func.return
+func.func @loose(%a: f32, %b: f32, %v: vector<4xf32>, %w: vector<4xf32>) -> (vector<4xf32>, f32) {
+  %loose = arith.maximumf %v, %w fastmath<nnan,nsz> : vector<4xf32>
+  %nnan_only = arith.maximumf %a, %b fastmath<nnan> : f32
+  func.return %loose, %nnan_only : vector<4xf32>, f32
+}
