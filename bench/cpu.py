@@ -455,7 +455,7 @@ class Skip(Exception):
 class NativeCall:
     """A generated run function called through ctypes with buffers allocated once."""
 
-    def __init__(self, program, inputs: list[np.ndarray], weights_blob=None):
+    def __init__(self, program, inputs: list[np.ndarray]):
         from pelemay_ir.cbuild import aligned, aligned_array
 
         iface = program.interface
@@ -467,11 +467,8 @@ class NativeCall:
         self.outputs = [aligned_array(b.shape, b.dtype) for b in iface.outputs]
         self.arena = aligned(iface.arena_bytes, iface.arena_align)
         self.pointers = [a.ctypes.data for a in (*self.inputs, *self.outputs, self.arena)]
-        if iface.external_weights:
-            self.weights = aligned(iface.weights_bytes, iface.weights_align)
-            own = getattr(program, "weights", None)  # packed at compile time: the program's own file
-            self.weights[:] = np.frombuffer(bytes(own if own is not None else weights_blob), dtype=np.uint8)
-            self.pointers.insert(0, self.weights.ctypes.data)
+        if program.weights is not None:  # external: the program's own file, aligned as it asks
+            self.pointers.insert(0, program.weights.ctypes.data)
 
     def __call__(self) -> None:
         rc = self.program.call_raw(*self.pointers)
@@ -505,7 +502,7 @@ def ours(emit: str, threads: int | None = None) -> Callable:
         module = w.make_module()
         mode = "external" if weights_blob(module) is not None else "embedded"
         program = api.compile(module, target="host", emit=emit, weights=mode, **options)
-        native = NativeCall(program, w.inputs, weights_blob(module))
+        native = NativeCall(program, w.inputs)
         return native, native.output
 
     return prepare
@@ -562,7 +559,7 @@ def scalar_c_program(module):
 def naive_c(w: Workload):
     if w.naive is None:
         module = w.make_module()
-        native = NativeCall(scalar_c_program(module), w.inputs, weights_blob(module))
+        native = NativeCall(scalar_c_program(module), w.inputs)
         return native, native.output
     from pelemay_ir.cbuild import aligned_array
 

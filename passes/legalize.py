@@ -318,7 +318,7 @@ class ExpandMinMax(RewritePattern):
         loose = LOOSE_MINMAX <= op.fastmath.data
         if t == f16:  # exact in f32: the result is one of the operands
             wide = minmax(at, at.add(arith.ExtFOp(op.lhs, f32)), at.add(arith.ExtFOp(op.rhs, f32)), is_max,
-                          self.instruction)
+                          self.instruction, loose)
             rewriter.replace(op, [], [at.add(arith.TruncFOp(wide, f16))])
         elif type(_float_element(t)) in _BITS:
             rewriter.replace(op, [], [minmax(at, op.lhs, op.rhs, is_max, self.instruction, loose)])

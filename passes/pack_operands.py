@@ -49,7 +49,7 @@ from pelemay_ir.dialects import ptensor as pt
 from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.machines import Vectors, vector_unit
 from pelemay_ir.passes.loops_emitter import element_of, shape_of
-from pelemay_ir.passes.vector_cost import packed_b_shape, packs_b
+from pelemay_ir.passes.vector_cost import packed_b_shape, packs_b, prepacked_b_shape
 
 PASS_NAME = "pack-operands"
 
@@ -73,22 +73,23 @@ class WeightPacker:
         self.blob = blob
         self.extra: list[bytes] = []
         self.end = len(blob)
-        self.made: dict[tuple[int, int, int, int], tuple[int, str]] = {}  # (offset, K, N, columns) -> (offset, key)
+        self.made: dict[tuple[int, int, int, int], tuple[int, str]] = {}  # (offset, blocks, K, C) -> (offset, key)
 
-    def pack(self, weight: pbuf.WeightOp, k: int, n: int, columns: int) -> pbuf.WeightOp:
-        """A weight holding B (the weight's bytes seen as K x N) in blocks of
-        `columns` columns, block after block, each its K rows of `columns`
-        floats: the kernel's panel layout."""
+    def pack(self, weight: pbuf.WeightOp, shape: tuple[int, int, int]) -> pbuf.WeightOp:
+        """A weight holding B (the weight's bytes seen as K x N) in the
+        kernel's layout `shape` (prepacked_b_shape): its N / C blocks of C
+        columns, block after block, each K rows of C floats."""
         at = weight.offset.value.data
-        if (at, k, n, columns) not in self.made:
-            b = np.frombuffer(self.blob, dtype="<f4", count=k * n, offset=at).reshape(k, n)
-            packed = np.ascontiguousarray(b.reshape(k, n // columns, columns).transpose(1, 0, 2))
+        blocks, k, columns = shape
+        if (at, *shape) not in self.made:
+            b = np.frombuffer(self.blob, dtype="<f4", count=k * blocks * columns, offset=at)
+            packed = np.ascontiguousarray(b.reshape(k, blocks, columns).transpose(1, 0, 2))
             pad = -self.end % weights.WEIGHT_ALIGN
             self.extra += [b"\0" * pad, packed.astype("<f4").tobytes()]
-            self.made[at, k, n, columns] = (self.end + pad, f"{weight.key.data}.packed{columns}")
+            self.made[at, *shape] = (self.end + pad, f"{weight.key.data}.packed{columns}")
             self.end += pad + packed.nbytes
-        offset, key = self.made[at, k, n, columns]
-        packed_op = pbuf.WeightOp(key, offset, MemRefType(f32, (n // columns, k, columns)))
+        offset, key = self.made[at, *shape]
+        packed_op = pbuf.WeightOp(key, offset, MemRefType(f32, shape))
         packed_op.location = weight.location
         packed_op.result.name_hint = f"{weight.result.name_hint or 'w'}_packed"
         return packed_op
@@ -130,8 +131,9 @@ def pack_function(function: func.FuncOp, vectors: Vectors, force: bool, packer: 
         block = function.body.block
         weight = _weight_under(b)
         packs = force or packs_b(vectors, m, k, n)
-        if packs and packer is not None and weight is not None and len(shape_of(b)) == 2 and n % shape[2] == 0:
-            scratch = packer.pack(weight, k, n, shape[2])
+        whole = prepacked_b_shape(vectors, m, k, n)
+        if packs and packer is not None and weight is not None and len(shape_of(b)) == 2 and whole is not None:
+            scratch = packer.pack(weight, whole)
         elif packs:
             name = _scratch_name(op)
             scratch = pbuf.AllocOp(name, MemRefType(f32, shape))

@@ -135,6 +135,16 @@ def packed_b_shape(v: Vectors, m: int, k: int, n: int) -> tuple[int, int, int] |
     return panel // block_columns, k, block_columns
 
 
+def prepacked_b_shape(v: Vectors, m: int, k: int, n: int) -> tuple[int, int, int] | None:
+    """B packed at compile time (a weight): all its blocks (N / C, K, C), or
+    None unless its columns are whole blocks, so the kernel never reads B in
+    place (packed_b_shape's C)."""
+    shape = packed_b_shape(v, m, k, n)
+    if shape is None or n % shape[2]:
+        return None
+    return n // shape[2], k, shape[2]
+
+
 PAGE = 4096
 """The L1 set period of every machine here (way size: 32 KiB 8-way, 48 KiB
 12-way; 4 KiB pages): rows a multiple of it apart share their L1 sets."""

@@ -17,6 +17,7 @@ from xdsl.dialects import arith, vector
 from xdsl.dialects.builtin import DenseArrayBase, DenseIntOrFPElementsAttr, VectorType, f32, i32, i64
 from xdsl.ir import Block, OpResult, SSAValue
 
+from pelemay_ir.passes.legalize import LOOSE_MINMAX
 from pelemay_ir.passes.loops_emitter import Emitter, Index
 
 _KINDS = {
@@ -135,15 +136,13 @@ class VectorEmitter(Emitter):
     def vdiv(self, a: SSAValue, b: SSAValue) -> SSAValue:
         return self.value(arith.DivfOp(a, b))
 
-    def vmax(self, a: SSAValue, b: SSAValue) -> SSAValue:
-        """NaN-propagating, as arith.maximumf and the scalar kernels."""
-        return self.value(arith.MaximumfOp(a, b))
-
-    def vtop(self, a: SSAValue, b: SSAValue) -> SSAValue:
-        """The larger, either one on a NaN or on zeros of either sign
-        (`fastmath<nnan,nsz>`, legalize's loose minmax): for a value whose
-        user gets the same result either way."""
-        return self.value(arith.MaximumfOp(a, b, arith.FastMathFlagsAttr(["nnan", "nsz"])))
+    def vmax(self, a: SSAValue, b: SSAValue, loose: bool = False) -> SSAValue:
+        """NaN-propagating, as arith.maximumf and the scalar kernels; `loose`:
+        either operand on a NaN or on zeros of either sign (`fastmath<nnan,nsz>`,
+        legalize's loose minmax), for a value whose user gets the same result
+        either way."""
+        flags = arith.FastMathFlagsAttr(sorted(LOOSE_MINMAX) if loose else "none")
+        return self.value(arith.MaximumfOp(a, b, flags))
 
     def vmin(self, a: SSAValue, b: SSAValue) -> SSAValue:
         return self.value(arith.MinimumfOp(a, b))

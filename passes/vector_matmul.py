@@ -30,7 +30,7 @@ from pelemay_ir.ir import CompileError, location_of
 from pelemay_ir.machines import Vectors
 from pelemay_ir.passes.loops_elementwise import broadcast_index
 from pelemay_ir.passes.loops_emitter import Index, element_of, shape_of
-from pelemay_ir.passes.vector_cost import matmul_block, packed_b_shape, panel_columns
+from pelemay_ir.passes.vector_cost import matmul_block, packed_b_shape, panel_columns, prepacked_b_shape
 from pelemay_ir.passes.vector_elementwise import Chain
 from pelemay_ir.passes.vector_emitter import VectorEmitter
 
@@ -87,9 +87,8 @@ def _scratch_of(op: pbuf.DestinationOp, chain: Chain, vectors: Vectors, m: int, 
     bytes (its buffer starts after the matmul) leaves B unpacked."""
     if not isinstance(op, pbuf.PackedMatmulOp):
         return None
-    want = packed_b_shape(vectors, m, k, n)
-    if want is not None and isinstance(op.scratch.owner, pbuf.WeightOp):  # packed at compile time: all of B's full blocks
-        want = ((n - n % want[2]) // want[2], k, want[2])
+    prepacked = isinstance(op.scratch.owner, pbuf.WeightOp)
+    want = (prepacked_b_shape if prepacked else packed_b_shape)(vectors, m, k, n)
     have = shape_of(op.scratch)
     if want != have:
         raise CompileError(

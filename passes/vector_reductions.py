@@ -30,24 +30,23 @@ from pelemay_ir.shapes import normalize_axis
 _KIND = {pt.ReduceSumOp: "add", pt.ReduceMeanOp: "add", pt.ReduceMaxOp: "max", pt.ReduceMinOp: "min"}
 REDUCTIONS = tuple(_KIND)
 """The reduce ops: their vectors run along the input's last axis when it is reduced."""
-_START = {"add": 0.0, "max": float("-inf"), "min": float("inf"), "top": float("-inf")}
+_START = {"add": 0.0, "max": float("-inf"), "min": float("inf")}
 
 
-def _combine(em: VectorEmitter, kind: str, acc: SSAValue, v: SSAValue, vec: bool) -> SSAValue:
-    """`top` is softmax's shift: a maximum whose lanes may drop a NaN or a
-    zero's sign, since a NaN of the row still makes the row's sum NaN and
-    x - (+0) equals x - (-0); the row's value is then the lanes' maximumf."""
+def _combine(em: VectorEmitter, kind: str, acc: SSAValue, v: SSAValue, vec: bool, loose: bool = False) -> SSAValue:
     if kind == "add":
         return em.vadd(acc, v) if vec else em.addv(acc, v)
-    if kind == "top" and vec:
-        return em.vtop(acc, v)
-    if kind in ("max", "top"):
-        return em.vmax(acc, v) if vec else em.maxv(acc, v)
+    if kind == "max":
+        return em.vmax(acc, v, loose) if vec else em.maxv(acc, v)
     return em.vmin(acc, v) if vec else em.minv(acc, v)
 
 
-def _along_last(em: VectorEmitter, kind: str, x: SSAValue, row: list[Index], size: int) -> SSAValue:
-    """The `kind` reduction of x[row..., k] over k < size: W lanes, then a scalar tail."""
+def _along_last(em: VectorEmitter, kind: str, x: SSAValue, row: list[Index], size: int,
+                loose: bool = False) -> SSAValue:
+    """The `kind` reduction of x[row..., k] over k < size: W lanes, then a
+    scalar tail. `loose`: a max whose lanes may drop a NaN or a zero's sign
+    (softmax's shift: a NaN of the row still makes the row's sum NaN, and
+    x - (+0) equals x - (-0))."""
     lanes = em.lanes
     vector_end = size - size % lanes
     unrolled_end = size - size % (UNROLL * lanes)
@@ -57,18 +56,19 @@ def _along_last(em: VectorEmitter, kind: str, x: SSAValue, row: list[Index], siz
         if unrolled_end:  # independent accumulators: no chain of dependent adds
 
             def step(k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
-                return [_combine(em, kind, acc[u], em.vload(x, [*row, em.add(k, u * lanes)]), True) for u in range(UNROLL)]
+                return [_combine(em, kind, acc[u], em.vload(x, [*row, em.add(k, u * lanes)]), True, loose)
+                        for u in range(UNROLL)]
 
             accs = list(em.for_(0, unrolled_end, step, accs, step=UNROLL * lanes).results)
             while len(accs) > 1:
-                accs = [_combine(em, kind, accs[i], accs[i + 1], True) for i in range(0, len(accs), 2)]
+                accs = [_combine(em, kind, accs[i], accs[i + 1], True, loose) for i in range(0, len(accs), 2)]
         if unrolled_end < vector_end:
 
             def single(k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
-                return [_combine(em, kind, acc[0], em.vload(x, [*row, k]), True)]
+                return [_combine(em, kind, acc[0], em.vload(x, [*row, k]), True, loose)]
 
             accs = list(em.for_(unrolled_end, vector_end, single, accs, step=lanes).results)
-        total = em.hreduce(accs[0], "max" if kind == "top" else kind)
+        total = em.hreduce(accs[0], kind)
     if vector_end < size:
 
         def tail(k: list[SSAValue], acc: list[SSAValue]) -> list[SSAValue]:
@@ -153,7 +153,7 @@ def softmax(em: VectorEmitter, op: pbuf.DestinationOp, chain: Chain, vectors: Ve
     grouped_end = size - size % (side_by_side * lanes)
 
     def row(ivs: list[SSAValue]) -> None:
-        top = _along_last(em, "top", x, ivs, size)
+        top = _along_last(em, "max", x, ivs, size, loose=True)
         tops = em.splat(top)
 
         def exp_stored(count: int):
